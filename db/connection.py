@@ -1,0 +1,139 @@
+"""Where the database is and how to reach it: a URL from the user, or the embedded server.
+
+`resolve()` turns the command line and the environment into a `Target`; `open_app_database()` binds the
+peewee database the rest of db/ uses. Connection failures become one plain sentence here.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from . import migrate
+from .embedded import SUPERUSER, EmbeddedServer, default_home
+from .errors import UserError
+
+DATABASE_NAME = "clientbase"
+MIN_SERVER_VERSION = 150000
+
+
+def os_login() -> str:
+    return getpass.getuser()
+
+
+@dataclass(frozen=True)
+class Target:
+    """A database and the login to use on it."""
+
+    url: str
+    login: str
+    embedded: EmbeddedServer | None = None
+    password: str | None = None
+
+    @property
+    def display(self) -> str:
+        if self.embedded is not None:
+            return f"embedded, {self.embedded.home}"
+        parts = conninfo_to_dict(self.url)
+        host = parts.get("host") or "localhost"
+        port = parts.get("port") or "5432"
+        return f"{host}:{port}/{parts.get('dbname', '')}"
+
+    def conninfo(self, **overrides: object) -> str:
+        extra = {"user": self.login, "application_name": "clientbase"}
+        if self.password is not None:
+            extra["password"] = self.password
+        extra.update(overrides)
+        return make_conninfo(self.url, **extra)
+
+    def owner_conninfo(self, dbname: str | None = None) -> str:
+        """The connection that may create the schema and logins: the embedded superuser, or the URL as given."""
+        if self.embedded is not None:
+            return self.embedded.url(SUPERUSER, dbname or DATABASE_NAME)
+        extra = {"application_name": "clientbase"}
+        if dbname:
+            extra["dbname"] = dbname
+        if self.password is not None:
+            extra["password"] = self.password
+        return make_conninfo(self.url, **extra)
+
+    def with_password(self, password: str) -> "Target":
+        return replace(self, password=password)
+
+
+def resolve(database_url: str | None = None, login: str | None = None, home: Path | None = None) -> Target:
+    """The command line wins over CLIENTBASE_DATABASE_URL, which wins over the embedded server."""
+    url = database_url or os.environ.get("CLIENTBASE_DATABASE_URL")
+    if url:
+        scheme = urlsplit(url).scheme
+        if scheme not in ("postgresql", "postgres"):
+            raise UserError("db.bad_url", url=url)
+        try:
+            parts = conninfo_to_dict(url)
+        except psycopg.ProgrammingError:
+            raise UserError("db.bad_url", url=url) from None
+        return Target(url=url, login=login or parts.get("user") or os_login())
+    server = EmbeddedServer(home or default_home())
+    return Target(url=server.url(SUPERUSER), login=login or os_login(), embedded=server)
+
+
+def describe_failure(exc: psycopg.OperationalError, target: Target) -> UserError:
+    message = str(exc).strip()
+    lowered = message.lower()
+    if "password authentication failed" in lowered or "no password supplied" in lowered:
+        return UserError("db.auth_failed", login=target.login)
+    if f'role "{target.login}" does not exist' in message:
+        return UserError("db.no_such_login", login=target.login)
+    first = message.splitlines()[0] if message else "no answer"
+    reason = first.rsplit(" failed: ", 1)[-1].removeprefix("FATAL:").strip().rstrip(".")
+    return UserError("db.unreachable", where=target.display, reason=reason)
+
+
+def needs_password(exc: psycopg.OperationalError) -> bool:
+    lowered = str(exc).lower()
+    return "no password supplied" in lowered or "password authentication failed" in lowered
+
+
+def connect(conninfo: str, target: Target, **kwargs: object) -> psycopg.Connection:
+    try:
+        conn = psycopg.connect(conninfo, connect_timeout=10, **kwargs)
+    except psycopg.OperationalError as exc:
+        raise describe_failure(exc, target) from None
+    if conn.info.server_version < MIN_SERVER_VERSION:
+        version = conn.info.parameter_status("server_version")
+        conn.close()
+        raise UserError("db.too_old_server", version=version)
+    return conn
+
+
+def prepare_embedded(target: Target) -> list[migrate.Migration]:
+    """Starts the embedded server; creates the database, the schema and the OS user's admin login when
+    missing and upgrades the schema, since this database belongs to the person running it."""
+    from . import users
+
+    server = target.embedded
+    assert server is not None
+    server.ensure_running()
+    with connect(server.url(SUPERUSER, "postgres"), target, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)).fetchone()
+        if not exists:
+            try:
+                conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+            except psycopg.errors.DuplicateDatabase:
+                pass  # a second terminal created it a moment ago
+    with connect(target.owner_conninfo(), target, autocommit=True) as conn:
+        applied = migrate.migrate(conn)
+        if not users.login_exists(conn, os_login()):
+            users.add_login(conn, os_login(), "admin", exist_ok=True)
+    return applied
+
+
+def check_schema(target: Target) -> int:
+    with connect(target.conninfo(), target) as conn:
+        return migrate.check_compatible(conn)

@@ -1,0 +1,468 @@
+"""Realistic synthetic data: `clientbase demo --clients N --seed S`.
+
+People are made in Python (names need grammar: Russian surnames and patronymics agree with gender) and
+streamed with COPY; purchases are made inside PostgreSQL from a hash of (client, seed), set-based, so a
+million clients with five million purchases load in well under three minutes. The same seed and the same
+as-of date give the same base.
+
+Revenue is skewed the way shops see it: a quarter never bought, a third bought once, the rest bought
+repeatedly with a heavy-tailed basket size, and some of those went quiet long ago.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Callable, Iterator
+
+import psycopg
+
+from .errors import UserError
+
+# --- vocabulary ---------------------------------------------------------------------------------------
+
+RU_MALE = ["Александр", "Алексей", "Андрей", "Антон", "Артём", "Борис", "Вадим", "Валерий", "Василий",
+           "Виктор", "Владимир", "Владислав", "Геннадий", "Георгий", "Григорий", "Дмитрий", "Евгений",
+           "Егор", "Иван", "Игорь", "Илья", "Кирилл", "Константин", "Леонид", "Максим", "Михаил",
+           "Никита", "Николай", "Олег", "Павел", "Пётр", "Роман", "Сергей", "Станислав", "Степан",
+           "Тимофей", "Фёдор", "Юрий", "Ярослав", "Семён"]
+RU_FEMALE = ["Александра", "Алёна", "Алина", "Алла", "Анастасия", "Анна", "Валентина", "Валерия", "Вера",
+             "Виктория", "Галина", "Дарья", "Евгения", "Екатерина", "Елена", "Елизавета", "Жанна",
+             "Зоя", "Инна", "Ирина", "Карина", "Кристина", "Ксения", "Лариса", "Любовь", "Людмила",
+             "Маргарита", "Марина", "Мария", "Надежда", "Наталья", "Нина", "Оксана", "Ольга", "Полина",
+             "Светлана", "София", "Татьяна", "Юлия", "Яна"]
+# Patronymic stems: (male first name, patronymic root); the endings are added by gender.
+RU_PATRONYMIC = {"Александр": "Александров", "Алексей": "Алексеев", "Андрей": "Андреев", "Антон": "Антонов",
+                 "Борис": "Борисов", "Вадим": "Вадимов", "Валерий": "Валерьев", "Василий": "Васильев",
+                 "Виктор": "Викторов", "Владимир": "Владимиров", "Геннадий": "Геннадьев",
+                 "Георгий": "Георгиев", "Григорий": "Григорьев", "Дмитрий": "Дмитриев",
+                 "Евгений": "Евгеньев", "Иван": "Иванов", "Игорь": "Игорев", "Кирилл": "Кириллов",
+                 "Константин": "Константинов", "Леонид": "Леонидов", "Максим": "Максимов",
+                 "Михаил": "Михайлов", "Николай": "Николаев", "Олег": "Олегов", "Павел": "Павлов",
+                 "Пётр": "Петров", "Роман": "Романов", "Сергей": "Сергеев", "Степан": "Степанов",
+                 "Юрий": "Юрьев", "Фёдор": "Фёдоров", "Семён": "Семёнов"}
+# Surnames in the masculine form; the feminine adds "а" (-ов/-ев/-ин) or turns "-ий" into "-ая".
+RU_LAST = ["Иванов", "Смирнов", "Кузнецов", "Попов", "Васильев", "Петров", "Соколов", "Михайлов",
+           "Новиков", "Фёдоров", "Морозов", "Волков", "Алексеев", "Лебедев", "Семёнов", "Егоров",
+           "Павлов", "Козлов", "Степанов", "Николаев", "Орлов", "Андреев", "Макаров", "Никитин",
+           "Захаров", "Зайцев", "Соловьёв", "Борисов", "Яковлев", "Григорьев", "Романов", "Воробьёв",
+           "Сергеев", "Кузьмин", "Фролов", "Александров", "Дмитриев", "Королёв", "Гусев", "Киселёв",
+           "Ильин", "Максимов", "Поляков", "Сорокин", "Виноградов", "Ковалёв", "Белов", "Медведев",
+           "Антонов", "Тарасов", "Жуков", "Баранов", "Филиппов", "Комаров", "Давыдов", "Беляев",
+           "Герасимов", "Богданов", "Осипов", "Сидоров", "Матвеев", "Титов", "Марков", "Миронов",
+           "Крылов", "Куликов", "Карпов", "Власов", "Мельников", "Денисов", "Гаврилов", "Тихонов",
+           "Казаков", "Афанасьев", "Данилов", "Савельев", "Тимофеев", "Фомин", "Чернов", "Абрамов",
+           "Мартынов", "Ефимов", "Федотов", "Щербаков", "Назаров", "Калинин", "Исаев", "Чернышёв",
+           "Быков", "Маслов", "Родионов", "Коновалов", "Лазарев", "Воронин", "Климов", "Филатов",
+           "Пономарёв", "Голубев", "Кудрявцев", "Прохоров", "Наумов", "Потапов", "Журавлёв",
+           "Овчинников", "Трофимов", "Леонов", "Соболев", "Ермаков", "Колесников", "Гончаров",
+           "Емельянов", "Никифоров", "Грачёв", "Котов", "Гришин", "Ефремов", "Архипов", "Громов",
+           "Кириллов", "Малышев", "Панов", "Моисеев", "Румянцев", "Акимов", "Кондратьев", "Бирюков",
+           "Горбунов", "Анисимов", "Ерёмин", "Тихомиров", "Галкин", "Лукьянов", "Михеев", "Скворцов",
+           "Юдин", "Белоусов", "Нестеров", "Симонов", "Прокофьев", "Харитонов", "Князев", "Цветков",
+           "Левин", "Митрофанов", "Воронов", "Аксёнов", "Софронов", "Мальцев", "Логинов", "Горшков",
+           "Савин", "Краснов", "Майоров", "Демидов", "Елисеев", "Рыбаков", "Сафонов", "Плотников",
+           "Жданов", "Блинов", "Муравьёв", "Сазонов", "Ершов", "Шубин", "Дьячков", "Мухин",
+           "Третьяков", "Шестаков", "Петухов", "Одинцов", "Кравцов", "Зуев", "Суворов", "Бобров",
+           "Островский", "Вишневский", "Покровский", "Зеленский", "Соколовский", "Успенский"]
+RO_MALE = ["Andrei", "Alexandru", "Ion", "Mihai", "Ștefan", "Gheorghe", "Vasile", "Constantin", "Nicolae",
+           "Dumitru", "Florin", "Adrian", "Cristian", "Marius", "Radu", "Sergiu", "Victor", "Vlad",
+           "Octavian", "Iulian", "Tudor", "Dorin", "Eugen", "Petru", "Valeriu", "Corneliu", "Răzvan"]
+RO_FEMALE = ["Maria", "Elena", "Ioana", "Ana", "Cristina", "Mihaela", "Andreea", "Alexandra", "Daniela",
+             "Gabriela", "Irina", "Natalia", "Olga", "Tatiana", "Doina", "Lucia", "Victoria", "Aurelia",
+             "Corina", "Liliana", "Rodica", "Silvia", "Angela", "Veronica", "Mariana", "Ecaterina", "Viorica"]
+RO_LAST = ["Popescu", "Ionescu", "Popa", "Rusu", "Munteanu", "Ciobanu", "Ceban", "Cebotari", "Țurcanu",
+           "Lungu", "Rotaru", "Sârbu", "Moraru", "Cojocaru", "Bălan", "Ursu", "Mocanu", "Grosu",
+           "Stratan", "Gheorghiu", "Dumitrescu", "Stoica", "Stan", "Constantinescu", "Marin", "Matei",
+           "Ștefănescu", "Negru", "Căpățînă", "Roșca", "Botnaru", "Cazacu", "Bivol", "Guțu", "Vrabie",
+           "Melnic", "Cucu", "Plămădeală", "Croitoru", "Olaru", "Pascari", "Răileanu", "Șișcan"]
+EN_MALE = ["James", "John", "Robert", "Michael", "William", "David", "Richard", "Thomas", "Daniel",
+           "Matthew", "George", "Oliver", "Harry", "Jack", "Charles", "Edward", "Henry", "Samuel"]
+EN_FEMALE = ["Mary", "Elizabeth", "Sarah", "Emma", "Olivia", "Sophie", "Emily", "Charlotte", "Lucy",
+             "Grace", "Hannah", "Jessica", "Alice", "Amelia", "Victoria", "Rachel", "Laura", "Anna"]
+EN_LAST = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Robinson",
+           "Wright", "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall", "Wood", "Jackson",
+           "Clarke", "O'Brien", "Hughes", "Edwards", "Lewis", "Harris", "Martin", "Cooper", "Baker"]
+
+PLACES = {
+    "ru": [("Москва", "Москва"), ("Санкт-Петербург", "Санкт-Петербург"), ("Московская область", "Химки"),
+           ("Московская область", "Подольск"), ("Свердловская область", "Екатеринбург"),
+           ("Новосибирская область", "Новосибирск"), ("Татарстан", "Казань"),
+           ("Нижегородская область", "Нижний Новгород"), ("Самарская область", "Самара"),
+           ("Краснодарский край", "Краснодар"), ("Краснодарский край", "Сочи"),
+           ("Ростовская область", "Ростов-на-Дону"), ("Пермский край", "Пермь"),
+           ("Воронежская область", "Воронеж"), ("Челябинская область", "Челябинск")],
+    "ro": [("Chișinău", "Chișinău"), ("Bălți", "Bălți"), ("Cahul", "Cahul"), ("Orhei", "Orhei"),
+           ("Ungheni", "Ungheni"), ("București", "București"), ("Iași", "Iași"), ("Cluj", "Cluj-Napoca")],
+    "en": [("England", "London"), ("England", "Manchester"), ("England", "Bristol"), ("Scotland", "Edinburgh")],
+}
+STREETS = {"ru": ["ул. Ленина", "ул. Садовая", "пр. Мира", "ул. Гагарина", "ул. Пушкина", "ул. Советская",
+                  "ул. Лесная", "ул. Школьная", "наб. Реки Фонтанки", "ул. Новая"],
+           "ro": ["str. Ștefan cel Mare", "bd. Dacia", "str. Mihai Eminescu", "str. Pușkin", "bd. Decebal"],
+           "en": ["High Street", "Station Road", "Church Lane", "Victoria Road", "Park Avenue"]}
+HOBBIES = ["рыбалка", "йога", "фитнес", "путешествия", "кулинария", "садоводство", "книги", "театр",
+           "бег", "велосипед", "фотография", "шахматы", "музыка", "кино", "вязание", "горные лыжи",
+           "dans", "fotbal", "vin", "golf", "tennis", "hiking"]
+NOTES = ["Аллергия на орехи", "Предпочитает звонки после 18:00", "Не звонить по понедельникам",
+         "Постоянный клиент, скидка 5 %", "Аллергия на латекс", "Просила сообщить о поступлении новинок",
+         "Vorbește doar română", "Prefers e-mail to calls", "День рождения отмечает в ресторане",
+         "Купил подарок жене на годовщину", "Интересуется абонементом на год", ""]
+SOURCES = ["рекомендация", "Instagram", "ВКонтакте", "Яндекс", "Google", "вывеска", "выставка",
+           "сайт", "Facebook", "recomandare", ""]
+SALESPEOPLE = ["anna", "oleg", "irina", "victor", None]
+COMPANY_WORDS = ["Альфа", "Вектор", "Гранит", "Меридиан", "Сфера", "Прогресс", "Техно", "Строй", "Опт",
+                 "Лидер", "Омега", "Сигма", "Восток", "Север", "Profi", "Nord", "Vita", "Trans"]
+COMPANY_FORMS = {"ru": ["ООО «{}»", "АО «{}»", "ИП {}"], "ro": ["SRL «{}»", "ÎI {}"], "en": ["{} Ltd", "{} LLP"]}
+INDUSTRIES = ["розница", "строительство", "IT", "логистика", "производство", "услуги", "HoReCa", "медицина"]
+POSITIONS = ["директор", "менеджер", "бухгалтер", "инженер", "закупщик", "director", "manager", ""]
+DOMAINS = {"ru": ["mail.ru", "yandex.ru", "gmail.com", "bk.ru", "inbox.ru", "list.ru", "rambler.ru"],
+           "ro": ["gmail.com", "mail.ru", "yahoo.com", "mail.md"],
+           "en": ["gmail.com", "outlook.com", "yahoo.co.uk", "btinternet.com"]}
+CHILD_RU_M, CHILD_RU_F = ["Миша", "Ваня", "Саша", "Артём", "Даня", "Лёва"], ["Маша", "Аня", "Соня", "Ева", "Катя", "Варя"]
+CHILD_RO_M, CHILD_RO_F = ["Andrei", "Matei", "Luca", "David"], ["Sofia", "Ana", "Daria", "Eva"]
+CHILD_EN_M, CHILD_EN_F = ["Jack", "Leo", "Noah", "Oscar"], ["Lily", "Mia", "Isla", "Ava"]
+
+TRANSLIT = str.maketrans({
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z", "и": "i",
+    "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t",
+    "у": "u", "ф": "f", "х": "h", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "sch", "ъ": "", "ы": "y", "ь": "",
+    "э": "e", "ю": "yu", "я": "ya", "ă": "a", "â": "a", "î": "i", "ș": "s", "ț": "t", "'": "",
+})
+
+PRODUCTS = [
+    # (sku, name, category, price, cost ratio, subscription days)
+    ("GYM-1M", "Абонемент в зал, 1 месяц", "абонементы", 3500, 0.35, 30),
+    ("GYM-3M", "Абонемент в зал, 3 месяца", "абонементы", 9000, 0.35, 90),
+    ("GYM-12M", "Абонемент в зал, год", "абонементы", 29000, 0.35, 365),
+    ("SPA-10", "Абонемент SPA, 10 посещений", "абонементы", 12000, 0.45, 180),
+] + [
+    (f"SKU-{n:04d}", f"{kind} {model}", category, price, ratio, None)
+    for n, (kind, category, price, ratio, model) in enumerate(
+        (kind, category, round(base * (0.6 + 0.15 * step), -1), ratio, model)
+        for kind, category, base, ratio in [
+            ("Крем для лица", "косметика", 1900, 0.55), ("Шампунь", "косметика", 650, 0.5),
+            ("Парфюм", "парфюмерия", 5900, 0.6), ("Кроссовки", "обувь", 7900, 0.6),
+            ("Куртка", "одежда", 11900, 0.62), ("Футболка", "одежда", 1490, 0.45),
+            ("Сумка", "аксессуары", 4900, 0.5), ("Часы", "аксессуары", 15900, 0.7),
+            ("Подарочный сертификат", "сертификаты", 3000, 0.95), ("Массаж", "услуги", 2500, 0.4),
+            ("Стрижка", "услуги", 1800, 0.35), ("Маникюр", "услуги", 1500, 0.35),
+            ("Витамины", "здоровье", 990, 0.5), ("Протеин", "здоровье", 2900, 0.6),
+        ]
+        for step, model in enumerate(["Classic", "Pro", "Lux", "Mini", "Max", "Eco"])
+    )
+]
+
+CHANNELS = ["shop", "shop", "shop", "online", "online", "phone"]
+PHONE_FORMATS_RU = ["+7 ({a}) {b}-{c}-{d}", "8 {a} {b} {c} {d}", "8{a}{b}{c}{d}", "+7{a}{b}{c}{d}",
+                    "8 ({a}) {b}-{c}-{d}", "+7 {a} {b}{c}{d}"]
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    clients: int
+    purchases: int
+    seconds: float
+
+
+def _copy_text(value: object) -> str:
+    if value is None:
+        return "\\N"
+    text = str(value)
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+def _pg_array(items: list[str]) -> str:
+    return "{" + ",".join('"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"' for item in items) + "}"
+
+
+def _feminine_surname(surname: str) -> str:
+    if surname.endswith("ий"):
+        return surname[:-2] + "ая"
+    return surname + "а"
+
+
+class _People:
+    """Makes one client (and their contacts and children) at a time from a seeded random generator."""
+
+    def __init__(self, seed: int, as_of: date, companies: int) -> None:
+        self.rng = random.Random(seed)
+        self.as_of = as_of
+        self.companies = companies
+        self.now = datetime(as_of.year, as_of.month, as_of.day, 12, tzinfo=timezone.utc)
+
+    def person(self, client_id: int) -> tuple[list[object], list[list[object]], list[list[object]]]:
+        rng = self.rng
+        roll = rng.random()
+        culture = "ru" if roll < 0.6 else "ro" if roll < 0.85 else "en"
+        gender = "f" if rng.random() < 0.55 else "m"
+        middle = ""
+        if culture == "ru":
+            first = rng.choice(RU_FEMALE if gender == "f" else RU_MALE)
+            last = rng.choice(RU_LAST)
+            if gender == "f":
+                last = _feminine_surname(last)
+            if rng.random() < 0.9:
+                root = RU_PATRONYMIC[rng.choice(list(RU_PATRONYMIC))]
+                middle = root[:-2] + ("евна" if gender == "f" else "евич") if root.endswith("ев") \
+                    else root[:-2] + ("овна" if gender == "f" else "ович")
+        elif culture == "ro":
+            first = rng.choice(RO_FEMALE if gender == "f" else RO_MALE)
+            last = rng.choice(RO_LAST)
+        else:
+            first = rng.choice(EN_FEMALE if gender == "f" else EN_MALE)
+            last = rng.choice(EN_LAST)
+        region, city = rng.choice(PLACES[culture])
+        birth = None
+        if rng.random() < 0.85:
+            birth = self.as_of - timedelta(days=rng.randint(18 * 365, 80 * 365))
+        company_id = position = None
+        if rng.random() < 0.08:
+            company_id = rng.randint(1, self.companies)
+            position = rng.choice(POSITIONS)
+        created = self.now - timedelta(days=rng.random() * 3 * 365, seconds=rng.randint(0, 86399))
+        tags = rng.sample(HOBBIES, k=rng.choice((0, 0, 1, 1, 2, 3)))
+        note = rng.choice(NOTES) if rng.random() < 0.15 else ""
+        has_email = rng.random() < 0.75
+        has_phone = rng.random() < 0.95 or not has_email
+        consent_email = has_email and rng.random() < 0.6
+        consent_sms = has_phone and rng.random() < 0.5
+        consent_at = created if (consent_email or consent_sms) else None
+        street = f"{rng.choice(STREETS[culture])}, {rng.randint(1, 150)}"
+        client = [
+            client_id, None, "person", last, first, middle, gender, birth, company_id, position or "",
+            region, city, street if rng.random() < 0.5 else "", "", _pg_array(tags), note,
+            rng.choice(SOURCES), None, rng.choice(SALESPEOPLE),
+            consent_email, consent_at if consent_email else None, "demo" if consent_email else "",
+            consent_sms, consent_at if consent_sms else None, "demo" if consent_sms else "",
+            "{}", created, "demo", created, "demo",
+        ]
+        contacts: list[list[object]] = []
+        if has_phone:
+            written, normalized = self.phone(culture)
+            contacts.append([client_id, "mobile", written, normalized, True])
+            if rng.random() < 0.12:
+                written, normalized = self.phone(culture)
+                contacts.append([client_id, "work", written, normalized, True])
+        if has_email:
+            local = f"{first}.{last}".lower().translate(TRANSLIT)
+            local = "".join(ch for ch in local if ch.isascii() and (ch.isalnum() or ch == "."))
+            if rng.random() < 0.6:
+                local += str(rng.randint(1, 999))
+            address = f"{local}.{client_id}@{rng.choice(DOMAINS[culture])}"
+            shown = address if rng.random() < 0.8 else address.capitalize()
+            contacts.append([client_id, "email", shown, address, True])
+        if rng.random() < 0.05:
+            contacts.append([client_id, "telegram", f"@{first.translate(TRANSLIT).lower()}{client_id}",
+                             f"@{first.translate(TRANSLIT).lower()}{client_id}", True])
+        children: list[list[object]] = []
+        if birth is not None and rng.random() < 0.3:
+            for _ in range(rng.choice((1, 1, 2, 2, 3))):
+                child_gender = rng.choice("mf")
+                names = {"ru": (CHILD_RU_M, CHILD_RU_F), "ro": (CHILD_RO_M, CHILD_RO_F),
+                         "en": (CHILD_EN_M, CHILD_EN_F)}[culture]
+                age = rng.randint(0, 25)
+                child_birth = self.as_of - timedelta(days=age * 365 + rng.randint(0, 364))
+                if child_birth > birth + timedelta(days=18 * 365):
+                    children.append([client_id, "child", rng.choice(names[0 if child_gender == "m" else 1]),
+                                     child_gender, child_birth])
+        return client, contacts, children
+
+    def phone(self, culture: str) -> tuple[str, str]:
+        rng = self.rng
+        if culture == "ru":
+            a, b, c, d = rng.randint(900, 999), rng.randint(100, 999), rng.randint(0, 99), rng.randint(0, 99)
+            written = rng.choice(PHONE_FORMATS_RU).format(a=a, b=b, c=f"{c:02d}", d=f"{d:02d}")
+            return written, f"+7{a}{b}{c:02d}{d:02d}"
+        if culture == "ro":
+            if rng.random() < 0.7:
+                operator = rng.choice(("60", "62", "67", "68", "69", "78", "79"))
+                rest = f"{rng.randint(0, 999999):06d}"
+                written = rng.choice((f"+373 {operator} {rest[:3]} {rest[3:]}", f"0{operator}{rest}",
+                                      f"+373{operator}{rest}"))
+                return written, f"+373{operator}{rest}"
+            operator = rng.choice(("722", "723", "745", "740", "755"))
+            rest = f"{rng.randint(0, 999999):06d}"
+            return f"+40 {operator} {rest[:3]} {rest[3:]}", f"+40{operator}{rest}"
+        rest = f"{rng.randint(0, 999999):06d}"
+        operator = rng.choice(("7911", "7723", "7890", "7412"))
+        return f"+44 {operator} {rest}", f"+44{operator}{rest}"
+
+    def company(self, company_id: int) -> list[object]:
+        rng = self.rng
+        culture = rng.choice(("ru", "ru", "ro", "en"))
+        word = rng.choice(COMPANY_WORDS) + (rng.choice(COMPANY_WORDS).lower() if rng.random() < 0.5 else "")
+        name = rng.choice(COMPANY_FORMS[culture]).format(f"{word}-{company_id}")
+        return [company_id, name, f"{rng.randint(10**9, 10**10 - 1)}{company_id:06d}", rng.choice(INDUSTRIES),
+                f"https://{word.lower().translate(TRANSLIT)}{company_id}.example"]
+
+
+CLIENT_COLUMNS = ("id, external_key, kind, last_name, first_name, middle_name, gender, birth_date, company_id, "
+                  "position, region, city, address, postal_address, tags, notes, source, referred_by_id, "
+                  "assigned_to, consent_email, consent_email_at, consent_email_source, consent_sms, "
+                  "consent_sms_at, consent_sms_source, custom, created_at, created_by, updated_at, updated_by")
+
+DEMO_TABLES = ("company", "client", "contact_point", "relative", "product", "purchase", "purchase_line",
+               "subscription")
+
+# The purchase plan, from a hash of (client, seed) so it needs no Python loop and no ordering to be
+# reproducible. u(k) is uniform in [0, 1); the amounts are log-normal around a per-client basket size.
+PURCHASE_PLAN_SQL = """
+CREATE TEMP TABLE demo_purchase ON COMMIT DROP AS
+WITH buyer AS (
+    SELECT c.id, c.created_at,
+           CASE WHEN pg_temp.u(c.id, 1) < 0.27 THEN 0
+                WHEN pg_temp.u(c.id, 1) < 0.57 THEN 1
+                ELSE 2 + floor(-ln(1 - pg_temp.u(c.id, 2)) * 9)::int END AS n,
+           exp(ln(1800) + 0.9 * sqrt(-2 * ln(1 - pg_temp.u(c.id, 3))) * cos(2 * pi() * pg_temp.u(c.id, 4)))
+               AS basket,
+           -- A third of repeat buyers went quiet some time ago.
+           CASE WHEN pg_temp.u(c.id, 5) < 0.33 THEN pg_temp.u(c.id, 6) * 0.8 ELSE 1.0 END AS active_share
+      FROM demo_client c
+)
+SELECT row_number() OVER (ORDER BY purchased_at, client_id, i) AS id, plan.*
+  FROM (
+SELECT b.id AS client_id, g.i,
+       b.created_at + (LEAST(%(as_of)s::timestamptz, b.created_at + interval '1 day'
+                             + (%(as_of)s::timestamptz - b.created_at) * b.active_share) - b.created_at)
+                      * pg_temp.u(b.id * 1024 + g.i, 7) AS purchased_at,
+       round((b.basket * exp(0.45 * sqrt(-2 * ln(1 - pg_temp.u(b.id * 1024 + g.i, 8)))
+                          * cos(2 * pi() * pg_temp.u(b.id * 1024 + g.i, 9))))::numeric, -1) + 90 AS amount,
+       (0.45 + 0.3 * pg_temp.u(b.id * 1024 + g.i, 10))::numeric(5, 4) AS cost_share,
+       1 + floor(pg_temp.u(b.id * 1024 + g.i, 11) * %(products)s)::int AS product_id,
+       (ARRAY['shop', 'shop', 'shop', 'online', 'online', 'phone'])[1 + floor(pg_temp.u(b.id * 1024 + g.i, 12) * 6)::int]
+           AS channel
+  FROM buyer b CROSS JOIN LATERAL generate_series(1, b.n) AS g(i)
+  ) AS plan
+"""
+
+
+def _count_clients(conn: psycopg.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM (SELECT 1 FROM client LIMIT 1) c").fetchone()[0]
+
+
+def load(conn: psycopg.Connection, clients: int, seed: int = 1, as_of: date | None = None,
+         progress: Callable[[str, int, int], None] | None = None) -> DemoResult:
+    """Fills an empty base; runs as the database owner (it switches the audit triggers off for the load)."""
+    if not 1 <= clients <= 10_000_000:
+        raise UserError("demo.bad_count")
+    as_of = as_of or date.today()
+    started = time.monotonic()
+    report = progress or (lambda stage, done, total: None)
+    conn.autocommit = False
+    with conn.transaction():
+        existing = conn.execute("SELECT count(*) FROM client").fetchone()[0]
+        if existing:
+            raise UserError("demo.not_empty", count=existing)
+        # A load of synthetic people is not an edit by anyone; the audit log stays for real changes.
+        for table in DEMO_TABLES:
+            conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER audit")
+        conn.execute("ALTER TABLE purchase DISABLE TRIGGER purchase_stats_insert")
+        conn.execute(
+            "CREATE FUNCTION pg_temp.u(bigint, integer) RETURNS float8 LANGUAGE sql IMMUTABLE PARALLEL SAFE "
+            f"RETURN ((hashint8extended($1, {int(seed)} * 1000 + $2) & 281474976710655)::float8 "
+            "/ 281474976710656.0)"
+        )
+        people = _People(seed, as_of, companies=max(1, clients // 100))
+        _load_products(conn)
+        report("companies", 0, clients)
+        _copy_rows(conn, "COPY company (id, name, tax_id, industry, website) FROM STDIN",
+                   (people.company(i) for i in range(1, people.companies + 1)))
+        contacts: list[list[object]] = []
+        relatives: list[list[object]] = []
+        conn.execute(f"CREATE TEMP TABLE demo_client ON COMMIT DROP AS SELECT {CLIENT_COLUMNS} FROM client LIMIT 0")
+
+        def client_rows() -> Iterator[list[object]]:
+            for client_id in range(1, clients + 1):
+                client, client_contacts, children = people.person(client_id)
+                contacts.extend(client_contacts)
+                relatives.extend(children)
+                if client_id % 50_000 == 0:
+                    report("clients", client_id, clients)
+                yield client
+
+        _copy_rows(conn, f"COPY demo_client ({CLIENT_COLUMNS}) FROM STDIN", client_rows())
+        report("purchases", clients, clients)
+        conn.execute(PURCHASE_PLAN_SQL, {"as_of": datetime(as_of.year, as_of.month, as_of.day, 20,
+                                                           tzinfo=timezone.utc),
+                                         "products": len(PRODUCTS)})
+        conn.execute(
+            f"""
+            INSERT INTO client ({CLIENT_COLUMNS}, purchase_count, total_spent, total_profit,
+                                first_purchase_at, last_purchase_at)
+            SELECT d.*, coalesce(s.n, 0), coalesce(s.spent, 0), coalesce(s.profit, 0), s.first_at, s.last_at
+              FROM demo_client d
+              LEFT JOIN (SELECT client_id, count(*) AS n, sum(amount) AS spent,
+                                sum(amount - round(amount * cost_share, 2)) AS profit,
+                                min(purchased_at) AS first_at, max(purchased_at) AS last_at
+                           FROM demo_purchase GROUP BY client_id) s ON s.client_id = d.id
+            """
+        )
+        report("contacts", clients, clients)
+        _copy_rows(conn, "COPY contact_point (client_id, kind, value, normalized, is_primary) FROM STDIN", contacts)
+        _copy_rows(conn, "COPY relative (client_id, relation, name, gender, birth_date) FROM STDIN", relatives)
+        conn.execute(
+            """
+            INSERT INTO purchase (id, client_id, purchased_at, channel, amount, cost, created_at, created_by,
+                                  updated_at, updated_by)
+            SELECT id, client_id, purchased_at, channel,
+                   amount, round(amount * cost_share, 2), purchased_at, 'demo', purchased_at, 'demo'
+              FROM demo_purchase
+            """
+        )
+        conn.execute(
+            """
+            INSERT INTO purchase_line (purchase_id, product_id, description, quantity, price, cost,
+                                       created_at, created_by, updated_at, updated_by)
+            SELECT p.id, pr.id, pr.name, 1, p.amount, p.cost, p.created_at, 'demo', p.created_at, 'demo'
+              FROM purchase p
+              JOIN demo_purchase d ON d.id = p.id
+              JOIN product pr ON pr.id = d.product_id
+            """
+        )
+        conn.execute(
+            """
+            INSERT INTO subscription (client_id, product_id, purchase_id, starts_on, ends_on, created_by, updated_by)
+            SELECT p.client_id, l.product_id, p.id, p.purchased_at::date,
+                   p.purchased_at::date + pr.subscription_days, 'demo', 'demo'
+              FROM purchase_line l JOIN purchase p ON p.id = l.purchase_id
+              JOIN product pr ON pr.id = l.product_id
+             WHERE pr.subscription_days IS NOT NULL
+            """
+        )
+        for table in ("company", "client", "purchase", "contact_point", "relative", "purchase_line", "subscription"):
+            conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 1)) FROM {table}")
+        conn.execute("ALTER TABLE purchase ENABLE TRIGGER purchase_stats_insert")
+        for table in DEMO_TABLES:
+            conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER audit")
+        purchases = conn.execute("SELECT count(*) FROM purchase").fetchone()[0]
+    conn.autocommit = True
+    report("analyse", clients, clients)
+    for table in ("client", "contact_point", "purchase", "purchase_line", "relative", "subscription"):
+        conn.execute(f"VACUUM ANALYZE {table}")
+    return DemoResult(clients=clients, purchases=purchases, seconds=time.monotonic() - started)
+
+
+def _load_products(conn: psycopg.Connection) -> None:
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO product (id, sku, name, category, price, cost, subscription_days, created_by, updated_by)"
+            " VALUES (%s, %s, %s, %s, %s, round(%s::numeric * %s::numeric, 2), %s, 'demo', 'demo')",
+            [(n, sku, name, category, price, price, ratio, days)
+             for n, (sku, name, category, price, ratio, days) in enumerate(PRODUCTS, start=1)],
+        )
+
+
+def _copy_rows(conn: psycopg.Connection, statement: str, rows) -> None:
+    with conn.cursor() as cur, cur.copy(statement) as copy:
+        buffer: list[str] = []
+        for row in rows:
+            buffer.append("\t".join(map(_copy_text, row)))
+            if len(buffer) >= 20_000:
+                copy.write("\n".join(buffer) + "\n")
+                buffer.clear()
+        if buffer:
+            copy.write("\n".join(buffer) + "\n")

@@ -1,0 +1,102 @@
+"""Numbered schema migrations, recorded in the database they were applied to.
+
+Each `migrations/NNNN_name.sql` runs once, in its own transaction, under an advisory lock so that two
+`clientbase init` at the same moment apply it once. The group roles are cluster-wide objects, so they are
+created here, before the migrations that grant to them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+import psycopg
+from psycopg import sql
+
+from .errors import SchemaMismatch, UserError
+
+GROUP_ROLES = ("clientbase_admin", "clientbase_manager", "clientbase_sales", "clientbase_mailer")
+# Any constant would do; it only has to be the same for every clientbase.
+MIGRATION_LOCK = 7_243_118_001
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def migrations() -> list[Migration]:
+    found = []
+    for entry in resources.files("db").joinpath("migrations").iterdir():
+        match = re.fullmatch(r"(\d{4})_(\w+)\.sql", entry.name)
+        if match:
+            found.append(Migration(int(match[1]), match[2].replace("_", " "), entry.read_text(encoding="utf-8")))
+    return sorted(found, key=lambda migration: migration.version)
+
+
+LATEST = migrations()[-1].version
+
+
+def schema_version(conn: psycopg.Connection) -> int | None:
+    """The highest applied migration, or None for a database clientbase never touched."""
+    exists = conn.execute("SELECT to_regclass('public.schema_migration') IS NOT NULL").fetchone()[0]
+    if not exists:
+        return None
+    return conn.execute("SELECT max(version) FROM schema_migration").fetchone()[0] or 0
+
+
+def check_compatible(conn: psycopg.Connection) -> int:
+    version = schema_version(conn)
+    if version is None:
+        raise SchemaMismatch("db.schema_missing")
+    if version > LATEST:
+        raise SchemaMismatch("db.schema_newer", db_version=version, app_version=LATEST)
+    if version < LATEST:
+        raise SchemaMismatch("db.schema_older", db_version=version, app_version=LATEST)
+    return version
+
+
+def ensure_group_roles(conn: psycopg.Connection) -> None:
+    for role in GROUP_ROLES:
+        present = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+        if not present:
+            try:
+                conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(role)))
+            except psycopg.errors.DuplicateObject:
+                pass  # another init created it a moment ago
+            except psycopg.errors.InsufficientPrivilege:
+                raise UserError("init.no_rights", login=conn.info.user) from None
+
+
+def migrate(conn: psycopg.Connection, upto: int | None = None) -> list[Migration]:
+    """Applies what is missing, up to `upto` (default: all); returns what it applied."""
+    conn.autocommit = True
+    ensure_group_roles(conn)
+    applied: list[Migration] = []
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        try:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migration ("
+                " version integer PRIMARY KEY, name text NOT NULL,"
+                " applied_at timestamptz NOT NULL DEFAULT now(), applied_by text NOT NULL DEFAULT session_user)"
+            )
+        except psycopg.errors.InsufficientPrivilege:
+            raise UserError("init.no_rights", login=conn.info.user) from None
+        current = schema_version(conn) or 0
+        if current > LATEST:
+            raise SchemaMismatch("db.schema_newer", db_version=current, app_version=LATEST)
+        for migration in migrations():
+            if migration.version <= current or (upto is not None and migration.version > upto):
+                continue
+            with conn.transaction():
+                conn.execute(migration.sql)
+                conn.execute(
+                    "INSERT INTO schema_migration (version, name) VALUES (%s, %s)",
+                    (migration.version, migration.name),
+                )
+            applied.append(migration)
+    return applied

@@ -1,0 +1,103 @@
+"""Logins and their role. A login is a PostgreSQL role that is a member of exactly one clientbase group."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+
+from .errors import UserError
+
+ROLES = ("admin", "manager", "sales", "mailer")
+LOGIN_PATTERN = re.compile(r"[A-Za-z0-9_.@-]{1,63}")
+
+
+@dataclass(frozen=True)
+class Login:
+    name: str
+    role: str | None
+    can_login: bool
+
+
+def group_of(role: str) -> str:
+    if role not in ROLES:
+        raise UserError("user.bad_role", role=role, choices=", ".join(ROLES))
+    return f"clientbase_{role}"
+
+
+def login_exists(conn: psycopg.Connection, login: str) -> bool:
+    return conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)).fetchone() is not None
+
+
+def add_login(conn: psycopg.Connection, login: str, role: str, password: str | None = None,
+              exist_ok: bool = False) -> None:
+    group = group_of(role)
+    if not LOGIN_PATTERN.fullmatch(login):
+        raise UserError("user.bad_login", login=login)
+    if login_exists(conn, login):
+        if exist_ok:
+            return
+        raise UserError("user.exists", login=login)
+    statement = sql.SQL("CREATE ROLE {} LOGIN IN ROLE {}").format(sql.Identifier(login), sql.Identifier(group))
+    if password is not None:
+        # A password is a literal in DDL (no bound parameters there); sql.Literal quotes it safely.
+        statement = statement + sql.SQL(" PASSWORD {}").format(sql.Literal(password))
+    try:
+        conn.execute(statement)
+    except psycopg.errors.DuplicateObject:
+        raise UserError("user.exists", login=login) from None
+    except psycopg.errors.InsufficientPrivilege:
+        raise UserError("user.not_allowed", login=conn.info.user) from None
+
+
+def set_password(conn: psycopg.Connection, login: str, password: str) -> None:
+    if not login_exists(conn, login):
+        raise UserError("user.no_such", login=login)
+    try:
+        conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(login), sql.Literal(password)))
+    except psycopg.errors.InsufficientPrivilege:
+        raise UserError("user.not_allowed", login=conn.info.user) from None
+
+
+def list_logins(conn: psycopg.Connection) -> list[Login]:
+    rows = conn.execute(
+        """
+        SELECT r.rolname,
+               (SELECT substr(g.rolname, length('clientbase_') + 1)
+                  FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
+                 WHERE m.member = r.oid AND g.rolname LIKE 'clientbase\\_%%' ORDER BY g.rolname LIMIT 1),
+               r.rolcanlogin
+          FROM pg_roles r
+         WHERE r.oid IN (SELECT m.member FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
+                          WHERE g.rolname LIKE 'clientbase\\_%%')
+         ORDER BY r.rolname
+        """
+    ).fetchall()
+    return [Login(*row) for row in rows]
+
+
+def role_of(conn: psycopg.Connection, login: str) -> str | None:
+    """The clientbase role of a login; the database owner and superusers count as admin."""
+    row = conn.execute(
+        """
+        SELECT r.rolsuper OR d.datdba = r.oid,
+               pg_has_role(r.oid, 'clientbase_admin', 'USAGE'),
+               pg_has_role(r.oid, 'clientbase_manager', 'USAGE'),
+               pg_has_role(r.oid, 'clientbase_sales', 'USAGE'),
+               pg_has_role(r.oid, 'clientbase_mailer', 'USAGE')
+          FROM pg_roles r, pg_database d
+         WHERE r.rolname = %s AND d.datname = current_database()
+        """,
+        (login,),
+    ).fetchone()
+    if row is None:
+        return None
+    owner, *memberships = row
+    if owner:
+        return "admin"
+    for role, member in zip(ROLES, memberships):
+        if member:
+            return role
+    return None

@@ -1,0 +1,308 @@
+"""The `clientbase` command. Every failure a user can cause ends in one sentence and a non-zero exit."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from datetime import date
+from typing import Callable, Sequence
+
+import peewee
+import psycopg
+
+from db import connection, migrate, users
+from db.connection import Target
+from db.errors import UserError, driver_error, is_permission_denied
+from db.i18n import t
+
+DEMO_ON_FIRST_START = 20_000
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, not {text!r}")
+    return value
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, not {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="clientbase",
+        description="A shared client base for a shop or a small office, in the terminal.",
+    )
+    parser.add_argument("--database", metavar="URL",
+                        help="a PostgreSQL URL (default: $CLIENTBASE_DATABASE_URL, else the embedded database)")
+    parser.add_argument("--user", metavar="LOGIN", help="the login to use (default: your system user name)")
+    parser.add_argument("--demo", action="store_true",
+                        help=f"on an empty base, load {DEMO_ON_FIRST_START:,} demo clients before starting")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    commands.add_parser("init", help="create or upgrade the schema and the group roles")
+
+    user = commands.add_parser("user", help="manage logins").add_subparsers(dest="action", required=True,
+                                                                             metavar="ACTION")
+    add = user.add_parser("add", help="create a login")
+    add.add_argument("login")
+    add.add_argument("--role", required=True, help="admin, manager, sales or mailer")
+    add.add_argument("--password-stdin", action="store_true", help="read the login's password from standard input")
+    user.add_parser("list", help="list the logins and their roles")
+    password = user.add_parser("password", help="set a login's password")
+    password.add_argument("login")
+    password.add_argument("--password-stdin", action="store_true")
+
+    demo = commands.add_parser("demo", help="fill an empty base with realistic synthetic data")
+    demo.add_argument("--clients", type=_positive_int, default=10_000)
+    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--as-of", type=_iso_date, default=None, help="the demo's 'today' (default: today)")
+
+    settings = commands.add_parser("settings", help="the shop's settings").add_subparsers(
+        dest="action", required=True, metavar="ACTION")
+    settings.add_parser("list", help="every setting with its value")
+    get = settings.add_parser("get", help="one setting's value")
+    get.add_argument("key")
+    set_ = settings.add_parser("set", help="change a setting (administrator)")
+    set_.add_argument("key")
+    set_.add_argument("value")
+
+    db = commands.add_parser("db", help="the database connection").add_subparsers(
+        dest="action", required=True, metavar="ACTION")
+    db.add_parser("url", help="print the connection URL, for psql")
+
+    server = commands.add_parser("server", help="the embedded server for the office network")
+    server_actions = server.add_subparsers(dest="action", required=True, metavar="ACTION")
+    start = server_actions.add_parser("start", help="start it, optionally listening on the network")
+    start.add_argument("--listen", metavar="ADDR", default=None,
+                       help="address to listen on, e.g. 0.0.0.0 for every network (default: this computer only)")
+    start.add_argument("--port", type=_positive_int, default=None)
+    server_actions.add_parser("stop", help="stop it")
+    server_actions.add_parser("status", help="say whether it runs and where")
+    return parser
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _read_password() -> str:
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise UserError("user.password_empty")
+    return password
+
+
+def _owner_connection(target: Target) -> psycopg.Connection:
+    if target.embedded is not None:
+        connection.prepare_embedded(target)
+    return connection.connect(target.owner_conninfo(), target, autocommit=True)
+
+
+def _with_password_prompt(target: Target, attempt: Callable[[Target], object]) -> object:
+    """Runs `attempt`; if the server asks for a password and someone is at the keyboard, asks once."""
+    try:
+        return attempt(target)
+    except UserError as exc:
+        if exc.key != "db.auth_failed" or target.password is not None or not sys.stdin.isatty():
+            raise
+        password = getpass.getpass(f"Password for {target.login}: ")
+        return attempt(target.with_password(password))
+
+
+# --- commands --------------------------------------------------------------------------------------
+
+
+def cmd_init(target: Target, args: argparse.Namespace) -> int:
+    if target.embedded is not None:
+        applied = connection.prepare_embedded(target)
+    else:
+        with connection.connect(target.owner_conninfo(), target, autocommit=True) as conn:
+            applied = migrate.migrate(conn)
+    for migration in applied:
+        _say(t("init.applied", version=migration.version, name=migration.name))
+    _say(t("init.done", version=migrate.LATEST))
+    return 0
+
+
+def cmd_user(target: Target, args: argparse.Namespace) -> int:
+    if args.action == "add":
+        users.group_of(args.role)  # an unknown role is refused before anything else happens
+        password = _read_password() if args.password_stdin else None
+        with _owner_connection(target) as conn:
+            users.add_login(conn, args.login, args.role, password)
+        _say(t("user.added", login=args.login, role=args.role))
+    elif args.action == "password":
+        password = _read_password() if args.password_stdin else getpass.getpass(f"New password for {args.login}: ")
+        if not password:
+            raise UserError("user.password_empty")
+        with _owner_connection(target) as conn:
+            users.set_password(conn, args.login, password)
+        _say(t("user.password_set", login=args.login))
+    else:
+        with _owner_connection(target) as conn:
+            logins = users.list_logins(conn)
+        width = max([len(login.name) for login in logins] + [5])
+        for login in logins:
+            _say(f"{login.name:<{width}}  {login.role or '-'}")
+    return 0
+
+
+def cmd_demo(target: Target, args: argparse.Namespace) -> int:
+    from db import demo
+
+    with _owner_connection(target) as conn:
+        result = demo.load(conn, args.clients, args.seed, args.as_of, progress=_progress_printer())
+    _say(t("demo.loaded", clients=f"{result.clients:,}", purchases=f"{result.purchases:,}", seconds=result.seconds))
+    return 0
+
+
+def _progress_printer() -> Callable[[str, int, int], None]:
+    if not sys.stderr.isatty():
+        return lambda stage, done, total: None
+
+    def show(stage: str, done: int, total: int) -> None:
+        sys.stderr.write(f"\r{stage}: {done:,} / {total:,}   ")
+        sys.stderr.flush()
+        if stage == "analyse":
+            sys.stderr.write("\n")
+
+    return show
+
+
+def _bind_app_database(target: Target) -> Target:
+    from db import session
+
+    def attempt(candidate: Target) -> Target:
+        session.bind(candidate)
+        connection.check_schema(candidate)
+        return candidate
+
+    if target.embedded is not None:
+        connection.prepare_embedded(target)
+    return _with_password_prompt(target, attempt)
+
+
+def cmd_settings(target: Target, args: argparse.Namespace) -> int:
+    from db import settings
+
+    target = _bind_app_database(target)
+    if args.action == "list":
+        rows = settings.list_settings()
+        width = max(len(row.key) for row in rows)
+        for row in rows:
+            marker = "" if row.is_default else "  (changed)"
+            _say(f"{row.key:<{width}}  {row.value:<14}  {row.description}{marker}")
+    elif args.action == "get":
+        _say(settings.get(args.key))
+    else:
+        settings.validate(args.key, args.value)
+        _say(t("settings.saved", key=args.key, value=settings.set_value(args.key, args.value)))
+    return 0
+
+
+def cmd_db(target: Target, args: argparse.Namespace) -> int:
+    if target.embedded is not None:
+        connection.prepare_embedded(target)
+        _say(target.embedded.url(target.login))
+    else:
+        _say(target.url)
+    return 0
+
+
+def cmd_server(target: Target, args: argparse.Namespace) -> int:
+    from db.embedded import ServerConfig
+
+    server = target.embedded
+    if server is None:
+        raise UserError("embedded.only", url=target.display)
+    if args.action == "status":
+        if not server.is_running():
+            _say(t("server.stopped", home=server.home))
+            return 3
+        with connection.connect(server.url(database="postgres"), target) as conn:
+            version = conn.info.parameter_status("server_version")
+        _say(t("server.running", home=server.home, version=version, where=server.config().where))
+        return 0
+    if args.action == "stop":
+        server.stop()
+        _say(t("server.stopping", home=server.home))
+        return 0
+    current = server.config()
+    config = ServerConfig(port=args.port or current.port,
+                          listen=current.listen if args.listen is None else args.listen)
+    connection.prepare_embedded(target)
+    if config != current:
+        server.restart(config)
+    host = config.listen if config.listen not in ("", "0.0.0.0", "*", "::") else "THIS-COMPUTER-ADDRESS"
+    _say(t("server.started", where=config.where,
+           url=f"clientbase --database postgresql://LOGIN@{host}:{config.port}/{connection.DATABASE_NAME}"))
+    if config.listen:
+        _say(t("server.needs_passwords"))
+    return 0
+
+
+def cmd_app(target: Target, args: argparse.Namespace) -> int:
+    from db import demo, session
+
+    if args.demo:
+        with _owner_connection(target) as conn:
+            empty = conn.execute("SELECT NOT EXISTS (SELECT 1 FROM client)").fetchone()[0]
+            if empty:
+                result = demo.load(conn, DEMO_ON_FIRST_START, progress=_progress_printer())
+                _say(t("demo.loaded", clients=f"{result.clients:,}", purchases=f"{result.purchases:,}",
+                       seconds=result.seconds))
+    target = _bind_app_database(target)
+    identity = session.identity(target)
+    from tui.app import ClientbaseApp
+
+    ClientbaseApp(target, identity).run()
+    return 0
+
+
+COMMANDS = {"init": cmd_init, "user": cmd_user, "demo": cmd_demo, "settings": cmd_settings, "db": cmd_db,
+            "server": cmd_server}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    target = None
+    try:
+        target = connection.resolve(args.database, args.user)
+        handler = COMMANDS.get(args.command, cmd_app)
+        return handler(target, args)
+    except UserError as exc:
+        print(f"clientbase: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"clientbase: {t('cli.interrupted')}", file=sys.stderr)
+        return 130
+    except (psycopg.errors.InsufficientPrivilege, peewee.ProgrammingError) as exc:
+        if not is_permission_denied(exc):
+            raise
+        detail = str(driver_error(exc)).splitlines()[0]
+        print(f"clientbase: {t('cli.permission', detail=detail)}", file=sys.stderr)
+        return 1
+    except (psycopg.OperationalError, peewee.OperationalError, peewee.InterfaceError) as exc:
+        failure = driver_error(exc)
+        if not isinstance(failure, psycopg.OperationalError):
+            raise
+        print(f"clientbase: {connection.describe_failure(failure, target)}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
