@@ -1,0 +1,159 @@
+"""One row of an import file into what the database takes: a client (db.importing.Incoming) or a staged
+purchase. Anything wrong raises ValueError with the column and the reason, for the reject file.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+
+import phonenumbers
+
+from db.errors import ValidationError
+from db.i18n import t
+from db.importing import TEXT_FIELDS, Incoming
+from db.normalize import normalize_contact, normalize_email, normalize_phone
+from tui import values
+from tui.columns import PHONE_FIELDS, Mapping
+
+
+class RowReader:
+    def __init__(self, mapping: Mapping, country: str, day_first: bool, strict_width: bool) -> None:
+        self.mapping = mapping
+        self.country = country
+        self.day_first = day_first
+        self.strict_width = strict_width
+        self.width = len(mapping.headers)
+        self.used = [(index, name) for index, name in enumerate(mapping.fields) if name]
+
+    def check_width(self, cells: list[str]) -> None:
+        if len(cells) > self.width and any(cell.strip() for cell in cells[self.width:]):
+            raise ValueError(t("import.reason.columns", found=len(cells), expected=self.width))
+        if self.strict_width and len(cells) < self.width:
+            raise ValueError(t("import.reason.columns", found=len(cells), expected=self.width))
+
+    def cells_by_field(self, cells: list[str]):
+        for index, name in self.used:
+            value = cells[index].strip() if index < len(cells) else ""
+            if value:
+                yield self.mapping.headers[index], name, value
+
+    # --- clients -------------------------------------------------------------------------------------
+
+    def client(self, number: int, cells: list[str]) -> Incoming:
+        self.check_width(cells)
+        row = Incoming(row=number)
+        full_name = ("", "", "")
+        for header, name, value in self.cells_by_field(cells):
+            try:
+                full_name = self._client_field(row, name, value) or full_name
+            except ValidationError as exc:
+                raise ValueError(f"{header}: {exc}") from None
+            except ValueError as exc:
+                raise ValueError(f"{header}: {exc}") from None
+        for name, part in zip(("last_name", "first_name", "middle_name"), full_name):
+            if part and not row.text.get(name):
+                row.text[name] = part
+        if not (row.text.get("last_name") or row.text.get("first_name")):
+            if not row.company:
+                raise ValueError(t("import.reason.no_name"))
+            row.kind = "company"
+        if row.gender is None and row.text.get("middle_name"):
+            row.gender = values.gender_from_patronymic(row.text["middle_name"])
+        return row
+
+    def _client_field(self, row: Incoming, name: str, value: str):
+        if name == "full_name":
+            return values.split_full_name(value)
+        if name in TEXT_FIELDS:
+            row.text[name] = f"{row.text[name]}\n{value}" if row.text.get(name) else value
+        elif name == "external_key":
+            row.external_key = value
+        elif name == "gender":
+            row.gender = values.parse_gender(value)
+        elif name == "birth_date":
+            row.birth_date = self._birth_date(value)
+        elif name == "company":
+            row.company = value
+        elif name == "assigned_to":
+            row.assigned_to = value
+        elif name == "tags":
+            row.tags += [tag for tag in values.split_list(value) if tag not in row.tags]
+        elif name in ("consent_email", "consent_sms"):
+            setattr(row, name, values.parse_bool(value))
+        elif name.startswith("custom."):
+            row.custom[name.removeprefix("custom.")] = value
+        else:
+            for part in values.split_list(value):
+                row.contacts.append(self._contact(name, part))
+        return None
+
+    def _birth_date(self, value: str) -> date:
+        born = values.parse_date(value, self.day_first)
+        if born > date.today():
+            raise ValueError(t("valid.birth_future"))
+        if born <= date(1900, 1, 1):
+            raise ValueError(t("import.reason.date", value=value))
+        return born
+
+    def _contact(self, name: str, value: str) -> tuple[str, str, str]:
+        if name in PHONE_FIELDS:
+            normalized = _phone(value, self.country)
+            if name == "phone":
+                name = _phone_kind(normalized)
+            return name, value, normalized
+        if name == "email":
+            return name, value, _email(value)
+        return name, value, normalize_contact(name, value, self.country)
+
+    # --- purchases -----------------------------------------------------------------------------------
+
+    def purchase(self, number: int, cells: list[str]) -> tuple:
+        self.check_width(cells)
+        found: dict[str, str] = {}
+        for header, name, value in self.cells_by_field(cells):
+            found.setdefault(name, value)
+            found.setdefault("header:" + name, header)
+
+        def read(name, parse):
+            try:
+                return parse(found[name]) if name in found else None
+            except (ValueError, ValidationError) as exc:
+                raise ValueError(f"{found['header:' + name]}: {exc}") from None
+
+        key = found.get("client_key")
+        phone = read("phone", lambda v: _phone(values.split_list(v)[0], self.country))
+        email = read("email", lambda v: _email(values.split_list(v)[0]))
+        if not (key or phone or email):
+            raise ValueError(t("import.reason.no_client"))
+        moment = read("purchased_at", lambda v: values.parse_datetime(v, self.day_first))
+        amount = read("amount", lambda v: values.parse_amount(v, "amount"))
+        if moment is None or amount is None:
+            raise ValueError(t("import.reason.no_date_amount"))
+        cost = read("cost", lambda v: values.parse_amount(v, "cost"))
+        quantity = read("quantity", lambda v: values.parse_amount(v, "quantity"))
+        if quantity is not None and quantity <= 0:
+            raise ValueError(f"{found['header:quantity']}: " + t("import.reason.number", what="quantity",
+                                                                   value=found["quantity"]))
+        last, first, middle = values.split_full_name(found.get("full_name", ""))
+        if key and not (last or first):
+            last = t("import.unnamed_client", key=key)
+        return (number, key, phone, email, last, first, middle, moment, amount, cost, found.get("product", ""),
+                quantity, found.get("channel", ""), found.get("purchase_key"), found.get("note", ""))
+
+
+@lru_cache(maxsize=200_000)
+def _phone(value: str, country: str) -> str:
+    return normalize_phone(value, country)
+
+
+@lru_cache(maxsize=200_000)
+def _email(value: str) -> str:
+    return normalize_email(value)
+
+
+def _phone_kind(e164: str) -> str:
+    kind = phonenumbers.number_type(phonenumbers.parse(e164))
+    if kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
+        return "mobile"
+    return "home"

@@ -1,0 +1,182 @@
+"""vCard 2.1, 3.0 and 4.0, as phones, Google and Outlook write them: folded lines, grouped properties
+(`item1.TEL`), quoted-printable 2.1 values, several phones and e-mails per card. Reading turns a card
+into the same cells a spreadsheet row has; writing produces vCard 3.0, which every address book reads.
+"""
+
+from __future__ import annotations
+
+import quopri
+import re
+from dataclasses import dataclass, field
+
+COLUMNS = ("last_name", "first_name", "middle_name", "full_name", "mobile", "home", "work", "phone", "email",
+           "birth_date", "company", "position", "address", "city", "region", "notes", "tags", "website")
+PHONE_TYPES = {"cell": "mobile", "mobile": "mobile", "iphone": "mobile", "home": "home", "work": "work"}
+
+
+@dataclass
+class Card:
+    text: str
+    values: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, column: str, value: str) -> None:
+        if value.strip():
+            self.values.setdefault(column, []).append(value.strip())
+
+    def cells(self) -> list[str]:
+        return ["; ".join(self.values.get(column, [])) for column in COLUMNS]
+
+
+def unfold(text: str) -> list[str]:
+    lines: list[str] = []
+    for line in re.split(r"\r\n|\r|\n", text):
+        if line[:1] in (" ", "\t") and lines:
+            lines[-1] += line[1:]
+        elif lines and lines[-1].endswith("=") and "QUOTED-PRINTABLE" in lines[-1].split(":", 1)[0].upper():
+            lines[-1] = lines[-1][:-1] + line  # a 2.1 soft line break
+        else:
+            lines.append(line)
+    return lines
+
+
+def _unescape(value: str) -> str:
+    return re.sub(r"\\([nN,;:\\])", lambda m: "\n" if m[1] in "nN" else m[1], value)
+
+
+def _split(value: str, sep: str = ";") -> list[str]:
+    """Structured values split on unescaped separators, then unescaped."""
+    return [_unescape(part) for part in re.split(r"(?<!\\)" + re.escape(sep), value)]
+
+
+def _property(line: str) -> tuple[str, dict[str, list[str]], str] | None:
+    match = re.match(r'((?:[^:";]|"[^"]*")*?(?:;(?:[^:"]|"[^"]*")*)?):(.*)', line)
+    if not match:
+        return None
+    head, value = match[1], match[2]
+    parts = re.findall(r'(?:[^;"]|"[^"]*")+', head)
+    name = parts[0].split(".")[-1].upper()
+    params: dict[str, list[str]] = {}
+    for part in parts[1:]:
+        key, sep, raw = part.partition("=")
+        if not sep:  # vCard 2.1 writes bare types: TEL;CELL;VOICE:
+            key, raw = "TYPE", key
+        params.setdefault(key.upper(), []).extend(v.strip('"').lower() for v in raw.split(","))
+    if "quoted-printable" in params.get("ENCODING", []):
+        charset = (params.get("CHARSET") or ["utf-8"])[0]
+        value = quopri.decodestring(value.encode("ascii", errors="replace")).decode(charset, errors="replace")
+    return name, params, value
+
+
+def parse(text: str) -> list[Card]:
+    cards: list[Card] = []
+    current: Card | None = None
+    raw: list[str] = []
+    for line in unfold(text):
+        upper = line.strip().upper()
+        if upper == "BEGIN:VCARD":
+            current, raw = Card(""), [line]
+            continue
+        if current is None:
+            continue
+        raw.append(line)
+        if upper == "END:VCARD":
+            current.text = "\r\n".join(raw) + "\r\n"
+            cards.append(current)
+            current = None
+            continue
+        prop = _property(line)
+        if prop is not None:
+            _read(current, *prop)
+    return cards
+
+
+def _read(card: Card, name: str, params: dict[str, list[str]], value: str) -> None:
+    types = set(params.get("TYPE", []))
+    if name == "N":
+        parts = _split(value) + [""] * 3
+        card.add("last_name", parts[0])
+        card.add("first_name", parts[1])
+        card.add("middle_name", parts[2])
+    elif name == "FN":
+        card.add("full_name", _unescape(value))
+    elif name == "TEL":
+        value = value.removeprefix("tel:")
+        kind = next((PHONE_TYPES[t] for t in ("cell", "mobile", "iphone", "home", "work") if t in types), "phone")
+        card.add(kind, _unescape(value))
+    elif name == "EMAIL":
+        card.add("email", _unescape(value))
+    elif name == "BDAY":
+        card.add("birth_date", _bday(value))
+    elif name == "ORG":
+        card.add("company", _split(value)[0])
+    elif name == "TITLE":
+        card.add("position", _unescape(value))
+    elif name == "ADR":
+        parts = _split(value) + [""] * 7
+        street = ", ".join(p for p in (parts[2], parts[1], parts[0]) if p.strip())
+        card.add("address", ", ".join(p for p in (street, parts[5]) if p.strip()))
+        card.add("city", parts[3])
+        card.add("region", parts[4])
+    elif name == "NOTE":
+        card.add("notes", _unescape(value))
+    elif name == "CATEGORIES":
+        for tag in _split(value, ","):
+            card.add("tags", tag)
+    elif name == "URL":
+        card.add("website", _unescape(value))
+
+
+def _bday(value: str) -> str:
+    """19850201, 1985-02-01 and 1985-02-01T00:00:00Z as ISO dates; a birthday without year is left out."""
+    value = value.strip()
+    match = re.fullmatch(r"(\d{4})-?(\d{2})-?(\d{2})(?:T.*)?", value)
+    return f"{match[1]}-{match[2]}-{match[3]}" if match else ("" if value.startswith("--") else value)
+
+
+def with_reason(text: str, reason: str) -> str:
+    """The card as read, with the reason it was rejected as a note only clientbase looks at."""
+    body = text.rstrip("\r\n").rsplit("\r\n", 1)[0]
+    return f"{body}\r\n{fold('X-CLIENTBASE-REJECTED:' + escape(reason))}\r\nEND:VCARD\r\n"
+
+
+# --- writing -----------------------------------------------------------------------------------------
+
+
+def escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace(",", "\\,").replace(";", "\\;")
+
+
+def fold(line: str) -> str:
+    """Lines longer than 75 octets are folded (RFC 6350 §3.2), never inside a UTF-8 character."""
+    out: list[str] = []
+    current, size = "", 0
+    for ch in line:
+        width = len(ch.encode("utf-8"))
+        if size + width > 75:
+            out.append(current)
+            current, size = " ", 1
+        current += ch
+        size += width
+    out.append(current)
+    return "\r\n".join(out)
+
+
+def card(last: str, first: str, middle: str, company: str, position: str, birth_date: str,
+         phones: list[tuple[str, str]], emails: list[str], notes: str, uid: str) -> str:
+    lines = ["BEGIN:VCARD", "VERSION:3.0",
+             "N:" + ";".join(escape(part) for part in (last, first, middle, "", "")),
+             "FN:" + escape(" ".join(p for p in (first, middle, last) if p) or company)]
+    if company:
+        lines.append("ORG:" + escape(company))
+    if position:
+        lines.append("TITLE:" + escape(position))
+    if birth_date:
+        lines.append("BDAY:" + birth_date)
+    for kind, number in phones:
+        vtype = {"mobile": "CELL", "home": "HOME", "work": "WORK"}.get(kind, "VOICE")
+        lines.append(f"TEL;TYPE={vtype}:{escape(number)}")
+    lines.extend("EMAIL;TYPE=INTERNET:" + escape(email) for email in emails)
+    if notes:
+        lines.append("NOTE:" + escape(notes))
+    lines += ["UID:" + escape(uid), "END:VCARD"]
+    return "".join(fold(line) + "\r\n" for line in lines)
