@@ -16,6 +16,7 @@ from db import connection, migrate, users
 from db.connection import Target
 from db.errors import UserError, driver_error, is_permission_denied
 from db.i18n import t
+from tui import transfer_cli
 
 DEMO_ON_FIRST_START = 20_000
 
@@ -88,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("--port", type=_positive_int, default=None)
     server_actions.add_parser("stop", help="stop it")
     server_actions.add_parser("status", help="say whether it runs and where")
+    transfer_cli.add_parsers(commands)
     return parser
 
 
@@ -273,7 +275,7 @@ def cmd_app(target: Target, args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"init": cmd_init, "user": cmd_user, "demo": cmd_demo, "settings": cmd_settings, "db": cmd_db,
-            "server": cmd_server}
+            "server": cmd_server, "import": transfer_cli.cmd_import}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
