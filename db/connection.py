@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from . import migrate
+from . import migrate, users
 from .embedded import SUPERUSER, EmbeddedServer, default_home
 from .errors import UserError
 
@@ -115,18 +115,19 @@ def connect(conninfo: str, target: Target, **kwargs: object) -> psycopg.Connecti
 def prepare_embedded(target: Target) -> list[migrate.Migration]:
     """Starts the embedded server; creates the database, the schema and the OS user's admin login when
     missing and upgrades the schema, since this database belongs to the person running it."""
-    from . import users
-
     server = target.embedded
     assert server is not None
-    server.ensure_running()
+    # Held to the end, so that two terminals starting at once create the database and the login once.
+    with server.start_lock():
+        server.ensure_running_locked()
+        return _bootstrap_embedded(server, target)
+
+
+def _bootstrap_embedded(server: EmbeddedServer, target: Target) -> list[migrate.Migration]:
     with connect(server.url(SUPERUSER, "postgres"), target, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)).fetchone()
         if not exists:
-            try:
-                conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
-            except psycopg.errors.DuplicateDatabase:
-                pass  # a second terminal created it a moment ago
+            conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
     with connect(target.owner_conninfo(), target, autocommit=True) as conn:
         applied = migrate.migrate(conn)
         if not users.login_exists(conn, os_login()):

@@ -262,13 +262,16 @@ class EmbeddedServer:
     def ensure_running(self) -> bool:
         """Initialises (first time) and starts the server; returns True if it had to be created."""
         with self.start_lock():
-            created = False
-            if not self.is_initialised():
-                self.initialise()
-                created = True
-            if not self.is_running():
-                self.start()
-            return created
+            return self.ensure_running_locked()
+
+    def ensure_running_locked(self) -> bool:
+        created = False
+        if not self.is_initialised():
+            self.initialise()
+            created = True
+        if not self.is_running():
+            self.start()
+        return created
 
 
 def _last_line(text: str | None) -> str:

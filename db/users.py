@@ -47,7 +47,8 @@ def add_login(conn: psycopg.Connection, login: str, role: str, password: str | N
     try:
         conn.execute(statement)
     except psycopg.errors.DuplicateObject:
-        raise UserError("user.exists", login=login) from None
+        if not exist_ok:
+            raise UserError("user.exists", login=login) from None
     except psycopg.errors.InsufficientPrivilege:
         raise UserError("user.not_allowed", login=conn.info.user) from None
 

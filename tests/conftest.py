@@ -63,13 +63,26 @@ def pg_server(tmp_path_factory) -> EmbeddedServer:
 
 
 @pytest.fixture
-def fresh_db(pg_server: EmbeddedServer) -> ScratchDatabase:
-    name = f"t_{uuid.uuid4().hex[:12]}"
+def make_db(pg_server: EmbeddedServer):
+    """Makes as many fresh databases as a test needs (two terminals, a restore target, ...)."""
+    made: list[str] = []
+
+    def make() -> ScratchDatabase:
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(pg_server.url(SUPERUSER, "postgres"), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
+        made.append(name)
+        return ScratchDatabase(pg_server, name)
+
+    yield make
     with psycopg.connect(pg_server.url(SUPERUSER, "postgres"), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
-    yield ScratchDatabase(pg_server, name)
-    with psycopg.connect(pg_server.url(SUPERUSER, "postgres"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for name in made:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def fresh_db(make_db) -> ScratchDatabase:
+    return make_db()
 
 
 @pytest.fixture

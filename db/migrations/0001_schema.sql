@@ -15,7 +15,7 @@ DECLARE
     -- Columns the database maintains itself; a change to them alone is not an edit by a person.
     derived text[] := ARRAY['version', 'updated_at', 'updated_by', 'search',
                             'purchase_count', 'total_spent', 'total_profit',
-                            'first_purchase_at', 'last_purchase_at'];
+                            'first_purchase_at', 'last_purchase_at', 'category'];
 BEGIN
     IF (to_jsonb(NEW) - derived) IS DISTINCT FROM (to_jsonb(OLD) - derived) THEN
         NEW.version := OLD.version + 1;

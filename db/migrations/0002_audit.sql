@@ -21,7 +21,7 @@ CREATE FUNCTION audit_row() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SE
 DECLARE
     derived text[] := ARRAY['version', 'updated_at', 'updated_by', 'search',
                             'purchase_count', 'total_spent', 'total_profit',
-                            'first_purchase_at', 'last_purchase_at'];
+                            'first_purchase_at', 'last_purchase_at', 'category'];
     old_values jsonb;
     new_values jsonb;
     row_key text;

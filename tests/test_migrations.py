@@ -1,0 +1,71 @@
+"""Numbered migrations: safe to run twice, upgrade a database left at the previous version, and an app
+older than its database refuses to start with one sentence."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import psycopg
+import pytest
+
+from db import migrate, models
+from db.errors import SchemaMismatch
+
+
+@pytest.fixture
+def empty_db(pg_server):
+    name = "t_empty_migrations"
+    with psycopg.connect(pg_server.url("postgres", "postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield pg_server.url("postgres", name)
+    with psycopg.connect(pg_server.url("postgres", "postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_init_twice_applies_nothing_the_second_time(empty_db):
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        first = migrate.migrate(conn)
+        second = migrate.migrate(conn)
+        assert [m.version for m in first] == [m.version for m in migrate.migrations()]
+        assert second == []
+        assert migrate.check_compatible(conn) == migrate.LATEST
+
+
+def test_upgrade_from_the_previous_migration_keeps_the_data(empty_db):
+    previous = migrate.migrations()[-2].version
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        migrate.migrate(conn, upto=previous)
+        assert migrate.schema_version(conn) == previous
+        with pytest.raises(SchemaMismatch, match="run 'clientbase init'"):
+            migrate.check_compatible(conn)
+        conn.execute("INSERT INTO client (last_name, first_name) VALUES ('Ceban', 'Ana')")
+        applied = migrate.migrate(conn)
+        assert [m.version for m in applied] == [m.version for m in migrate.migrations() if m.version > previous]
+        assert conn.execute("SELECT first_name FROM client").fetchall() == [("Ana",)]
+
+
+def test_a_database_newer_than_the_app_is_refused(fresh_db):
+    with fresh_db.connect(autocommit=True) as conn:
+        conn.execute("INSERT INTO schema_migration (version, name) VALUES (%s, 'from the future')",
+                     (migrate.LATEST + 1,))
+        with pytest.raises(SchemaMismatch, match="newer clientbase"):
+            migrate.check_compatible(conn)
+        with pytest.raises(SchemaMismatch):
+            migrate.migrate(conn)
+    result = subprocess.run([sys.executable, "-m", "tui.cli", "settings", "list"], env=fresh_db.env("sales"),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "newer clientbase" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_models_match_the_tables(fresh_db):
+    with fresh_db.connect(autocommit=True) as conn:
+        for model in models.ALL_MODELS:
+            table = model._meta.table_name
+            columns = {row[0] for row in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = %s", (table,))}
+            assert columns, table
+            assert {field.column_name for field in model._meta.sorted_fields} == columns, table
