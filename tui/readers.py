@@ -94,12 +94,14 @@ def _card_rows(cards: list[vcard.Card]) -> Iterator[SourceRow]:
 
 
 def _open_xlsx(path: Path, sheet: str | None) -> Table:
+    import zipfile
+
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError):
+    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError):
         raise UserError("import.bad_xlsx", path=path) from None
     if sheet is not None and sheet not in book.sheetnames:
         raise UserError("import.no_sheet", sheet=sheet, sheets=", ".join(book.sheetnames))

@@ -144,7 +144,13 @@ class RowReader:
 
 @lru_cache(maxsize=200_000)
 def _phone(value: str, country: str) -> str:
-    return normalize_phone(value, country)
+    try:
+        return normalize_phone(value, country)
+    except ValidationError:
+        # Excel keeps a phone typed as a number without its "+": 37379000111 is +373 79 000 111.
+        if value.isdigit() and len(value) >= 10:
+            return normalize_phone("+" + value, country)
+        raise
 
 
 @lru_cache(maxsize=200_000)

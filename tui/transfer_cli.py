@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from db.connection import Target
+from db.errors import UserError
 from db.i18n import t
 from tui import progress
 
@@ -63,4 +64,19 @@ def cmd_import(target: Target, args: argparse.Namespace) -> int:
         result = run_import(args.file, options, report)
     for line in describe(result):
         print(line, flush=True)
+    return 0
+
+
+def cmd_export(target: Target, args: argparse.Namespace) -> int:
+    from tui.exporting import ExportOptions, run_export
+
+    delimiter = {"tab": "\t", None: ";"}.get(args.delimiter, args.delimiter)
+    if len(delimiter) != 1:
+        raise UserError("export.bad_delimiter", delimiter=args.delimiter)
+    options = ExportOptions(format=args.format, segment=args.segment, search=args.search, encoding=args.encoding,
+                            delimiter=delimiter, channel=args.channel, purchases=args.purchases)
+    _bind(target)
+    with progress.bar() as report:
+        written = run_export(args.file, options, report)
+    print(t("export.done", count=written, path=args.file), flush=True)
     return 0
