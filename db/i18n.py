@@ -132,6 +132,17 @@ EN: dict[str, str] = {
     "import.summary.unknown_columns": "Columns not imported: {columns}. To keep one as a custom field: "
     "--map '{example}=custom.name'.",
     "import.dry_run": "Dry run: nothing was written.",
+    # Export
+    "export.not_allowed": "The login {login!r} ({role}) may not export client lists; an administrator can allow "
+    "salespeople with 'clientbase settings set sales_may_export yes'.",
+    "export.no_mailing_list": "Mailing lists are exported by the administrator or the manager, because they must "
+    "leave out unsubscribed addresses.",
+    "export.no_segment": "There is no segment {name!r}; the segments are: {names}.",
+    "export.purchases_format": "Purchases export to CSV or XLSX only.",
+    "export.no_folder": "The folder {folder} does not exist.",
+    "export.bad_delimiter": "The separator must be one character (or 'tab'), not {delimiter!r}.",
+    "export.stage.write": "Exporting",
+    "export.done": "Exported {count:,} rows to {path}.",
     # The app
     "app.title": "clientbase",
     "app.home.login": "Login",
@@ -327,6 +338,22 @@ EN: dict[str, str] = {
     "card.expired": "expired",
     # The clients list
     "clients.no_segment": "That segment no longer exists; someone may have deleted it.",
+    "clients.segment_name_empty": "A segment needs a name.",
+    "clients.segment_admin_only": "Only an administrator may save segments.",
+    "list.cursor_up": "Up",
+    "list.cursor_up.tooltip": "Select the row above",
+    "list.cursor_down": "Down",
+    "list.cursor_down.tooltip": "Select the row below",
+    "list.page_up": "Page up",
+    "list.page_up.tooltip": "Go up one screenful",
+    "list.page_down": "Page down",
+    "list.page_down.tooltip": "Go down one screenful",
+    "list.first": "First",
+    "list.first.tooltip": "Go to the first row",
+    "list.last": "Last",
+    "list.last.tooltip": "Go to the last row found so far",
+    "list.choose": "Open",
+    "list.choose.tooltip": "Open the selected row",
 }
 
 
