@@ -1,0 +1,321 @@
+"""The card editor: all of one client's data in tabs, saved with Ctrl+S under optimistic locking.
+
+`CardScreen(identity, client_id)` dismisses with the id of the saved client (None if nothing was saved);
+`client_id=None` creates a client. Read-only logins see the card with every editor disabled and no write
+key in the footer; a write key or palette command tells them why. Every database call runs in a worker,
+so the card keeps its draft whatever the database does.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Checkbox, Footer, Header, Input, Select, Static, TabbedContent, TabPane, TextArea
+from textual.worker import Worker, WorkerState
+
+from db import cards, edit_lock
+from db.card_draft import CardDraft
+from db.errors import ConflictError, UserError
+from db.i18n import t
+from db.session import Identity
+from screens.card_actions import CardActions, CardCommands
+from screens.card_tabs.extra import ConsentTab, CustomTab
+from screens.card_tabs.form import FieldRow
+from screens.card_tabs.history import ActivityTab, PurchasesTab, RemindersTab
+from screens.card_tabs.main import MainTab
+from screens.card_tabs.people import ContactsTab, FamilyTab
+from screens.confirm import ConfirmScreen
+from screens.conflict import ConflictScreen
+
+TABS = ("main", "contacts", "family", "purchases", "activity", "reminders", "custom", "consent")
+TAB_KEYS = dict(zip(TABS, ("f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9")))
+
+
+def tab_of(field: str) -> str:
+    if field.startswith("contact."):
+        return "contacts"
+    if field.startswith("relative."):
+        return "family"
+    if field.startswith("custom."):
+        return "custom"
+    if field.startswith("consent_"):
+        return "consent"
+    return "main"
+
+
+class CardScreen(CardActions, Screen[int | None]):
+    CSS_PATH = "card.tcss"
+    COMMANDS = {CardCommands}
+    BINDINGS = [
+        Binding("ctrl+s", "save", t("card.key.save"), tooltip=t("card.key.save.tip"), id="card-save"),
+        Binding("escape", "close", t("card.key.close"), tooltip=t("card.key.close.tip"), id="card-close"),
+        *[Binding(key, f"tab('{tab}')", t("card.key.tabs"), key_display="F2–F9", show=(tab == "main"),
+                  tooltip=t("card.key.tab.tip", tab=t(f"card.tab.{tab}")), id=f"card-tab-{tab}")
+          for tab, key in TAB_KEYS.items()],
+        *CardActions.ACTION_BINDINGS,
+    ]
+
+    def __init__(self, identity: Identity, client_id: int | None) -> None:
+        super().__init__()
+        self.identity = identity
+        self.client_id = client_id
+        self.read_only = not identity.can_write
+        self.card: cards.Card | None = None
+        self.saved_id: int | None = None
+        self.claim: edit_lock.EditClaim | None = None
+        self.editors: list[edit_lock.Editor] = []
+        self.duplicates_cleared = False
+
+    # --- layout -------------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(t("app.home.loading"), id="card-title")
+        with TabbedContent(id="card-tabs", initial="main"):
+            with TabPane(t("card.tab.main"), id="main"):
+                yield MainTab()
+            with TabPane(t("card.tab.contacts"), id="contacts"):
+                yield ContactsTab(self.read_only)
+            with TabPane(t("card.tab.family"), id="family"):
+                yield FamilyTab(self.read_only)
+            with TabPane(t("card.tab.purchases"), id="purchases"):
+                yield PurchasesTab()
+            with TabPane(t("card.tab.activity"), id="activity"):
+                yield ActivityTab()
+            with TabPane(t("card.tab.reminders"), id="reminders"):
+                yield RemindersTab()
+            with TabPane(t("card.tab.custom"), id="custom"):
+                yield CustomTab(self.read_only)
+            with TabPane(t("card.tab.consent"), id="consent"):
+                yield ConsentTab(self.read_only)
+        yield Static("", id="card-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.read_only:
+            for editor in self.query_one(MainTab).query("Input, Select, TextArea, Button"):
+                editor.disabled = True
+        self.load(self.client_id)
+
+    def on_unmount(self) -> None:
+        self._release_claim()
+
+    def _release_claim(self) -> None:
+        if self.claim is not None:
+            # Closing a connection may wait on the network; the screen is already gone.
+            threading.Thread(target=self.claim.release, daemon=True).start()
+            self.claim = None
+
+    # --- showing ------------------------------------------------------------------------------------
+
+    async def show_card(self, card: cards.Card, draft: CardDraft | None = None) -> None:
+        """Shows `card`, with `draft` in the editors when the user's own changes must survive (a merge)."""
+        self.card = card
+        draft = draft or card.draft
+        shown = replace(card, draft=draft)
+        self.query_one(MainTab).show(draft)
+        await self.query_one(ContactsTab).show(draft, {c.id: c.suppressed for c in card.contacts if c.suppressed})
+        await self.query_one(FamilyTab).show(draft)
+        self.query_one(PurchasesTab).show(card)
+        self.query_one(ActivityTab).show(card)
+        self.query_one(RemindersTab).show(card)
+        await self.query_one(CustomTab).show(shown)
+        self.query_one(ConsentTab).show(shown)
+        self._update_title()
+        self.validate_draft()
+        self.refresh_bindings()
+
+    def _update_title(self) -> None:
+        if self.card is None:
+            return
+        name = self.card.draft.display_name if self.card.id is not None else t("card.new")
+        parts = [f"#{self.card.id} {name}" if self.card.id is not None else name]
+        if self.card.id is not None:
+            parts.append(self.card.category)
+        if self.read_only:
+            parts.append(f"[b reverse] {t('card.readonly_mark')} [/]")
+        for editor in self.editors:
+            parts.append(f"[b $warning]{t('card.editing_by', login=editor.login, since=f'{editor.since:%H:%M}')}[/]")
+        self.query_one("#card-title", Static).update(" · ".join(parts))
+
+    def say(self, message: str, error: bool = False) -> None:
+        status = self.query_one("#card-status", Static)
+        status.set_class(error, "-error")
+        status.update(message)
+
+    # --- the draft ----------------------------------------------------------------------------------
+
+    def draft(self) -> CardDraft:
+        assert self.card is not None
+        values: dict[str, object] = {}
+        values.update(self.query_one(MainTab).collect())
+        values.update(self.query_one(ContactsTab).collect())
+        values.update(self.query_one(FamilyTab).collect())
+        values.update(self.query_one(CustomTab).collect())
+        values.update(self.query_one(ConsentTab).collect())
+        return replace(self.card.draft, **values)
+
+    @property
+    def dirty(self) -> bool:
+        return self.card is not None and not self.read_only and self.draft() != self.card.draft
+
+    def validate_draft(self) -> dict[str, str]:
+        """Shows every problem beside its field; returns them by field."""
+        if self.card is None or self.read_only:
+            return {}
+        errors: dict[str, str] = {}
+        for problem in cards.check(self.card, self.draft()):
+            errors.setdefault(problem.field, str(problem))
+        for row in self.query(FieldRow):
+            row.show_error(errors.get(row.field_name))
+        self.query_one(ContactsTab).show_errors(errors)
+        self.query_one(FamilyTab).show_errors(errors)
+        return errors
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
+    @on(TextArea.Changed)
+    def _edited(self) -> None:
+        self.validate_draft()
+
+    # --- workers ------------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="card-load", exit_on_error=False)
+    def load(self, client_id: int | None) -> cards.Card:
+        return cards.load_card(client_id)
+
+    @work(thread=True, exclusive=True, group="card-save", exit_on_error=False)
+    def save(self, card: cards.Card, draft: CardDraft, check_duplicates: bool) -> cards.Card | list:
+        if check_duplicates:
+            found = cards.find_duplicates(card, draft)
+            if found:
+                return found
+        return cards.save_card(card, draft)
+
+    @work(thread=True, exclusive=True, group="card-lock", exit_on_error=False)
+    def watch_editors(self, client_id: int) -> list[edit_lock.Editor]:
+        """Administrators claim the card, so others see them; everyone sees who else is editing it."""
+        if self.read_only:
+            return edit_lock.editors(client_id)
+        if self.claim is None or self.claim.client_id != client_id:
+            self.claim = edit_lock.claim(client_id)
+        return self.claim.others()
+
+    @work(thread=True, exclusive=True, group="card-refresh", exit_on_error=False)
+    def refresh_card(self, client_id: int) -> cards.Card:
+        return cards.load_card(client_id)
+
+    async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state == WorkerState.SUCCESS:
+            await self._finished(worker.group, worker.result)
+        elif event.state == WorkerState.ERROR:
+            await self._failed(worker.group, worker.error)
+
+    async def _finished(self, group: str, result: object) -> None:
+        if group == "card-load":
+            self.say("")
+            await self.show_card(result)
+            if result.id is not None:
+                self.watch_editors(result.id)
+        elif group == "card-save" and isinstance(result, list):
+            self.ask_duplicate(result)
+        elif group == "card-save":
+            self.saved_id = result.id
+            self.duplicates_cleared = False
+            await self.show_card(result)
+            self.say(t("card.saved"))
+            self.watch_editors(result.id)
+        elif group == "card-lock":
+            self.editors = result
+            self._update_title()
+        elif group == "card-refresh" and self.card is not None and result.version != self.card.version:
+            if self.dirty:
+                self.say(t("card.changed_elsewhere"))
+            else:
+                await self.show_card(result)
+                self.say(t("card.refreshed"))
+
+    async def _failed(self, group: str, error: BaseException) -> None:
+        if isinstance(error, ConflictError) and self.card is not None:
+            self.resolve_conflict(self.draft(), self.card.draft, error.current)
+        elif isinstance(error, UserError):
+            self.say(str(error), error=True)
+        elif group != "card-lock":
+            self.say(f"{type(error).__name__}: {error}", error=True)
+            raise error
+
+    # --- saving and closing -------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        if self.card is None:
+            return
+        errors = self.validate_draft()
+        if errors:
+            field, reason = next(iter(errors.items()))
+            self.say(t("card.invalid", reason=reason), error=True)
+            self.action_tab(tab_of(field))
+            return
+        self.say("")
+        self.save(self.card, self.draft(), self.card.id is None and not self.duplicates_cleared)
+
+    def ask_duplicate(self, found: list[cards.Duplicate]) -> None:
+        first = found[0]
+        body = "\n".join(t("card.duplicate.body", matched=d.matched, name=d.name, id=d.client_id) for d in found)
+
+        def answered(answer: str | None) -> None:
+            if answer == "open":
+                self.client_id = first.client_id
+                self.load(first.client_id)
+            elif answer == "save" and self.card is not None:
+                self.duplicates_cleared = True
+                self.save(self.card, self.draft(), False)
+
+        self.app.push_screen(ConfirmScreen(t("card.duplicate.title"), body,
+                                           [(t("card.duplicate.open"), "open"), (t("card.duplicate.save"), "save"),
+                                            (t("card.duplicate.back"), None)]), answered)
+
+    def resolve_conflict(self, mine: CardDraft, base: CardDraft, current: cards.Card) -> None:
+        async def answered(answer: tuple[str, CardDraft] | None) -> None:
+            if answer is None:
+                return  # back to editing: the draft stays, and the next save meets the conflict again
+            choice, draft = answer
+            if choice == "take":
+                await self.show_card(current)
+            else:
+                await self.show_card(current, draft)
+                self.save(current, draft, False)
+
+        self.app.push_screen(ConflictScreen(mine, base, current), answered)
+
+    def action_close(self) -> None:
+        if not self.dirty:
+            self.dismiss(self.saved_id)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(self.saved_id)
+
+        self.app.push_screen(ConfirmScreen(t("card.ask.discard.title"), t("card.ask.discard"),
+                                           [(t("card.ask.discard.no"), False), (t("card.ask.discard.yes"), True)],
+                                           cancel=False), answered)
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one("#card-tabs", TabbedContent).active = tab
+        self.refresh_bindings()
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self) -> None:
+        self.refresh_bindings()
+
+    def client_changed(self, client_id: int | str) -> None:
+        """Another terminal saved this client (a `client_changed` notification): show their version."""
+        if self.card is not None and self.card.id is not None and str(client_id) in (str(self.card.id), "*"):
+            self.refresh_card(self.card.id)

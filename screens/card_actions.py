@@ -1,0 +1,301 @@
+"""The card editor's actions besides saving: rows, activity forms, referrer, merge, custom fields.
+
+A mixin of CardScreen, kept apart so that neither module grows into a second app. `check_action` shows in
+the footer only what applies to the role and the current tab; `CardCommands` puts every action in the
+palette, where a read-only login's attempt to write is answered with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from textual import work
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.widgets import Input, Select, TabbedContent
+
+from db import card_activity, cards
+from db.card_values import format_date, parse_date
+from db.errors import ValidationError
+from db.i18n import t
+from screens.card_form import FormField, FormScreen
+from screens.card_pick import NOBODY, PickClientScreen
+from screens.card_tabs.history import RemindersTab
+from screens.card_tabs.people import ContactsTab, FamilyTab
+
+# action -> (key, label key, tooltip key, the tabs it applies to; empty: every tab)
+ACTIONS = {
+    "add_contact": ("ctrl+n", "card.key.add_contact", None, ("contacts",)),
+    "add_relative": ("ctrl+n", "card.key.add_relative", None, ("family",)),
+    "add_purchase": ("ctrl+n", "card.key.add_purchase", None, ("purchases",)),
+    "add_interaction": ("ctrl+n", "card.key.add_interaction", None, ("activity",)),
+    "add_reminder": ("ctrl+n", "card.key.add_reminder", None, ("reminders",)),
+    "add_subscription": ("ctrl+b", "card.key.add_subscription", None, ("purchases",)),
+    "remove_row": ("ctrl+r", "card.key.remove", "card.key.remove.tip", ("contacts", "family")),
+    "tick": ("ctrl+t", "card.key.tick", "card.key.tick.tip", ("reminders",)),
+    "pick_referrer": ("ctrl+o", "card.key.pick_referrer", "card.key.pick_referrer.tip", ("main",)),
+    "fields": ("ctrl+f", "card.key.fields", "card.key.fields.tip", ("custom",)),
+    "merge": ("ctrl+g", "card.key.merge", "card.key.merge.tip", ("main",)),
+}
+WRITES = {"save", *ACTIONS}
+# These write at once, to a client that must already exist.
+NEEDS_CLIENT = {"add_purchase", "add_interaction", "add_reminder", "add_subscription", "tick", "merge"}
+
+
+def _tooltip(action: str) -> str:
+    _, label, tooltip, _ = ACTIONS[action]
+    return t(tooltip) if tooltip else t("card.key.add.tip", what=t(label))
+
+
+class CardActions:
+    ACTION_BINDINGS = [
+        *[Binding(key, action, t(label), tooltip=_tooltip(action), id=f"card-{action.replace('_', '-')}")
+          for action, (key, label, _, _) in ACTIONS.items()],
+        # For read-only logins the same keys answer with the reason instead of doing nothing.
+        *[Binding(key, "refuse_write", show=False, id=f"card-refuse-{key.replace('+', '-')}")
+          for key in sorted({"ctrl+s"} | {key for key, *_ in ACTIONS.values()})],
+    ]
+
+    @property
+    def active_tab(self) -> str:
+        return self.query_one("#card-tabs", TabbedContent).active
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "refuse_write":
+            return self.read_only
+        if action not in WRITES:
+            return True
+        if self.read_only or self.card is None:
+            return False
+        if action in NEEDS_CLIENT and self.card.id is None:
+            return False
+        tabs = ACTIONS[action][3] if action in ACTIONS else ()
+        return not tabs or self.active_tab in tabs
+
+    def action_refuse_write(self) -> None:
+        self.say(t("card.read_only"), error=True)
+        self.notify(t("card.read_only"), severity="warning")
+
+    # --- rows ---------------------------------------------------------------------------------------
+
+    async def action_add_contact(self) -> None:
+        await self.query_one(ContactsTab).add_row()
+        self.validate_draft()
+
+    async def action_add_relative(self) -> None:
+        await self.query_one(FamilyTab).add_row()
+        self.validate_draft()
+
+    async def action_remove_row(self) -> None:
+        tab = self.query_one(ContactsTab if self.active_tab == "contacts" else FamilyTab)
+        row = tab.focused_row(self.focused) or (tab.rows()[-1] if tab.rows() else None)
+        if row is not None:
+            await tab.remove_row(row)
+            self.validate_draft()
+
+    # --- referrer, merge, fields --------------------------------------------------------------------
+
+    def action_pick_referrer(self) -> None:
+        def chosen(choice: tuple[int, str] | None) -> None:
+            if choice is not None:
+                from screens.card_tabs.main import MainTab
+
+                client_id, name = choice
+                self.query_one(MainTab).set_referrer(None if choice == NOBODY else client_id, name)
+                self.validate_draft()
+
+        self.app.push_screen(PickClientScreen(t("card.pick.title"), self.card.id), chosen)
+
+    def action_merge(self) -> None:
+        from screens.merge import MergeScreen
+
+        if self.dirty:
+            self.say(t("card.merge.save_first"), error=True)
+            return
+
+        def merged(other: int | None) -> None:
+            if other is not None:
+                self.saved_id = self.card.id
+                self.load(self.card.id)
+                self.say(t("card.merge.done", other=other))
+
+        self.app.push_screen(MergeScreen(self.card), merged)
+
+    def action_fields(self) -> None:
+        from screens.custom_fields import CustomFieldsScreen
+
+        self.app.push_screen(CustomFieldsScreen(), lambda _: self.reload_fields(self.card.id))
+
+    @work(thread=True, exclusive=True, group="card-fields", exit_on_error=False)
+    def reload_fields(self, client_id: int | None) -> None:
+        fresh = cards.load_card(client_id)
+        self.app.call_from_thread(self._fields_loaded, fresh)
+
+    async def _fields_loaded(self, fresh: cards.Card) -> None:
+        # Only the definitions change: the card keeps its version and the user's draft keeps its values.
+        mine = dict(self.draft().custom)
+        custom = tuple((name, mine.get(name, value)) for name, value in fresh.draft.custom)
+        draft = replace(self.draft(), custom=custom)
+        self.card = replace(self.card, custom_fields=fresh.custom_fields,
+                            draft=replace(self.card.draft, custom=fresh.draft.custom))
+        await self.show_card(self.card, draft)
+
+    # --- activity: written at once, then the history tabs reload ------------------------------------
+
+    def _today(self) -> str:
+        return format_date(date.today(), self.card.day_first)
+
+    def _date(self, values: dict[str, str], field: str) -> date:
+        parsed = parse_date(values[field], field, self.card.day_first)
+        if parsed is None:
+            raise ValidationError(field, "valid.empty")
+        return parsed
+
+    def _open_form(self, title_key: str, fields: list[FormField], submit) -> None:
+        def done(result: object) -> None:
+            if result is not None:
+                self.reload_history(self.card.id)
+
+        self.app.push_screen(FormScreen(t(title_key), fields, submit), done)
+
+    def action_add_purchase(self) -> None:
+        self.open_product_form("purchase")
+
+    def action_add_subscription(self) -> None:
+        self.open_product_form("subscription")
+
+    @work(thread=True, exclusive=True, group="card-products", exit_on_error=False)
+    def open_product_form(self, kind: str) -> None:
+        products = card_activity.products()
+        self.app.call_from_thread(self._product_form, kind, products)
+
+    def _product_form(self, kind: str, products: list[card_activity.Product]) -> None:
+        client_id = self.card.id
+        prices = {str(p.id): p.price for p in products}
+        product = Select([(p.name, str(p.id)) for p in products], compact=True, prompt=t("card.none"))
+        if kind == "subscription":
+            def submit(values: dict[str, str]) -> int:
+                return card_activity.add_subscription(
+                    client_id, int(values["product"]) if values["product"] else None,
+                    self._date(values, "starts_on"), self._date(values, "ends_on"), values["note"])
+
+            self._open_form("card.key.add_subscription", [
+                FormField("product", t("card.form.product"), product),
+                FormField("starts_on", t("card.form.starts_on"), Input(self._today(), compact=True)),
+                FormField("ends_on", t("card.form.ends_on"), Input(compact=True)),
+                FormField("note", t("card.form.note"), Input(compact=True))], submit)
+            return
+
+        def submit(values: dict[str, str]) -> int:
+            when = self._date(values, "date")
+            try:
+                quantity = Decimal(values["quantity"].replace(",", ".") or "1")
+                price = Decimal(values["price"].replace(",", ".").replace(" ", "")) if values["price"] \
+                    else prices.get(values["product"], Decimal(-1))
+            except InvalidOperation:
+                raise ValidationError("price", "card.valid.number") from None
+            if not values["product"] and not values["description"].strip():
+                raise ValidationError("description", "valid.empty")
+            moment = datetime.now().astimezone() if when == date.today() else \
+                datetime(when.year, when.month, when.day, 12).astimezone()
+            return card_activity.add_purchase(
+                client_id, moment, values["channel"],
+                [(int(values["product"]) if values["product"] else None, values["description"].strip(),
+                  quantity, price)])
+
+        self._open_form("card.key.add_purchase", [
+            FormField("product", t("card.form.product"), product),
+            FormField("description", t("card.form.description"), Input(compact=True)),
+            FormField("quantity", t("card.form.quantity"), Input("1", compact=True)),
+            FormField("price", t("card.form.price"), Input(compact=True)),
+            FormField("date", t("card.form.date"), Input(self._today(), compact=True)),
+            FormField("channel", t("card.form.channel"), Input("shop", compact=True))], submit)
+
+    def action_add_interaction(self) -> None:
+        client_id = self.card.id
+        kinds = Select([(t(f"card.interaction.{k}"), k) for k in card_activity.INTERACTION_KINDS],
+                       value="call", allow_blank=False, compact=True)
+        self._open_form("card.key.add_interaction", [
+            FormField("kind", t("card.form.kind"), kinds),
+            FormField("text", t("card.form.text"), Input(compact=True)),
+            FormField("outcome", t("card.form.outcome"), Input(compact=True))],
+            lambda v: card_activity.add_interaction(client_id, v["kind"], v["text"], v["outcome"]))
+
+    def action_add_reminder(self) -> None:
+        client_id = self.card.id
+        self._open_form("card.key.add_reminder", [
+            FormField("due_on", t("card.form.due_on"), Input(self._today(), compact=True)),
+            FormField("text", t("card.form.text"), Input(compact=True)),
+            FormField("assignee", t("card.form.assignee"), Input(self.identity.login, compact=True))],
+            lambda v: card_activity.add_reminder(client_id, self._date(v, "due_on"), v["text"], v["assignee"]))
+
+    def action_tick(self) -> None:
+        reminder_id = self.query_one(RemindersTab).selected()
+        if reminder_id is not None:
+            done = next(r.done for r in self.card.reminders if r.id == reminder_id)
+            self.tick_reminder(reminder_id, not done)
+
+    @work(thread=True, exclusive=True, group="card-tick", exit_on_error=False)
+    def tick_reminder(self, reminder_id: int, done: bool) -> None:
+        card_activity.set_reminder_done(reminder_id, done)
+        self.app.call_from_thread(self.reload_history, self.card.id)
+
+    @work(thread=True, exclusive=True, group="card-history", exit_on_error=False)
+    def reload_history(self, client_id: int) -> None:
+        fresh = cards.load_card(client_id)
+        self.app.call_from_thread(self._history_loaded, fresh)
+
+    def _history_loaded(self, fresh: cards.Card) -> None:
+        # The history is not part of the draft: take it without touching the version or the user's edits.
+        from screens.card_tabs.history import ActivityTab, PurchasesTab
+
+        self.card = replace(self.card, category=fresh.category, purchase_count=fresh.purchase_count,
+                            total_spent=fresh.total_spent, total_profit=fresh.total_profit,
+                            last_purchase_at=fresh.last_purchase_at, purchases=fresh.purchases,
+                            favourites=fresh.favourites, subscriptions=fresh.subscriptions,
+                            interactions=fresh.interactions, reminders=fresh.reminders)
+        self.query_one(PurchasesTab).show(self.card)
+        self.query_one(ActivityTab).show(self.card)
+        self.query_one(RemindersTab).show(self.card)
+        self._update_title()
+
+    # --- the palette --------------------------------------------------------------------------------
+
+    def palette_commands(self) -> list[tuple[str, str, object]]:
+        from screens.card import TABS
+
+        commands = [(t("card.key.save"), t("card.key.save.tip"), "save"),
+                    (t("card.key.close"), t("card.key.close.tip"), "close")]
+        commands += [(t(label), _tooltip(action), action) for action, (_, label, _, _) in ACTIONS.items()]
+        commands += [(f"{t('card.key.tabs')}: {t(f'card.tab.{tab}')}", t("card.key.tab.tip", tab=t(f"card.tab.{tab}")),
+                      f"tab('{tab}')") for tab in TABS]
+        return [(name, help_text, self._palette_runner(action)) for name, help_text, action in commands]
+
+    def _palette_runner(self, action: str):
+        async def run() -> None:
+            if self.read_only and action in WRITES:
+                self.action_refuse_write()
+                return
+            tabs = ACTIONS[action][3] if action in ACTIONS else ()
+            if tabs and self.active_tab not in tabs:
+                self.action_tab(tabs[0])
+            await self.run_action(action)
+
+        return run
+
+
+class CardCommands(Provider):
+    """Every action of the card as a palette command."""
+
+    async def discover(self) -> Hits:
+        for name, help_text, run in self.screen.palette_commands():
+            yield DiscoveryHit(name, run, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, run in self.screen.palette_commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), run, help=help_text)

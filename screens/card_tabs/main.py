@@ -1,0 +1,57 @@
+"""The Main tab: name, gender, birth date, company, place, addresses, source, referrer, salesperson, tags, notes."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Button, Select, TextArea
+
+from db.card_draft import CardDraft
+from db.i18n import t
+
+from .form import FieldRow, get_text, set_text, text_input
+
+TEXT_FIELDS = ("last_name", "first_name", "middle_name", "birth_date", "company", "position", "region", "city",
+               "address", "postal_address", "source", "assigned_to", "tags")
+
+
+class MainTab(VerticalScroll):
+    DEFAULT_CSS = """
+    MainTab #f-referred_by_id { min-width: 0; width: 1fr; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(id="tab-main-body")
+        self.referred_by_id: int | None = None
+        self.referred_by_name = ""
+
+    def compose(self) -> ComposeResult:
+        for name in TEXT_FIELDS[:3]:
+            yield FieldRow(name, text_input(name))
+        yield FieldRow("gender", Select([(t("card.gender.m"), "m"), (t("card.gender.f"), "f")],
+                                        prompt=t("card.gender.none"), compact=True, id="f-gender"))
+        yield FieldRow("birth_date", text_input("birth_date", "31.12.1985"))
+        for name in TEXT_FIELDS[4:11]:
+            yield FieldRow(name, text_input(name))
+        yield FieldRow("referred_by_id", Button(t("card.none"), id="f-referred_by_id", compact=True))
+        yield FieldRow("assigned_to", text_input("assigned_to"))
+        yield FieldRow("tags", text_input("tags"))
+        yield FieldRow("notes", TextArea(id="f-notes", soft_wrap=True, compact=True))
+
+    def show(self, draft: CardDraft) -> None:
+        for name in TEXT_FIELDS + ("gender", "notes"):
+            set_text(self.query_one(f"#f-{name}"), getattr(draft, name))
+        self.set_referrer(draft.referred_by_id, draft.referred_by_name)
+
+    def set_referrer(self, client_id: int | None, name: str) -> None:
+        self.referred_by_id = client_id
+        self.referred_by_name = name
+        label = f"#{client_id} {name}" if client_id is not None else t("card.none")
+        self.query_one("#f-referred_by_id", Button).label = label
+
+    def collect(self) -> dict[str, object]:
+        values: dict[str, object] = {name: get_text(self.query_one(f"#f-{name}"))
+                                     for name in TEXT_FIELDS + ("gender", "notes")}
+        values["referred_by_id"] = self.referred_by_id
+        values["referred_by_name"] = self.referred_by_name
+        return values

@@ -1,0 +1,147 @@
+"""The Contacts and Family tabs: any number of rows, added and removed from the keyboard."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widget import Widget
+from textual.widgets import Checkbox, Input, Select, Static
+
+from db.card_draft import RELATIONS, CardDraft, ContactDraft, RelativeDraft
+from db.i18n import t
+from db.normalize import CONTACT_KINDS
+
+
+_ROW_CSS = """
+{row} {{ height: auto; }}
+{row} > Horizontal {{ height: 1; }}
+{row} Select {{ width: 16; }}
+{row} Input {{ width: 1fr; }}
+{row} .row-error {{ color: $error; display: none; padding: 0 0 0 16; }}
+{row}.-invalid .row-error {{ display: block; }}
+{row} .row-note {{ color: $warning; width: auto; padding: 0 1; }}
+"""
+
+
+class _Row(Vertical):
+    def show_error(self, message: str | None) -> None:
+        self.set_class(bool(message), "-invalid")
+        self.query_one(".row-error", Static).update(message or "")
+
+
+class ContactRow(_Row):
+    DEFAULT_CSS = _ROW_CSS.format(row="ContactRow") + "ContactRow Checkbox { width: 13; }"
+
+    def __init__(self, contact: ContactDraft, suppressed: str | None, read_only: bool) -> None:
+        super().__init__(classes="card-row")
+        self.contact = contact
+        self.suppressed = suppressed
+        self.read_only = read_only
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield Select([(t(f"card.kind.{kind}"), kind) for kind in CONTACT_KINDS], value=self.contact.kind,
+                         allow_blank=False, compact=True, disabled=self.read_only, classes="kind")
+            yield Input(self.contact.value, compact=True, disabled=self.read_only, classes="value")
+            if self.suppressed:
+                yield Static(self.suppressed, classes="row-note")
+            yield Checkbox(t("card.primary"), self.contact.is_primary, compact=True, disabled=self.read_only,
+                           classes="primary")
+        yield Static("", classes="row-error")
+
+    def collect(self) -> ContactDraft:
+        return ContactDraft(self.contact.id, self.query_one(".kind", Select).value,
+                            self.query_one(".value", Input).value, self.query_one(".primary", Checkbox).value,
+                            self.contact.note)
+
+
+class RelativeRow(_Row):
+    DEFAULT_CSS = _ROW_CSS.format(row="RelativeRow") + "RelativeRow .birth { width: 14; }"
+
+    def __init__(self, relative: RelativeDraft, read_only: bool) -> None:
+        super().__init__(classes="card-row")
+        self.relative = relative
+        self.read_only = read_only
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield Select([(t(f"card.relation.{r}"), r) for r in RELATIONS], value=self.relative.relation,
+                         allow_blank=False, compact=True, disabled=self.read_only, classes="relation")
+            yield Input(self.relative.name, compact=True, disabled=self.read_only, classes="name",
+                        placeholder=t("card.f.first_name"))
+            yield Select([(t("card.gender.m"), "m"), (t("card.gender.f"), "f")], prompt=t("card.gender.none"),
+                         value=self.relative.gender or Select.NULL, compact=True, disabled=self.read_only,
+                         classes="gender")
+            yield Input(self.relative.birth_date, compact=True, disabled=self.read_only, classes="birth",
+                        placeholder="31.12.2015")
+        yield Static("", classes="row-error")
+
+    def collect(self) -> RelativeDraft:
+        gender = self.query_one(".gender", Select).value
+        return RelativeDraft(self.relative.id, self.query_one(".relation", Select).value,
+                             self.query_one(".name", Input).value, "" if gender is Select.NULL else gender,
+                             self.query_one(".birth", Input).value, self.relative.note)
+
+
+class _RowsTab(VerticalScroll):
+    prefix = ""
+
+    def rows(self) -> list[_Row]:
+        return list(self.query_children(_Row))
+
+    def focused_row(self, focused: Widget | None) -> _Row | None:
+        for row in self.rows():
+            if focused is not None and (focused is row or row in focused.ancestors):
+                return row
+        return None
+
+    async def remove_row(self, row: _Row) -> None:
+        await row.remove()
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        for index, row in enumerate(self.rows()):
+            message = next((text for field, text in errors.items() if field.startswith(f"{self.prefix}.{index}.")),
+                           None)
+            row.show_error(message)
+
+
+class ContactsTab(_RowsTab):
+    prefix = "contact"
+
+    def __init__(self, read_only: bool) -> None:
+        super().__init__(id="tab-contacts-body")
+        self.read_only = read_only
+
+    async def show(self, draft: CardDraft, suppressed: dict[int, str]) -> None:
+        await self.remove_children()
+        await self.mount_all([ContactRow(c, suppressed.get(c.id), self.read_only) for c in draft.contacts])
+
+    async def add_row(self) -> None:
+        kinds = {row.collect().kind for row in self.rows()}
+        kind = next((k for k in ("mobile", "email") if k not in kinds), "mobile")
+        row = ContactRow(ContactDraft(None, kind, "", kind not in kinds), None, self.read_only)
+        await self.mount(row)
+        row.query_one(".value", Input).focus()
+
+    def collect(self) -> dict[str, object]:
+        return {"contacts": tuple(row.collect() for row in self.rows())}
+
+
+class FamilyTab(_RowsTab):
+    prefix = "relative"
+
+    def __init__(self, read_only: bool) -> None:
+        super().__init__(id="tab-family-body")
+        self.read_only = read_only
+
+    async def show(self, draft: CardDraft) -> None:
+        await self.remove_children()
+        await self.mount_all([RelativeRow(r, self.read_only) for r in draft.relatives])
+
+    async def add_row(self) -> None:
+        row = RelativeRow(RelativeDraft(None, "child", ""), self.read_only)
+        await self.mount(row)
+        row.query_one(".name", Input).focus()
+
+    def collect(self) -> dict[str, object]:
+        return {"relatives": tuple(row.collect() for row in self.rows())}
