@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Iterator
 
+import phonenumbers
 import psycopg
 
 from . import clients, settings, users
@@ -102,7 +103,7 @@ SELECT coalesce(c.external_key, 'cb-' || c.id), c.kind, c.last_name, c.first_nam
        c.birth_date, coalesce(co.name, ''), c.position, c.region, c.city, c.address, c.postal_address, c.tags,
        c.notes, c.source, c.assigned_to, c.consent_email, c.consent_sms, c.custom, c.purchase_count,
        c.total_spent, c.last_purchase_at,
-       coalesce((SELECT array_agg(ARRAY[kind, value] ORDER BY is_primary DESC, id)
+       coalesce((SELECT array_agg(ARRAY[kind, {phone_as_written}] ORDER BY is_primary DESC, id)
                    FROM contact_point WHERE client_id = c.id), '{{}}')
   FROM client c LEFT JOIN company co ON co.id = c.company_id
  WHERE {where}
@@ -120,6 +121,11 @@ SELECT coalesce(c.external_key, 'cb-' || c.id), concat_ws(' ', nullif(c.last_nam
  WHERE {where}
  ORDER BY p.id
 """
+
+# A phone goes out as the user wrote it when that reads back the same under the shop's default country;
+# a foreign number written without its +code goes out in E.164, or a re-import would misread it.
+PHONE_AS_WRITTEN = ("CASE WHEN kind IN ('mobile', 'home', 'work', 'whatsapp') AND ltrim(value) NOT LIKE '+%%'"
+                    " AND normalized NOT LIKE %s THEN normalized ELSE value END")
 
 RECIPIENTS_SQL = {
     "email": """
@@ -145,7 +151,7 @@ def count(segment: str | None = None, search: str | None = None) -> int:
         return database.execute_sql(f"SELECT count(*) FROM client c WHERE {where}", params).fetchone()[0]
 
 
-def _stream(sql: str, segment: str | None, search: str | None) -> Iterator[tuple]:
+def _stream(sql: str, segment: str | None, search: str | None, *leading: object) -> Iterator[tuple]:
     with database.connection_context():
         conn: psycopg.Connection = database.connection()
         with conn.transaction():
@@ -153,12 +159,13 @@ def _stream(sql: str, segment: str | None, search: str | None) -> Iterator[tuple
             where, params = _criteria_sql(segment, search)
             with conn.cursor(name="clientbase_export") as cursor:
                 cursor.itersize = BATCH
-                cursor.execute(sql.format(where=where), params)
+                cursor.execute(sql.format(where=where, phone_as_written=PHONE_AS_WRITTEN), [*leading, *params])
                 yield from cursor
 
 
 def stream_clients(segment: str | None = None, search: str | None = None) -> Iterator[ClientOut]:
-    for row in _stream(CLIENTS_SQL, segment, search):
+    home = f"+{phonenumbers.country_code_for_region(settings.get('phone_country'))}%"
+    for row in _stream(CLIENTS_SQL, segment, search, home):
         *head, contacts = row
         yield ClientOut(*head, contacts=[(kind, value) for kind, value in contacts])
 

@@ -1,0 +1,122 @@
+"""Exporting lists, and the round trip: what goes out of one base comes back into an empty one unchanged."""
+
+from __future__ import annotations
+
+import csv
+import sys
+import subprocess
+
+import openpyxl
+import pytest
+
+from db import demo
+
+
+def run_cli(db, *args, role="admin"):
+    return subprocess.run([sys.executable, "-m", "tui.cli", *map(str, args)], env=db.env(role),
+                          capture_output=True, text=True, timeout=180)
+
+
+def snapshot(db):
+    """Clients, contacts and purchases, keyed by what survives a round trip (names and the client number)."""
+    with db.connect() as conn:
+        people = conn.execute(
+            "SELECT coalesce(c.external_key, 'cb-' || c.id), c.last_name, c.first_name, c.middle_name, c.gender,"
+            " c.birth_date, co.name, c.position, c.region, c.city, c.address, c.postal_address, c.tags, c.notes,"
+            " c.source, c.assigned_to, c.consent_email, c.consent_sms, c.custom, c.purchase_count, c.total_spent"
+            " FROM client c LEFT JOIN company co ON co.id = c.company_id ORDER BY 1").fetchall()
+        contact_rows = conn.execute(
+            "SELECT coalesce(c.external_key, 'cb-' || c.id), cp.kind, cp.normalized, cp.is_primary"
+            " FROM contact_point cp JOIN client c ON c.id = cp.client_id ORDER BY 1, 2, 4").fetchall()
+        purchases = conn.execute(
+            "SELECT coalesce(c.external_key, 'cb-' || c.id), p.purchased_at, p.amount, p.cost, p.channel,"
+            " (SELECT string_agg(coalesce(nullif(l.description, ''), pr.name), ',') FROM purchase_line l"
+            "  LEFT JOIN product pr ON pr.id = l.product_id WHERE l.purchase_id = p.id)"
+            " FROM purchase p JOIN client c ON c.id = p.client_id ORDER BY 1, 2, 3").fetchall()
+    return people, contact_rows, purchases
+
+
+@pytest.fixture
+def demo_base(fresh_db):
+    with fresh_db.connect(autocommit=True) as conn:
+        demo.load(conn, 200, seed=1)
+    return fresh_db
+
+
+@pytest.mark.parametrize("fmt,extra", [("csv", []), ("xlsx", []), ("csv", ["--encoding", "utf-8", "--delimiter", ","])])
+def test_export_then_import_into_an_empty_base_gives_the_same_base(demo_base, make_db, tmp_path, fmt, extra):
+    with demo_base.connect(autocommit=True) as conn:
+        conn.execute("UPDATE client SET custom = jsonb_build_object('shoe_size', '42') WHERE id % 7 = 0")
+    clients_file, purchases_file = tmp_path / f"clients.{fmt}", tmp_path / f"purchases.{fmt}"
+    for path, more in ((clients_file, []), (purchases_file, ["--purchases"])):
+        result = run_cli(demo_base, "export", path, *extra, *more)
+        assert result.returncode == 0, result.stderr
+    empty = make_db()
+    for path, more in ((clients_file, []), (purchases_file, ["--purchases"])):
+        result = run_cli(empty, "import", path, *more)
+        assert result.returncode == 0, result.stderr
+        assert "invalid rows:                0" in result.stdout, result.stdout
+    before, after = snapshot(demo_base), snapshot(empty)
+    assert after[0] == before[0]
+    assert after[1] == before[1]
+    assert after[2] == before[2]
+
+
+def test_csv_opens_in_excel_with_cyrillic_and_semicolons(demo_base, tmp_path):
+    run_cli(demo_base, "export", tmp_path / "out.csv")
+    data = (tmp_path / "out.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfClient number;Last name;")
+    run_cli(demo_base, "export", tmp_path / "win.csv", "--encoding", "cp1251")
+    text = (tmp_path / "win.csv").read_text(encoding="cp1251")
+    with demo_base.connect() as conn:
+        name = conn.execute("SELECT last_name FROM client WHERE last_name ~ '[а-я]' LIMIT 1").fetchone()[0]
+    assert name in text
+
+
+def test_segment_search_vcard_and_mailing_list(demo_base, tmp_path):
+    with demo_base.connect(autocommit=True) as conn:
+        conn.execute("INSERT INTO segment (name, filter) VALUES ('Regulars', '{\"filters\": {\"category\": \"regular\"}}')")
+        regulars = conn.execute("SELECT count(*) FROM client WHERE category = 'regular'").fetchone()[0]
+        consented = conn.execute(
+            "SELECT DISTINCT ON (c.id) cp.normalized FROM client c JOIN contact_point cp ON cp.client_id = c.id"
+            " AND cp.kind = 'email' WHERE c.consent_email ORDER BY c.id, cp.is_primary DESC, cp.id").fetchall()
+        suppressed = consented[0][0]
+        conn.execute("INSERT INTO suppression (channel, address, reason) VALUES ('email', %s, 'unsubscribed')",
+                     (suppressed,))
+        surname = conn.execute("SELECT last_name FROM client ORDER BY id LIMIT 1").fetchone()[0]
+        with_surname = conn.execute("SELECT count(*) FROM client WHERE search LIKE '%%' || cb_fold(%s) || '%%'",
+                                    (surname,)).fetchone()[0]
+    result = run_cli(demo_base, "export", tmp_path / "seg.xlsx", "--segment", "Regulars")
+    assert result.returncode == 0, result.stderr
+    sheet = openpyxl.load_workbook(tmp_path / "seg.xlsx", read_only=True).worksheets[0]
+    assert sum(1 for _ in sheet.iter_rows()) == regulars + 1
+    run_cli(demo_base, "export", tmp_path / "found.csv", "--search", surname)
+    with open(tmp_path / "found.csv", encoding="utf-8-sig") as found:
+        assert len(list(csv.reader(found, delimiter=";"))) == with_surname + 1
+    run_cli(demo_base, "export", tmp_path / "all.vcf")
+    cards = (tmp_path / "all.vcf").read_bytes().decode("utf-8")
+    assert cards.count("BEGIN:VCARD") == 200 and all(len(line.encode()) <= 75 for line in cards.split("\r\n"))
+    run_cli(demo_base, "export", tmp_path / "mail.txt")
+    lines = (tmp_path / "mail.txt").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == len(consented) - 1
+    assert all(line.endswith(">") and " <" in line for line in lines)
+    assert not any(suppressed in line for line in lines)
+    run_cli(demo_base, "export", tmp_path / "sms.txt", "--channel", "sms")
+    assert all(line.startswith("+") for line in (tmp_path / "sms.txt").read_text().splitlines())
+    missing = run_cli(demo_base, "export", tmp_path / "x.csv", "--segment", "Nope")
+    assert missing.returncode == 1 and "There is no segment 'Nope'; the segments are: Regulars." in missing.stderr
+
+
+@pytest.mark.parametrize("role,allowed_by_default,allowed_when_set", [
+    ("admin", True, True), ("manager", True, True), ("sales", False, True), ("mailer", False, False)])
+def test_who_may_export(demo_base, tmp_path, role, allowed_by_default, allowed_when_set):
+    result = run_cli(demo_base, "export", tmp_path / "a.csv", role=role)
+    assert (result.returncode == 0) == allowed_by_default, result.stderr
+    if not allowed_by_default:
+        assert "may not export" in result.stderr and "Traceback" not in result.stderr
+    assert run_cli(demo_base, "settings", "set", "sales_may_export", "yes").returncode == 0
+    result = run_cli(demo_base, "export", tmp_path / "b.csv", role=role)
+    assert (result.returncode == 0) == allowed_when_set, result.stderr
+    if role == "sales":
+        refused = run_cli(demo_base, "export", tmp_path / "c.txt", role=role)
+        assert refused.returncode == 1 and "Mailing lists" in refused.stderr
