@@ -1,0 +1,90 @@
+"""Database-level rows: exact phone lookup, type-ahead search p95 and keyset pages, through db/ functions
+and as the bare SQL those functions send (captured from peewee's query log, then run over plain psycopg)."""
+
+from __future__ import annotations
+
+import logging
+import random
+
+import psycopg
+
+from db import clients
+from tests.benchlib import BenchContext, BenchRow, fmt_ms, timed_ms
+
+
+class _LastQuery(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.queries: list[tuple[str, tuple]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if isinstance(record.msg, tuple) and len(record.msg) == 2:
+            self.queries.append(record.msg)
+
+
+def _captured(action) -> tuple[str, tuple]:
+    """The heaviest statement an app call sent (the page query, not the settings lookup)."""
+    handler = _LastQuery()
+    logger = logging.getLogger("peewee")
+    logger.addHandler(handler)
+    previous = logger.level
+    logger.setLevel(logging.DEBUG)
+    try:
+        action()
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+    return max(handler.queries, key=lambda query: len(query[0]))
+
+
+def _bare(conn: psycopg.Connection, query: tuple[str, tuple], repeat: int = 20) -> list[float]:
+    statement, params = query
+    return timed_ms(lambda: conn.execute(statement, params, prepare=False).fetchall(), repeat=repeat)
+
+
+def measure(ctx: BenchContext) -> list[BenchRow]:
+    rows: list[BenchRow] = []
+    with psycopg.connect(ctx.target.conninfo(), autocommit=True) as conn:
+        phones = [row[0] for row in conn.execute(
+            "SELECT normalized FROM contact_point WHERE kind = 'mobile' AND normalized LIKE '+7%' "
+            "ORDER BY id LIMIT 40 OFFSET 5000")]
+        surnames = [row[0] for row in conn.execute(
+            "SELECT DISTINCT last_name FROM client WHERE id % 997 = 0 LIMIT 60")]
+
+        full = phones[0]
+        lookup = clients.Criteria(text=full)
+        rows.append(BenchRow(
+            "exact phone lookup", "< 10 ms",
+            fmt_ms(timed_ms(lambda: clients.find_page(lookup, limit=20), repeat=30)),
+            fmt_ms(_bare(conn, _captured(lambda: clients.find_page(lookup, limit=20)), repeat=30)),
+            note=f"{full}, written as typed"))
+
+        rng = random.Random(5)
+        fragments = [surname.lower()[: rng.randint(3, 6)] for surname in surnames] + \
+                    [phone[-4:] for phone in phones[:20]]
+        app_samples: list[float] = []
+        bare_samples: list[float] = []
+        for fragment in fragments:
+            criteria = clients.Criteria(text=fragment)
+            app_samples += timed_ms(lambda: clients.find_page(criteria, limit=50), repeat=3, warmup=0)
+            bare_samples += _bare(conn, _captured(lambda: clients.find_page(criteria, limit=50)), repeat=3)
+        rows.append(BenchRow("type-ahead search, 3+ characters", "p95 < 100 ms", fmt_ms(app_samples, "p95"),
+                             fmt_ms(bare_samples, "p95"),
+                             note=f"{len(fragments)} fragments: surname starts and last 4 phone digits"))
+
+        for sort in ("name", "last_purchase", "total_spent", "created"):
+            criteria = clients.Criteria(sort=sort)
+            first = clients.find_page(criteria, limit=100)
+            rows.append(BenchRow(f"first page, sorted by {sort}", "< 100 ms",
+                                 fmt_ms(timed_ms(lambda: clients.find_page(criteria, limit=100))),
+                                 fmt_ms(_bare(conn, _captured(lambda: clients.find_page(criteria, limit=100))))))
+            cursor = first.next
+            deep = None
+            for _ in range(50):  # 5,000 rows in, as after a long scroll
+                deep = clients.find_page(criteria, after=cursor, limit=100)
+                cursor = deep.next
+            rows.append(BenchRow(f"next page (keyset, 5,000 rows in), by {sort}", "< 30 ms",
+                                 fmt_ms(timed_ms(lambda: clients.find_page(criteria, after=cursor, limit=100))),
+                                 fmt_ms(_bare(conn, _captured(
+                                     lambda: clients.find_page(criteria, after=cursor, limit=100))))))
+    return rows
