@@ -80,3 +80,21 @@ def cmd_export(target: Target, args: argparse.Namespace) -> int:
         written = run_export(args.file, options, report)
     print(t("export.done", count=written, path=args.file), flush=True)
     return 0
+
+
+def cmd_backup(target: Target, args: argparse.Namespace) -> int:
+    from tui import backup
+
+    with progress.bar() as report:
+        lines = backup.cmd_backup(target, args.file, report)
+    print("\n".join(lines), flush=True)
+    return 0
+
+
+def cmd_restore(target: Target, args: argparse.Namespace) -> int:
+    from tui import backup
+
+    with progress.bar() as report:
+        lines = backup.cmd_restore(target, args.file, args.force, report)
+    print("\n".join(lines), flush=True)
+    return 0
