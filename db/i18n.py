@@ -143,6 +143,22 @@ EN: dict[str, str] = {
     "export.bad_delimiter": "The separator must be one character (or 'tab'), not {delimiter!r}.",
     "export.stage.write": "Exporting",
     "export.done": "Exported {count:,} rows to {path}.",
+    # Backup and restore
+    "backup.stage.dump": "Backing up tables",
+    "backup.stage.restore": "Restoring",
+    "backup.failed": "The backup failed: {reason}.",
+    "restore.failed": "The restore failed and changed nothing: {reason}.",
+    "backup.done": "Saved {tables} tables ({rows:,} rows) to {path}; keep {manifest} beside it, restore checks "
+    "against it.",
+    "backup.not_a_backup": "{path} is not a clientbase backup (a pg_dump custom-format file).",
+    "backup.bad_manifest": "{path} is damaged; move it away to restore without checking the counts.",
+    "backup.not_empty": "The database at {where} already holds clients; restore into an empty one, or add --force "
+    "to replace everything in it.",
+    "backup.restored": "Restored and checked: {tables} tables, {rows:,} rows, every count and checksum as at "
+    "the backup.",
+    "backup.restored_unverified": "Restored {path}; there was no manifest beside it, so the counts were not "
+    "checked.",
+    "backup.mismatch": "The restore finished but differs from the backup in: {tables}.",
     # The app
     "app.title": "clientbase",
     "app.home.login": "Login",

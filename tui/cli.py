@@ -276,7 +276,8 @@ def cmd_app(target: Target, args: argparse.Namespace) -> int:
 
 COMMANDS = {"init": cmd_init, "user": cmd_user, "demo": cmd_demo, "settings": cmd_settings, "db": cmd_db,
             "server": cmd_server, "import": transfer_cli.cmd_import,
-            "export": transfer_cli.cmd_export}
+            "export": transfer_cli.cmd_export, "backup": transfer_cli.cmd_backup,
+            "restore": transfer_cli.cmd_restore}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
