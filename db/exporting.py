@@ -86,7 +86,10 @@ def check_may_export(mailing_list: bool = False) -> str:
     raise UserError("export.not_allowed", login=login, role=role or "-")
 
 
-def _criteria_sql(segment: str | None, search: str | None) -> tuple[str, list]:
+def _criteria_sql(segment: str | None, search: str | None,
+                  criteria: clients.Criteria | None = None) -> tuple[str, list]:
+    if criteria is not None:
+        return clients._where(criteria, False, None)
     segment_id = None
     if segment is not None:
         row = database.execute_sql("SELECT id FROM segment WHERE name = %s", (segment,)).fetchone()
@@ -145,45 +148,50 @@ SELECT DISTINCT ON (c.id) concat_ws(' ', nullif(c.first_name, ''), nullif(c.last
 }
 
 
-def count(segment: str | None = None, search: str | None = None) -> int:
+def count(segment: str | None = None, search: str | None = None, criteria: clients.Criteria | None = None) -> int:
     with database.connection_context():
-        where, params = _criteria_sql(segment, search)
+        where, params = _criteria_sql(segment, search, criteria)
         return database.execute_sql(f"SELECT count(*) FROM client c WHERE {where}", params).fetchone()[0]
 
 
-def _stream(sql: str, segment: str | None, search: str | None, *leading: object) -> Iterator[tuple]:
+def _stream(sql: str, segment: str | None, search: str | None, criteria: clients.Criteria | None,
+            *leading: object) -> Iterator[tuple]:
     with database.connection_context():
         conn: psycopg.Connection = database.connection()
         with conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            where, params = _criteria_sql(segment, search)
+            where, params = _criteria_sql(segment, search, criteria)
             with conn.cursor(name="clientbase_export") as cursor:
                 cursor.itersize = BATCH
                 cursor.execute(sql.format(where=where, phone_as_written=PHONE_AS_WRITTEN), [*leading, *params])
                 yield from cursor
 
 
-def stream_clients(segment: str | None = None, search: str | None = None) -> Iterator[ClientOut]:
+def stream_clients(segment: str | None = None, search: str | None = None,
+                   criteria: clients.Criteria | None = None) -> Iterator[ClientOut]:
     home = f"+{phonenumbers.country_code_for_region(settings.get('phone_country'))}%"
-    for row in _stream(CLIENTS_SQL, segment, search, home):
+    for row in _stream(CLIENTS_SQL, segment, search, criteria, home):
         *head, contacts = row
         yield ClientOut(*head, contacts=[(kind, value) for kind, value in contacts])
 
 
-def stream_purchases(segment: str | None = None, search: str | None = None) -> Iterator[PurchaseOut]:
-    for row in _stream(PURCHASES_SQL, segment, search):
+def stream_purchases(segment: str | None = None, search: str | None = None,
+                     criteria: clients.Criteria | None = None) -> Iterator[PurchaseOut]:
+    for row in _stream(PURCHASES_SQL, segment, search, criteria):
         yield PurchaseOut(*row)
 
 
-def stream_recipients(channel: str, segment: str | None = None, search: str | None = None) -> Iterator[Recipient]:
-    for name, address in _stream(RECIPIENTS_SQL[channel], segment, search):
+def stream_recipients(channel: str, segment: str | None = None, search: str | None = None,
+                      criteria: clients.Criteria | None = None) -> Iterator[Recipient]:
+    for name, address in _stream(RECIPIENTS_SQL[channel], segment, search, criteria):
         yield Recipient(name, address)
 
 
-def custom_keys(segment: str | None = None, search: str | None = None) -> list[str]:
+def custom_keys(segment: str | None = None, search: str | None = None,
+                criteria: clients.Criteria | None = None) -> list[str]:
     """Every custom field name in use, defined or not, so that no value is left out of an export."""
     with database.connection_context():
-        where, params = _criteria_sql(segment, search)
+        where, params = _criteria_sql(segment, search, criteria)
         rows = database.execute_sql(
             f"SELECT name FROM custom_field UNION SELECT DISTINCT jsonb_object_keys(c.custom) FROM client c"
             f" WHERE c.custom <> '{{}}' AND {where} ORDER BY 1", params).fetchall()

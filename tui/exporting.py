@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Iterable
 
 from db import exporting
+from db.clients import Criteria
 from db.errors import UserError
 from db.normalize import CONTACT_KINDS
 from tui import vcard
@@ -37,6 +38,7 @@ class ExportOptions:
     delimiter: str = ";"
     channel: str = "email"
     purchases: bool = False
+    criteria: Criteria | None = None  # the clients list's current search and filters, from the app
 
 
 def _yes(value: bool) -> str:
@@ -72,6 +74,10 @@ def purchase_cells(purchase: exporting.PurchaseOut) -> list:
             purchase.note]
 
 
+def _which(options: ExportOptions) -> tuple:
+    return options.segment, options.search, options.criteria
+
+
 def run_export(path: Path, options: ExportOptions, progress: Report | None = None) -> int:
     """Writes the file and returns how many rows it holds."""
     report = progress or (lambda stage, done, total: None)
@@ -81,21 +87,21 @@ def run_export(path: Path, options: ExportOptions, progress: Report | None = Non
     exporting.check_may_export(mailing_list=fmt == "txt")
     if not path.parent.is_dir():
         raise UserError("export.no_folder", folder=path.parent)
-    total = exporting.count(options.segment, options.search)
+    total = exporting.count(*_which(options))
     if fmt == "txt":
         rows: Iterable = (_recipient_line(r, options.channel) for r in
-                          exporting.stream_recipients(options.channel, options.segment, options.search))
+                          exporting.stream_recipients(options.channel, *_which(options)))
         return _write_lines(path, rows, total, report)
     if fmt == "vcf":
-        return _write_lines(path, (_card(c) for c in exporting.stream_clients(options.segment, options.search)),
+        return _write_lines(path, (_card(c) for c in exporting.stream_clients(*_which(options))),
                             total, report)
     if options.purchases:
         headers = PURCHASE_HEADERS
-        rows = (purchase_cells(p) for p in exporting.stream_purchases(options.segment, options.search))
+        rows = (purchase_cells(p) for p in exporting.stream_purchases(*_which(options)))
     else:
-        keys = exporting.custom_keys(options.segment, options.search)
+        keys = exporting.custom_keys(*_which(options))
         headers = CLIENT_HEADERS + [f"custom.{key}" for key in keys]
-        rows = (client_cells(c, keys) for c in exporting.stream_clients(options.segment, options.search))
+        rows = (client_cells(c, keys) for c in exporting.stream_clients(*_which(options)))
     if fmt == "xlsx":
         return _write_xlsx(path, headers, rows, total, report)
     return _write_csv(path, headers, rows, options, total, report)
