@@ -1,0 +1,81 @@
+"""What the import and export dialogs share: a path, a progress bar fed from a worker thread, and one place
+where a worker's failure becomes a sentence on the dialog (or the app's connection banner)."""
+
+from __future__ import annotations
+
+import time
+
+from textual.binding import Binding
+from textual.screen import ModalScreen
+from textual.widgets import ProgressBar, Static
+from textual.worker import Worker, WorkerState
+
+from db.errors import UserError
+from db.i18n import t
+from db.session import ConnectionLost, is_connection_lost
+
+PROGRESS_EVERY = 0.1  # seconds between progress messages, so a fast job does not flood the screen
+
+
+class TransferDialog(ModalScreen[bool]):
+    """Dismisses with True when it changed or wrote something, so the caller can refresh what it shows."""
+
+    DEFAULT_CSS = """
+    TransferDialog { align: center middle; }
+    TransferDialog > Vertical { width: 90; height: auto; max-height: 90%; border: thick $primary;
+                                padding: 1 2; background: $surface; }
+    TransferDialog .title { text-style: bold; padding-bottom: 1; }
+    TransferDialog Horizontal { height: auto; padding-top: 1; }
+    TransferDialog Button { margin-right: 1; }
+    TransferDialog .summary { height: auto; max-height: 20; padding-top: 1; }
+    TransferDialog .error { color: $error; }
+    """
+    BINDINGS = [Binding("escape", "close", t("import.ui.close"), tooltip=t("import.ui.close.tip"),
+                        id="import.close")]
+    WORK_GROUP = "transfer"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.changed = False
+        self._last_progress = 0.0
+
+    def report_from_worker(self, stage: str, done: int, total: int) -> None:
+        """The `progress` callback handed to tui jobs; runs in the worker thread."""
+        now = time.monotonic()
+        if now - self._last_progress < PROGRESS_EVERY and done < total:
+            return
+        self._last_progress = now
+        self.app.call_from_thread(self._show_progress, t(stage), done, total)
+
+    def _show_progress(self, label: str, done: int, total: int) -> None:
+        self.query_one(ProgressBar).update(total=max(total, 1), progress=done)
+        self.query_one("#transfer-stage", Static).update(label)
+
+    def say(self, text: str, error: bool = False) -> None:
+        summary = self.query_one("#transfer-summary", Static)
+        summary.set_class(error, "error")
+        summary.update(text)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != self.WORK_GROUP or event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        self.busy(False)
+        if isinstance(error, UserError):
+            self.say(str(error), error=True)
+        elif isinstance(error, ConnectionLost) or is_connection_lost(error):
+            self.say(t("db.lost"), error=True)
+            lost = getattr(self.app, "connection_lost", None)
+            if lost is not None:
+                lost()
+        else:
+            raise error
+
+    def busy(self, running: bool) -> None:
+        """Subclasses disable their buttons while a job runs."""
+
+    def action_close(self) -> None:
+        if not self.workers:
+            self.dismiss(self.changed)
+            return
+        self.say(t("import.ui.wait"))
