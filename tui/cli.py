@@ -25,9 +25,9 @@ def _positive_int(text: str) -> int:
     try:
         value = int(text.replace("_", "").replace(",", ""))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+        raise argparse.ArgumentTypeError(t("cli.bad_number", text=text)) from None
     if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, not {text!r}")
+        raise argparse.ArgumentTypeError(t("cli.bad_positive", text=text))
     return value
 
 
@@ -35,60 +35,60 @@ def _iso_date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, not {text!r}") from None
+        raise argparse.ArgumentTypeError(t("cli.bad_date", text=text)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="clientbase",
-        description="A shared client base for a shop or a small office, in the terminal.",
+        description=t("cli.help.description"),
     )
     parser.add_argument("--database", metavar="URL",
-                        help="a PostgreSQL URL (default: $CLIENTBASE_DATABASE_URL, else the embedded database)")
-    parser.add_argument("--user", metavar="LOGIN", help="the login to use (default: your system user name)")
+                        help=t("cli.help.database"))
+    parser.add_argument("--user", metavar="LOGIN", help=t("cli.help.user"))
     parser.add_argument("--demo", action="store_true",
-                        help=f"on an empty base, load {DEMO_ON_FIRST_START:,} demo clients before starting")
+                        help=t("cli.help.demo_flag", count=f"{DEMO_ON_FIRST_START:,}"))
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    commands.add_parser("init", help="create or upgrade the schema and the group roles")
+    commands.add_parser("init", help=t("cli.help.init"))
 
-    user = commands.add_parser("user", help="manage logins").add_subparsers(dest="action", required=True,
+    user = commands.add_parser("user", help=t("cli.help.user_command")).add_subparsers(dest="action", required=True,
                                                                              metavar="ACTION")
-    add = user.add_parser("add", help="create a login")
+    add = user.add_parser("add", help=t("cli.help.user_add"))
     add.add_argument("login")
-    add.add_argument("--role", required=True, help="admin, manager, sales or mailer")
-    add.add_argument("--password-stdin", action="store_true", help="read the login's password from standard input")
-    user.add_parser("list", help="list the logins and their roles")
-    password = user.add_parser("password", help="set a login's password")
+    add.add_argument("--role", required=True, help=t("cli.help.role"))
+    add.add_argument("--password-stdin", action="store_true", help=t("cli.help.password_stdin"))
+    user.add_parser("list", help=t("cli.help.user_list"))
+    password = user.add_parser("password", help=t("cli.help.user_password"))
     password.add_argument("login")
     password.add_argument("--password-stdin", action="store_true")
 
-    demo = commands.add_parser("demo", help="fill an empty base with realistic synthetic data")
+    demo = commands.add_parser("demo", help=t("cli.help.demo"))
     demo.add_argument("--clients", type=_positive_int, default=10_000)
     demo.add_argument("--seed", type=int, default=1)
-    demo.add_argument("--as-of", type=_iso_date, default=None, help="the demo's 'today' (default: today)")
+    demo.add_argument("--as-of", type=_iso_date, default=None, help=t("cli.help.as_of"))
 
-    settings = commands.add_parser("settings", help="the shop's settings").add_subparsers(
+    settings = commands.add_parser("settings", help=t("cli.help.settings")).add_subparsers(
         dest="action", required=True, metavar="ACTION")
-    settings.add_parser("list", help="every setting with its value")
-    get = settings.add_parser("get", help="one setting's value")
+    settings.add_parser("list", help=t("cli.help.settings_list"))
+    get = settings.add_parser("get", help=t("cli.help.settings_get"))
     get.add_argument("key")
-    set_ = settings.add_parser("set", help="change a setting (administrator)")
+    set_ = settings.add_parser("set", help=t("cli.help.settings_set"))
     set_.add_argument("key")
     set_.add_argument("value")
 
-    db = commands.add_parser("db", help="the database connection").add_subparsers(
+    db = commands.add_parser("db", help=t("cli.help.db")).add_subparsers(
         dest="action", required=True, metavar="ACTION")
-    db.add_parser("url", help="print the connection URL, for psql")
+    db.add_parser("url", help=t("cli.help.db_url"))
 
-    server = commands.add_parser("server", help="the embedded server for the office network")
+    server = commands.add_parser("server", help=t("cli.help.server"))
     server_actions = server.add_subparsers(dest="action", required=True, metavar="ACTION")
-    start = server_actions.add_parser("start", help="start it, optionally listening on the network")
+    start = server_actions.add_parser("start", help=t("cli.help.server_start"))
     start.add_argument("--listen", metavar="ADDR", default=None,
-                       help="address to listen on, e.g. 0.0.0.0 for every network (default: this computer only)")
+                       help=t("cli.help.listen"))
     start.add_argument("--port", type=_positive_int, default=None)
-    server_actions.add_parser("stop", help="stop it")
-    server_actions.add_parser("status", help="say whether it runs and where")
+    server_actions.add_parser("stop", help=t("cli.help.server_stop"))
+    server_actions.add_parser("status", help=t("cli.help.server_status"))
     transfer_cli.add_parsers(commands)
     return parser
 
@@ -120,7 +120,7 @@ def _with_password_prompt(target: Target, attempt: Callable[[Target], object]) -
     except UserError as exc:
         if exc.key != "db.auth_failed" or target.password is not None or not sys.stdin.isatty():
             raise
-        password = getpass.getpass(f"Password for {target.login}: ")
+        password = getpass.getpass(t("cli.password_prompt", login=target.login))
         return attempt(target.with_password(password))
 
 
@@ -147,7 +147,7 @@ def cmd_user(target: Target, args: argparse.Namespace) -> int:
             users.add_login(conn, args.login, args.role, password)
         _say(t("user.added", login=args.login, role=args.role))
     elif args.action == "password":
-        password = _read_password() if args.password_stdin else getpass.getpass(f"New password for {args.login}: ")
+        password = _read_password() if args.password_stdin else getpass.getpass(t("cli.new_password_prompt", login=args.login))
         if not password:
             raise UserError("user.password_empty")
         with _owner_connection(target) as conn:
