@@ -10,6 +10,7 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
+import pexpect
 import psycopg
 import pytest
 
@@ -84,6 +85,16 @@ def test_office_server_takes_password_logins_over_the_network(home):
     allowed = run(home, "--database", f"postgresql://office_seller:s3cret%20word@127.0.0.1:{port}/clientbase",
                   "settings", "list")
     assert allowed.returncode == 0 and "phone_country" in allowed.stdout
+    # At a keyboard, a server that wants a password gets asked for it once.
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CLIENTBASE_")}
+    env["CLIENTBASE_HOME"] = str(home)
+    prompted = pexpect.spawn(sys.executable, ["-m", "tui.cli", "--database", url, "settings", "get", "currency"],
+                             env=env, encoding="utf-8", timeout=60)
+    prompted.expect("Password for office_seller: ")
+    prompted.sendline("s3cret word")
+    prompted.expect(pexpect.EOF)
+    prompted.close()
+    assert prompted.exitstatus == 0 and "RUB" in prompted.before
     status = run(home, "server", "status")
     assert status.returncode == 0 and f"127.0.0.1:{port}" in status.stdout
     stopped = run(home, "server", "stop")
