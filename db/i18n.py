@@ -502,7 +502,7 @@ EN: dict[str, str] = {
     "clients.sort.last_purchase": "last purchase",
     "clients.sort.total_spent": "total spent",
     "clients.sort.created": "date added",
-    "clients.fuzzy": "no exact match, showing similar names",
+    "clients.fuzzy": "few exact matches, similar names shown too",
     "clients.filters_active": "Filters: {filters}  (x clears)",
     "clients.segment_saved": "Saved the segment {name!r}.",
     "clients.filters.title": "Filters",

@@ -38,7 +38,7 @@ class ConfirmScreen(ModalScreen[Answer], Generic[Answer]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.title_text, classes="title")
-            yield Static(self.body)
+            yield Static(self.body, id="confirm-body")
             with Horizontal():
                 for index, (label, _) in enumerate(self.answers):
                     yield Button(label, id=f"answer-{index}", variant="primary" if index == 0 else "default")

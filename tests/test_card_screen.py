@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
-from db import cards
-from tests.card_helpers import CardApp, bind, make_client, settle
+from db import cards, custom_fields
+from screens.card_tabs.people import ContactRow
+from screens.confirm import ConfirmScreen
+from tests.card_helpers import CardApp, make_client, settle
+
+
+def status(app: CardApp) -> str:
+    return str(app.card_screen.query_one("#card-status", Static).render())
+
+
+def title(app: CardApp) -> str:
+    return str(app.card_screen.query_one("#card-title", Static).render())
 
 
 async def test_open_edit_save_and_see_it_in_the_database(admin_session):
@@ -13,14 +23,145 @@ async def test_open_edit_save_and_see_it_in_the_database(admin_session):
     app = CardApp("admin", card.id)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        screen = app.card_screen
-        assert "Петрова" in str(screen.query_one("#card-title").render())
-        city = screen.query_one("#f-city", Input)
-        city.focus()
+        assert "Петрова" in title(app)
+        app.card_screen.query_one("#f-city", Input).focus()
         await pilot.press(*"Казань")
         await pilot.press("ctrl+s")
         await settle(app, pilot)
         assert cards.load_card(card.id).draft.city == "Казань"
+        assert "Saved" in status(app)
         await pilot.press("escape")
         await settle(app, pilot)
     assert app.dismissed == [card.id]
+
+
+async def test_an_invalid_email_blocks_saving_and_keeps_the_draft(admin_session):
+    card = make_client()
+    app = CardApp("admin", card.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f3")
+        email = [row for row in app.card_screen.query(ContactRow) if row.contact.kind == "email"][0]
+        field = email.query_one(".value", Input)
+        field.focus()
+        await pilot.press("ctrl+u", *"anna at mail")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert "not a valid e-mail" in status(app)
+        assert "not a valid e-mail" in str(email.query_one(".row-error", Static).render())
+        assert field.value == "anna at mail"
+        assert cards.load_card(card.id).version == card.version
+        # Fixing it saves.
+        await pilot.press("ctrl+u", *"anna@example.org", "ctrl+s")
+        await settle(app, pilot)
+    assert any(c.normalized == "anna@example.org" for c in cards.load_card(card.id).contacts)
+
+
+async def test_escape_with_unsaved_changes_asks_before_discarding(admin_session):
+    card = make_client()
+    app = CardApp("admin", card.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.card_screen.query_one("#f-position", Input).focus()
+        await pilot.press(*"boss", "escape")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("enter")  # the default answer keeps editing
+        await settle(app, pilot)
+        assert app.dismissed == [] and app.card_screen.query_one("#f-position", Input).value == "boss"
+        await pilot.press("escape", "tab", "enter")  # the second answer discards
+        await settle(app, pilot)
+    assert app.dismissed == [None]
+    assert cards.load_card(card.id).draft.position == ""
+
+
+async def test_a_new_client_with_a_known_phone_offers_the_existing_card(admin_session):
+    existing = make_client()
+    app = CardApp("admin", None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert "New client" in title(app)
+        app.card_screen.query_one("#f-last_name", Input).focus()
+        await pilot.press(*"Другая")
+        await pilot.press("f3", "ctrl+n")
+        await settle(app, pilot)
+        await pilot.press(*"+7 912 345 67 89", "ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert f"#{existing.id}" in str(app.screen.query_one("#confirm-body").render())
+        await pilot.press("enter")  # open that card
+        await settle(app, pilot)
+        assert app.card_screen.card.id == existing.id
+        assert "Петрова" in title(app)
+
+
+async def test_a_new_client_is_created_when_the_duplicate_is_accepted(admin_session):
+    make_client()
+    app = CardApp("admin", None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.card_screen.query_one("#f-first_name", Input).focus()
+        await pilot.press(*"Иван", "f3", "ctrl+n")
+        await settle(app, pilot)
+        await pilot.press(*"89123456789", "ctrl+s")
+        await settle(app, pilot)
+        await pilot.press("tab", "enter")  # save anyway
+        await settle(app, pilot)
+        created = app.card_screen.card
+        assert created.id is not None and created.draft.first_name == "Иван"
+        await pilot.press("escape")
+        await settle(app, pilot)
+    assert app.dismissed == [created.id]
+
+
+async def test_custom_fields_are_defined_on_their_screen_and_filled_on_the_card(admin_session):
+    card = make_client()
+    app = CardApp("admin", card.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f8", "ctrl+f")
+        await settle(app, pilot)
+        await pilot.press("ctrl+n", *"shoe_size", "tab", *"Shoe size", "ctrl+s")
+        await settle(app, pilot)
+        assert [d.name for d in custom_fields.list_definitions()] == ["shoe_size"]
+        await pilot.press("escape")
+        await settle(app, pilot)
+        field = app.card_screen.query_one("#f-custom-shoe_size", Input)
+        field.focus()
+        await pilot.press(*"38", "ctrl+s")
+        await settle(app, pilot)
+    assert cards.load_card(card.id).draft.custom_value("shoe_size") == "38"
+
+
+async def test_an_interaction_and_a_reminder_are_added_and_ticked_off(admin_session):
+    card = make_client()
+    app = CardApp("admin", card.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f6", "ctrl+n")
+        await settle(app, pilot)
+        await pilot.press("tab", *"Asked about prices", "ctrl+s")
+        await settle(app, pilot)
+        await pilot.press("f7", "ctrl+n")
+        await settle(app, pilot)
+        await pilot.press("tab", *"Call back", "ctrl+s")
+        await settle(app, pilot)
+        await pilot.press("ctrl+t")
+        await settle(app, pilot)
+    loaded = cards.load_card(card.id)
+    assert loaded.interactions[0].text == "Asked about prices"
+    assert loaded.reminders[0].text == "Call back" and loaded.reminders[0].done
+
+
+async def test_a_purchase_is_added_from_the_card(admin_session):
+    card = make_client()
+    app = CardApp("admin", card.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f5", "ctrl+n")
+        await settle(app, pilot)
+        await pilot.press("tab", *"Подарочный сертификат", "tab", "ctrl+u", "2", "tab", *"1500", "ctrl+s")
+        await settle(app, pilot)
+        assert "2 purchases" not in title(app)
+    loaded = cards.load_card(card.id)
+    assert loaded.purchase_count == 1 and str(loaded.total_spent) == "3000.00"

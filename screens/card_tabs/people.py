@@ -26,7 +26,8 @@ _ROW_CSS = """
 class _Row(Vertical):
     def show_error(self, message: str | None) -> None:
         self.set_class(bool(message), "-invalid")
-        self.query_one(".row-error", Static).update(message or "")
+        for error in self.query(".row-error").results(Static):
+            error.update(message or "")
 
 
 class ContactRow(_Row):
@@ -50,6 +51,8 @@ class ContactRow(_Row):
         yield Static("", classes="row-error")
 
     def collect(self) -> ContactDraft:
+        if not self.children:
+            return self.contact  # mounted a moment ago, its editors not composed yet
         return ContactDraft(self.contact.id, self.query_one(".kind", Select).value,
                             self.query_one(".value", Input).value, self.query_one(".primary", Checkbox).value,
                             self.contact.note)
@@ -77,6 +80,8 @@ class RelativeRow(_Row):
         yield Static("", classes="row-error")
 
     def collect(self) -> RelativeDraft:
+        if not self.children:
+            return self.relative
         gender = self.query_one(".gender", Select).value
         return RelativeDraft(self.relative.id, self.query_one(".relation", Select).value,
                              self.query_one(".name", Input).value, "" if gender is Select.NULL else gender,

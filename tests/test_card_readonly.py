@@ -1,0 +1,93 @@
+"""Manager and sales see the whole card and can change nothing: no write key, disabled editors, a visible
+mark, and a sentence when they try anyway. (The database's own refusal: tests/test_cards_db.py.)"""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input, Static
+
+from db import cards, session
+from db.connection import Target
+from screens.card_actions import WRITES
+from tests.card_helpers import CardApp, bind, make_client, settle
+
+
+@pytest.mark.parametrize("role", ["sales", "manager"])
+async def test_a_read_only_login_sees_no_write_action_and_is_told_why(admin_session, role):
+    card = make_client()
+    bind(admin_session, role)
+    app = CardApp(role, card.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        screen = app.card_screen
+        assert "READ-ONLY" in str(screen.query_one("#card-title", Static).render())
+        for tab in ("f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9"):
+            await pilot.press(tab)
+            await settle(app, pilot)
+            shown = {binding.binding.action for binding in screen.active_bindings.values() if binding.binding.show}
+            assert not shown & WRITES, tab
+        assert all(editor.disabled for editor in screen.query(Input))
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert "read-only" in str(screen.query_one("#card-status", Static).render())
+        screen.query_one("#card-status", Static).update("")
+        await pilot.press("f3", "ctrl+n")
+        await settle(app, pilot)
+        assert "read-only" in str(screen.query_one("#card-status", Static).render())
+        # The palette lists the same commands, and a write from there is refused with the same sentence.
+        screen.query_one("#card-status", Static).update("")
+        await pilot.press("ctrl+p")
+        await settle(app, pilot)
+        await pilot.press(*"Save", "enter")
+        await settle(app, pilot)
+        assert "read-only" in str(screen.query_one("#card-status", Static).render())
+        await pilot.press("escape")
+        await settle(app, pilot)
+    assert app.dismissed == [None]
+    assert cards.load_card(card.id).version == card.version
+
+
+async def test_a_read_only_card_refreshes_when_another_terminal_saves_it(admin_session):
+    card = make_client()
+    bind(admin_session, "sales")
+    app = CardApp("sales", card.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        with admin_session.connect("admin", autocommit=True) as other:
+            other.execute("UPDATE client SET city = 'Тверь' WHERE id = %s", (card.id,))
+        app.card_screen.client_changed(str(card.id))
+        await settle(app, pilot)
+        assert app.card_screen.query_one("#f-city", Input).value == "Тверь"
+
+
+async def test_an_admin_sees_who_else_is_editing_the_card(admin_session):
+    card = make_client()
+    with admin_session.connect("admin", autocommit=True) as other_editor:
+        other_editor.execute("SELECT pg_advisory_lock_shared(7243, %s)", (card.id,))
+        since = other_editor.execute("SELECT backend_start FROM pg_stat_activity "
+                                     "WHERE pid = pg_backend_pid()").fetchone()[0]
+        app = CardApp("admin", card.id)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            title = str(app.card_screen.query_one("#card-title", Static).render())
+            assert f"being edited by t_admin since {since.astimezone():%H:%M}" in title
+
+
+async def test_the_draft_survives_a_dropped_connection_and_saves_once_it_is_back(admin_session):
+    card = make_client()
+    app = CardApp("admin", card.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.card_screen.query_one("#f-city", Input).focus()
+        await pilot.press(*"Омск")
+        # The server goes away: the app's connections now lead nowhere.
+        session.bind(Target(url="postgresql://t_admin@127.0.0.1:1/nowhere", login="t_admin"))
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert "cannot be reached" in str(app.card_screen.query_one("#card-status", Static).render())
+        assert app.card_screen.query_one("#f-city", Input).value == "Омск"
+        bind(admin_session, "admin")  # and it is back
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert "Saved" in str(app.card_screen.query_one("#card-status", Static).render())
+    assert cards.load_card(card.id).draft.city == "Омск"
