@@ -407,6 +407,7 @@ EN: dict[str, str] = {
     "card.interaction.sms": "SMS",
     "card.interaction.note": "note",
     "card.expired": "expired",
+    "card.back_save": "Connected again; press Ctrl+S to save your changes.",
     "card.conflict.yes": "yes",
     "card.consent.opt_in": "agrees to receive",
     "card.conflict.no": "no",
