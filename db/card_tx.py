@@ -1,7 +1,9 @@
 """Transactions for the card editor's reads and writes, with the database's refusals said as sentences.
 
-A refused write (a read-only login) and a lost connection are things a user meets in normal work, so they
-become a `UserError` here; anything else is a bug and propagates unchanged.
+A refused write (a read-only login) is a `UserError`. A write that lost its connection is one too, after
+the dead pooled connections are dropped, so that saving again once the server is back works; it is never
+retried here, since it may have committed just before the connection broke. A read that lost its
+connection propagates the driver's error unchanged, for `session.read` to retry on a fresh connection.
 """
 
 from __future__ import annotations
@@ -14,24 +16,11 @@ import psycopg
 
 from .errors import UserError, driver_error
 from .models import database
-
-# Server going away: admin/crash shutdown, cannot connect now; class 08 is every connection exception.
-_GONE_STATES = ("57P01", "57P02", "57P03")
+from .session import is_connection_lost
 
 
-def translate(exc: BaseException) -> UserError | None:
-    cause = driver_error(exc)
-    if isinstance(cause, psycopg.errors.InsufficientPrivilege):
-        return UserError("card.read_only")
-    if isinstance(cause, psycopg.InterfaceError):
-        return UserError("card.unreachable")
-    if isinstance(cause, psycopg.OperationalError):
-        state = cause.sqlstate
-        if state is None or state.startswith("08") or state in _GONE_STATES:
-            return UserError("card.unreachable")
-    if isinstance(cause, peewee.InterfaceError):
-        return UserError("card.unreachable")
-    return None
+def _refused(exc: BaseException) -> bool:
+    return isinstance(driver_error(exc), psycopg.errors.InsufficientPrivilege)
 
 
 @contextmanager
@@ -43,10 +32,12 @@ def _guarded(read_only: bool) -> Iterator[None]:
                 database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             yield
     except (peewee.DatabaseError, peewee.InterfaceError, psycopg.Error) as exc:
-        translated = translate(exc)
-        if translated is None:
+        if _refused(exc):
+            raise UserError("card.read_only") from None
+        if read_only or not is_connection_lost(exc):
             raise
-        raise translated from None
+        database.close_all()
+        raise UserError("card.unreachable") from None
 
 
 def reading():

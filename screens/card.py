@@ -18,9 +18,10 @@ from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Header, Input, Select, Static, TabbedContent, TabPane, TextArea
 from textual.worker import Worker, WorkerState
 
-from db import cards, edit_lock
+from db import cards, edit_lock, session
 from db.card_draft import CardDraft
 from db.errors import ConflictError, UserError
+from db.session import ConnectionLost
 from db.i18n import t
 from db.session import Identity
 from screens.card_actions import CardActions, CardCommands
@@ -31,6 +32,7 @@ from screens.card_tabs.main import MainTab
 from screens.card_tabs.people import ContactsTab, FamilyTab
 from screens.confirm import ConfirmScreen
 from screens.conflict import ConflictScreen
+from tui.widgets.connection import ClientsChanged, ConnectionBack
 
 TABS = ("main", "contacts", "family", "purchases", "activity", "reminders", "custom", "consent")
 TAB_KEYS = dict(zip(TABS, ("f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9")))
@@ -54,7 +56,9 @@ class CardScreen(CardActions, Screen[int | None]):
     BINDINGS = [
         Binding("ctrl+s", "save", t("card.key.save"), tooltip=t("card.key.save.tip"), id="card-save"),
         Binding("escape", "close", t("card.key.close"), tooltip=t("card.key.close.tip"), id="card-close"),
-        *[Binding(key, f"tab('{tab}')", t("card.key.tabs"), key_display="F2–F9", show=(tab == "main"),
+        # One footer entry stands for the eight tab keys; in the palette each tab is found by its name.
+        *[Binding(key, f"tab('{tab}')", t("card.key.tabs") if tab == "main" else t(f"card.tab.{tab}"),
+                  key_display="F2–F9" if tab == "main" else None, show=(tab == "main"),
                   tooltip=t("card.key.tab.tip", tab=t(f"card.tab.{tab}")), id=f"card-tab-{tab}")
           for tab, key in TAB_KEYS.items()],
         *CardActions.ACTION_BINDINGS,
@@ -188,7 +192,7 @@ class CardScreen(CardActions, Screen[int | None]):
 
     @work(thread=True, exclusive=True, group="card-load", exit_on_error=False)
     def load(self, client_id: int | None) -> cards.Card:
-        return cards.load_card(client_id)
+        return session.read(cards.load_card, client_id)
 
     @work(thread=True, exclusive=True, group="card-save", exit_on_error=False)
     def save(self, card: cards.Card, draft: CardDraft, check_duplicates: bool) -> cards.Card | list:
@@ -209,7 +213,7 @@ class CardScreen(CardActions, Screen[int | None]):
 
     @work(thread=True, exclusive=True, group="card-refresh", exit_on_error=False)
     def refresh_card(self, client_id: int) -> cards.Card:
-        return cards.load_card(client_id)
+        return session.read(cards.load_card, client_id)
 
     async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
@@ -245,6 +249,9 @@ class CardScreen(CardActions, Screen[int | None]):
     async def _failed(self, group: str, error: BaseException) -> None:
         if isinstance(error, ConflictError) and self.card is not None:
             self.resolve_conflict(self.draft(), self.card.draft, error.current)
+        elif isinstance(error, ConnectionLost) or (isinstance(error, UserError) and error.key == "card.unreachable"):
+            self.say(t("card.unreachable"), error=True)
+            self.app.connection_lost()
         elif isinstance(error, UserError):
             self.say(str(error), error=True)
         elif group != "card-lock":
@@ -315,7 +322,18 @@ class CardScreen(CardActions, Screen[int | None]):
     def _tab_changed(self) -> None:
         self.refresh_bindings()
 
-    def client_changed(self, client_id: int | str) -> None:
-        """Another terminal saved this client (a `client_changed` notification): show their version."""
-        if self.card is not None and self.card.id is not None and str(client_id) in (str(self.card.id), "*"):
+    def on_clients_changed(self, message: ClientsChanged) -> None:
+        """Another terminal saved clients: if this one is among them, show their version (or, with unsaved
+        changes here, say that the next save will meet it)."""
+        if self.card is not None and self.card.id is not None and (
+                message.changes.everything or self.card.id in message.changes.ids):
+            self.refresh_card(self.card.id)
+
+    def on_connection_back(self, message: ConnectionBack) -> None:
+        if self.card is None:
+            self.load(self.client_id)
+        elif self.dirty:
+            self.say(t("card.back_save"))
+        elif self.card.id is not None:
+            self.say("")
             self.refresh_card(self.card.id)

@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.widgets import Input, Select, TabbedContent
 
-from db import card_activity, cards
+from db import card_activity, cards, session
 from db.card_values import format_date, parse_date
 from db.errors import ValidationError
 from db.i18n import t
@@ -130,7 +130,7 @@ class CardActions:
 
     @work(thread=True, exclusive=True, group="card-fields", exit_on_error=False)
     def reload_fields(self, client_id: int | None) -> None:
-        fresh = cards.load_card(client_id)
+        fresh = session.read(cards.load_card, client_id)
         self.app.call_from_thread(self._fields_loaded, fresh)
 
     async def _fields_loaded(self, fresh: cards.Card) -> None:
@@ -244,7 +244,7 @@ class CardActions:
 
     @work(thread=True, exclusive=True, group="card-history", exit_on_error=False)
     def reload_history(self, client_id: int) -> None:
-        fresh = cards.load_card(client_id)
+        fresh = session.read(cards.load_card, client_id)
         self.app.call_from_thread(self._history_loaded, fresh)
 
     def _history_loaded(self, fresh: cards.Card) -> None:
@@ -264,14 +264,13 @@ class CardActions:
     # --- the palette --------------------------------------------------------------------------------
 
     def palette_commands(self) -> list[tuple[str, str, object]]:
-        from screens.card import TABS
-
-        commands = [(t("card.key.save"), t("card.key.save.tip"), "save"),
-                    (t("card.key.close"), t("card.key.close.tip"), "close")]
+        """The actions the app's palette does not list by itself because they do not apply right now:
+        those of another tab (the command switches to it), and writes for a read-only login (the
+        command says why). What applies now comes from the screen's bindings (tui.app)."""
+        commands = [(t("card.key.save"), t("card.key.save.tip"), "save")]
         commands += [(t(label), _tooltip(action), action) for action, (_, label, _, _) in ACTIONS.items()]
-        commands += [(f"{t('card.key.tabs')}: {t(f'card.tab.{tab}')}", t("card.key.tab.tip", tab=t(f"card.tab.{tab}")),
-                      f"tab('{tab}')") for tab in TABS]
-        return [(name, help_text, self._palette_runner(action)) for name, help_text, action in commands]
+        return [(name, help_text, self._palette_runner(action)) for name, help_text, action in commands
+                if self.check_action(action, ()) is not True]
 
     def _palette_runner(self, action: str):
         async def run() -> None:
@@ -287,7 +286,8 @@ class CardActions:
 
 
 class CardCommands(Provider):
-    """Every action of the card as a palette command."""
+    """The card's actions that do not apply at this moment, as palette commands that make them apply or
+    say why they cannot."""
 
     async def discover(self) -> Hits:
         for name, help_text, run in self.screen.palette_commands():

@@ -24,9 +24,14 @@ class CardApp(App):
         self.role = role
         self.client_id = client_id
         self.dismissed: list[int | None] = []
+        self.lost_connection = 0
 
     def on_mount(self) -> None:
         self.push_screen(CardScreen(identity(self.role), self.client_id), self.dismissed.append)
+
+    def connection_lost(self) -> None:
+        """ClientbaseApp shows its banner and reconnects here; the tests count the calls."""
+        self.lost_connection += 1
 
     @property
     def card_screen(self) -> CardScreen:

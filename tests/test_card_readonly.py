@@ -8,8 +8,10 @@ from textual.widgets import Input, Static
 
 from db import cards, session
 from db.connection import Target
+from db.notify import Changes
 from screens.card_actions import WRITES
 from tests.card_helpers import CardApp, bind, make_client, settle
+from tui.widgets.connection import ClientsChanged
 
 
 @pytest.mark.parametrize("role", ["sales", "manager"])
@@ -55,7 +57,7 @@ async def test_a_read_only_card_refreshes_when_another_terminal_saves_it(admin_s
         await settle(app, pilot)
         with admin_session.connect("admin", autocommit=True) as other:
             other.execute("UPDATE client SET city = 'Тверь' WHERE id = %s", (card.id,))
-        app.card_screen.client_changed(str(card.id))
+        app.card_screen.post_message(ClientsChanged(Changes(frozenset({card.id}))))
         await settle(app, pilot)
         assert app.card_screen.query_one("#f-city", Input).value == "Тверь"
 
@@ -85,6 +87,7 @@ async def test_the_draft_survives_a_dropped_connection_and_saves_once_it_is_back
         await pilot.press("ctrl+s")
         await settle(app, pilot)
         assert "cannot be reached" in str(app.card_screen.query_one("#card-status", Static).render())
+        assert app.lost_connection == 1
         assert app.card_screen.query_one("#f-city", Input).value == "Омск"
         bind(admin_session, "admin")  # and it is back
         await pilot.press("ctrl+s")
