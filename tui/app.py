@@ -1,31 +1,137 @@
-"""The Textual app: a thin shell over the screens in screens/."""
+"""The Textual app: a thin shell over the screens in screens/, the connection banner and the palette."""
 
 from __future__ import annotations
 
-from textual.app import App
-from textual.binding import Binding
+import threading
+import time
+from typing import Iterable
 
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from db import notify, session
 from db.connection import Target
 from db.i18n import t
 from db.session import Identity
-from screens.home import HomeScreen
+from screens.clients import ClientsScreen
+from tui.widgets.connection import ClientsChanged, ConnectionBack, ConnectionBanner
+
+BACK_BANNER_SECONDS = 3.0
+PING_SECONDS = 1.0
 
 
 class ClientbaseApp(App):
     TITLE = t("app.title")
     CSS_PATH = "app.tcss"
     BINDINGS = [
-        Binding("q", "quit", t("app.quit"), tooltip=t("app.quit.tooltip"), id="quit"),
-        Binding("ctrl+q", "quit", t("app.quit"), show=False, priority=True, id="quit-anywhere"),
+        Binding("ctrl+q", "quit", t("app.quit"), tooltip=t("app.quit.tooltip"), priority=True, id="quit"),
     ]
 
-    def __init__(self, target: Target, identity: Identity) -> None:
+    def __init__(self, target: Target, identity: Identity, listen: bool = True) -> None:
         super().__init__()
         self.target = target
         self.identity = identity
+        self.connection_ok = True
+        self._listen = listen
+        self._stopping = threading.Event()
+        self._banner: ConnectionBanner | None = None
+        self._listener: threading.Thread | None = None
 
     def on_mount(self) -> None:
-        role = t(f"role.{self.identity.role}") if self.identity.role else t("role.none")
-        readonly = "" if self.identity.can_write else f" · {t('app.readonly')}"
-        self.sub_title = f"{self.identity.login} · {role}{readonly}"
-        self.push_screen(HomeScreen(self.identity))
+        identity = self.identity
+        role = t(f"role.{identity.role}") if identity.role else t("role.none")
+        readonly = "" if identity.can_write else f" · {t('app.readonly')}"
+        self.sub_title = f"{identity.login} · {role}{readonly} · {identity.database}"
+        self.push_screen(ClientsScreen(identity))
+        if self._listen:
+            # A thread of its own rather than a worker: it lasts as long as the app, and waiting for the
+            # workers to finish (as tests do) must not wait for it.
+            self._listener = threading.Thread(target=self._listen_for_changes, name="clientbase-listen",
+                                              daemon=True)
+            self._listener.start()
+
+    def on_unmount(self) -> None:
+        self._stopping.set()
+        if self._listener is not None:
+            self._listener.join(timeout=2)
+
+    # --- the connection -------------------------------------------------------------------------
+
+    def connection_lost(self) -> None:
+        """A worker could not reach the database: say so, and try again every second until it answers."""
+        if not self.connection_ok:
+            return
+        self.connection_ok = False
+        self._show_banner(t("db.lost"), back=False)
+        self._reconnect()
+
+    @work(thread=True, exclusive=True, group="reconnect", exit_on_error=False)
+    def _reconnect(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                session.ping()
+            except session.ConnectionLost:
+                time.sleep(PING_SECONDS)
+                continue
+            self.call_from_thread(self._connection_back)
+            return
+
+    def _connection_back(self) -> None:
+        if self.connection_ok:
+            return
+        self.connection_ok = True
+        self._show_banner(t("db.back"), back=True)
+        self.set_timer(BACK_BANNER_SECONDS, self._hide_banner_if_back)
+        for screen in self.screen_stack:
+            screen.post_message(ConnectionBack())
+
+    def _show_banner(self, text: str, back: bool) -> None:
+        if self._banner is not None and self._banner.screen is not self.screen:
+            self._banner.remove()
+            self._banner = None
+        if self._banner is None:
+            self._banner = ConnectionBanner(id="connection-banner")
+            self.screen.mount(self._banner)
+        self._banner.update(text)
+        self._banner.set_class(back, "-back")
+
+    def _hide_banner_if_back(self) -> None:
+        if self.connection_ok and self._banner is not None:
+            self._banner.remove()
+            self._banner = None
+
+    def _listen_for_changes(self) -> None:
+        notify.listen(
+            notify.CLIENT_CHANGED,
+            deliver=lambda changes: self._from_listener(self._deliver_changes, changes),
+            stopped=self._stopping.is_set,
+            connected=lambda ok: self._from_listener(self._listener_state, ok),
+        )
+
+    def _from_listener(self, callback, value: object) -> None:
+        if not self._stopping.is_set():
+            self.call_from_thread(callback, value)
+
+    def _deliver_changes(self, changes: notify.Changes) -> None:
+        for screen in self.screen_stack:
+            screen.post_message(ClientsChanged(changes))
+
+    def _listener_state(self, ok: bool) -> None:
+        if not ok:
+            self.connection_lost()
+
+    # --- the palette ----------------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The app's commands, then every key of the current screen that applies now, so that whatever
+        a key does can also be found by name."""
+        yield from super().get_system_commands(screen)
+        for binding in screen.BINDINGS:
+            if not isinstance(binding, Binding) or not binding.description:
+                continue
+            if screen.check_action(binding.action, ()) is not True:
+                continue
+            yield SystemCommand(binding.description, binding.tooltip or binding.description,
+                                lambda action=binding.action: self.call_later(screen.run_action, action))

@@ -1,0 +1,309 @@
+"""The clients list: type-ahead search, filters, sort and the count over a virtual, keyset-paged list.
+
+Focus starts in the search box: typing searches, the arrows and Page keys move the selection, Enter opens
+the card. Tab, Escape or Down leaves the box for the list, where single letters are keys (new, filters,
+sort, segments); "/" goes back to the search.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static
+from textual.worker import Worker, WorkerState
+
+from db import clients, segments, session
+from db.clients import ClientRow, Count, Criteria, Filters
+from db.errors import UserError
+from db.i18n import t
+from db.session import ConnectionLost, Identity
+from tui.widgets.connection import ClientsChanged, ConnectionBack
+from tui.widgets.virtual_list import Column, VirtualList
+
+SORT_ORDER = tuple(clients.SORTS)
+WRITE_ACTIONS = {"new_client", "save_segment"}
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:,.0f}".replace(",", " ")
+
+
+COLUMNS = [
+    Column(t("clients.col.name"), lambda row: row.name, width=16, flex=3, priority=1),
+    Column(t("clients.col.phone"), lambda row: row.phone, width=13, priority=2),
+    Column(t("clients.col.email"), lambda row: row.email, width=12, flex=2, priority=6),
+    Column(t("clients.col.city"), lambda row: row.city, width=10, flex=1, priority=5),
+    Column(t("clients.col.category"), lambda row: t(f"clients.category.{row.category}"), width=9, priority=7),
+    Column(t("clients.col.last_purchase"),
+           lambda row: row.last_purchase_at.date().isoformat() if row.last_purchase_at else "", width=10,
+           priority=4),
+    Column(t("clients.col.total_spent"), lambda row: _money(row.total_spent), width=10, right=True, priority=3),
+]
+
+
+def describe_filters(filters: Filters, segment_name: str | None = None) -> str:
+    parts = [f"{t('clients.filter.segment')}: {segment_name}"] if segment_name else []
+    for name, value in filters.active():
+        if name == "segment_id":
+            continue
+        label = t(f"clients.filter.{name}") if f"clients.filter.{name}" in _FILTER_KEYS else name
+        if name == "category":
+            value = t(f"clients.category.{value}")
+        elif name == "has_children":
+            value = t("clients.yes") if value == "True" else t("clients.no")
+        elif name == "gender":
+            value = t(f"clients.gender.{value}")
+        parts.append(f"{label}: {value}")
+    return " · ".join(parts)
+
+
+_FILTER_KEYS = {f"clients.filter.{name}" for name in (
+    "category", "segment", "tag", "region", "city", "assigned_to", "gender", "age_min", "age_max",
+    "has_children", "birthday_within", "no_purchase_days", "spent_min", "spent_max")}
+
+
+class ClientsScreen(Screen):
+    BINDINGS = [
+        Binding("n", "new_client", t("clients.key.new"), tooltip=t("clients.key.new.tip"), id="clients.new"),
+        Binding("f", "filters", t("clients.key.filters"), tooltip=t("clients.key.filters.tip"), id="clients.filters"),
+        Binding("x", "clear_filters", t("clients.key.clear"), tooltip=t("clients.key.clear.tip"),
+                id="clients.clear"),
+        Binding("s", "next_sort", t("clients.key.sort"), tooltip=t("clients.key.sort.tip"), id="clients.sort"),
+        Binding("g", "segments", t("clients.key.segments"), tooltip=t("clients.key.segments.tip"),
+                id="clients.segments"),
+        Binding("ctrl+s", "save_segment", t("clients.key.save_segment"), tooltip=t("clients.key.save_segment.tip"),
+                id="clients.save_segment"),
+        Binding("r", "refresh", t("clients.key.refresh"), tooltip=t("clients.key.refresh.tip"), show=False,
+                id="clients.refresh"),
+        Binding("slash", "focus_search", t("clients.key.search"), tooltip=t("clients.key.search.tip"),
+                id="clients.search"),
+        Binding("escape", "focus_list", t("clients.key.list"), tooltip=t("clients.key.list.tip"), show=False,
+                id="clients.list"),
+        Binding("down", "move(1)", t("list.cursor_down"), tooltip=t("list.cursor_down.tooltip"), show=False,
+                id="clients.down"),
+        Binding("up", "move(-1)", t("list.cursor_up"), tooltip=t("list.cursor_up.tooltip"), show=False,
+                id="clients.up"),
+        Binding("pagedown", "move(20)", t("list.page_down"), tooltip=t("list.page_down.tooltip"), show=False,
+                id="clients.page_down"),
+        Binding("pageup", "move(-20)", t("list.page_up"), tooltip=t("list.page_up.tooltip"), show=False,
+                id="clients.page_up"),
+    ]
+
+    def __init__(self, identity: Identity) -> None:
+        super().__init__()
+        self.identity = identity
+        self.criteria = Criteria()
+        self.segment_name: str | None = None
+        self.count: Count | None = None
+        self.fuzzy = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(placeholder=t("clients.search.placeholder"), id="search", compact=True)
+        yield Static("", id="status")
+        yield Static("", id="active-filters")
+        yield VirtualList(COLUMNS, clients.PAGE, placeholder=t("clients.loading"), empty=t("clients.none"),
+                          id="list")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#search", Input).focus()
+        self._reload()
+
+    @property
+    def list(self) -> VirtualList:
+        return self.query_one("#list", VirtualList)
+
+    # --- loading ----------------------------------------------------------------------------------
+
+    def _reload(self, keep_position: bool = False) -> None:
+        criteria = self.criteria
+        self.count = None
+        self._show_status()
+        self.list.load(lambda after: session.read(clients.find_page, criteria, after), keep_position)
+
+    @on(VirtualList.Loaded, "#list")
+    def _page_loaded(self, event: VirtualList.Loaded) -> None:
+        if event.first:
+            self.fuzzy = event.page.fuzzy
+            self._count(self.criteria, self.fuzzy)
+            self._show_status()
+
+    @work(thread=True, exclusive=True, group="clients-count", exit_on_error=False)
+    def _count(self, criteria: Criteria, fuzzy: bool) -> None:
+        # Started once the first page is on screen, so that counting never delays it.
+        result = session.read(clients.count, criteria, fuzzy)
+        self.app.call_from_thread(self._counted, criteria, result)
+
+    def _counted(self, criteria: Criteria, result: Count) -> None:
+        if criteria == self.criteria:
+            self.count = result
+            self._show_status()
+
+    def _show_status(self) -> None:
+        if self.count is None:
+            count = t("clients.counting")
+        elif self.count.exact:
+            count = t("clients.count.exact", count=f"{self.count.value:,}")
+        else:
+            count = t("clients.count.about", count=f"{self.count.value:,}")
+        parts = [count, t("clients.sorted_by", sort=t(f"clients.sort.{self.criteria.sort}"))]
+        if self.fuzzy:
+            parts.append(t("clients.fuzzy"))
+        self.query_one("#status", Static).update(" · ".join(parts))
+        described = describe_filters(self.criteria.filters, self.segment_name)
+        active = self.query_one("#active-filters", Static)
+        active.update(t("clients.filters_active", filters=described) if described else "")
+        active.display = bool(described)
+
+    @on(VirtualList.Failed, "#list")
+    def _page_failed(self, event: VirtualList.Failed) -> None:
+        self._failed(event.error)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.group.startswith("clients-"):
+            self._failed(event.worker.error)
+
+    def _failed(self, error: BaseException | None) -> None:
+        if isinstance(error, ConnectionLost):
+            self.app.connection_lost()
+        elif isinstance(error, UserError):
+            self.notify(str(error), severity="error")
+        elif error is not None:
+            raise error
+
+    def on_connection_back(self, message: ConnectionBack) -> None:
+        self._reload(keep_position=True)
+
+    def on_clients_changed(self, message: ClientsChanged) -> None:
+        if message.changes.everything:
+            self._reload(keep_position=True)
+            return
+        shown = {row.id for row in self.list.cached_rows()} & message.changes.ids
+        if shown:
+            self._refresh_rows(sorted(shown))
+
+    @work(thread=True, group="clients-rows", exit_on_error=False)
+    def _refresh_rows(self, ids: list[int]) -> None:
+        fresh = session.read(clients.get_rows, ids)
+        self.app.call_from_thread(self.list.replace_rows, fresh, lambda row: row.id)
+
+    # --- searching --------------------------------------------------------------------------------
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        if event.value != self.criteria.text:
+            self.criteria = replace(self.criteria, text=event.value)
+            self._reload()
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self) -> None:
+        self.action_open()
+
+    @on(VirtualList.Chosen, "#list")
+    def _chosen(self) -> None:
+        self.action_open()
+
+    def action_move(self, delta: int) -> None:
+        self.list._move(delta)
+
+    def action_focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_focus_list(self) -> None:
+        self.list.focus()
+
+    def action_refresh(self) -> None:
+        self._reload(keep_position=True)
+
+    def action_next_sort(self) -> None:
+        position = SORT_ORDER.index(self.criteria.sort)
+        self.criteria = clients.with_sort(self.criteria, SORT_ORDER[(position + 1) % len(SORT_ORDER)])
+        self._reload()
+
+    # --- filters and segments ---------------------------------------------------------------------
+
+    def action_filters(self) -> None:
+        from screens.filters import FiltersScreen
+
+        self.app.push_screen(FiltersScreen(self.criteria.filters), self._filters_chosen)
+
+    def _filters_chosen(self, filters: Filters | None) -> None:
+        if filters is not None and filters != self.criteria.filters:
+            if filters.segment_id is None:
+                self.segment_name = None
+            self.criteria = replace(self.criteria, filters=filters)
+            self._reload()
+
+    def action_clear_filters(self) -> None:
+        if self.criteria.filters != Filters():
+            self.segment_name = None
+            self.criteria = replace(self.criteria, filters=Filters())
+            self._reload()
+
+    def action_segments(self) -> None:
+        from screens.segments import SegmentPicker
+
+        self.app.push_screen(SegmentPicker(), self._segment_chosen)
+
+    def _segment_chosen(self, segment: segments.SegmentInfo | None) -> None:
+        if segment is None:
+            return
+        self.segment_name = segment.name
+        self.criteria = replace(segment.criteria, filters=replace(segment.criteria.filters))
+        search = self.query_one("#search", Input)
+        with search.prevent(Input.Changed):
+            search.value = segment.criteria.text
+        self._reload()
+
+    def action_save_segment(self) -> None:
+        from screens.segments import SegmentNameDialog
+
+        self.app.push_screen(SegmentNameDialog(self.segment_name or ""), self._segment_named)
+
+    def _segment_named(self, name: str | None) -> None:
+        if name:
+            self._save_segment(name, self.criteria)
+
+    @work(thread=True, group="clients-segment", exit_on_error=False)
+    def _save_segment(self, name: str, criteria: Criteria) -> None:
+        saved = segments.save(name, criteria)
+        self.app.call_from_thread(self._segment_saved, saved)
+
+    def _segment_saved(self, saved: segments.SegmentInfo) -> None:
+        self.segment_name = saved.name
+        self._show_status()
+        self.notify(t("clients.segment_saved", name=saved.name))
+
+    # --- the card ---------------------------------------------------------------------------------
+
+    def action_open(self) -> None:
+        row: ClientRow | None = self.list.current
+        if row is not None:
+            self._open_card(row.id)
+
+    def action_new_client(self) -> None:
+        self._open_card(None)
+
+    def _open_card(self, client_id: int | None) -> None:
+        from screens.card import CardScreen
+
+        def returned(saved_id: int | None) -> None:
+            if saved_id is None:
+                return
+            if client_id is None:
+                self._reload()
+            else:
+                self._refresh_rows([saved_id])
+
+        self.app.push_screen(CardScreen(self.identity, client_id), returned)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in WRITE_ACTIONS and not self.identity.can_write:
+            return False
+        return True

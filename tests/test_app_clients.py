@@ -1,0 +1,259 @@
+"""The clients screen as a user meets it: real keys at 80×24, then what the screen shows."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import date
+
+import pytest
+
+from db import demo, session
+from db.i18n import t
+from tui.app import ClientbaseApp
+
+TODAY = date(2026, 6, 15)
+
+
+def screen_text(app: ClientbaseApp) -> str:
+    """Every character on the terminal, row by row, modal dialogs included."""
+    update = app.screen._compositor.render_full_update()
+    return "\n".join("".join(segment.text for strip in line for segment in strip) for line in update.strips)
+
+
+async def settle(app: ClientbaseApp, pilot) -> None:
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def wait_for(pilot, condition, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("the screen never showed what was expected")
+        await pilot.pause(0.1)
+
+
+def make_app(db, role: str = "admin", listen: bool = False) -> ClientbaseApp:
+    target = db.target(role)
+    session.bind(target)
+    return ClientbaseApp(target, session.identity(target), listen=listen)
+
+
+@pytest.fixture
+def people(fresh_db):
+    """A small realistic base, and its clients as (id, last name, first name, city, main phone, e-mail)."""
+    with fresh_db.connect(autocommit=True) as conn:
+        demo.load(conn, 300, seed=7, as_of=TODAY)
+        rows = conn.execute(
+            """SELECT c.id, c.last_name, c.first_name, c.city,
+                      (SELECT normalized FROM contact_point p WHERE p.client_id = c.id AND p.kind = 'mobile'
+                        ORDER BY is_primary DESC, id LIMIT 1),
+                      (SELECT normalized FROM contact_point p WHERE p.client_id = c.id AND p.kind = 'email'
+                        ORDER BY is_primary DESC, id LIMIT 1)
+                 FROM client c ORDER BY c.id""").fetchall()
+    yield rows
+    from db.models import database
+
+    database.close_all()
+
+
+def _cyrillic(people):
+    return next(p for p in people if p[1][:1] in "АБВГДЕЖЗИКЛМНОПРСТУФХЦЧШЩЭЮЯ" and p[4] and len(p[1]) >= 7)
+
+
+async def test_opens_on_the_clients_list_with_who_is_connected(fresh_db, people):
+    app = make_app(fresh_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        text = screen_text(app)
+        assert "t_admin" in text and t("role.admin") in text
+        assert t("clients.count.exact", count="300") in text
+        assert t("clients.col.name") in text and t("clients.col.phone") in text
+
+
+async def test_search_by_part_of_a_cyrillic_name(fresh_db, people):
+    someone = _cyrillic(people)
+    fragment = someone[1][1:6].lower()
+    expected = [p for p in people if fragment in p[1].lower() + " " + p[2].lower()]
+    app = make_app(fresh_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press(*fragment)
+        await settle(app, pilot)
+        text = screen_text(app)
+        assert someone[4] in text
+        assert t("clients.count.exact", count=f"{len(expected)}") in text or len(expected) < 5
+
+
+async def test_search_by_the_last_four_digits_of_a_phone(fresh_db, people):
+    someone = next(p for p in people if p[4])
+    app = make_app(fresh_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press(*someone[4][-4:])
+        await settle(app, pilot)
+        text = screen_text(app)
+        assert someone[4] in text
+        shown = app.screen.list.cached_rows()
+        assert shown and all(row.phone.endswith(someone[4][-4:]) or row.phone == "" for row in shown)
+
+
+async def test_search_by_email(fresh_db, people):
+    someone = next(p for p in people if p[5] and p[4])
+    app = make_app(fresh_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press(*someone[5].split("@")[0])
+        await pilot.press("@")
+        await settle(app, pilot)
+        assert someone[4] in screen_text(app)
+        assert [row.id for row in app.screen.list.cached_rows()] == [someone[0]]
+
+
+async def test_apply_and_clear_filters_from_the_keyboard(fresh_db, people):
+    city = people[0][3]
+    in_city = [p for p in people if p[3] == city]
+    app = make_app(fresh_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("tab", "f")
+        await pilot.pause()
+        assert t("clients.filters.title") in screen_text(app)
+        await pilot.press("tab", "tab", "tab", "tab", *city, "enter")
+        await settle(app, pilot)
+        text = screen_text(app)
+        assert f"{t('clients.filter.city')}: {city}" in text
+        assert t("clients.count.exact", count=f"{len(in_city)}") in text
+        assert {row.city for row in app.screen.list.cached_rows()} == {city}
+        await pilot.press("x")
+        await settle(app, pilot)
+        text = screen_text(app)
+        assert f"{t('clients.filter.city')}: {city}" not in text
+        assert t("clients.count.exact", count="300") in text
+
+
+async def test_a_wrong_number_in_the_filter_panel_is_said_and_nothing_changes(fresh_db, people):
+    app = make_app(fresh_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("tab", "f")
+        await pilot.pause()
+        await pilot.press(*["tab"] * 8, "1", ".", ".", "enter")
+        await pilot.pause()
+        assert t("clients.filters.bad_number", field=t("clients.filter.age_min")) in screen_text(app)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert t("clients.count.exact", count="300") in screen_text(app)
+
+
+@pytest.mark.parametrize("typed", ["%", "_", "\\", "'; DROP TABLE client; --", "a\\%b"])
+async def test_hostile_search_text_is_just_text(fresh_db, people, typed):
+    app = make_app(fresh_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press(*typed)
+        await settle(app, pilot)
+        assert t("clients.none") in screen_text(app)
+        assert app.screen.query_one("#search").value == typed
+    with fresh_db.connect(autocommit=True) as conn:
+        assert conn.execute("SELECT count(*) FROM client").fetchone()[0] == 300
+
+
+async def test_ten_thousand_characters_and_emoji_in_the_search_box(fresh_db, people):
+    app = make_app(fresh_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        # Pasted rather than typed: the Pilot has no key for an emoji, and 10,000 presses add nothing.
+        app.screen.query_one("#search").value = "😀ж" * 5_000
+        await pilot.press("ж")
+        await settle(app, pilot)
+        assert t("clients.none") in screen_text(app)
+
+
+async def test_sort_by_last_purchase(fresh_db, people):
+    with fresh_db.connect(autocommit=True) as conn:
+        latest = conn.execute("SELECT id FROM client ORDER BY last_purchase_at DESC NULLS LAST, id LIMIT 1"
+                              ).fetchone()[0]
+    app = make_app(fresh_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("tab", "s")
+        await settle(app, pilot)
+        assert t("clients.sorted_by", sort=t("clients.sort.last_purchase")) in screen_text(app)
+        assert app.screen.list.current.id == latest
+
+
+async def test_the_sales_login_sees_no_new_key(fresh_db, people):
+    app = make_app(fresh_db, "sales")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("tab")
+        await pilot.pause()
+        text = screen_text(app)
+        assert t("clients.key.filters") in text and t("clients.key.new") not in text
+        assert t("app.readonly") in text
+        await pilot.press("n")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ClientsScreen"
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert t("clients.key.filters") in titles and t("clients.key.new") not in titles
+
+
+async def test_the_admin_sees_the_new_key_and_it_opens_an_empty_card(fresh_db, people):
+    app = make_app(fresh_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("tab")
+        await pilot.pause()
+        assert t("clients.key.new") in screen_text(app)
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert type(app.screen).__name__ == "CardScreen" and app.screen.client_id is None
+
+
+async def test_enter_opens_the_card_and_the_selection_stays_on_return(fresh_db, people):
+    app = make_app(fresh_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("down", "down", "down", "pagedown")
+        chosen = app.screen.list.current
+        scrolled = app.screen.list.scroll_y
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert type(app.screen).__name__ == "CardScreen" and app.screen.client_id == chosen.id
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert type(app.screen).__name__ == "ClientsScreen"
+        assert app.screen.list.current.id == chosen.id and app.screen.list.scroll_y == scrolled
+
+
+async def test_a_row_refreshes_when_another_terminal_saves_it(fresh_db, people):
+    app = make_app(fresh_db, listen=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        first = app.screen.list.current
+        await asyncio.sleep(1.0)  # the listener's LISTEN is in place
+        with fresh_db.connect("admin", autocommit=True) as conn:
+            conn.execute("UPDATE client SET first_name = 'Renamed' WHERE id = %s", (first.id,))
+        await wait_for(pilot, lambda: "Renamed" in screen_text(app), seconds=10)
+
+
+async def test_the_banner_says_the_database_is_gone_and_back_and_the_search_survives(fresh_db, people):
+    someone = _cyrillic(people)
+    fragment = someone[1][:4].lower()
+    app = make_app(fresh_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        fresh_db.server.stop()
+        try:
+            await pilot.press(*fragment)
+            await wait_for(pilot, lambda: t("db.lost") in screen_text(app))
+            assert app.screen.query_one("#search").value == fragment
+        finally:
+            fresh_db.server.start()
+        await wait_for(pilot, lambda: t("db.back") in screen_text(app))
+        await wait_for(pilot, lambda: someone[4] in screen_text(app))
+        assert app.screen.query_one("#search").value == fragment
+        assert {row.id for row in app.screen.list.cached_rows()} >= {someone[0]}
