@@ -19,6 +19,39 @@ from .models import database
 SHOWN = 200
 INTERACTION_KINDS = ("call", "meeting", "email", "sms", "note")
 
+# Each relies on the (client_id, ...) index of its table named in 0001_schema.sql: purchase_client_date,
+# purchase_line_purchase, subscription_client, interaction_client, reminder_client.
+PURCHASES_SQL = """
+SELECT p.id, p.purchased_at, p.channel, p.amount, p.cost, p.note,
+       coalesce(json_agg(json_build_array(l.product_id, coalesce(nullif(l.description, ''), pr.name, ''),
+                                          l.quantity, l.price) ORDER BY l.id) FILTER (WHERE l.id IS NOT NULL), '[]')
+  FROM (SELECT * FROM purchase WHERE client_id = %s ORDER BY purchased_at DESC LIMIT %s) p
+  LEFT JOIN purchase_line l ON l.purchase_id = p.id
+  LEFT JOIN product pr ON pr.id = l.product_id
+ GROUP BY p.id, p.purchased_at, p.channel, p.amount, p.cost, p.note
+ ORDER BY p.purchased_at DESC
+"""
+FAVOURITES_SQL = """
+SELECT coalesce(pr.name, nullif(l.description, ''), '?'), sum(l.quantity), count(DISTINCT p.id)
+  FROM purchase p JOIN purchase_line l ON l.purchase_id = p.id
+  LEFT JOIN product pr ON pr.id = l.product_id
+ WHERE p.client_id = %s
+ GROUP BY 1 ORDER BY 3 DESC, 2 DESC, 1 LIMIT %s
+"""
+SUBSCRIPTIONS_SQL = """
+SELECT s.id, coalesce(pr.name, ''), s.starts_on, s.ends_on, s.note
+  FROM subscription s LEFT JOIN product pr ON pr.id = s.product_id
+ WHERE s.client_id = %s ORDER BY s.ends_on DESC, s.id
+"""
+INTERACTIONS_SQL = """
+SELECT id, kind, happened_at, author, text, outcome FROM interaction
+ WHERE client_id = %s ORDER BY happened_at DESC, id DESC LIMIT %s
+"""
+REMINDERS_SQL = """
+SELECT id, due_on, text, coalesce(assignee, ''), done, done_at FROM reminder
+ WHERE client_id = %s ORDER BY done, due_on, id LIMIT %s
+"""
+
 
 @dataclass(frozen=True)
 class PurchaseLine:
@@ -89,19 +122,7 @@ class Product:
 
 def load_purchases(client_id: int) -> tuple[Purchase, ...]:
     """The latest purchases with their lines, in one query (lines aggregated per purchase)."""
-    rows = database.execute_sql(
-        """
-        SELECT p.id, p.purchased_at, p.channel, p.amount, p.cost, p.note,
-               coalesce(json_agg(json_build_array(l.product_id, coalesce(nullif(l.description, ''), pr.name, ''),
-                                                  l.quantity, l.price) ORDER BY l.id)
-                        FILTER (WHERE l.id IS NOT NULL), '[]')
-          FROM (SELECT * FROM purchase WHERE client_id = %s ORDER BY purchased_at DESC LIMIT %s) p
-          LEFT JOIN purchase_line l ON l.purchase_id = p.id
-          LEFT JOIN product pr ON pr.id = l.product_id
-         GROUP BY p.id, p.purchased_at, p.channel, p.amount, p.cost, p.note
-         ORDER BY p.purchased_at DESC
-        """,
-        (client_id, SHOWN)).fetchall()
+    rows = database.execute_sql(PURCHASES_SQL, (client_id, SHOWN)).fetchall()
     return tuple(
         Purchase(row[0], row[1], row[2], row[3], row[4], row[5],
                  tuple(PurchaseLine(line[0], line[1], Decimal(str(line[2])), Decimal(str(line[3])))
@@ -110,39 +131,22 @@ def load_purchases(client_id: int) -> tuple[Purchase, ...]:
 
 
 def load_favourites(client_id: int, limit: int = 5) -> tuple[Favourite, ...]:
-    rows = database.execute_sql(
-        """
-        SELECT coalesce(pr.name, nullif(l.description, ''), '?'), sum(l.quantity), count(DISTINCT p.id)
-          FROM purchase p JOIN purchase_line l ON l.purchase_id = p.id
-          LEFT JOIN product pr ON pr.id = l.product_id
-         WHERE p.client_id = %s
-         GROUP BY 1 ORDER BY 3 DESC, 2 DESC, 1 LIMIT %s
-        """,
-        (client_id, limit)).fetchall()
+    rows = database.execute_sql(FAVOURITES_SQL, (client_id, limit)).fetchall()
     return tuple(Favourite(*row) for row in rows)
 
 
 def load_subscriptions(client_id: int) -> tuple[Subscription, ...]:
-    rows = database.execute_sql(
-        "SELECT s.id, coalesce(pr.name, ''), s.starts_on, s.ends_on, s.note FROM subscription s "
-        "LEFT JOIN product pr ON pr.id = s.product_id WHERE s.client_id = %s ORDER BY s.ends_on DESC, s.id",
-        (client_id,)).fetchall()
+    rows = database.execute_sql(SUBSCRIPTIONS_SQL, (client_id,)).fetchall()
     return tuple(Subscription(*row) for row in rows)
 
 
 def load_interactions(client_id: int) -> tuple[Interaction, ...]:
-    rows = database.execute_sql(
-        "SELECT id, kind, happened_at, author, text, outcome FROM interaction WHERE client_id = %s "
-        "ORDER BY happened_at DESC, id DESC LIMIT %s",
-        (client_id, SHOWN)).fetchall()
+    rows = database.execute_sql(INTERACTIONS_SQL, (client_id, SHOWN)).fetchall()
     return tuple(Interaction(*row) for row in rows)
 
 
 def load_reminders(client_id: int) -> tuple[Reminder, ...]:
-    rows = database.execute_sql(
-        "SELECT id, due_on, text, coalesce(assignee, ''), done, done_at FROM reminder WHERE client_id = %s "
-        "ORDER BY done, due_on, id LIMIT %s",
-        (client_id, SHOWN)).fetchall()
+    rows = database.execute_sql(REMINDERS_SQL, (client_id, SHOWN)).fetchall()
     return tuple(Reminder(*row) for row in rows)
 
 

@@ -26,11 +26,14 @@ def _refused(exc: BaseException) -> bool:
 @contextmanager
 def _guarded(read_only: bool) -> Iterator[None]:
     try:
-        with database.connection_context(), database.atomic():
-            if read_only:
-                # The several queries of one card must see one moment, not a save half-way through.
-                database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            yield
+        with database.connection_context():
+            outermost = database.transaction_depth() == 0
+            with database.atomic():
+                if read_only and outermost:
+                    # The several queries of one card must see one moment, not a save half-way through.
+                    # Inside a caller's transaction (a save reloading its card) the caller's snapshot rules.
+                    database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                yield
     except (peewee.DatabaseError, peewee.InterfaceError, psycopg.Error) as exc:
         if _refused(exc):
             raise UserError("card.read_only") from None

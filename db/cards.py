@@ -66,7 +66,7 @@ class Duplicate:
     matched: str
 
 
-_CLIENT_SQL = """
+CLIENT_SQL = """
 SELECT c.id, c.version, c.last_name, c.first_name, c.middle_name, coalesce(c.gender, ''), c.birth_date,
        coalesce(co.name, ''), c.position, c.region, c.city, c.address, c.postal_address, c.source,
        c.referred_by_id, coalesce(nullif(concat_ws(' ', nullif(r.last_name, ''), nullif(r.first_name, '')), ''),
@@ -81,7 +81,7 @@ SELECT c.id, c.version, c.last_name, c.first_name, c.middle_name, coalesce(c.gen
  WHERE c.id = %s
 """
 
-_CONTACTS_SQL = """
+CONTACTS_SQL = """
 SELECT cp.id, cp.kind, cp.value, cp.normalized, cp.is_primary, cp.note, s.reason
   FROM contact_point cp
   LEFT JOIN card_suppressions(%s) s ON s.contact_id = cp.id
@@ -90,9 +90,15 @@ SELECT cp.id, cp.kind, cp.value, cp.normalized, cp.is_primary, cp.note, s.reason
 """
 
 
+SETTINGS_SQL = "SELECT key, value FROM settings WHERE key IN ('phone_country', 'date_day_first')"
+RELATIVES_SQL = """
+SELECT id, relation, name, coalesce(gender, ''), birth_date, note FROM relative
+ WHERE client_id = %s ORDER BY birth_date NULLS LAST, id
+"""
+
+
 def _settings() -> tuple[str, bool]:
-    stored = dict(database.execute_sql(
-        "SELECT key, value FROM settings WHERE key IN ('phone_country', 'date_day_first')").fetchall())
+    stored = dict(database.execute_sql(SETTINGS_SQL).fetchall())
     return stored.get("phone_country", "RU"), stored.get("date_day_first", "yes") == "yes"
 
 
@@ -103,14 +109,12 @@ def load_card(client_id: int | None) -> Card:
         definitions = custom_fields.load_definitions()
         if client_id is None:
             return _blank(definitions, country, day_first)
-        row = database.execute_sql(_CLIENT_SQL, (client_id,)).fetchone()
+        row = database.execute_sql(CLIENT_SQL, (client_id,)).fetchone()
         if row is None:
             raise UserError("card.gone")
         contacts = tuple(Contact(*r) for r in database.execute_sql(
-            _CONTACTS_SQL, (client_id, client_id, list(CONTACT_KINDS))))
-        relatives = database.execute_sql(
-            "SELECT id, relation, name, coalesce(gender, ''), birth_date, note FROM relative "
-            "WHERE client_id = %s ORDER BY birth_date NULLS LAST, id", (client_id,)).fetchall()
+            CONTACTS_SQL, (client_id, client_id, list(CONTACT_KINDS))))
+        relatives = database.execute_sql(RELATIVES_SQL, (client_id,)).fetchall()
         purchases = activity.load_purchases(client_id)
         favourites = activity.load_favourites(client_id)
         subscriptions = activity.load_subscriptions(client_id)
@@ -179,9 +183,12 @@ def _clean(card: Card, draft: CardDraft, problems: list[ValidationError]) -> _Cl
         problems.append(ValidationError("gender", "card.valid.gender"))
     contacts = []
     primaries: dict[str, int] = {}
+    stored = {(c.id, c.kind, c.value): c.normalized for c in card.contacts}
     for index, contact in enumerate(draft.contacts):
-        normalized = attempt(normalize_contact, contact.kind, contact.value, card.phone_country,
-                             f"contact.{index}.value")
+        # A contact saved earlier and left as it was keeps its stored form: an old import's number that
+        # today's rules reject must not stop the administrator from saving the rest of the card.
+        normalized = stored.get((contact.id, contact.kind, contact.value)) or attempt(
+            normalize_contact, contact.kind, contact.value, card.phone_country, f"contact.{index}.value")
         if normalized is not None:
             contacts.append((contact, normalized))
         if contact.is_primary:

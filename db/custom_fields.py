@@ -18,6 +18,7 @@ from .models import database
 
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,62}")
 _COLUMNS = "id, name, label, type, choices, position, version"
+DEFINITIONS_SQL = f"SELECT {_COLUMNS} FROM custom_field ORDER BY position, id"
 
 
 def _definition(row: tuple) -> CustomFieldDef:
@@ -26,7 +27,7 @@ def _definition(row: tuple) -> CustomFieldDef:
 
 def load_definitions() -> tuple[CustomFieldDef, ...]:
     """Inside an open transaction (the card's), or on its own."""
-    rows = database.execute_sql(f"SELECT {_COLUMNS} FROM custom_field ORDER BY position, id").fetchall()
+    rows = database.execute_sql(DEFINITIONS_SQL).fetchall()
     return tuple(_definition(row) for row in rows)
 
 

@@ -9,12 +9,15 @@ so the card keeps its draft whatever the database does.
 from __future__ import annotations
 
 import threading
+from pathlib import Path
+from typing import Callable
 from dataclasses import replace
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Checkbox, Footer, Header, Input, Select, Static, TabbedContent, TabPane, TextArea
 from textual.worker import Worker, WorkerState
 
@@ -35,6 +38,11 @@ from screens.conflict import ConflictScreen
 from tui.widgets.connection import ClientsChanged, ConnectionBack
 
 TABS = ("main", "contacts", "family", "purchases", "activity", "reminders", "custom", "consent")
+TAB_BODIES: dict[str, Callable[[bool], Widget]] = {
+    "main": MainTab, "contacts": ContactsTab, "family": FamilyTab, "purchases": lambda _: PurchasesTab(),
+    "activity": lambda _: ActivityTab(), "reminders": lambda _: RemindersTab(), "custom": CustomTab,
+    "consent": ConsentTab,
+}
 TAB_KEYS = dict(zip(TABS, ("f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9")))
 
 
@@ -51,7 +59,8 @@ def tab_of(field: str) -> str:
 
 
 class CardScreen(CardActions, Screen[int | None]):
-    CSS_PATH = "card.tcss"
+    # Absolute, because Textual resolves a relative CSS_PATH against the module of a subclass.
+    CSS_PATH = Path(__file__).with_name("card.tcss")
     COMMANDS = {CardCommands}
     BINDINGS = [
         Binding("ctrl+s", "save", t("card.key.save"), tooltip=t("card.key.save.tip"), id="card-save"),
@@ -70,6 +79,7 @@ class CardScreen(CardActions, Screen[int | None]):
         self.client_id = client_id
         self.read_only = not identity.can_write
         self.card: cards.Card | None = None
+        self.shown_draft = CardDraft()
         self.saved_id: int | None = None
         self.claim: edit_lock.EditClaim | None = None
         self.editors: list[edit_lock.Editor] = []
@@ -80,30 +90,17 @@ class CardScreen(CardActions, Screen[int | None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(t("app.home.loading"), id="card-title")
+        # Only the Main tab is built now; each other tab is built the first time it is shown, so that
+        # opening a card costs one tab's widgets, not eight.
         with TabbedContent(id="card-tabs", initial="main"):
-            with TabPane(t("card.tab.main"), id="main"):
-                yield MainTab()
-            with TabPane(t("card.tab.contacts"), id="contacts"):
-                yield ContactsTab(self.read_only)
-            with TabPane(t("card.tab.family"), id="family"):
-                yield FamilyTab(self.read_only)
-            with TabPane(t("card.tab.purchases"), id="purchases"):
-                yield PurchasesTab()
-            with TabPane(t("card.tab.activity"), id="activity"):
-                yield ActivityTab()
-            with TabPane(t("card.tab.reminders"), id="reminders"):
-                yield RemindersTab()
-            with TabPane(t("card.tab.custom"), id="custom"):
-                yield CustomTab(self.read_only)
-            with TabPane(t("card.tab.consent"), id="consent"):
-                yield ConsentTab(self.read_only)
+            for tab in TABS:
+                with TabPane(t(f"card.tab.{tab}"), id=tab):
+                    if tab == "main":
+                        yield MainTab(self.read_only)
         yield Static("", id="card-status")
         yield Footer()
 
     def on_mount(self) -> None:
-        if self.read_only:
-            for editor in self.query_one(MainTab).query("Input, Select, TextArea, Button"):
-                editor.disabled = True
         self.load(self.client_id)
 
     def on_unmount(self) -> None:
@@ -117,22 +114,39 @@ class CardScreen(CardActions, Screen[int | None]):
 
     # --- showing ------------------------------------------------------------------------------------
 
+    def body(self, tab: str) -> Widget | None:
+        pane = self.query_one(f"#{tab}", TabPane)
+        return pane.children[0] if pane.children else None
+
+    def bodies(self) -> list[Widget]:
+        return [body for tab in TABS if (body := self.body(tab)) is not None]
+
+    async def ensure_tab(self, tab: str) -> Widget:
+        """The tab's body, built and filled now if this is the first time it is needed."""
+        body = self.body(tab)
+        if body is None:
+            body = TAB_BODIES[tab](self.read_only)
+            await self.query_one(f"#{tab}", TabPane).mount(body)
+            if self.card is not None:
+                await body.fill(self.card, self.shown_draft)
+                self.validate_draft()
+        return body
+
     async def show_card(self, card: cards.Card, draft: CardDraft | None = None) -> None:
         """Shows `card`, with `draft` in the editors when the user's own changes must survive (a merge)."""
         self.card = card
-        draft = draft or card.draft
-        shown = replace(card, draft=draft)
-        self.query_one(MainTab).show(draft)
-        await self.query_one(ContactsTab).show(draft, {c.id: c.suppressed for c in card.contacts if c.suppressed})
-        await self.query_one(FamilyTab).show(draft)
-        self.query_one(PurchasesTab).show(card)
-        self.query_one(ActivityTab).show(card)
-        self.query_one(RemindersTab).show(card)
-        await self.query_one(CustomTab).show(shown)
-        self.query_one(ConsentTab).show(shown)
+        self.shown_draft = draft or card.draft
+        for body in self.bodies():
+            await body.fill(card, self.shown_draft)
         self._update_title()
         self.validate_draft()
         self.refresh_bindings()
+
+    async def fill_tabs(self, *tabs: str) -> None:
+        for tab in tabs:
+            body = self.body(tab)
+            if body is not None:
+                await body.fill(self.card, self.shown_draft)
 
     def _update_title(self) -> None:
         if self.card is None:
@@ -155,14 +169,12 @@ class CardScreen(CardActions, Screen[int | None]):
     # --- the draft ----------------------------------------------------------------------------------
 
     def draft(self) -> CardDraft:
-        assert self.card is not None
+        """What the editors hold; a tab not built yet still holds what was shown."""
         values: dict[str, object] = {}
-        values.update(self.query_one(MainTab).collect())
-        values.update(self.query_one(ContactsTab).collect())
-        values.update(self.query_one(FamilyTab).collect())
-        values.update(self.query_one(CustomTab).collect())
-        values.update(self.query_one(ConsentTab).collect())
-        return replace(self.card.draft, **values)
+        for body in self.bodies():
+            if hasattr(body, "collect"):
+                values.update(body.collect())
+        return replace(self.shown_draft, **values)
 
     @property
     def dirty(self) -> bool:
@@ -177,8 +189,9 @@ class CardScreen(CardActions, Screen[int | None]):
             errors.setdefault(problem.field, str(problem))
         for row in self.query(FieldRow):
             row.show_error(errors.get(row.field_name))
-        self.query_one(ContactsTab).show_errors(errors)
-        self.query_one(FamilyTab).show_errors(errors)
+        for body in self.bodies():
+            if isinstance(body, (ContactsTab, FamilyTab)):
+                body.show_errors(errors)
         return errors
 
     @on(Input.Changed)
@@ -260,14 +273,14 @@ class CardScreen(CardActions, Screen[int | None]):
 
     # --- saving and closing -------------------------------------------------------------------------
 
-    def action_save(self) -> None:
+    async def action_save(self) -> None:
         if self.card is None:
             return
         errors = self.validate_draft()
         if errors:
             field, reason = next(iter(errors.items()))
             self.say(t("card.invalid", reason=reason), error=True)
-            self.action_tab(tab_of(field))
+            await self.action_tab(tab_of(field))
             return
         self.say("")
         self.save(self.card, self.draft(), self.card.id is None and not self.duplicates_cleared)
@@ -314,12 +327,14 @@ class CardScreen(CardActions, Screen[int | None]):
                                            [(t("card.ask.discard.no"), False), (t("card.ask.discard.yes"), True)],
                                            cancel=False), answered)
 
-    def action_tab(self, tab: str) -> None:
+    async def action_tab(self, tab: str) -> None:
         self.query_one("#card-tabs", TabbedContent).active = tab
+        await self.ensure_tab(tab)
         self.refresh_bindings()
 
     @on(TabbedContent.TabActivated)
-    def _tab_changed(self) -> None:
+    async def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
+        await self.ensure_tab(event.pane.id)
         self.refresh_bindings()
 
     def on_clients_changed(self, message: ClientsChanged) -> None:

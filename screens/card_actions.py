@@ -22,8 +22,6 @@ from db.errors import ValidationError
 from db.i18n import t
 from screens.card_form import FormField, FormScreen
 from screens.card_pick import NOBODY, PickClientScreen
-from screens.card_tabs.history import RemindersTab
-from screens.card_tabs.people import ContactsTab, FamilyTab
 
 # action -> (key, label key, tooltip key, the tabs it applies to; empty: every tab)
 ACTIONS = {
@@ -81,15 +79,15 @@ class CardActions:
     # --- rows ---------------------------------------------------------------------------------------
 
     async def action_add_contact(self) -> None:
-        await self.query_one(ContactsTab).add_row()
+        await (await self.ensure_tab("contacts")).add_row()
         self.validate_draft()
 
     async def action_add_relative(self) -> None:
-        await self.query_one(FamilyTab).add_row()
+        await (await self.ensure_tab("family")).add_row()
         self.validate_draft()
 
     async def action_remove_row(self) -> None:
-        tab = self.query_one(ContactsTab if self.active_tab == "contacts" else FamilyTab)
+        tab = await self.ensure_tab(self.active_tab)
         row = tab.focused_row(self.focused) or (tab.rows()[-1] if tab.rows() else None)
         if row is not None:
             await tab.remove_row(row)
@@ -100,10 +98,8 @@ class CardActions:
     def action_pick_referrer(self) -> None:
         def chosen(choice: tuple[int, str] | None) -> None:
             if choice is not None:
-                from screens.card_tabs.main import MainTab
-
                 client_id, name = choice
-                self.query_one(MainTab).set_referrer(None if choice == NOBODY else client_id, name)
+                self.body("main").set_referrer(None if choice == NOBODY else client_id, name)
                 self.validate_draft()
 
         self.app.push_screen(PickClientScreen(t("card.pick.title"), self.card.id), chosen)
@@ -231,8 +227,8 @@ class CardActions:
             FormField("assignee", t("card.form.assignee"), Input(self.identity.login, compact=True))],
             lambda v: card_activity.add_reminder(client_id, self._date(v, "due_on"), v["text"], v["assignee"]))
 
-    def action_tick(self) -> None:
-        reminder_id = self.query_one(RemindersTab).selected()
+    async def action_tick(self) -> None:
+        reminder_id = (await self.ensure_tab("reminders")).selected()
         if reminder_id is not None:
             done = next(r.done for r in self.card.reminders if r.id == reminder_id)
             self.tick_reminder(reminder_id, not done)
@@ -247,18 +243,14 @@ class CardActions:
         fresh = session.read(cards.load_card, client_id)
         self.app.call_from_thread(self._history_loaded, fresh)
 
-    def _history_loaded(self, fresh: cards.Card) -> None:
+    async def _history_loaded(self, fresh: cards.Card) -> None:
         # The history is not part of the draft: take it without touching the version or the user's edits.
-        from screens.card_tabs.history import ActivityTab, PurchasesTab
-
         self.card = replace(self.card, category=fresh.category, purchase_count=fresh.purchase_count,
                             total_spent=fresh.total_spent, total_profit=fresh.total_profit,
                             last_purchase_at=fresh.last_purchase_at, purchases=fresh.purchases,
                             favourites=fresh.favourites, subscriptions=fresh.subscriptions,
                             interactions=fresh.interactions, reminders=fresh.reminders)
-        self.query_one(PurchasesTab).show(self.card)
-        self.query_one(ActivityTab).show(self.card)
-        self.query_one(RemindersTab).show(self.card)
+        await self.fill_tabs("purchases", "activity", "reminders")
         self._update_title()
 
     # --- the palette --------------------------------------------------------------------------------
@@ -279,7 +271,7 @@ class CardActions:
                 return
             tabs = ACTIONS[action][3] if action in ACTIONS else ()
             if tabs and self.active_tab not in tabs:
-                self.action_tab(tabs[0])
+                await self.action_tab(tabs[0])
             await self.run_action(action)
 
         return run

@@ -169,3 +169,16 @@ def test_a_save_notifies_listeners_of_the_client(admin_session):
         cards.save_card(card, replace(card.draft, notes="ping"))
         payloads = {n.payload for n in listener.notifies(timeout=2, stop_after=1)}
     assert str(card.id) in payloads
+
+
+def test_an_old_contact_that_todays_rules_reject_does_not_block_saving(admin_session):
+    card = _new_client()
+    with admin_session.connect("admin", autocommit=True) as conn:
+        conn.execute("UPDATE contact_point SET value = '+44 7911 447566', normalized = '+447911447566' "
+                     "WHERE client_id = %s AND kind = 'mobile'", (card.id,))
+    loaded = cards.load_card(card.id)
+    saved = cards.save_card(loaded, replace(loaded.draft, city="Leeds"))
+    assert saved.draft.city == "Leeds"
+    edited = replace(saved.draft, contacts=tuple(replace(c, value=c.value + "0") if c.kind == "mobile" else c
+                                                 for c in saved.draft.contacts))
+    assert [p.field for p in cards.check(saved, edited)] == ["contact.0.value"]

@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Checkbox, Input, Select, Static
 
+from db.card_draft import CardDraft
 from db.card_values import CustomFieldDef
 from db.cards import Card
 from db.i18n import t
@@ -20,15 +21,15 @@ class CustomTab(VerticalScroll):
         self.definitions: tuple[CustomFieldDef, ...] = ()
         self.loaded: dict[str, str] = {}
 
-    async def show(self, card: Card) -> None:
+    async def fill(self, card: Card, draft: CardDraft) -> None:
         if card.custom_fields != self.definitions:
             self.definitions = card.custom_fields
             await self.remove_children()
             await self.mount_all([FieldRow(f"custom.{d.name}", self._editor(d), d.label) for d in self.definitions])
-        self.loaded = dict(card.draft.custom)
+        self.loaded = dict(draft.custom)
         for definition in self.definitions:
             editor = self.query_one(f"#f-custom-{definition.name}")
-            value = card.draft.custom_value(definition.name)
+            value = draft.custom_value(definition.name)
             if isinstance(editor, Checkbox):
                 with editor.prevent(Checkbox.Changed):
                     editor.value = value == "yes"
@@ -84,8 +85,7 @@ class ConsentTab(VerticalScroll):
             yield Static("", id=f"when-{channel}", classes="consent-when")
         yield Static("", id="suppressions")
 
-    def show(self, card: Card) -> None:
-        draft = card.draft
+    async def fill(self, card: Card, draft: CardDraft) -> None:
         for channel, at in (("email", card.consent_email_at), ("sms", card.consent_sms_at)):
             box = self.query_one(f"#f-consent_{channel}", Checkbox)
             with box.prevent(Checkbox.Changed):

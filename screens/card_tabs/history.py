@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
+from db.card_draft import CardDraft
 from db.card_values import format_date
 from db.cards import Card
 from db.i18n import t
@@ -44,7 +45,7 @@ class PurchasesTab(Vertical):
         yield Static(t("card.subscriptions"), classes="section")
         yield _table("subscriptions", "product", "from", "until")
 
-    def show(self, card: Card) -> None:
+    async def fill(self, card: Card, draft: CardDraft | None = None) -> None:
         summary = t("card.summary", category=card.category, count=card.purchase_count,
                     spent=_money(card.total_spent), profit=_money(card.total_profit))
         if card.favourites:
@@ -75,7 +76,7 @@ class ActivityTab(Vertical):
     def compose(self) -> ComposeResult:
         yield _table("interactions", "date", "kind", "author", "text", "outcome")
 
-    def show(self, card: Card) -> None:
+    async def fill(self, card: Card, draft: CardDraft | None = None) -> None:
         table = self.query_one("#interactions", DataTable)
         table.clear()
         for item in card.interactions:
@@ -91,7 +92,7 @@ class RemindersTab(Vertical):
     def compose(self) -> ComposeResult:
         yield _table("reminders", "done", "due", "text", "assignee")
 
-    def show(self, card: Card) -> None:
+    async def fill(self, card: Card, draft: CardDraft | None = None) -> None:
         table = self.query_one("#reminders", DataTable)
         table.clear()
         for reminder in card.reminders:

@@ -7,6 +7,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Button, Select, TextArea
 
 from db.card_draft import CardDraft
+from db.cards import Card
 from db.i18n import t
 
 from .form import FieldRow, get_text, set_text, text_input
@@ -20,8 +21,9 @@ class MainTab(VerticalScroll):
     MainTab #f-referred_by_id { min-width: 0; width: 1fr; }
     """
 
-    def __init__(self) -> None:
+    def __init__(self, read_only: bool) -> None:
         super().__init__(id="tab-main-body")
+        self.read_only = read_only
         self.referred_by_id: int | None = None
         self.referred_by_name = ""
 
@@ -38,7 +40,12 @@ class MainTab(VerticalScroll):
         yield FieldRow("tags", text_input("tags"))
         yield FieldRow("notes", TextArea(id="f-notes", soft_wrap=True, compact=True))
 
-    def show(self, draft: CardDraft) -> None:
+    def on_mount(self) -> None:
+        if self.read_only:
+            for editor in self.query("Input, Select, TextArea, Button"):
+                editor.disabled = True
+
+    async def fill(self, card: Card, draft: CardDraft) -> None:
         for name in TEXT_FIELDS + ("gender", "notes"):
             set_text(self.query_one(f"#f-{name}"), getattr(draft, name))
         self.set_referrer(draft.referred_by_id, draft.referred_by_name)

@@ -8,6 +8,7 @@ from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Select, Static
 
 from db.card_draft import RELATIONS, CardDraft, ContactDraft, RelativeDraft
+from db.cards import Card
 from db.i18n import t
 from db.normalize import CONTACT_KINDS
 
@@ -117,7 +118,8 @@ class ContactsTab(_RowsTab):
         super().__init__(id="tab-contacts-body")
         self.read_only = read_only
 
-    async def show(self, draft: CardDraft, suppressed: dict[int, str]) -> None:
+    async def fill(self, card: Card, draft: CardDraft) -> None:
+        suppressed = {c.id: c.suppressed for c in card.contacts if c.suppressed}
         await self.remove_children()
         await self.mount_all([ContactRow(c, suppressed.get(c.id), self.read_only) for c in draft.contacts])
 
@@ -139,7 +141,7 @@ class FamilyTab(_RowsTab):
         super().__init__(id="tab-family-body")
         self.read_only = read_only
 
-    async def show(self, draft: CardDraft) -> None:
+    async def fill(self, card: Card, draft: CardDraft) -> None:
         await self.remove_children()
         await self.mount_all([RelativeRow(r, self.read_only) for r in draft.relatives])
 

@@ -1,0 +1,183 @@
+"""Card open and save on the 1M base: through the real CardScreen driven by the Pilot, through db/cards, and
+as the bare SQL of the same statements over psycopg.
+
+Saves never change the bench base: every save runs inside a transaction that is rolled back instead of
+committed (the statements, the triggers and the reload are the same; the commit's WAL flush is not in the
+figures, on any of the three paths).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from contextlib import contextmanager
+from dataclasses import replace
+from unittest import mock
+
+import psycopg
+from textual.app import App
+from textual.widgets import Input
+
+from db import cards
+from db.models import database
+from db.session import Identity
+from screens.card import CardScreen
+from tests.benchlib import BenchContext, BenchRow, fmt_ms, timed_ms
+
+SAMPLE = 25
+TARGET = "< 50 ms"
+
+
+def _sample_ids(ctx: BenchContext) -> list[int]:
+    """Clients spread over the whole base, half of them regular buyers (the cards with the most rows)."""
+    with psycopg.connect(ctx.owner_url) as conn:
+        step = max(1, ctx.clients // SAMPLE)
+        spread = [row[0] for row in conn.execute(
+            "SELECT id FROM client WHERE id %% %s = 7 ORDER BY id LIMIT %s", (step, SAMPLE // 2))]
+        busy = [row[0] for row in conn.execute(
+            "SELECT id FROM client WHERE id %% %s = 3 AND purchase_count >= 5 ORDER BY id LIMIT %s",
+            (step // 10 or 1, SAMPLE - len(spread)))]
+    return spread + busy
+
+
+@contextmanager
+def _rolled_back():
+    """db.card_tx.writing, except that the transaction is rolled back at the end."""
+    with database.connection_context():
+        with database.atomic() as transaction:
+            yield
+            transaction.rollback()
+
+
+def _cycle(ids: list[int]):
+    position = 0
+
+    def next_id() -> int:
+        nonlocal position
+        position += 1
+        return ids[position % len(ids)]
+
+    return next_id
+
+
+# --- bare SQL: the statements db/cards sends, with psycopg alone ---------------------------------------
+
+
+def _card_statements(client_id: int) -> list[tuple[str, tuple | None]]:
+    """The eleven reads of cards.load_card, the same text and parameters."""
+    from db import card_activity as a, custom_fields
+
+    return [
+        (cards.SETTINGS_SQL, None),
+        (custom_fields.DEFINITIONS_SQL, None),
+        (cards.CLIENT_SQL, (client_id,)),
+        (cards.CONTACTS_SQL, (client_id, client_id, list(cards.CONTACT_KINDS))),
+        (cards.RELATIVES_SQL, (client_id,)),
+        (a.PURCHASES_SQL, (client_id, a.SHOWN)),
+        (a.FAVOURITES_SQL, (client_id, 5)),
+        (a.SUBSCRIPTIONS_SQL, (client_id,)),
+        (a.INTERACTIONS_SQL, (client_id, a.SHOWN)),
+        (a.REMINDERS_SQL, (client_id, a.SHOWN)),
+    ]
+
+
+def _read_card(conn: psycopg.Connection, client_id: int) -> None:
+    for statement, params in _card_statements(client_id):
+        conn.execute(statement, params).fetchall()
+
+
+def _bare_load(conn: psycopg.Connection, client_id: int) -> None:
+    with conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        _read_card(conn, client_id)
+
+
+def _bare_save(conn: psycopg.Connection, client_id: int, version: int) -> None:
+    """The UPDATE of a save under its version check, then the reload, rolled back like the app's."""
+    with conn.transaction(force_rollback=True):
+        conn.execute("UPDATE client SET notes = notes || ' ', version = version + 1 "
+                     "WHERE id = %s AND version = %s", (client_id, version))
+        _read_card(conn, client_id)
+
+
+# --- through the screen --------------------------------------------------------------------------------
+
+
+class _TimedCard(CardScreen):
+    """The real screen; it only reports when a card (loaded or saved) is on screen."""
+
+    shown: asyncio.Event
+
+    async def show_card(self, card, draft=None) -> None:
+        await super().show_card(card, draft)
+        self.shown.set()
+
+
+async def _through_screen(ids: list[int], identity: Identity, rounds: int) -> tuple[list[float], list[float]]:
+    opens: list[float] = []
+    saves: list[float] = []
+    app = App()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.connection_lost = lambda: None
+        for index in range(rounds + 2):  # the first two warm up Textual's caches and the pool
+            client_id = ids[index % len(ids)]
+            screen = _TimedCard(identity, client_id)
+            screen.shown = asyncio.Event()
+            started = time.perf_counter()
+            await app.push_screen(screen)
+            await screen.shown.wait()
+            opened = (time.perf_counter() - started) * 1000
+            notes = screen.query_one("#f-city", Input)
+            notes.value = notes.value + " "
+            await pilot.pause()
+            screen.shown.clear()
+            started = time.perf_counter()
+            await pilot.press("ctrl+s")
+            await screen.shown.wait()
+            saved = (time.perf_counter() - started) * 1000
+            if index >= 2:
+                opens.append(opened)
+                saves.append(saved)
+            await app.pop_screen()
+            await pilot.pause()
+    return opens, saves
+
+
+def measure(ctx: BenchContext) -> list[BenchRow]:
+    ids = _sample_ids(ctx)
+    identity = Identity(login=ctx.target.login, role="admin", database="bench", schema_version=0,
+                        server_version="")
+    with psycopg.connect(ctx.owner_url, autocommit=True) as conn:
+        next_bare = _cycle(ids)
+        bare_open = timed_ms(lambda: _bare_load(conn, next_bare()), repeat=len(ids) * 2)
+        versions = dict(conn.execute("SELECT id, version FROM client WHERE id = ANY(%s)", (ids,)).fetchall())
+        next_bare = _cycle(ids)
+
+        def bare_save_one() -> None:
+            client_id = next_bare()
+            _bare_save(conn, client_id, versions[client_id])
+
+        bare_save = timed_ms(bare_save_one, repeat=len(ids) * 2)
+    next_db = _cycle(ids)
+    db_open = timed_ms(lambda: cards.load_card(next_db()), repeat=len(ids) * 2)
+    loaded = {client_id: cards.load_card(client_id) for client_id in ids}
+    next_db = _cycle(ids)
+
+    def save_one() -> None:
+        card = loaded[next_db()]
+        cards.save_card(card, replace(card.draft, notes=card.draft.notes + " "))
+
+    with mock.patch("db.cards.writing", _rolled_back):
+        db_save = timed_ms(save_one, repeat=len(ids) * 2)
+        screen_open, screen_save = asyncio.run(_through_screen(ids, identity, rounds=len(ids)))
+    note = f"{len(ids)} cards, half of them regular buyers; saves rolled back"
+    return [
+        BenchRow("open a card (CardScreen, Pilot)", TARGET, fmt_ms(screen_open), fmt_ms(bare_open),
+                 note="push to all tabs filled; " + note),
+        BenchRow("open a card (db.cards.load_card)", TARGET, fmt_ms(db_open), fmt_ms(bare_open),
+                 note="10 reads in one snapshot"),
+        BenchRow("save a card (CardScreen, Ctrl+S)", TARGET, fmt_ms(screen_save), fmt_ms(bare_save),
+                 note="key to the saved card on screen; " + note),
+        BenchRow("save a card (db.cards.save_card)", TARGET, fmt_ms(db_save), fmt_ms(bare_save),
+                 note="UPDATE + reload"),
+    ]
