@@ -323,25 +323,25 @@ WITH buyer AS (
            CASE WHEN pg_temp.u(c.id, 5) < 0.33 THEN pg_temp.u(c.id, 6) * 0.8 ELSE 1.0 END AS active_share
       FROM demo_client c
 )
-SELECT row_number() OVER (ORDER BY purchased_at, client_id, i) AS id, plan.*
+-- Amounts come from the price list: a product, and as many of it as the client's basket size suggests.
+SELECT row_number() OVER (ORDER BY plan.purchased_at, plan.client_id, plan.i) AS id,
+       plan.client_id, plan.purchased_at, plan.channel, plan.product_id, q.quantity,
+       pr.price * q.quantity AS amount, coalesce(pr.cost, 0) * q.quantity AS cost
   FROM (
 SELECT b.id AS client_id, g.i,
        b.created_at + (LEAST(%(as_of)s::timestamptz, b.created_at + interval '1 day'
                              + (%(as_of)s::timestamptz - b.created_at) * b.active_share) - b.created_at)
                       * pg_temp.u(b.id * 1024 + g.i, 7) AS purchased_at,
-       round((b.basket * exp(0.45 * sqrt(-2 * ln(1 - pg_temp.u(b.id * 1024 + g.i, 8)))
-                          * cos(2 * pi() * pg_temp.u(b.id * 1024 + g.i, 9))))::numeric, -1) + 90 AS amount,
-       (0.45 + 0.3 * pg_temp.u(b.id * 1024 + g.i, 10))::numeric(5, 4) AS cost_share,
+       b.basket * exp(0.45 * sqrt(-2 * ln(1 - pg_temp.u(b.id * 1024 + g.i, 8)))
+                      * cos(2 * pi() * pg_temp.u(b.id * 1024 + g.i, 9))) AS target,
        1 + floor(pg_temp.u(b.id * 1024 + g.i, 11) * %(products)s)::int AS product_id,
        (ARRAY['shop', 'shop', 'shop', 'online', 'online', 'phone'])[1 + floor(pg_temp.u(b.id * 1024 + g.i, 12) * 6)::int]
            AS channel
   FROM buyer b CROSS JOIN LATERAL generate_series(1, b.n) AS g(i)
   ) AS plan
+  JOIN product pr ON pr.id = plan.product_id
+ CROSS JOIN LATERAL (SELECT LEAST(5, GREATEST(1, round(plan.target / pr.price)))::int AS quantity) AS q
 """
-
-
-def _count_clients(conn: psycopg.Connection) -> int:
-    return conn.execute("SELECT count(*) FROM (SELECT 1 FROM client LIMIT 1) c").fetchone()[0]
 
 
 def load(conn: psycopg.Connection, clients: int, seed: int = 1, as_of: date | None = None,
@@ -405,7 +405,7 @@ def load(conn: psycopg.Connection, clients: int, seed: int = 1, as_of: date | No
               FROM demo_client d
               LEFT JOIN company co ON co.id = d.company_id
               LEFT JOIN (SELECT client_id, count(*) AS n, sum(amount) AS spent,
-                                sum(amount - round(amount * cost_share, 2)) AS profit,
+                                sum(amount - cost) AS profit,
                                 min(purchased_at) AS first_at, max(purchased_at) AS last_at
                            FROM demo_purchase GROUP BY client_id) s ON s.client_id = d.id
             """
@@ -419,8 +419,7 @@ def load(conn: psycopg.Connection, clients: int, seed: int = 1, as_of: date | No
             """
             INSERT INTO purchase (id, client_id, purchased_at, channel, amount, cost, created_at, created_by,
                                   updated_at, updated_by)
-            SELECT id, client_id, purchased_at, channel,
-                   amount, round(amount * cost_share, 2), purchased_at, 'demo', purchased_at, 'demo'
+            SELECT id, client_id, purchased_at, channel, amount, cost, purchased_at, 'demo', purchased_at, 'demo'
               FROM demo_purchase
             """
         )
@@ -428,15 +427,16 @@ def load(conn: psycopg.Connection, clients: int, seed: int = 1, as_of: date | No
             """
             INSERT INTO purchase_line (purchase_id, product_id, description, quantity, price, cost,
                                        created_at, created_by, updated_at, updated_by)
-            SELECT d.id, pr.id, pr.name, 1, d.amount, round(d.amount * d.cost_share, 2), d.purchased_at, 'demo',
-                   d.purchased_at, 'demo'
+            SELECT d.id, pr.id, pr.name, d.quantity, pr.price, pr.cost, d.purchased_at, 'demo', d.purchased_at,
+                   'demo'
               FROM demo_purchase d JOIN product pr ON pr.id = d.product_id
             """
         )
         conn.execute(
             """
             INSERT INTO subscription (client_id, product_id, purchase_id, starts_on, ends_on, created_by, updated_by)
-            SELECT d.client_id, pr.id, d.id, d.purchased_at::date, d.purchased_at::date + pr.subscription_days,
+            SELECT d.client_id, pr.id, d.id, d.purchased_at::date,
+                   d.purchased_at::date + pr.subscription_days * d.quantity,
                    'demo', 'demo'
               FROM demo_purchase d JOIN product pr ON pr.id = d.product_id
              WHERE pr.subscription_days IS NOT NULL
