@@ -165,3 +165,25 @@ async def test_a_purchase_is_added_from_the_card(admin_session):
         assert "2 purchases" not in title(app)
     loaded = cards.load_card(card.id)
     assert loaded.purchase_count == 1 and str(loaded.total_spent) == "3000.00"
+
+
+async def test_the_reason_appears_beside_the_field_as_the_user_types(admin_session):
+    card = make_client()
+    app = CardApp("admin", card.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        screen = app.card_screen
+        screen.query_one("#f-birth_date", Input).focus()
+        await pilot.press("ctrl+u", *"01.01.2990")
+        await settle(app, pilot)
+        assert "cannot be in the future" in screen.query_one("#row-birth_date").error
+        await pilot.press("ctrl+u", *"01.01.1990")
+        await settle(app, pilot)
+        assert screen.query_one("#row-birth_date").error == ""
+        screen.query_one("#f-last_name", Input).focus()
+        await pilot.press("ctrl+u")
+        screen.query_one("#f-first_name", Input).focus()
+        await pilot.press("ctrl+u", "ctrl+s")
+        await settle(app, pilot)
+        assert "name is required" in screen.query_one("#row-last_name").error
+    assert cards.load_card(card.id).draft.last_name == "Петрова"

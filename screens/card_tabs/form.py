@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, TextArea
 
 from db.i18n import t
 
 
-class FieldRow(Vertical):
-    """Label, editor and the reason the value is refused (hidden while the value is fine)."""
+class FieldRow(Widget):
+    """Label and editor side by side; the reason a value is refused appears below them when there is one.
+    The reason's widget is made only when needed: a card has dozens of rows and few errors."""
 
     DEFAULT_CSS = """
-    FieldRow { height: auto; }
-    FieldRow > Horizontal { height: auto; }
-    FieldRow Label { width: 16; padding: 0 1 0 0; }
-    FieldRow .field-error { color: $error; padding: 0 0 0 16; display: none; }
-    FieldRow.-invalid .field-error { display: block; }
+    FieldRow { layout: grid; grid-size: 2; grid-columns: 16 1fr; grid-rows: auto; height: auto; }
+    FieldRow > Label { padding: 0 1 0 0; }
+    FieldRow > .field-error { column-span: 2; color: $error; padding: 0 0 0 16; }
     FieldRow TextArea { height: 4; }
     FieldRow Checkbox { width: auto; }
     """
@@ -30,14 +28,22 @@ class FieldRow(Vertical):
         self.label = label if label is not None else t(f"card.f.{name}")
 
     def compose(self) -> ComposeResult:
-        with Horizontal():
-            yield Label(self.label)
-            yield self.editor
-        yield Static("", classes="field-error")
+        yield Label(self.label)
+        yield self.editor
 
     def show_error(self, message: str | None) -> None:
-        self.set_class(bool(message), "-invalid")
-        self.query_one(".field-error", Static).update(message or "")
+        shown = self.query_children(".field-error")
+        if message and shown:
+            shown.first(Static).update(message)
+        elif message:
+            self.mount(Static(message, classes="field-error"))
+        else:
+            shown.remove()
+
+    @property
+    def error(self) -> str:
+        shown = self.query_children(".field-error")
+        return str(shown.first(Static).render()) if shown else ""
 
 
 def text_input(field: str, placeholder: str = "", **kwargs) -> Input:
