@@ -8,8 +8,7 @@ palette, where a read-only login's attempt to write is answered with the reason.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import date
 
 from textual import work
 from textual.binding import Binding
@@ -22,6 +21,7 @@ from db.errors import ValidationError
 from db.i18n import t
 from screens.card_form import FormField, FormScreen
 from screens.card_pick import NOBODY, PickClientScreen
+from screens.card_purchase import PurchaseScreen
 
 # action -> (key, label key, tooltip key, the tabs it applies to; empty: every tab)
 ACTIONS = {
@@ -169,45 +169,25 @@ class CardActions:
 
     def _product_form(self, kind: str, products: list[card_activity.Product]) -> None:
         client_id = self.card.id
-        prices = {str(p.id): p.price for p in products}
-        product = Select([(p.name, str(p.id)) for p in products], compact=True, prompt=t("card.none"))
-        if kind == "subscription":
-            def submit(values: dict[str, str]) -> int:
-                return card_activity.add_subscription(
-                    client_id, int(values["product"]) if values["product"] else None,
-                    self._date(values, "starts_on"), self._date(values, "ends_on"), values["note"])
+        if kind == "purchase":
+            def added(purchase_id: int | None) -> None:
+                if purchase_id is not None:
+                    self.reload_history(client_id)
 
-            self._open_form("card.key.add_subscription", [
-                FormField("product", t("card.form.product"), product),
-                FormField("starts_on", t("card.form.starts_on"), Input(self._today(), compact=True)),
-                FormField("ends_on", t("card.form.ends_on"), Input(compact=True)),
-                FormField("note", t("card.form.note"), Input(compact=True))], submit)
+            self.app.push_screen(PurchaseScreen(client_id, products, self.card.day_first), added)
             return
 
         def submit(values: dict[str, str]) -> int:
-            when = self._date(values, "date")
-            try:
-                quantity = Decimal(values["quantity"].replace(",", ".") or "1")
-                price = Decimal(values["price"].replace(",", ".").replace(" ", "")) if values["price"] \
-                    else prices.get(values["product"], Decimal(-1))
-            except InvalidOperation:
-                raise ValidationError("price", "card.valid.number") from None
-            if not values["product"] and not values["description"].strip():
-                raise ValidationError("description", "valid.empty")
-            moment = datetime.now().astimezone() if when == date.today() else \
-                datetime(when.year, when.month, when.day, 12).astimezone()
-            return card_activity.add_purchase(
-                client_id, moment, values["channel"],
-                [(int(values["product"]) if values["product"] else None, values["description"].strip(),
-                  quantity, price)])
+            return card_activity.add_subscription(
+                client_id, int(values["product"]) if values["product"] else None,
+                self._date(values, "starts_on"), self._date(values, "ends_on"), values["note"])
 
-        self._open_form("card.key.add_purchase", [
+        product = Select([(p.name, str(p.id)) for p in products], compact=True, prompt=t("card.none"))
+        self._open_form("card.key.add_subscription", [
             FormField("product", t("card.form.product"), product),
-            FormField("description", t("card.form.description"), Input(compact=True)),
-            FormField("quantity", t("card.form.quantity"), Input("1", compact=True)),
-            FormField("price", t("card.form.price"), Input(compact=True)),
-            FormField("date", t("card.form.date"), Input(self._today(), compact=True)),
-            FormField("channel", t("card.form.channel"), Input("shop", compact=True))], submit)
+            FormField("starts_on", t("card.form.starts_on"), Input(self._today(), compact=True)),
+            FormField("ends_on", t("card.form.ends_on"), Input(compact=True)),
+            FormField("note", t("card.form.note"), Input(compact=True))], submit)
 
     def action_add_interaction(self) -> None:
         client_id = self.card.id

@@ -153,18 +153,22 @@ async def test_an_interaction_and_a_reminder_are_added_and_ticked_off(admin_sess
     assert loaded.reminders[0].text == "Call back" and loaded.reminders[0].done
 
 
-async def test_a_purchase_is_added_from_the_card(admin_session):
+async def test_a_purchase_with_two_lines_is_added_from_the_card(admin_session):
     card = make_client()
     app = CardApp("admin", card.id)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         await pilot.press("f5", "ctrl+n")
         await settle(app, pilot)
-        await pilot.press("tab", *"Подарочный сертификат", "tab", "ctrl+u", "2", "tab", *"1500", "ctrl+s")
+        await pilot.press("tab", *"Подарочный сертификат", "tab", "ctrl+u", "2", "tab", *"1500")
+        await pilot.press("ctrl+n")
         await settle(app, pilot)
-        assert "2 purchases" not in title(app)
+        await pilot.press("tab", *"Упаковка", "tab", "tab", *"100", "ctrl+s")
+        await settle(app, pilot)
+        assert "1 purchases" in str(app.card_screen.query_one("#purchase-summary").render())
     loaded = cards.load_card(card.id)
-    assert loaded.purchase_count == 1 and str(loaded.total_spent) == "3000.00"
+    assert loaded.purchase_count == 1 and str(loaded.total_spent) == "3100.00"
+    assert [line.description for line in loaded.purchases[0].lines] == ["Подарочный сертификат", "Упаковка"]
 
 
 async def test_the_reason_appears_beside_the_field_as_the_user_types(admin_session):
