@@ -216,3 +216,23 @@ def test_bad_input_on_the_command_line_is_one_sentence(fresh_db, tmp_path, args,
     assert result.returncode == 1
     assert message in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_only_the_administrator_imports(fresh_db, tmp_path):
+    path = write_csv(tmp_path / "clients.csv", RU_HEADERS, RU_ROWS)
+    result = run_cli(fresh_db, "import", path, role="sales")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "may not do this" in result.stderr and clients(fresh_db) == []
+
+
+def test_unknown_columns_are_reported_or_kept_as_custom_fields(fresh_db, tmp_path):
+    with fresh_db.connect(autocommit=True) as conn:
+        conn.execute("INSERT INTO custom_field (name, label, type) VALUES ('shoe_size', 'Размер обуви', 'text')")
+    path = write_csv(tmp_path / "c.csv", ["ФИО", "Размер обуви", "Любимый цвет", "Карта"],
+                     [["Орлов Олег", "43", "синий", "A-77"]])
+    result = run_cli(fresh_db, "import", path, "--map", "Карта=external_key")
+    assert "Columns not imported: Любимый цвет." in result.stdout, result.stdout
+    run_cli(fresh_db, "import", path, "--map", "Карта=external_key", "--map", "Любимый цвет=custom.colour")
+    with fresh_db.connect() as conn:
+        assert conn.execute("SELECT external_key, custom FROM client").fetchall() == [
+            ("A-77", {"shoe_size": "43", "colour": "синий"})]
