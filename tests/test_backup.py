@@ -73,3 +73,12 @@ def test_a_damaged_backup_restores_nothing_and_says_why(fresh_db, make_db, tmp_p
     (tmp_path / "junk.dump").write_text("not a backup")
     junk = run_cli(target, "restore", tmp_path / "junk.dump")
     assert junk.returncode == 1 and "is not a clientbase backup" in junk.stderr
+
+
+def test_the_administrator_login_can_back_up(fresh_db, tmp_path):
+    with fresh_db.connect(autocommit=True) as conn:
+        demo.load(conn, 20, seed=1)
+    result = subprocess.run([sys.executable, "-m", "tui.cli", "backup", str(tmp_path / "b.dump")],
+                            env=fresh_db.env("admin"), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads((tmp_path / "b.dump.manifest.json").read_text())["tables"]["client"][0] == 20
