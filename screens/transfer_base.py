@@ -75,7 +75,8 @@ class TransferDialog(ModalScreen[bool]):
         """Subclasses disable their buttons while a job runs."""
 
     def action_close(self) -> None:
-        if not self.workers:
-            self.dismiss(self.changed)
+        # The running job reports to this dialog; closing it now would hide whether the file went in.
+        if any(worker.node is self and worker.is_running for worker in self.app.workers):
+            self.say(t("import.ui.wait"))
             return
-        self.say(t("import.ui.wait"))
+        self.dismiss(self.changed)
