@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+import threading
 from typing import Callable, TypeVar
 
 import peewee
@@ -109,3 +110,56 @@ def ping() -> None:
             database.execute_sql("SELECT 1").fetchone()
 
     read(select_one)
+
+
+class Cancelled(Exception):
+    """The read was cancelled by Cancellable.cancel (a newer search superseded it)."""
+
+
+class Cancellable:
+    """Reads that another thread may cancel, statement included: a superseded type-ahead query stops
+    using the server's CPU at once instead of running to the end beside the query that replaced it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cancelled = False
+        self._running: list[psycopg.Connection] = []
+
+    def run(self, action: Callable[..., T], *args: object) -> T:
+        """session.read(action, *args), unless cancelled before or while it runs (then Cancelled)."""
+
+        def registered() -> T:
+            with database.connection_context():
+                conn = database.connection()
+                with self._lock:
+                    if self._cancelled:
+                        raise Cancelled()
+                    self._running.append(conn)
+                try:
+                    return action(*args)
+                except _DRIVER_ERRORS as exc:
+                    if self._cancelled and isinstance(getattr(exc, "orig", None) or exc,
+                                                      psycopg.errors.QueryCanceled):
+                        raise Cancelled() from exc
+                    raise
+                finally:
+                    with self._lock:
+                        self._running.remove(conn)
+
+        return read(registered)
+
+    def cancel(self) -> None:
+        """Cancels every statement running under this handle, without waiting (a cancel request is a
+        connection of its own; over a dead network it could hang, so it goes from a thread)."""
+        with self._lock:
+            self._cancelled = True
+            running = list(self._running)
+        for conn in running:
+            threading.Thread(target=_send_cancel, args=(conn,), daemon=True).start()
+
+
+def _send_cancel(conn: psycopg.Connection) -> None:
+    try:
+        conn.cancel_safe(timeout=5)
+    except (psycopg.OperationalError, psycopg.InterfaceError):
+        pass  # the connection is gone already, and its statement with it

@@ -14,6 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState
 
@@ -21,12 +22,13 @@ from db import clients, segments, session
 from db.clients import ClientRow, Count, Criteria, Filters
 from db.errors import UserError
 from db.i18n import t
-from db.session import ConnectionLost, Identity
+from db.session import Cancelled, ConnectionLost, Identity
 from tui.widgets.connection import ClientsChanged, ConnectionBack
 from tui.widgets.virtual_list import Column, VirtualList
 
 SORT_ORDER = tuple(clients.SORTS)
 WRITE_ACTIONS = {"new_client", "save_segment"}
+COUNT_AFTER_SECONDS = 0.25
 
 
 def _money(value: Decimal) -> str:
@@ -101,6 +103,8 @@ class ClientsScreen(Screen):
         self.segment_name: str | None = None
         self.count: Count | None = None
         self.fuzzy = False
+        self._reads = session.Cancellable()
+        self._count_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -125,19 +129,27 @@ class ClientsScreen(Screen):
         criteria = self.criteria
         self.count = None
         self._show_status()
-        self.list.load(lambda after: session.read(clients.find_page, criteria, after), keep_position)
+        # The previous search's statements stop on the server; the new one does not queue behind them.
+        self._reads.cancel()
+        self._reads = reads = session.Cancellable()
+        if self._count_timer is not None:
+            self._count_timer.stop()
+            self._count_timer = None
+        self.list.load(lambda after: reads.run(clients.find_page, criteria, after), keep_position)
 
     @on(VirtualList.Loaded, "#list")
     def _page_loaded(self, event: VirtualList.Loaded) -> None:
         if event.first:
             self.fuzzy = event.page.fuzzy
-            self._count(self.criteria, self.fuzzy)
             self._show_status()
+            # Counted once the first page is on screen and the typing has paused, so that counting
+            # never delays a page.
+            criteria, fuzzy, reads = self.criteria, self.fuzzy, self._reads
+            self._count_timer = self.set_timer(COUNT_AFTER_SECONDS, lambda: self._count(criteria, fuzzy, reads))
 
     @work(thread=True, exclusive=True, group="clients-count", exit_on_error=False)
-    def _count(self, criteria: Criteria, fuzzy: bool) -> None:
-        # Started once the first page is on screen, so that counting never delays it.
-        result = session.read(clients.count, criteria, fuzzy)
+    def _count(self, criteria: Criteria, fuzzy: bool, reads: session.Cancellable) -> None:
+        result = reads.run(clients.count, criteria, fuzzy)
         self.app.call_from_thread(self._counted, criteria, result)
 
     def _counted(self, criteria: Criteria, result: Count) -> None:
@@ -170,6 +182,8 @@ class ClientsScreen(Screen):
             self._failed(event.worker.error)
 
     def _failed(self, error: BaseException | None) -> None:
+        if isinstance(error, Cancelled):
+            return  # superseded by a newer search, as intended
         if isinstance(error, ConnectionLost):
             self.app.connection_lost()
         elif isinstance(error, UserError):

@@ -25,7 +25,6 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.worker import Worker, WorkerState
 
 from db.i18n import t
 
@@ -181,8 +180,18 @@ class VirtualList(ScrollView, can_focus=True):
     def _fetch(self, generation: int, number: int, start: Any) -> None:
         loader = self._loader
         assert loader is not None
-        page = loader(start)
+        try:
+            page = loader(start)
+        except Exception as exc:
+            self.app.call_from_thread(self._failed, generation, number, exc)
+            return
         self.app.call_from_thread(self._arrived, generation, number, page)
+
+    def _failed(self, generation: int, number: int, error: Exception) -> None:
+        # A superseded search's failure (it was cancelled, most likely) is no news; the current one's is.
+        if generation == self._generation:
+            self._loading.discard(number)
+            self.post_message(self.Failed(self, error))
 
     def _arrived(self, generation: int, number: int, page: PageLike) -> None:
         if generation != self._generation:
@@ -220,11 +229,6 @@ class VirtualList(ScrollView, can_focus=True):
                 self._loading.add(number)
                 self._fetch_page(self._generation, number, self._starts[number])
                 break
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group.startswith("virtual-list") and event.state == WorkerState.ERROR:
-            self._loading.clear()
-            self.post_message(self.Failed(self, event.worker.error))
 
     # --- drawing ----------------------------------------------------------------------------------
 

@@ -1,0 +1,157 @@
+"""The clients screen on the 1M base, driven by the Pilot as a user would: the first page, the next page
+while scrolling, type-ahead as each key is pressed, and the app's resident memory after all that; each
+beside the bare SQL (psycopg) of the same statements, so that the screen's own overhead shows.
+
+A screen figure runs from the moment the action starts (the key press, the reload) until the page's rows
+are in the list widget, ready to draw: the worker thread, the query, the hop back to the UI thread."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import resource
+import time
+
+import psycopg
+from textual.worker import WorkerState
+
+from db import clients, session
+from db.clients import Criteria
+from tests.bench_database import _bare, _captured
+from tests.benchlib import BenchContext, BenchRow, fmt_ms, timed_ms
+from tui.app import ClientbaseApp
+from tui.widgets.virtual_list import VirtualList
+
+
+class _Stamps:
+    """When each page fetch started (in its worker) and when its rows reached the widget."""
+
+    def __init__(self, widget: VirtualList) -> None:
+        self.started: dict[tuple[int, int], float] = {}
+        self.arrived: dict[tuple[int, int], float] = {}
+        fetch, arrived = widget._fetch, widget._arrived
+
+        def timed_fetch(generation: int, number: int, start: object) -> None:
+            self.started[(generation, number)] = time.perf_counter()
+            fetch(generation, number, start)
+
+        def timed_arrived(generation: int, number: int, page: object) -> None:
+            arrived(generation, number, page)
+            self.arrived[(generation, number)] = time.perf_counter()
+
+        widget._fetch = timed_fetch
+        widget._arrived = timed_arrived
+
+
+async def _until(pilot, condition, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the clients screen did not answer")
+        await asyncio.sleep(0.002)
+
+
+async def _idle(app: ClientbaseApp, pilot) -> None:
+    while any(worker.state in (WorkerState.PENDING, WorkerState.RUNNING) for worker in app.workers):
+        await asyncio.sleep(0.002)
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def _drive(ctx: BenchContext, fragments: list[str]) -> dict[str, list[float] | float]:
+    app = ClientbaseApp(ctx.target, session.identity(ctx.target), listen=False)
+    results: dict[str, list[float] | float] = {"first": [], "next": [], "typeahead": []}
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _until(pilot, lambda: getattr(app.screen, "list", None) is not None and app.screen.list.row_count)
+        screen = app.screen
+        widget = screen.list
+        stamps = _Stamps(widget)
+
+        for _ in range(20):
+            started = time.perf_counter()
+            screen._reload()
+            generation = widget._generation
+            await _until(pilot, lambda: (generation, 0) in stamps.arrived)
+            results["first"].append((stamps.arrived[(generation, 0)] - started) * 1000)
+        await _idle(app, pilot)
+
+        widget.focus()
+        generation = widget._generation
+        for _ in range(150):  # about 2,800 rows down, a page every five presses or so
+            await pilot.press("pagedown")
+            await _idle(app, pilot)
+        results["next"] = [(stamps.arrived[key] - stamps.started[key]) * 1000 for key in stamps.arrived
+                           if key[0] == generation and key[1] > 0 and key in stamps.started]
+
+        search = screen.query_one("#search")
+        search.focus()
+        for fragment in fragments:
+            search.value = ""
+            await _idle(app, pilot)
+            await pilot.pause()
+            for typed in range(1, len(fragment) + 1):
+                started = time.perf_counter()
+                await pilot.press(fragment[typed - 1])
+                generation = widget._generation
+                await _until(pilot, lambda: (generation, 0) in stamps.arrived)
+                if typed >= 3:
+                    results["typeahead"].append((stamps.arrived[(generation, 0)] - started) * 1000)
+            await _idle(app, pilot)
+        results["rss"] = _rss_mb()
+    return results
+
+
+def measure(ctx: BenchContext) -> list[BenchRow]:
+    with psycopg.connect(ctx.target.conninfo(), autocommit=True) as conn:
+        surnames = [row[0] for row in conn.execute(
+            "SELECT DISTINCT last_name FROM client WHERE id % 1009 = 0 LIMIT 25")]
+        tails = [row[0][-4:] for row in conn.execute(
+            "SELECT normalized FROM contact_point WHERE kind = 'mobile' ORDER BY id LIMIT 8 OFFSET 7000")]
+        emails = [row[0].split("@")[0][-7:] + "@" for row in conn.execute(
+            "SELECT normalized FROM contact_point WHERE kind = 'email' ORDER BY id LIMIT 4 OFFSET 9000")]
+    rng = random.Random(3)
+    fragments = [s.lower()[: rng.randint(3, 7)] for s in surnames] + tails + emails
+    # One untimed pass first, so that the screen and the bare SQL after it both meet a warm cache
+    # (whichever ran first would otherwise pay for reading the table from disk).
+    for fragment in fragments:
+        for typed in range(1, len(fragment) + 1):
+            clients.find_page(Criteria(text=fragment[:typed]))
+
+    figures = asyncio.run(_drive(ctx, fragments))
+
+    with psycopg.connect(ctx.target.conninfo(), autocommit=True) as conn:
+        first_sql = _captured(lambda: clients.find_page(Criteria()))
+        page = clients.find_page(Criteria())
+        for _ in range(20):
+            page = clients.find_page(Criteria(), after=page.next)
+        cursor = page.next
+        next_sql = _captured(lambda: clients.find_page(Criteria(), after=cursor))
+        bare_typeahead: list[float] = []
+        for fragment in fragments:
+            for typed in range(3, len(fragment) + 1):
+                statement, params = _captured(lambda: clients.find_page(Criteria(text=fragment[:typed])))
+                # Once each, like the screen's keystroke (repeating would measure a hotter cache).
+                bare_typeahead += timed_ms(lambda: conn.execute(statement, params, prepare=False).fetchall(),
+                                           repeat=1, warmup=0)
+        bare_first = _bare(conn, first_sql)
+        bare_next = _bare(conn, next_sql)
+
+    note = "through the Pilot at 80×24: from the action until the rows are in the list widget"
+    return [
+        BenchRow("clients screen: first page", "< 100 ms", fmt_ms(figures["first"]), fmt_ms(bare_first),
+                 note=note),
+        BenchRow("clients screen: next page while scrolling", "< 30 ms", fmt_ms(figures["next"]),
+                 fmt_ms(bare_next), note=f"{len(figures['next'])} pages fetched by Page Down presses"),
+        BenchRow("clients screen: type-ahead, 3+ characters", "p95 < 100 ms", fmt_ms(figures["typeahead"], "p95"),
+                 fmt_ms(bare_typeahead, "p95"),
+                 note=f"{len(figures['typeahead'])} keystrokes over {len(fragments)} surnames, phone tails, "
+                      "e-mails typed key by key, warm cache"),
+        BenchRow("app resident memory on the 1M base", "< 200 MB", f"{figures['rss']:.0f} MB",
+                 note="the whole benchmark process after the scrolling and searching above"),
+    ]
