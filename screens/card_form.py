@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Label, Static
+from textual.widgets import Button, Footer, Label, Static
 from textual.worker import Worker, WorkerState
 
 from db.errors import UserError, ValidationError
@@ -58,6 +58,7 @@ class FormScreen(ModalScreen[object]):
             with Horizontal(classes="buttons"):
                 yield Button(t("card.form.ok"), id="form-ok", variant="primary")
                 yield Button(t("card.form.cancel"), id="form-cancel")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.fields[0].editor.focus()

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, Select, Static
+from textual.widgets import Footer, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from db import card_activity
@@ -99,6 +99,7 @@ class PurchaseScreen(ModalScreen[int | None]):
             with VerticalScroll(id="lines"):
                 yield LineRow(self.products)
             yield Static("", id="purchase-status")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(LineRow).query_one(".product", Select).focus()

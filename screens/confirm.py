@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Static
+from textual.widgets import Button, Footer, Label, Static
 
 from db.i18n import t
 
@@ -42,6 +42,7 @@ class ConfirmScreen(ModalScreen[Answer], Generic[Answer]):
             with Horizontal():
                 for index, (label, _) in enumerate(self.answers):
                     yield Button(label, id=f"answer-{index}", variant="primary" if index == 0 else "default")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#answer-0", Button).focus()
