@@ -91,7 +91,29 @@ class _Groups:
         return True
 
 
+def name_identity(row: Incoming) -> str | None:
+    """A person with neither a client number nor a phone or e-mail is known by name and birth date alone, so
+    that importing such a row twice finds the card the first import made."""
+    if row.external_key or row.contacts or row.kind != "person":
+        return None
+    parts = (row.text.get("last_name", ""), row.text.get("first_name", ""), row.text.get("middle_name", ""),
+             row.birth_date.isoformat() if row.birth_date else "")
+    return "name:" + "\x1f".join(parts)
+
+
+NAME_MATCH_SQL = """
+SELECT n.identity, c.id, c.external_key
+  FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::date[]) AS n(identity, last, first, middle, born)
+  JOIN client c ON c.last_name = n.last AND c.first_name = n.first AND c.middle_name = n.middle
+               AND c.birth_date IS NOT DISTINCT FROM n.born
+ WHERE NOT EXISTS (SELECT 1 FROM contact_point p WHERE p.client_id = c.id)
+ ORDER BY c.id
+"""
+
+
 def _lookup(conn: psycopg.Connection, rows: list[Incoming]) -> tuple[dict, dict]:
+    """The base's clients the file's rows may be: by client number, and by each phone, e-mail or (for rows
+    with none of these) name identity."""
     keys = sorted({r.external_key for r in rows if r.external_key})
     normalized = sorted({c[2] for r in rows for c in r.contacts})
     by_key = dict(conn.execute("SELECT external_key, id FROM client WHERE external_key = ANY(%s)", (keys,)))
@@ -101,6 +123,12 @@ def _lookup(conn: psycopg.Connection, rows: list[Incoming]) -> tuple[dict, dict]
             " JOIN client c ON c.id = cp.client_id WHERE cp.normalized = ANY(%s) ORDER BY cp.client_id",
             (normalized,)):
         by_contact.setdefault(value, []).append((client_id, key))
+    known_by_name = {name_identity(r): r for r in rows if name_identity(r)}
+    if known_by_name:
+        columns = [list(column) for column in zip(*[(identity, r.text.get("last_name", ""), r.text.get("first_name", ""),
+                              r.text.get("middle_name", ""), r.birth_date) for identity, r in known_by_name.items()])]
+        for identity, client_id, key in conn.execute(NAME_MATCH_SQL, columns):
+            by_contact.setdefault(identity, []).append((client_id, key))
     return by_key, by_contact
 
 
@@ -124,7 +152,8 @@ def group(rows: list[Incoming], by_key: dict[str, int],
                 groups.union(index, client_node(by_key[row.external_key], row.external_key))
             groups.union(index, first_with.setdefault("key:" + row.external_key, index))
     for index, row in enumerate(rows):
-        for _, _, normalized in row.contacts:
+        identity = name_identity(row)
+        for normalized in [contact[2] for contact in row.contacts] + ([identity] if identity else []):
             groups.union(index, first_with.setdefault(normalized, index))
             for client_id, key in by_contact.get(normalized, ()):
                 if groups.union(index, client_node(client_id, key)):

@@ -236,3 +236,20 @@ def test_unknown_columns_are_reported_or_kept_as_custom_fields(fresh_db, tmp_pat
     with fresh_db.connect() as conn:
         assert conn.execute("SELECT external_key, custom FROM client").fetchall() == [
             ("A-77", {"shoe_size": "43", "colour": "синий"})]
+
+
+def test_rows_with_only_a_name_are_found_again_by_name_and_birth_date(fresh_db, tmp_path):
+    with fresh_db.connect(autocommit=True) as conn:
+        conn.execute("INSERT INTO client (last_name, first_name) VALUES ('Орлова', 'Вера')")
+        client_id = conn.execute("INSERT INTO client (last_name, first_name) VALUES ('Орлова', 'Вера')"
+                                 " RETURNING id").fetchone()[0]
+        conn.execute("INSERT INTO contact_point (client_id, kind, value, normalized)"
+                     " VALUES (%s, 'mobile', '+79120001122', '+79120001122')", (client_id,))
+    path = write_csv(tmp_path / "names.csv", ["Фамилия", "Имя", "Дата рождения"],
+                     [["Орлова", "Вера", ""], ["Белов", "Юрий", "02.03.1970"], ["Белов", "Юрий", ""]])
+    first = run_cli(fresh_db, "import", path)
+    assert "new clients:                 2" in first.stdout, first.stdout  # Белов twice: two people
+    assert "already in the base:         1" in first.stdout  # the Орлова without a phone
+    again = run_cli(fresh_db, "import", path)
+    assert "new clients:                 0" in again.stdout and "already in the base:         3" in again.stdout
+    assert len(clients(fresh_db)) == 4
