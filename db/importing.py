@@ -125,8 +125,9 @@ def _lookup(conn: psycopg.Connection, rows: list[Incoming]) -> tuple[dict, dict]
         by_contact.setdefault(value, []).append((client_id, key))
     known_by_name = {name_identity(r): r for r in rows if name_identity(r)}
     if known_by_name:
-        columns = [list(column) for column in zip(*[(identity, r.text.get("last_name", ""), r.text.get("first_name", ""),
-                              r.text.get("middle_name", ""), r.birth_date) for identity, r in known_by_name.items()])]
+        people = [(identity, r.text.get("last_name", ""), r.text.get("first_name", ""), r.text.get("middle_name", ""),
+                   r.birth_date) for identity, r in known_by_name.items()]
+        columns = [list(column) for column in zip(*people)]  # one array per column, for unnest()
         for identity, client_id, key in conn.execute(NAME_MATCH_SQL, columns):
             by_contact.setdefault(identity, []).append((client_id, key))
     return by_key, by_contact
