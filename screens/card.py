@@ -9,10 +9,11 @@ so the card keeps its draft whatever the database does.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
-from dataclasses import replace
 
+import psycopg
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -267,7 +268,10 @@ class CardScreen(CardActions, Screen[int | None]):
             self.app.connection_lost()
         elif isinstance(error, UserError):
             self.say(str(error), error=True)
-        elif group != "card-lock":
+        elif group == "card-lock" and isinstance(error, psycopg.Error):
+            # Who else is editing is a courtesy: a server out of connections must not stop the editing.
+            self.editors = []
+        else:
             self.say(f"{type(error).__name__}: {error}", error=True)
             raise error
 

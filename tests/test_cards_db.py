@@ -7,7 +7,6 @@ from dataclasses import replace
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
-import psycopg
 import pytest
 from playhouse.test_utils import assert_query_count
 

@@ -50,6 +50,10 @@ class MainTab(VerticalScroll):
             set_text(self.query_one(f"#f-{name}"), getattr(draft, name))
         self.set_referrer(draft.referred_by_id, draft.referred_by_name)
 
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "f-referred_by_id":
+            await self.screen.run_action("pick_referrer")
+
     def set_referrer(self, client_id: int | None, name: str) -> None:
         self.referred_by_id = client_id
         self.referred_by_name = name
