@@ -212,6 +212,7 @@ class ClientsScreen(Screen):
     @on(Input.Changed, "#search")
     def _search_changed(self, event: Input.Changed) -> None:
         if event.value != self.criteria.text:
+            self.segment_name = None  # the search is no longer the saved segment's
             self.criteria = replace(self.criteria, text=event.value)
             self._reload()
 
@@ -245,17 +246,18 @@ class ClientsScreen(Screen):
     def action_filters(self) -> None:
         from screens.filters import FiltersScreen
 
-        self.app.push_screen(FiltersScreen(self.criteria.filters), self._filters_chosen)
+        panel = FiltersScreen(self.criteria.filters)
 
-    def _filters_chosen(self, filters: Filters | None) -> None:
-        if filters is not None and filters != self.criteria.filters:
-            if filters.segment_id is None:
-                self.segment_name = None
-            self.criteria = replace(self.criteria, filters=filters)
-            self._reload()
+        def chosen(filters: Filters | None) -> None:
+            if filters is not None and filters != self.criteria.filters:
+                self.segment_name = panel.segment_name
+                self.criteria = replace(self.criteria, filters=filters)
+                self._reload()
+
+        self.app.push_screen(panel, chosen)
 
     def action_clear_filters(self) -> None:
-        if self.criteria.filters != Filters():
+        if self.criteria.filters != Filters() or self.segment_name:
             self.segment_name = None
             self.criteria = replace(self.criteria, filters=Filters())
             self._reload()
@@ -269,7 +271,7 @@ class ClientsScreen(Screen):
         if segment is None:
             return
         self.segment_name = segment.name
-        self.criteria = replace(segment.criteria, filters=replace(segment.criteria.filters))
+        self.criteria = segment.criteria
         search = self.query_one("#search", Input)
         with search.prevent(Input.Changed):
             search.value = segment.criteria.text

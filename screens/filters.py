@@ -37,6 +37,8 @@ class FiltersScreen(ModalScreen[Filters | None]):
     def __init__(self, filters: Filters) -> None:
         super().__init__()
         self.filters = filters
+        self.segment_name: str | None = None  # the chosen segment's name, for the list to show
+        self._segment_names: dict[int, str] = {}
 
     def _row(self, name: str, widget) -> Horizontal:
         return Horizontal(Label(t(f"clients.filter.{name}"), classes="filter-label"), widget, classes="filter-row")
@@ -81,6 +83,7 @@ class FiltersScreen(ModalScreen[Filters | None]):
         self.app.call_from_thread(self._choices_loaded, saved, definitions)
 
     def _choices_loaded(self, saved: list, definitions: list) -> None:
+        self._segment_names = {s.id: s.name for s in saved}
         segment = self.query_one("#segment_id", Select)
         segment.set_options([(s.name, s.id) for s in saved])
         if self.filters.segment_id in {s.id for s in saved}:
@@ -130,6 +133,7 @@ class FiltersScreen(ModalScreen[Filters | None]):
         except ValueError as exc:
             self.query_one("#filters-error", Static).update(str(exc))
             return
+        self.segment_name = self._segment_names.get(filters.segment_id)
         self.dismiss(filters)
 
     def action_cancel(self) -> None:

@@ -270,3 +270,25 @@ async def test_the_banner_says_the_database_is_gone_and_back_and_the_search_surv
         await wait_for(pilot, lambda: someone[4] in screen_text(app))
         assert app.screen.query_one("#search").value == fragment
         assert {row.id for row in app.screen.list.cached_rows()} >= {someone[0]}
+
+
+async def test_save_the_search_as_a_segment_and_load_it_back(fresh_db, people):
+    app = make_app(fresh_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press(*"ова", "tab", "s", "ctrl+s")
+        await settle(app, pilot)
+        await pilot.press(*"Ova buyers", "enter")
+        await settle(app, pilot)
+        assert f"{t('clients.filter.segment')}: Ova buyers" in screen_text(app)
+        await pilot.press("slash", "ctrl+u", "tab", "x")
+        await settle(app, pilot)
+        assert app.screen.criteria.text == "" and "Ova buyers" not in screen_text(app)
+        await pilot.press("g")
+        await settle(app, pilot)
+        assert "Ova buyers" in screen_text(app)
+        await pilot.press("down", "enter")
+        await settle(app, pilot)
+        assert app.screen.query_one("#search").value == "ова"
+        assert t("clients.sorted_by", sort=t("clients.sort.last_purchase")) in screen_text(app)
+        assert all("ова" in row.search for row in app.screen.list.cached_rows())

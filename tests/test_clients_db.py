@@ -270,3 +270,56 @@ def test_listen_hands_back_the_ids_another_connection_changed(base, fresh_db):
     finally:
         stop.set()
         thread.join(5)
+
+
+def _statements(action) -> list[tuple[str, tuple]]:
+    """The SQL a db/ call sends, from peewee's query log."""
+    import logging
+
+    sent: list[tuple[str, tuple]] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if isinstance(record.msg, tuple):
+                sent.append(record.msg)
+
+    logger = logging.getLogger("peewee")
+    handler, level = Capture(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        action()
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    return sent
+
+
+PLANS = {
+    "sorted by name": (Criteria(sort="name"), "client_search_sort"),
+    "sorted by last purchase": (Criteria(sort="last_purchase"), "client_last_purchase_sort"),
+    "sorted by total spent": (Criteria(sort="total_spent"), "client_total_spent_sort"),
+    "sorted by date added": (Criteria(sort="created"), "client_created_sort"),
+    "name prefix": (Criteria(text="Ив"), "client_search_sort"),
+    "trigram": (Criteria(text="иванов"), "client_search_trgm"),
+    "last digits": (Criteria(text="4567"), "contact_point_digits"),
+    "whole phone": (Criteria(text="+7 912 345-67-89"), "contact_point_normalized"),
+    "e-mail": (Criteria(text="ivanov@"), "contact_point_email_trgm"),
+}
+
+
+@pytest.mark.parametrize("case", list(PLANS))
+def test_each_page_query_can_use_the_index_named_beside_it(base, fresh_db, case):
+    """On 300 rows the planner rightly prefers to read the table; forbidding that shows which index the
+    query can use, as the 1M base does by itself (tests/bench_clients.py)."""
+    criteria, index = PLANS[case]
+    first = clients.find_page(criteria, limit=5, today=TODAY)
+    calls = [lambda: clients.find_page(criteria, limit=5, today=TODAY)]
+    if first.next is not None:
+        calls.append(lambda: clients.find_page(criteria, after=first.next, limit=5, today=TODAY))
+    with fresh_db.connect(autocommit=True) as conn:
+        conn.execute("SET enable_seqscan = off")
+        for call in calls:
+            statement, params = max(_statements(call), key=lambda sent: len(sent[0]))
+            plan = "\n".join(row[0] for row in conn.execute("EXPLAIN " + statement, params, prepare=False))
+            assert index in plan, plan
