@@ -44,6 +44,7 @@ TAB_BODIES: dict[str, Callable[[bool], Widget]] = {
     "activity": lambda _: ActivityTab(), "reminders": lambda _: RemindersTab(), "custom": CustomTab,
     "consent": ConsentTab,
 }
+EDITORS_EVERY_SECONDS = 20
 TAB_KEYS = dict(zip(TABS, ("f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9")))
 
 
@@ -103,6 +104,12 @@ class CardScreen(CardActions, Screen[int | None]):
 
     def on_mount(self) -> None:
         self.load(self.client_id)
+        # Someone may open the card after this one did: look again now and then.
+        self.set_interval(EDITORS_EVERY_SECONDS, self._look_for_editors)
+
+    def _look_for_editors(self) -> None:
+        if self.card is not None and self.card.id is not None:
+            self.watch_editors(self.card.id)
 
     def on_unmount(self) -> None:
         self._release_claim()

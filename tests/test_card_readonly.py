@@ -94,3 +94,18 @@ async def test_the_draft_survives_a_dropped_connection_and_saves_once_it_is_back
         await settle(app, pilot)
         assert "Saved" in str(app.card_screen.query_one("#card-status", Static).render())
     assert cards.load_card(card.id).draft.city == "Омск"
+
+
+async def test_the_consent_tab_shows_an_unsubscribed_address_to_a_salesperson(admin_session):
+    card = make_client()
+    with admin_session.connect("admin", autocommit=True) as conn:
+        conn.execute("INSERT INTO suppression (channel, address, reason) VALUES ('email', 'anna.petrova@mail.ru', "
+                     "'unsubscribed')")
+    bind(admin_session, "sales")
+    app = CardApp("sales", card.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f9")
+        await settle(app, pilot)
+        shown = str(app.card_screen.query_one("#suppressions", Static).render())
+    assert "anna.petrova@mail.ru: unsubscribed" in shown
