@@ -166,7 +166,7 @@ class CardScreen(CardActions, Screen[int | None]):
         if self.read_only:
             parts.append(f"[b reverse] {t('card.readonly_mark')} [/]")
         for editor in self.editors:
-            parts.append(f"[b $warning]{t('card.editing_by', login=editor.login, since=f'{editor.since:%H:%M}')}[/]")
+            parts.append(f"[b $warning]{t('card.editing_by', login=editor.login, since=f'{editor.since.astimezone():%H:%M}')}[/]")
         self.query_one("#card-title", Static).update(" · ".join(parts))
 
     def say(self, message: str, error: bool = False) -> None:

@@ -7,7 +7,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Checkbox, Input, Select, Static
 
 from db.card_draft import CardDraft
-from db.card_values import CustomFieldDef
+from db.card_values import CustomFieldDef, format_date
 from db.cards import Card
 from db.i18n import t
 
@@ -92,7 +92,8 @@ class ConsentTab(VerticalScroll):
                 box.value = getattr(draft, f"consent_{channel}")
             set_text(self.query_one(f"#f-consent_{channel}_source", Input), getattr(draft, f"consent_{channel}_source"))
             if getattr(draft, f"consent_{channel}") and at is not None:
-                when = t("card.consent.given", at=f"{at:%d.%m.%Y %H:%M}",
+                local = at.astimezone()
+                when = t("card.consent.given", at=f"{format_date(local.date(), card.day_first)} {local:%H:%M}",
                          source=getattr(draft, f"consent_{channel}_source") or "—")
             else:
                 when = t("card.consent.not_given")

@@ -19,7 +19,8 @@ def _money(value) -> str:
 
 
 def _when(card: Card, value) -> str:
-    return format_date(value.date() if hasattr(value, "date") else value, card.day_first)
+    """A timestamp's date as the shop writes dates, in this terminal's time zone."""
+    return format_date(value.astimezone().date(), card.day_first)
 
 
 def _table(table_id: str, *columns: str) -> DataTable:
@@ -80,7 +81,7 @@ class ActivityTab(Vertical):
         table = self.query_one("#interactions", DataTable)
         table.clear()
         for item in card.interactions:
-            table.add_row(f"{_when(card, item.happened_at)} {item.happened_at:%H:%M}",
+            table.add_row(f"{_when(card, item.happened_at)} {item.happened_at.astimezone():%H:%M}",
                           t(f"card.interaction.{item.kind}"), item.author, item.text, item.outcome,
                           key=str(item.id))
 
