@@ -89,7 +89,7 @@ SELECT DISTINCT ON (lower(product)) product FROM imp_new n
 INSERT INTO purchase (id, client_id, purchased_at, channel, amount, cost, external_key, note)
 SELECT id, client_id, purchased_at, coalesce(nullif(channel, ''), 'shop'), amount, cost, purchase_key,
        coalesce(note, '')
-  FROM imp_new ORDER BY id;
+  FROM imp_new;
 INSERT INTO purchase_line (purchase_id, product_id, description, quantity, price, cost)
 SELECT n.id, pr.id, n.product, coalesce(n.quantity, 1), round(n.amount / coalesce(n.quantity, 1), 2),
        round(n.cost / coalesce(n.quantity, 1), 2)

@@ -26,6 +26,9 @@ class RowReader:
         self.strict_width = strict_width
         self.width = len(mapping.headers)
         self.used = [(index, name) for index, name in enumerate(mapping.fields) if name]
+        self.by_field: dict[str, list[int]] = {}
+        for index, name in self.used:
+            self.by_field.setdefault(name, []).append(index)
 
     def check_width(self, cells: list[str]) -> None:
         if len(cells) > self.width and any(cell.strip() for cell in cells[self.width:]):
@@ -111,36 +114,55 @@ class RowReader:
 
     def purchase(self, number: int, cells: list[str]) -> tuple:
         self.check_width(cells)
-        found: dict[str, str] = {}
-        for header, name, value in self.cells_by_field(cells):
-            found.setdefault(name, value)
-            found.setdefault("header:" + name, header)
-
-        def read(name, parse):
-            try:
-                return parse(found[name]) if name in found else None
-            except (ValueError, ValidationError) as exc:
-                raise ValueError(f"{found['header:' + name]}: {exc}") from None
-
-        key = found.get("client_key")
-        phone = read("phone", lambda v: _phone(values.split_list(v)[0], self.country))
-        email = read("email", lambda v: _email(values.split_list(v)[0]))
+        key = self._cell(cells, "client_key")[1] or None
+        phone = self._parsed(cells, "phone", lambda v: _phone(values.split_list(v)[0], self.country))
+        email = self._parsed(cells, "email", lambda v: _email(values.split_list(v)[0]))
         if not (key or phone or email):
             raise ValueError(t("import.reason.no_client"))
-        moment = read("purchased_at", lambda v: values.parse_datetime(v, self.day_first))
-        amount = read("amount", lambda v: values.parse_amount(v, "amount"))
+        moment = self._parsed(cells, "purchased_at", lambda v: _moment(v, self.day_first))
+        amount = self._parsed(cells, "amount", lambda v: _amount(v, "amount"))
         if moment is None or amount is None:
             raise ValueError(t("import.reason.no_date_amount"))
-        cost = read("cost", lambda v: values.parse_amount(v, "cost"))
-        quantity = read("quantity", lambda v: values.parse_amount(v, "quantity"))
+        cost = self._parsed(cells, "cost", lambda v: _amount(v, "cost"))
+        quantity = self._parsed(cells, "quantity", lambda v: _amount(v, "quantity"))
         if quantity is not None and quantity <= 0:
-            raise ValueError(f"{found['header:quantity']}: " + t("import.reason.number", what="quantity",
-                                                                   value=found["quantity"]))
-        last, first, middle = values.split_full_name(found.get("full_name", ""))
+            header, text = self._cell(cells, "quantity")
+            raise ValueError(f"{header}: " + t("import.reason.number", what="quantity", value=text))
+        last, first, middle = values.split_full_name(self._cell(cells, "full_name")[1])
         if key and not (last or first):
             last = t("import.unnamed_client", key=key)
-        return (number, key, phone, email, last, first, middle, moment, amount, cost, found.get("product", ""),
-                quantity, found.get("channel", ""), found.get("purchase_key"), found.get("note", ""))
+        return (number, key, phone, email, last, first, middle, moment, amount, cost,
+                self._cell(cells, "product")[1], quantity, self._cell(cells, "channel")[1],
+                self._cell(cells, "purchase_key")[1] or None, self._cell(cells, "note")[1])
+
+    def _cell(self, cells: list[str], field: str) -> tuple[str, str]:
+        """(header, text) of the first non-empty column holding `field`."""
+        for index in self.by_field.get(field, ()):
+            if index < len(cells):
+                text = cells[index].strip()
+                if text:
+                    return self.mapping.headers[index], text
+        return "", ""
+
+    def _parsed(self, cells: list[str], field: str, parse):
+        header, text = self._cell(cells, field)
+        if not text:
+            return None
+        try:
+            return parse(text)
+        except (ValueError, ValidationError) as exc:
+            raise ValueError(f"{header}: {exc}") from None
+
+
+# Sales history repeats the same dates and amounts endlessly; a million rows parse each distinct one once.
+@lru_cache(maxsize=100_000)
+def _moment(text: str, day_first: bool) -> str:
+    return values.parse_datetime(text, day_first)
+
+
+@lru_cache(maxsize=100_000)
+def _amount(text: str, what: str):
+    return values.parse_amount(text, what)
 
 
 @lru_cache(maxsize=200_000)
