@@ -120,3 +120,20 @@ def test_who_may_export(demo_base, tmp_path, role, allowed_by_default, allowed_w
     if role == "sales":
         refused = run_cli(demo_base, "export", tmp_path / "c.txt", role=role)
         assert refused.returncode == 1 and "Mailing lists" in refused.stderr
+
+
+def test_vcards_exported_import_back_with_their_names_and_contacts(demo_base, make_db, tmp_path):
+    assert run_cli(demo_base, "export", tmp_path / "all.vcf").returncode == 0
+    empty = make_db()
+    result = run_cli(empty, "import", tmp_path / "all.vcf")
+    assert result.returncode == 0 and "invalid rows:                0" in result.stdout, result.stdout
+
+    def people(db):
+        with db.connect() as conn:
+            return sorted(conn.execute(
+                "SELECT c.last_name, c.first_name, c.middle_name, c.birth_date,"
+                " array(SELECT normalized FROM contact_point p WHERE p.client_id = c.id"
+                "       AND kind IN ('mobile', 'home', 'work', 'whatsapp', 'email') ORDER BY normalized)"
+                " FROM client c").fetchall())
+
+    assert people(empty) == people(demo_base)
