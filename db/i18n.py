@@ -110,6 +110,7 @@ EN: dict[str, str] = {
     "cli.permission": "Your login may not do this: {detail}.",
     # Import
     "import.no_file": "There is no file {path}.",
+    "import.admin_only": "Only the administrator imports; the login {login!r} may read the base but not change it.",
     "import.empty_file": "The file {path} has no header row, so there is nothing to import.",
     "import.bad_xlsx": "The file {path} is not an Excel workbook that can be read (XLSX).",
     "import.no_sheet": "The workbook has no sheet {sheet!r}; its sheets are: {sheets}.",

@@ -17,6 +17,8 @@ from typing import Callable
 import psycopg
 from psycopg.types.json import Jsonb
 
+from . import users
+from .errors import UserError
 from .models import database
 
 Progress = Callable[[str, int, int], None]
@@ -343,6 +345,17 @@ def _import(conn, rows, overwrite, source, report, total) -> ClientImportResult:
     return ClientImportResult(rows=total, new=new, updated=updated, unchanged=matched - updated,
                               duplicates_in_file=total - len(people), duplicates_in_base=matched,
                               contacts_added=contacts)
+
+
+def check_may_import() -> None:
+    """Only the administrator writes client data; said before a large file is read, not after."""
+    with database.connection_context():
+        conn: psycopg.Connection = database.connection()
+        login = conn.execute("SELECT session_user").fetchone()[0]
+        role = users.role_of(conn, login)
+        conn.rollback()
+    if role != "admin":
+        raise UserError("import.admin_only", login=login)
 
 
 def custom_field_names() -> dict[str, str]:

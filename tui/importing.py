@@ -43,6 +43,7 @@ class ImportReport:
 
 def run_import(path: Path, options: ImportOptions, progress: Report | None = None) -> ImportReport:
     report = progress or (lambda stage, done, total: None)
+    importing.check_may_import()
     table = readers.open_table(path, options.sheet)
     custom = {columns.fold(spelling): name for spelling, name in importing.custom_field_names().items()}
     mapping = columns.guess(table.headers, options.mapping, options.purchases, custom)
