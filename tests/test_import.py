@@ -147,12 +147,17 @@ def test_xlsx_named_sheet_and_romanian_headers(fresh_db, tmp_path):
     sheet.append(["Nume", "Prenume", "Telefon", "Data nașterii", "Oraș", "Hobby"])
     sheet.append(["Popescu", "Ion", "+373 69 123 456", __import__("datetime").datetime(1980, 3, 4), "Chișinău", "vin"])
     sheet.append(["Rusu", "Maria", 37379000111, "4/3/1985", "Bălți", None])
+    sheet.append(["Lungu", "Ana", "0", None, None, None])
     book.save(tmp_path / "clienti.xlsx")
     result = run_cli(fresh_db, "import", tmp_path / "clienti.xlsx", "--sheet", "Clienți", "--map", "Hobby=tags")
     assert result.returncode == 0, result.stderr
     assert clients(fresh_db) == [(None, "Popescu", "Ion", "", None, "1980-03-04", "Chișinău", ["vin"]),
                                  (None, "Rusu", "Maria", "", None, "1985-03-04", "Bălți", [])]
     assert sorted(c[2] for c in contacts(fresh_db)) == ["+37369123456", "+37379000111"]
+    rejected = openpyxl.load_workbook(tmp_path / "clienti.rejected.xlsx").worksheets[0]
+    assert rejected.title == "Clienți"
+    rows = list(rejected.iter_rows(values_only=True))
+    assert rows[0][-1] == "Reason rejected" and rows[1][:2] == ("Lungu", "Ana") and rows[1][-1].startswith("Telefon")
 
 
 VCARDS = (
