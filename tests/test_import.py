@@ -258,3 +258,16 @@ def test_rows_with_only_a_name_are_found_again_by_name_and_birth_date(fresh_db, 
     again = run_cli(fresh_db, "import", path)
     assert "new clients:                 0" in again.stdout and "already in the base:         3" in again.stdout
     assert len(clients(fresh_db)) == 4
+
+
+def test_quoted_fields_with_line_breaks_and_separators(fresh_db, tmp_path):
+    path = tmp_path / "notes.csv"
+    path.write_bytes('Фамилия;Имя;Примечание;Адрес\r\n'
+                     'Орлов;Олег;"Аллергия на орехи.\r\nЗвонить после 18:00";"г. Казань; ул. Ленина, 1"\r\n'
+                     'Белов;Юрий;"Сказал ""позже""";\r\n'.encode("cp1251"))
+    result = run_cli(fresh_db, "import", path)
+    assert "new clients:                 2" in result.stdout, result.stdout
+    with fresh_db.connect() as conn:
+        rows = conn.execute("SELECT last_name, notes, address FROM client ORDER BY last_name").fetchall()
+    assert rows == [("Белов", 'Сказал "позже"', ""),
+                    ("Орлов", "Аллергия на орехи.\nЗвонить после 18:00", "г. Казань; ул. Ленина, 1")]

@@ -70,6 +70,7 @@ class RowReader:
         if name == "full_name":
             return values.split_full_name(value)
         if name in TEXT_FIELDS:
+            value = value.replace("\r\n", "\n")  # Excel ends lines inside a cell the Windows way
             row.text[name] = f"{row.text[name]}\n{value}" if row.text.get(name) else value
         elif name == "external_key":
             row.external_key = value
