@@ -111,6 +111,10 @@ EN: dict[str, str] = {
     # Import
     "import.no_file": "There is no file {path}.",
     "import.admin_only": "Only the administrator imports; the login {login!r} may read the base but not change it.",
+    "import.cannot_read": "Cannot read {path}: {reason}.",
+    "import.cannot_write_rejects": "The valid rows were imported, but the rejected ones could not be written to "
+    "{path}: {reason}.",
+    "export.cannot_write": "Cannot write {path}: {reason}.",
     "import.empty_file": "The file {path} has no header row, so there is nothing to import.",
     "import.bad_xlsx": "The file {path} is not an Excel workbook that can be read (XLSX).",
     "import.no_sheet": "The workbook has no sheet {sheet!r}; its sheets are: {sheets}.",

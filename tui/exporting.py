@@ -80,7 +80,13 @@ def _which(options: ExportOptions) -> tuple:
 
 def run_export(path: Path, options: ExportOptions, progress: Report | None = None) -> int:
     """Writes the file and returns how many rows it holds."""
-    report = progress or (lambda stage, done, total: None)
+    try:
+        return _export(path, options, progress or (lambda stage, done, total: None))
+    except OSError as exc:
+        raise UserError("export.cannot_write", path=path, reason=exc.strerror or exc) from None
+
+
+def _export(path: Path, options: ExportOptions, report: Report) -> int:
     fmt = options.format or FORMATS.get(path.suffix.lower(), "csv")
     if options.purchases and fmt in ("vcf", "txt"):
         raise UserError("export.purchases_format")

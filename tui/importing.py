@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Iterator
 
 from db import import_purchases, importing, settings
+from db.errors import UserError
 from db.i18n import t
 from tui import columns, readers
 from tui.progress import Report
@@ -62,7 +63,11 @@ def run_import(path: Path, options: ImportOptions, progress: Report | None = Non
         result.clients = importing.import_clients(incoming, overwrite=options.overwrite, dry_run=options.dry_run,
                                                   source=source, progress=report)
     if result.rejects and not options.dry_run:
-        result.reject_file = readers.write_rejects(table, result.rejects, t("import.reason_header"))
+        try:
+            result.reject_file = readers.write_rejects(table, result.rejects, t("import.reason_header"))
+        except OSError as exc:
+            raise UserError("import.cannot_write_rejects", path=readers.reject_path(path),
+                            reason=exc.strerror or exc) from None
     return result
 
 

@@ -67,7 +67,10 @@ def open_table(path: Path, sheet: str | None = None) -> Table:
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         return _open_xlsx(path, sheet)
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UserError("import.cannot_read", path=path, reason=exc.strerror or exc) from None
     if suffix in (".vcf", ".vcard") or data.lstrip(b"\xef\xbb\xbf \r\n").upper().startswith(b"BEGIN:VCARD"):
         text, encoding = decode(data)
         cards = vcard.parse(text)
