@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import threading
+import uuid
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
+import psycopg
 import pytest
 
 from db import clients, demo, notify, segments, session
 from db.clients import Criteria, Filters
+from db.embedded import SUPERUSER
 from db.errors import UserError
+from tests.conftest import TEMPLATE, ScratchDatabase
 
 TODAY = date(2026, 6, 15)
 SEED = 11
@@ -44,9 +48,24 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-@pytest.fixture
-def base(admin_session):
-    with admin_session.connect(autocommit=True) as conn:
+@pytest.fixture(scope="module")
+def shared_db(pg_server):
+    """One base for the whole module: these tests read it (the two that write touch nothing the others
+    read), and loading it once keeps the module at seconds instead of a minute."""
+    name = f"t_clients_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_server.url(SUPERUSER, "postgres"), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
+    yield ScratchDatabase(pg_server, name)
+    from db.models import database
+
+    database.close_all()
+    with psycopg.connect(pg_server.url(SUPERUSER, "postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def raw_base(shared_db):
+    with shared_db.connect(autocommit=True) as conn:
         demo.load(conn, 300, seed=SEED, as_of=TODAY)
         # A few custom values, and a client whose name is made of LIKE's special characters.
         conn.execute("UPDATE client SET custom = '{\"vip\": \"yes\"}' WHERE id % 37 = 0")
@@ -63,6 +82,12 @@ def base(admin_session):
                  FROM client c LEFT JOIN company co ON co.id = c.company_id""").fetchall()
     return [Raw(r[0], fold(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
                 tuple(r[13]), tuple(r[14]), r[15]) for r in rows]
+
+
+@pytest.fixture
+def base(raw_base, shared_db):
+    session.bind(shared_db.target("admin"))
+    return raw_base
 
 
 def matches(r: Raw, text: str) -> bool:
@@ -240,19 +265,19 @@ def test_rows_show_the_main_phone_and_email(base):
     assert row.phone in someone.phones and row.email.lower() in someone.emails
 
 
-def test_segments_save_list_load_and_filter(base, fresh_db):
+def test_segments_save_list_load_and_filter(base, shared_db):
     criteria = Criteria(text="ова", filters=Filters(gender="f", spent_min=Decimal("100.50")), sort="created")
     saved = segments.save("Women ova", criteria)
     assert segments.load(saved.id).criteria == criteria
     assert [s.name for s in segments.list_segments()] == ["Women ova"]
     assert ids(Criteria(filters=Filters(segment_id=saved.id))) == ids(criteria)
-    session.bind(fresh_db.target("sales"))
+    session.bind(shared_db.target("sales"))
     with pytest.raises(UserError):
         segments.save("Sneaky", criteria)
     assert [s.name for s in segments.list_segments()] == ["Women ova"]
 
 
-def test_listen_hands_back_the_ids_another_connection_changed(base, fresh_db):
+def test_listen_hands_back_the_ids_another_connection_changed(base, shared_db):
     got: list[notify.Changes] = []
     stop = threading.Event()
     listening = threading.Event()
@@ -260,7 +285,7 @@ def test_listen_hands_back_the_ids_another_connection_changed(base, fresh_db):
                               kwargs={"poll": 0.1})
     thread.start()
     try:
-        with fresh_db.connect("admin", autocommit=True) as conn:
+        with shared_db.connect("admin", autocommit=True) as conn:
             for _ in range(50):  # until the listener's LISTEN is in place
                 conn.execute("UPDATE client SET notes = notes || '.' WHERE id = 5")
                 if got:
@@ -309,7 +334,7 @@ PLANS = {
 
 
 @pytest.mark.parametrize("case", list(PLANS))
-def test_each_page_query_can_use_the_index_named_beside_it(base, fresh_db, case):
+def test_each_page_query_can_use_the_index_named_beside_it(base, shared_db, case):
     """On 300 rows the planner rightly prefers to read the table; forbidding that shows which index the
     query can use, as the 1M base does by itself (tests/bench_clients.py)."""
     criteria, index = PLANS[case]
@@ -317,7 +342,7 @@ def test_each_page_query_can_use_the_index_named_beside_it(base, fresh_db, case)
     calls = [lambda: clients.find_page(criteria, limit=5, today=TODAY)]
     if first.next is not None:
         calls.append(lambda: clients.find_page(criteria, after=first.next, limit=5, today=TODAY))
-    with fresh_db.connect(autocommit=True) as conn:
+    with shared_db.connect(autocommit=True) as conn:
         conn.execute("SET enable_seqscan = off")
         for call in calls:
             statement, params = max(_statements(call), key=lambda sent: len(sent[0]))
