@@ -31,7 +31,7 @@ def _owner(target: Target) -> str:
 
 
 def _run(tool: str, args: list[str], total: int, report: Report, stage: str, failure: str) -> None:
-    """Runs pg_dump or pg_restore --verbose, counting its lines as progress; its last error is the reason."""
+    """Runs pg_dump or pg_restore --verbose, counting its lines as progress; its first error is the reason."""
     env = dict(os.environ, LC_ALL="C", LANG="C", PGAPPNAME="clientbase")
     process = subprocess.Popen([str(bin_dir() / tool), "--verbose", *args], stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True, env=env)
@@ -91,13 +91,13 @@ def run_restore(target: Target, path: Path, force: bool, report: Report) -> tupl
     return expected, backup.verify(expected, actual)
 
 
-def cmd_backup(target: Target, path: Path, report: Report) -> list[str]:
+def backup_report(target: Target, path: Path, report: Report) -> list[str]:
     counts = run_backup(target, path, report)
     return [t("backup.done", path=path, tables=len(counts), rows=sum(c for c, _ in counts.values()),
               manifest=manifest_path(path).name)]
 
 
-def cmd_restore(target: Target, path: Path, force: bool, report: Report) -> list[str]:
+def restore_report(target: Target, path: Path, force: bool, report: Report) -> list[str]:
     expected, differences = run_restore(target, path, force, report)
     if expected is None:
         return [t("backup.restored_unverified", path=path)]

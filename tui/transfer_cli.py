@@ -86,7 +86,7 @@ def cmd_backup(target: Target, args: argparse.Namespace) -> int:
     from tui import backup
 
     with progress.bar() as report:
-        lines = backup.cmd_backup(target, args.file, report)
+        lines = backup.backup_report(target, args.file, report)
     print("\n".join(lines), flush=True)
     return 0
 
@@ -95,6 +95,6 @@ def cmd_restore(target: Target, args: argparse.Namespace) -> int:
     from tui import backup
 
     with progress.bar() as report:
-        lines = backup.cmd_restore(target, args.file, args.force, report)
+        lines = backup.restore_report(target, args.file, args.force, report)
     print("\n".join(lines), flush=True)
     return 0
