@@ -58,3 +58,5 @@ async def settle(app: App, pilot) -> None:
     for _ in range(3):
         await app.workers.wait_for_complete()
         await pilot.pause()
+        if not any(worker.is_running for worker in app.workers):
+            return

@@ -25,7 +25,7 @@ async def test_a_read_only_login_sees_no_write_action_and_is_told_why(admin_sess
         assert "READ-ONLY" in str(screen.query_one("#card-title", Static).render())
         for tab in ("f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9"):
             await pilot.press(tab)
-            await settle(app, pilot)
+            await pilot.pause()
             shown = {binding.binding.action for binding in screen.active_bindings.values() if binding.binding.show}
             assert not shown & WRITES, tab
         assert all(editor.disabled for editor in screen.query(Input))
