@@ -181,3 +181,13 @@ def test_an_old_contact_that_todays_rules_reject_does_not_block_saving(admin_ses
     edited = replace(saved.draft, contacts=tuple(replace(c, value=c.value + "0") if c.kind == "mobile" else c
                                                  for c in saved.draft.contacts))
     assert [p.field for p in cards.check(saved, edited)] == ["contact.0.value"]
+
+
+def test_a_bulk_change_is_announced_once_as_everything(admin_session):
+    with admin_session.connect("sales", autocommit=True) as listener:
+        listener.execute("LISTEN client_changed")
+        with admin_session.connect("admin", autocommit=True) as writer:
+            writer.execute("INSERT INTO client (last_name) SELECT 'Bulk ' || i FROM generate_series(1, 1001) i")
+            writer.execute("INSERT INTO client (last_name) SELECT 'Few ' || i FROM generate_series(1, 3) i")
+        payloads = [n.payload for n in listener.notifies(timeout=2, stop_after=4)]
+    assert payloads[0] == "*" and len(payloads) == 4 and all(p.isdigit() for p in payloads[1:])
