@@ -486,7 +486,7 @@ EN: dict[str, str] = {
     "clients.key.new.tip": "Create a new client card",
     "clients.key.filters": "Filters",
     "clients.key.filters.tip": "Choose filters for the list",
-    "clients.key.clear": "Clear filters",
+    "clients.key.clear": "Clear",
     "clients.key.clear.tip": "Remove every filter and the loaded segment",
     "clients.key.sort": "Sort",
     "clients.key.sort.tip": "Sort by name, last purchase, total spent or date added, in turn",

@@ -113,7 +113,7 @@ class ClientsScreen(Screen):
         yield Static("", id="active-filters")
         yield VirtualList(COLUMNS, clients.PAGE, placeholder=t("clients.loading"), empty=t("clients.none"),
                           id="list")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#search", Input).focus()
