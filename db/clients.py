@@ -2,35 +2,20 @@
 
 Everything here reads, binds the user's text as parameters (never as SQL) and returns frozen dataclasses.
 Next to each query is the index it relies on; tests/bench_clients.py times them on the 1M demo base and
-the plans were read with EXPLAIN there.
-
-Search modes, decided from the text alone:
-- phone: only digits and phone punctuation, 3+ digits. A complete number (in the `phone_country`
-  setting's format) matches `contact_point.normalized` exactly; a fragment matches the last digits
-  through `digits_reversed`; a fragment written with "+" also matches from the start.
-- e-mail: contains "@", or is one word with a dot and no letters beyond ASCII.
-- name: every word must occur in `client.search` (folded last, first, middle name and company), in any
-  order. A lone word of one or two characters is a prefix of the whole name (the surname, or the company
-  of a company card); short words beside longer ones match the start of any word. When the plain match
-  finds fewer than FUZZY_BELOW rows on the first page, the same search runs again with trigram word
-  similarity, which forgives a typo or two; the page says so and its cursor carries the choice on.
+the plans were read with EXPLAIN there. The search box's text becomes SQL in db/client_search.py.
 """
 
 from __future__ import annotations
 
 import json
-import re
-import threading
-import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Callable, Sequence
 
-from . import settings
-from .errors import UserError, ValidationError
+from .client_search import search_mode, search_sql, uses_trigrams
+from .errors import UserError
 from .models import database
-from .normalize import PHONE_KINDS, normalize_phone
 
 PAGE = 100
 EXACT_COUNT_UP_TO = 10_000
@@ -40,7 +25,6 @@ FUZZY_THRESHOLD = "0.5"
 CATEGORIES = ("potential", "one-time", "regular")
 GENDERS = ("m", "f")
 
-_PHONE_TEXT = re.compile(r"[\d\s+()\-.]+")
 
 
 @dataclass(frozen=True)
@@ -181,97 +165,6 @@ SORTS = {
 EXTRA_FILTERS: dict[str, Callable[[str], tuple[str, list]]] = {}
 
 
-# --- search text ---------------------------------------------------------------------------------------
-
-
-def like_escape(text: str) -> str:
-    """`text` as a literal inside a LIKE pattern (backslash is PostgreSQL's default escape)."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def search_mode(text: str) -> str:
-    text = text.strip()
-    if not text:
-        return "all"
-    if _PHONE_TEXT.fullmatch(text) and sum(ch.isdigit() for ch in text) >= 3:
-        return "phone"
-    if "@" in text or (" " not in text and "." in text.strip(".") and text.isascii()
-                       and any(ch.isalpha() for ch in text)):
-        return "email"
-    return "name"
-
-
-_country_cache: tuple[float, str] = (0.0, "RU")
-_country_lock = threading.Lock()
-
-
-def _phone_country() -> str:
-    """The `phone_country` setting, re-read at most once a minute: a keystroke should cost one query."""
-    global _country_cache
-    with _country_lock:
-        read_at, country = _country_cache
-        if time.monotonic() - read_at > 60:
-            country = settings.get("phone_country")
-            _country_cache = (time.monotonic(), country)
-        return country
-
-
-def _search_sql(text: str, fuzzy: bool) -> tuple[str, list]:
-    mode = search_mode(text)
-    text = text.strip()
-    if mode == "all":
-        return "true", []
-    if mode == "phone":
-        return _phone_sql(text)
-    if mode == "email":
-        # contact_point_email_trgm (gin, normalized gin_trgm_ops WHERE kind = 'email')
-        return ("c.id IN (SELECT client_id FROM contact_point WHERE kind = 'email' "
-                "AND normalized LIKE '%%' || lower(%s) || '%%')", [like_escape(text)])
-    words = text.split()
-    if len(words) == 1 and len(words[0]) < 3:
-        # client_search_sort (search, id): the database collation is C, so LIKE 'prefix%' is a btree range.
-        return "c.search LIKE cb_fold(%s) || '%%'", [like_escape(words[0])]
-    parts, params = [], []
-    for word in words:
-        escaped = like_escape(word)
-        if len(word) < 3:
-            parts.append("(' ' || c.search) LIKE '%% ' || cb_fold(%s) || '%%'")
-            params.append(escaped)
-        elif fuzzy:
-            # client_search_trgm serves both LIKE and <% (word similarity) in one bitmap.
-            parts.append("(c.search LIKE '%%' || cb_fold(%s) || '%%' OR cb_fold(%s) <%% c.search)")
-            params += [escaped, word]
-        else:
-            # client_search_trgm (gin, search gin_trgm_ops)
-            parts.append("c.search LIKE '%%' || cb_fold(%s) || '%%'")
-            params.append(escaped)
-    return " AND ".join(parts), params
-
-
-def _uses_trigrams(text: str) -> bool:
-    mode = search_mode(text)
-    return mode == "email" or (mode == "name" and any(len(word) >= 3 for word in text.split()))
-
-
-def _phone_sql(text: str) -> tuple[str, list]:
-    digits = "".join(ch for ch in text if ch.isdigit())
-    try:
-        full = normalize_phone(text, _phone_country())
-    except ValidationError:
-        full = None
-    if full is not None:
-        # contact_point_normalized (btree)
-        return "c.id IN (SELECT client_id FROM contact_point WHERE normalized = %s)", [full]
-    # contact_point_digits (digits_reversed text_pattern_ops): the last digits are a prefix backwards.
-    subquery = "SELECT client_id FROM contact_point WHERE digits_reversed LIKE %s"
-    params: list = [digits[::-1] + "%"]
-    if text.startswith("+"):
-        # contact_point_normalized: under the C collation a LIKE prefix is a btree range.
-        subquery += " UNION SELECT client_id FROM contact_point WHERE normalized LIKE %s"
-        params.append("+" + digits + "%")
-    return f"c.id IN ({subquery})", params
-
-
 # --- filters -------------------------------------------------------------------------------------------
 
 
@@ -346,13 +239,13 @@ def _segment_sql(segment_id: int, today: date, seen: frozenset[int]) -> tuple[st
     if row is None:
         raise UserError("clients.no_segment")
     saved = Criteria.from_json(row[0] if isinstance(row[0], dict) else json.loads(row[0]))
-    search, search_params = _search_sql(saved.text, fuzzy=False)
+    search, search_params = search_sql(saved.text, fuzzy=False)
     rest, rest_params = _filter_sql(saved.filters, today, seen | {segment_id})
     return (f"({search}) AND ({rest})", *search_params, *rest_params)
 
 
 def _where(criteria: Criteria, fuzzy: bool, today: date | None) -> tuple[str, list]:
-    search, search_params = _search_sql(criteria.text, fuzzy)
+    search, search_params = search_sql(criteria.text, fuzzy)
     rest, rest_params = _filter_sql(criteria.filters, today or date.today())
     return f"({search}) AND ({rest})", search_params + rest_params
 
@@ -433,7 +326,7 @@ def _row(record: tuple) -> ClientRow:
 def _fetch(criteria: Criteria, after: Cursor | None, limit: int, fuzzy: bool, today: date | None) -> list[ClientRow]:
     sort = SORTS[criteria.sort]
     where, params = _where(criteria, fuzzy, today)
-    prefix, paged, values = _paged_sql(where, params, sort, after, limit, _uses_trigrams(criteria.text))
+    prefix, paged, values = _paged_sql(where, params, sort, after, limit, uses_trigrams(criteria.text))
     statement = _ROWS_SQL.format(prefix=prefix, paged=paged)
     if fuzzy:
         with database.atomic():

@@ -1,0 +1,113 @@
+"""The search box's text as SQL over `client c`: parameters only, LIKE wildcards escaped.
+
+Search modes, decided from the text alone:
+- phone: only digits and phone punctuation, 3+ digits. A complete number (in the `phone_country`
+  setting's format) matches `contact_point.normalized` exactly; a fragment matches the last digits
+  through `digits_reversed`; a fragment written with "+" also matches from the start.
+- e-mail: contains "@", or is one word with a dot and no letters beyond ASCII.
+- name: every word must occur in `client.search` (folded last, first, middle name and company), in any
+  order. A lone word of one or two characters is a prefix of the whole name (the surname, or the company
+  of a company card); short words beside longer ones match the start of any word. When the plain match
+  finds fewer than db.clients.FUZZY_BELOW rows on the first page, the same search runs again with trigram word
+  similarity, which forgives a typo or two; the page says so and its cursor carries the choice on.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+
+from . import settings
+from .errors import ValidationError
+from .normalize import normalize_phone
+
+_PHONE_TEXT = re.compile(r"[\d\s+()\-.]+")
+
+
+def like_escape(text: str) -> str:
+    """`text` as a literal inside a LIKE pattern (backslash is PostgreSQL's default escape)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_mode(text: str) -> str:
+    text = text.strip()
+    if not text:
+        return "all"
+    if _PHONE_TEXT.fullmatch(text) and sum(ch.isdigit() for ch in text) >= 3:
+        return "phone"
+    if "@" in text or (" " not in text and "." in text.strip(".") and text.isascii()
+                       and any(ch.isalpha() for ch in text)):
+        return "email"
+    return "name"
+
+
+_country_cache: tuple[float, str] = (0.0, "RU")
+_country_lock = threading.Lock()
+
+
+def _phone_country() -> str:
+    """The `phone_country` setting, re-read at most once a minute: a keystroke should cost one query."""
+    global _country_cache
+    with _country_lock:
+        read_at, country = _country_cache
+        if time.monotonic() - read_at > 60:
+            country = settings.get("phone_country")
+            _country_cache = (time.monotonic(), country)
+        return country
+
+
+def search_sql(text: str, fuzzy: bool) -> tuple[str, list]:
+    mode = search_mode(text)
+    text = text.strip()
+    if mode == "all":
+        return "true", []
+    if mode == "phone":
+        return _phone_sql(text)
+    if mode == "email":
+        # contact_point_email_trgm (gin, normalized gin_trgm_ops WHERE kind = 'email')
+        return ("c.id IN (SELECT client_id FROM contact_point WHERE kind = 'email' "
+                "AND normalized LIKE '%%' || lower(%s) || '%%')", [like_escape(text)])
+    words = text.split()
+    if len(words) == 1 and len(words[0]) < 3:
+        # client_search_sort (search, id): the database collation is C, so LIKE 'prefix%' is a btree range.
+        return "c.search LIKE cb_fold(%s) || '%%'", [like_escape(words[0])]
+    parts, params = [], []
+    for word in words:
+        escaped = like_escape(word)
+        if len(word) < 3:
+            parts.append("(' ' || c.search) LIKE '%% ' || cb_fold(%s) || '%%'")
+            params.append(escaped)
+        elif fuzzy:
+            # client_search_trgm serves both LIKE and <% (word similarity) in one bitmap.
+            parts.append("(c.search LIKE '%%' || cb_fold(%s) || '%%' OR cb_fold(%s) <%% c.search)")
+            params += [escaped, word]
+        else:
+            # client_search_trgm (gin, search gin_trgm_ops)
+            parts.append("c.search LIKE '%%' || cb_fold(%s) || '%%'")
+            params.append(escaped)
+    return " AND ".join(parts), params
+
+
+def uses_trigrams(text: str) -> bool:
+    mode = search_mode(text)
+    return mode == "email" or (mode == "name" and any(len(word) >= 3 for word in text.split()))
+
+
+def _phone_sql(text: str) -> tuple[str, list]:
+    digits = "".join(ch for ch in text if ch.isdigit())
+    try:
+        full = normalize_phone(text, _phone_country())
+    except ValidationError:
+        full = None
+    if full is not None:
+        # contact_point_normalized (btree)
+        return "c.id IN (SELECT client_id FROM contact_point WHERE normalized = %s)", [full]
+    # contact_point_digits (digits_reversed text_pattern_ops): the last digits are a prefix backwards.
+    subquery = "SELECT client_id FROM contact_point WHERE digits_reversed LIKE %s"
+    params: list = [digits[::-1] + "%"]
+    if text.startswith("+"):
+        # contact_point_normalized: under the C collation a LIKE prefix is a btree range.
+        subquery += " UNION SELECT client_id FROM contact_point WHERE normalized LIKE %s"
+        params.append("+" + digits + "%")
+    return f"c.id IN ({subquery})", params
