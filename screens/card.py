@@ -15,7 +15,7 @@ from typing import Callable
 
 import psycopg
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
@@ -45,6 +45,7 @@ TAB_BODIES: dict[str, Callable[[bool], Widget]] = {
     "consent": ConsentTab,
 }
 EDITORS_EVERY_SECONDS = 20
+REUSED = "clientbase-card-editor"
 TAB_KEYS = dict(zip(TABS, ("f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9")))
 
 
@@ -86,6 +87,7 @@ class CardScreen(CardActions, Screen[int | None]):
         self.claim: edit_lock.EditClaim | None = None
         self.editors: list[edit_lock.Editor] = []
         self.duplicates_cleared = False
+        self.load_on_resume = False
 
     # --- layout -------------------------------------------------------------------------------------
 
@@ -102,21 +104,60 @@ class CardScreen(CardActions, Screen[int | None]):
         yield Static("", id="card-status")
         yield Footer()
 
+    @classmethod
+    def reusable(cls, app: App, identity: Identity, client_id: int | None) -> CardScreen:
+        """The app's one card editor, built once and shown again for every card. Building the editor's
+        widgets costs Textual far more than loading a card, so the next card only loads and fills.
+        Push the result as usual; it dismisses with the saved id as a new CardScreen does."""
+        if app.is_screen_installed(REUSED):
+            screen = app.get_screen(REUSED)
+            if screen.identity == identity and screen not in app.screen_stack:
+                screen.reopen(client_id)
+                return screen
+            app.uninstall_screen(REUSED)
+        screen = cls(identity, client_id)
+        app.install_screen(screen, REUSED)
+        return screen
+
+    def reopen(self, client_id: int | None) -> None:
+        """Forgets the previous card; the next card loads when the screen is shown again."""
+        self.client_id = client_id
+        self.card = None
+        self.shown_draft = CardDraft()
+        self.saved_id = None
+        self.editors = []
+        self.duplicates_cleared = False
+        self.load_on_resume = True
+        self.query_one("#card-tabs", TabbedContent).display = False
+        self.query_one("#card-tabs", TabbedContent).active = "main"
+        self.query_one("#card-title", Static).update(t("app.home.loading"))
+        self.say("")
+
+    def on_screen_resume(self) -> None:
+        if self.load_on_resume:
+            self.load_on_resume = False
+            self.load(self.client_id)
+
     def on_mount(self) -> None:
         self.load(self.client_id)
         # Someone may open the card after this one did: look again now and then.
         self.set_interval(EDITORS_EVERY_SECONDS, self._look_for_editors)
 
     def _look_for_editors(self) -> None:
-        if self.card is not None and self.card.id is not None:
+        if self.card is not None and self.card.id is not None and self in self.app.screen_stack:
             self.watch_editors(self.card.id)
 
     def on_unmount(self) -> None:
         self._release_claim()
 
+    def close(self) -> None:
+        # A reused editor is not unmounted when it closes, so the card it held is released here.
+        self._release_claim()
+        self.dismiss(self.saved_id)
+
     def _release_claim(self) -> None:
         if self.claim is not None:
-            # Closing a connection may wait on the network; the screen is already gone.
+            # Closing a connection may wait on the network; the card is already closed.
             threading.Thread(target=self.claim.release, daemon=True).start()
             self.claim = None
 
@@ -144,6 +185,7 @@ class CardScreen(CardActions, Screen[int | None]):
         """Shows `card`, with `draft` in the editors when the user's own changes must survive (a merge)."""
         self.card = card
         self.shown_draft = draft or card.draft
+        self.query_one("#card-tabs", TabbedContent).display = True
         for body in self.bodies():
             await body.fill(card, self.shown_draft)
         self._update_title()
@@ -228,7 +270,10 @@ class CardScreen(CardActions, Screen[int | None]):
         """Administrators claim the card, so others see them; everyone sees who else is editing it."""
         if self.read_only:
             return edit_lock.editors(client_id)
-        if self.claim is None or self.claim.client_id != client_id:
+        if self.claim is not None and self.claim.client_id != client_id:
+            self.claim.release()
+            self.claim = None
+        if self.claim is None:
             self.claim = edit_lock.claim(client_id)
         return self.claim.others()
 
@@ -327,12 +372,12 @@ class CardScreen(CardActions, Screen[int | None]):
 
     def action_close(self) -> None:
         if not self.dirty:
-            self.dismiss(self.saved_id)
+            self.close()
             return
 
         def answered(discard: bool | None) -> None:
             if discard:
-                self.dismiss(self.saved_id)
+                self.close()
 
         self.app.push_screen(ConfirmScreen(t("card.ask.discard.title"), t("card.ask.discard"),
                                            [(t("card.ask.discard.no"), False), (t("card.ask.discard.yes"), True)],

@@ -164,6 +164,24 @@ async def _through_screen(ids: list[int], identity: Identity,
     return opens, saves, floor
 
 
+async def _reused_editor(ids: list[int], identity: Identity, rounds: int) -> list[float]:
+    """Opening through CardScreen.reusable: the editor is built once, each next card only loads and fills."""
+    opens: list[float] = []
+    app = App()
+    async with app.run_test(size=(80, 24)):
+        app.connection_lost = lambda: None
+        for index in range(rounds + 2):
+            screen = _TimedCard.reusable(app, identity, ids[index % len(ids)])
+            screen.shown = asyncio.Event()
+            started = time.perf_counter()
+            await app.push_screen(screen)
+            await screen.shown.wait()
+            if index >= 2:
+                opens.append((screen.shown_at - started) * 1000)
+            await app.pop_screen()
+    return opens
+
+
 def measure(ctx: BenchContext) -> list[BenchRow]:
     ids = _sample_ids(ctx)
     identity = Identity(login=ctx.target.login, role="admin", database="bench", schema_version=0,
@@ -191,10 +209,13 @@ def measure(ctx: BenchContext) -> list[BenchRow]:
     with mock.patch("db.cards.writing", _rolled_back):
         db_save = timed_ms(save_one, repeat=len(ids) * 2)
         screen_open, screen_save, floor = asyncio.run(_through_screen(ids, identity, rounds=len(ids)))
+        reused_open = asyncio.run(_reused_editor(ids, identity, rounds=len(ids)))
     note = f"{len(ids)} cards, half of them regular buyers; saves rolled back"
     return [
         BenchRow("open a card (CardScreen, Pilot)", TARGET, fmt_ms(screen_open), fmt_ms(bare_open),
                  note="push until the Main tab's widgets hold the card; " + note),
+        BenchRow("open a card (reused CardScreen, Pilot)", TARGET, fmt_ms(reused_open), fmt_ms(bare_open),
+                 note="CardScreen.reusable: the editor's widgets built once; push until the card is in them"),
         BenchRow("  Textual floor: push an empty screen", "", fmt_ms(floor), "",
                  note="Header + Footer only, push until mounted"),
         BenchRow("open a card (db.cards.load_card)", TARGET, fmt_ms(db_open), fmt_ms(bare_open),

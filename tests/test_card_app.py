@@ -46,3 +46,33 @@ async def test_an_action_of_another_tab_runs_from_the_palette(admin_session):
         await settle(app, pilot)
         assert screen.active_tab == "contacts"
         assert len(screen.query(ContactRow)) == 3
+
+
+async def test_the_reused_editor_shows_each_card_and_nothing_of_the_previous_one(admin_session):
+    first = make_client()
+    second = make_client(last_name="Сидоров", first_name="Пётр", contacts=(), relatives=())
+    app = ClientbaseApp(admin_session.target("admin"), identity("admin"), listen=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        returned = []
+        editor = CardScreen.reusable(app, identity("admin"), first.id)
+        app.push_screen(editor, returned.append)
+        await settle(app, pilot)
+        await pilot.press("f3")
+        await settle(app, pilot)
+        assert len(editor.query(ContactRow)) == 2
+        editor.query_one("#f-city", Input).value = "Уфа"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        again = CardScreen.reusable(app, identity("admin"), second.id)
+        assert again is editor
+        app.push_screen(again, returned.append)
+        await settle(app, pilot)
+        assert again.query_one("#f-last_name", Input).value == "Сидоров"
+        assert len(again.query(ContactRow)) == 0 and again.active_tab == "main"
+        assert again.claim is not None and again.claim.client_id == second.id
+        await pilot.press("escape")
+        await settle(app, pilot)
+    assert returned == [first.id, None]
