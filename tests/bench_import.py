@@ -20,6 +20,7 @@ from psycopg.conninfo import make_conninfo
 from db import migrate, session
 from db.connection import Target
 from tests.benchlib import BenchContext, BenchRow
+from tui.backup import run_backup
 from tui.importing import ImportOptions, run_import
 
 CLIENT_ROWS = 100_000
@@ -102,7 +103,18 @@ def measure(ctx: BenchContext) -> list[BenchRow]:
             with psycopg.connect(ctx.owner_url, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{SCRATCH}" WITH (FORCE)')
         rows.append(_export(ctx, work / "export.csv"))
+        rows.append(_backup(ctx, work / "base.dump"))
     return rows
+
+
+def _backup(ctx: BenchContext, path: Path) -> BenchRow:
+    """What the nightly backup of the README costs on the 1M base (dump and manifest)."""
+    target = Target(url=ctx.owner_url, login="postgres")
+    started = time.perf_counter()
+    counts = run_backup(target, path, lambda stage, done, total: None)
+    seconds = time.perf_counter() - started
+    return BenchRow(f"backup of the {ctx.clients:,}-client base", "", f"{seconds:.1f} s",
+                    note=f"{path.stat().st_size / 1e6:.0f} MB, {sum(c for c, _ in counts.values()):,} rows checked")
 
 
 def _export(ctx: BenchContext, path: Path) -> BenchRow:
