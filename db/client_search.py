@@ -89,9 +89,13 @@ def search_sql(text: str, fuzzy: bool) -> tuple[str, list]:
     return " AND ".join(parts), params
 
 
-def uses_trigrams(text: str) -> bool:
+def collect_first(text: str) -> bool:
+    """Whether the matches are better collected through the search's own index and sorted after, than
+    found by walking the sort index: true for trigram and phone searches. (Walking client_search_sort
+    for the last digits "881" probes contact_point for 170,000 clients: 1.7 s on the 1M base, against
+    10 ms for collecting the 1,200 numbers that end so.)"""
     mode = search_mode(text)
-    return mode == "email" or (mode == "name" and any(len(word) >= 3 for word in text.split()))
+    return mode in ("email", "phone") or (mode == "name" and any(len(word) >= 3 for word in text.split()))
 
 
 def _phone_sql(text: str) -> tuple[str, list]:
@@ -102,7 +106,7 @@ def _phone_sql(text: str) -> tuple[str, list]:
         full = None
     if full is not None:
         # contact_point_normalized (btree)
-        return "c.id IN (SELECT client_id FROM contact_point WHERE normalized = %s)", [full]
+        return "c.id = ANY(ARRAY(SELECT client_id FROM contact_point WHERE normalized = %s))", [full]
     # contact_point_digits (digits_reversed text_pattern_ops): the last digits are a prefix backwards.
     subquery = "SELECT client_id FROM contact_point WHERE digits_reversed LIKE %s"
     params: list = [digits[::-1] + "%"]
@@ -110,4 +114,6 @@ def _phone_sql(text: str) -> tuple[str, list]:
         # contact_point_normalized: under the C collation a LIKE prefix is a btree range.
         subquery += " UNION SELECT client_id FROM contact_point WHERE normalized LIKE %s"
         params.append("+" + digits + "%")
-    return f"c.id IN ({subquery})", params
+    # = ANY(ARRAY(...)) makes the matching numbers an init plan and the clients primary-key lookups; as
+    # IN (...) the planner guessed ten times the rows and read the whole client table to hash-join them.
+    return f"c.id = ANY(ARRAY({subquery}))", params

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Callable, Sequence
 
-from .client_search import search_mode, search_sql, uses_trigrams
+from .client_search import search_mode, search_sql, collect_first
 from .errors import UserError
 from .models import database
 
@@ -278,9 +278,10 @@ def _paged_sql(where: str, params: list, sort: _Sort, after: Cursor | None, limi
     below v, then (for a nullable column) the NULLs. Each part is a range of the same index, and the
     LIMIT over the UNION ALL stops the Append as soon as the page is full.
 
-    With `materialize`, the matches are collected first (a bitmap over the trigram index) and sorted
-    after: walking the sort index instead would read past the 400,000 Latin names that sort before
-    the first Cyrillic one before finding "ива" (EXPLAIN: 940 ms against 40 ms on the 1M base)."""
+    With `materialize`, the matches are collected first (a bitmap over the trigram index, or the phone
+    index) and sorted after: walking the sort index instead would read past the 400,000 Latin names that
+    sort before the first Cyrillic one before finding "ива" (EXPLAIN: 940 ms against 40 ms on the 1M
+    base); see client_search.collect_first."""
     direction = (" DESC NULLS LAST" if sort.nullable else " DESC") if sort.descending else ""
     order = f"c.{sort.attribute}{direction}, c.id"
     prefix, source, part_where, part_params = "", "client c", where, params
@@ -326,7 +327,7 @@ def _row(record: tuple) -> ClientRow:
 def _fetch(criteria: Criteria, after: Cursor | None, limit: int, fuzzy: bool, today: date | None) -> list[ClientRow]:
     sort = SORTS[criteria.sort]
     where, params = _where(criteria, fuzzy, today)
-    prefix, paged, values = _paged_sql(where, params, sort, after, limit, uses_trigrams(criteria.text))
+    prefix, paged, values = _paged_sql(where, params, sort, after, limit, collect_first(criteria.text))
     statement = _ROWS_SQL.format(prefix=prefix, paged=paged)
     if fuzzy:
         with database.atomic():
