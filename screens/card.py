@@ -87,7 +87,6 @@ class CardScreen(CardActions, Screen[int | None]):
         self.claim: edit_lock.EditClaim | None = None
         self.editors: list[edit_lock.Editor] = []
         self.duplicates_cleared = False
-        self.load_on_resume = False
 
     # --- layout -------------------------------------------------------------------------------------
 
@@ -120,23 +119,19 @@ class CardScreen(CardActions, Screen[int | None]):
         return screen
 
     def reopen(self, client_id: int | None) -> None:
-        """Forgets the previous card; the next card loads when the screen is shown again."""
+        """Forgets the previous card and starts loading the next one."""
         self.client_id = client_id
         self.card = None
         self.shown_draft = CardDraft()
         self.saved_id = None
         self.editors = []
         self.duplicates_cleared = False
-        self.load_on_resume = True
         self.query_one("#card-tabs", TabbedContent).display = False
         self.query_one("#card-tabs", TabbedContent).active = "main"
         self.query_one("#card-title", Static).update(t("app.home.loading"))
         self.say("")
-
-    def on_screen_resume(self) -> None:
-        if self.load_on_resume:
-            self.load_on_resume = False
-            self.load(self.client_id)
+        # Loading starts now, while the screen is being pushed.
+        self.load(client_id)
 
     def on_mount(self) -> None:
         self.load(self.client_id)
