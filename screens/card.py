@@ -25,9 +25,8 @@ from textual.worker import Worker, WorkerState
 from db import cards, edit_lock, session
 from db.card_draft import CardDraft
 from db.errors import ConflictError, UserError
-from db.session import ConnectionLost
 from db.i18n import t
-from db.session import Identity
+from db.session import ConnectionLost, Identity
 from screens.card_actions import CardActions, CardCommands
 from screens.card_tabs.extra import ConsentTab, CustomTab
 from screens.card_tabs.form import FieldRow
