@@ -100,7 +100,7 @@ class CardScreen(CardActions, Screen[int | None]):
                     if tab == "main":
                         yield MainTab(self.read_only)
         yield Static("", id="card-status")
-        yield Footer()
+        yield Footer(compact=True)
 
     @classmethod
     def reusable(cls, app: App, identity: Identity, client_id: int | None) -> CardScreen:

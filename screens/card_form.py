@@ -58,7 +58,7 @@ class FormScreen(ModalScreen[object]):
             with Horizontal(classes="buttons"):
                 yield Button(t("card.form.ok"), id="form-ok", variant="primary")
                 yield Button(t("card.form.cancel"), id="form-cancel")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.fields[0].editor.focus()

@@ -41,7 +41,7 @@ class PickClientScreen(ModalScreen[tuple[int, str] | None]):
             yield Label(self.pick_title)
             yield Input(placeholder=t("card.pick.placeholder"), id="pick-text")
             yield OptionList(id="pick-list")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self._fill([])

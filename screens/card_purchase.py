@@ -99,7 +99,7 @@ class PurchaseScreen(ModalScreen[int | None]):
             with VerticalScroll(id="lines"):
                 yield LineRow(self.products)
             yield Static("", id="purchase-status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(LineRow).query_one(".product", Select).focus()

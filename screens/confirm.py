@@ -42,7 +42,7 @@ class ConfirmScreen(ModalScreen[Answer], Generic[Answer]):
             with Horizontal():
                 for index, (label, _) in enumerate(self.answers):
                     yield Button(label, id=f"answer-{index}", variant="primary" if index == 0 else "default")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#answer-0", Button).focus()

@@ -84,7 +84,7 @@ class ConflictScreen(ModalScreen[tuple[str, CardDraft] | None]):
                 yield Button(t("card.conflict.take"), id="take")
                 yield Button(t("card.conflict.merge"), id="merge", variant="primary")
                 yield Button(t("card.conflict.cancel"), id="cancel")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

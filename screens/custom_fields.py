@@ -55,7 +55,7 @@ class CustomFieldsScreen(Screen[None]):
                        t("card.fields.type"))
         yield FieldRow("choices", Input(compact=True, id="field-choices"), t("card.fields.choices"))
         yield Static("", id="fields-status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.title = t("card.fields.title")
