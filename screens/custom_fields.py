@@ -32,8 +32,10 @@ class CustomFieldsScreen(Screen[None]):
         Binding("ctrl+s", "save", t("card.fields.update"), tooltip=t("card.fields.update"), id="fields-save"),
         Binding("ctrl+n", "new", t("card.fields.new"), tooltip=t("card.fields.new"), id="fields-new"),
         Binding("ctrl+r", "delete", t("card.fields.delete"), tooltip=t("card.fields.delete"), id="fields-delete"),
-        Binding("alt+up", "move(-1)", t("card.fields.up"), tooltip=t("card.fields.up"), id="fields-up"),
-        Binding("alt+down", "move(1)", t("card.fields.down"), tooltip=t("card.fields.down"), id="fields-down"),
+        # Off the footer for want of room at 80 columns; in the palette by name.
+        Binding("alt+up", "move(-1)", t("card.fields.up"), tooltip=t("card.fields.up"), id="fields-up", show=False),
+        Binding("alt+down", "move(1)", t("card.fields.down"), tooltip=t("card.fields.down"), id="fields-down",
+                show=False),
         Binding("escape", "close", t("card.key.close"), tooltip=t("card.key.close"), id="fields-close"),
     ]
 
@@ -48,12 +50,14 @@ class CustomFieldsScreen(Screen[None]):
         for column in ("name", "label", "type", "choices"):
             table.add_column(t(f"card.fields.{column}"), key=column)
         yield table
-        yield FieldRow("name", Input(compact=True, id="field-name"), t("card.fields.name"))
+        yield FieldRow("name", Input(compact=True, id="field-name", placeholder=t("card.fields.name_hint")),
+                       t("card.fields.name"))
         yield FieldRow("label", Input(compact=True, id="field-label"), t("card.fields.label"))
         yield FieldRow("type", Select([(t(f"card.fields.type.{kind}"), kind) for kind in FIELD_TYPES],
                                       value="text", allow_blank=False, compact=True, id="field-type"),
                        t("card.fields.type"))
-        yield FieldRow("choices", Input(compact=True, id="field-choices"), t("card.fields.choices"))
+        yield FieldRow("choices", Input(compact=True, id="field-choices",
+                                            placeholder=t("card.fields.choices_hint")), t("card.fields.choices"))
         yield Static("", id="fields-status")
         yield Footer(compact=True)
 
