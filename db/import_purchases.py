@@ -30,9 +30,12 @@ CREATE TEMP TABLE imp_purchase (
 
 RESOLVE_SQL = """
 CREATE TEMP TABLE imp_key ON COMMIT DROP AS
-SELECT k.client_key, c.id AS client_id
+SELECT k.client_key, coalesce(c.id, own.id) AS client_id
   FROM (SELECT DISTINCT client_key FROM imp_purchase WHERE client_key IS NOT NULL) k
-  LEFT JOIN client c ON c.external_key = k.client_key;
+  LEFT JOIN client c ON c.external_key = k.client_key
+  -- "cb-<id>": an export's name for a client without a number of its own (db.exporting)
+  LEFT JOIN client own ON own.id = CASE WHEN k.client_key ~ '^cb-[0-9]{1,18}$' THEN substr(k.client_key, 4)::bigint END
+                      AND own.external_key IS NULL;
 CREATE TEMP TABLE imp_cref ON COMMIT DROP AS
 SELECT DISTINCT ON (cp.normalized) cp.normalized, cp.client_id
   FROM contact_point cp

@@ -11,6 +11,7 @@ cost a handful of statements, and a failure anywhere rolls the whole file back.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Callable
@@ -24,6 +25,7 @@ from .models import database
 
 Progress = Callable[[str, int, int], None]
 IMPORT_LOCK = (7243, 4)  # one import at a time, so two files cannot create the same person twice
+OWN_KEY = re.compile(r"cb-[0-9]{1,18}")
 TEXT_FIELDS = ("last_name", "first_name", "middle_name", "position", "region", "city", "address",
                "postal_address", "notes", "source")
 NULLABLE_FIELDS = ("gender", "birth_date", "assigned_to", "company_id")
@@ -120,6 +122,11 @@ def _lookup(conn: psycopg.Connection, rows: list[Incoming]) -> tuple[dict, dict]
     keys = sorted({r.external_key for r in rows if r.external_key})
     normalized = sorted({c[2] for r in rows for c in r.contacts})
     by_key = dict(conn.execute("SELECT external_key, id FROM client WHERE external_key = ANY(%s)", (keys,)))
+    # "cb-<id>" is how an export names a client that has no number of its own (db.exporting).
+    own = [int(key[3:]) for key in keys if OWN_KEY.fullmatch(key)]
+    if own:
+        by_key.update(conn.execute("SELECT 'cb-' || id, id FROM client WHERE id = ANY(%s) AND external_key IS NULL",
+                                   (own,)))
     by_contact: dict[str, list[tuple[int, str | None]]] = {}
     for value, client_id, key in conn.execute(
             "SELECT cp.normalized, cp.client_id, c.external_key FROM contact_point cp"

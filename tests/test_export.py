@@ -143,3 +143,19 @@ def test_an_unwritable_file_is_one_sentence(demo_base, tmp_path):
     (tmp_path / "taken").mkdir()
     result = run_cli(demo_base, "export", tmp_path / "taken")
     assert result.returncode == 1 and "Cannot write" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_importing_an_export_back_into_its_own_base_adds_nothing(demo_base, tmp_path):
+    with demo_base.connect(autocommit=True) as conn:
+        conn.execute("UPDATE client SET external_key = NULL WHERE id % 2 = 0")
+        conn.execute("DELETE FROM contact_point WHERE client_id % 4 = 0")  # some known by their id alone
+    before = snapshot(demo_base)
+    for more in ([], ["--purchases"]):
+        assert run_cli(demo_base, "export", tmp_path / "out.csv", *more).returncode == 0
+        result = run_cli(demo_base, "import", tmp_path / "out.csv", *more)
+        assert result.returncode == 0 and "invalid rows:                0" in result.stdout, result.stdout
+        assert "new clients:                 0" in result.stdout or "purchases added:             0" in result.stdout
+    after = snapshot(demo_base)
+    assert after == before
+    with demo_base.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM client").fetchone()[0] == 200
