@@ -34,12 +34,12 @@ class ExportFileScreen(TransferDialog):
             yield Input(str(self.folder / f"clients-{date.today().isoformat()}.csv"), id="export-path")
             yield Select([(t(f"export.ui.format.{name}"), name) for name in FORMATS], value="csv",
                          allow_blank=False, id="export-format")
-            yield Static("", id="transfer-stage")
-            yield ProgressBar(id="export-progress", show_eta=True)
-            yield Static(t("export.ui.hint"), id="transfer-summary", classes="summary")
             with Horizontal():
                 yield Button(t("export.ui.run"), id="export-run", variant="primary")
                 yield Button(t("import.ui.close"), id="export-close")
+            yield Static("", id="transfer-stage")
+            yield ProgressBar(id="export-progress", show_eta=True)
+            yield Static(t("export.ui.hint"), id="transfer-summary", classes="summary")
 
     def on_mount(self) -> None:
         self.query_one("#export-path", Input).focus()

@@ -39,13 +39,13 @@ class ImportFileScreen(TransferDialog):
                 yield Checkbox(t("import.ui.purchases"), id="import-purchases")
                 yield Checkbox(t("import.ui.overwrite"), id="import-overwrite")
                 yield Checkbox(t("import.ui.create_missing"), id="import-create-missing")
-            yield Static("", id="transfer-stage")
-            yield ProgressBar(id="import-progress", show_eta=True)
-            yield Static(t("import.ui.hint"), id="transfer-summary", classes="summary")
             with Horizontal():
                 yield Button(t("import.ui.check"), id="import-check", variant="primary")
                 yield Button(t("import.ui.run"), id="import-run", variant="warning", disabled=True)
                 yield Button(t("import.ui.close"), id="import-close")
+            yield Static("", id="transfer-stage")
+            yield ProgressBar(id="import-progress", show_eta=True)
+            yield Static(t("import.ui.hint"), id="transfer-summary", classes="summary")
 
     def on_mount(self) -> None:
         self.query_one("#import-path", Input).focus()

@@ -22,7 +22,7 @@ class TransferDialog(ModalScreen[bool]):
 
     DEFAULT_CSS = """
     TransferDialog { align: center middle; }
-    TransferDialog > Vertical { width: 90; height: auto; max-height: 90%; border: thick $primary;
+    TransferDialog > Vertical { width: 100%; max-width: 96; height: auto; max-height: 100%; overflow-y: auto; border: thick $primary;
                                 padding: 1 2; background: $surface; }
     TransferDialog .title { text-style: bold; padding-bottom: 1; }
     TransferDialog Horizontal { height: auto; padding-top: 1; }
