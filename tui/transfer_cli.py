@@ -12,38 +12,31 @@ from tui import progress
 
 
 def add_parsers(commands) -> None:
-    imp = commands.add_parser("import", help="import clients (or purchases) from CSV, XLSX or vCard")
+    imp = commands.add_parser("import", help=t("import.help"))
     imp.add_argument("file", type=Path)
-    imp.add_argument("--dry-run", action="store_true", help="say what would happen; write nothing")
-    imp.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD",
-                     help="which field a column holds, e.g. 'Моб. телефон=mobile', 'Хобби=custom.hobby' or "
-                          "'Столбец=skip'; repeatable")
-    imp.add_argument("--purchases", action="store_true", help="the file holds purchases, not clients")
-    imp.add_argument("--sheet", metavar="NAME", help="the sheet of an XLSX file (default: the first)")
-    imp.add_argument("--overwrite", action="store_true",
-                     help="let the file replace non-empty fields of clients already in the base")
-    imp.add_argument("--create-missing", action="store_true",
-                     help="with --purchases: create a minimal card for an unknown client number")
+    imp.add_argument("--dry-run", action="store_true", help=t("import.help.dry_run"))
+    imp.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD", help=t("import.help.map"))
+    imp.add_argument("--purchases", action="store_true", help=t("import.help.purchases"))
+    imp.add_argument("--sheet", metavar="NAME", help=t("import.help.sheet"))
+    imp.add_argument("--overwrite", action="store_true", help=t("import.help.overwrite"))
+    imp.add_argument("--create-missing", action="store_true", help=t("import.help.create_missing"))
 
-    exp = commands.add_parser("export", help="export clients (or purchases) to CSV, XLSX, vCard or a mailing list")
+    exp = commands.add_parser("export", help=t("export.help"))
     exp.add_argument("file", type=Path)
-    exp.add_argument("--format", choices=("csv", "xlsx", "vcf", "txt"), default=None,
-                     help="default: from the file name's extension, else csv")
-    exp.add_argument("--segment", metavar="NAME", help="only the clients of this saved segment")
-    exp.add_argument("--search", metavar="TEXT", help="only the clients this search finds")
+    exp.add_argument("--format", choices=("csv", "xlsx", "vcf", "txt"), default=None, help=t("export.help.format"))
+    exp.add_argument("--segment", metavar="NAME", help=t("export.help.segment"))
+    exp.add_argument("--search", metavar="TEXT", help=t("export.help.search"))
     exp.add_argument("--encoding", choices=("utf-8-sig", "utf-8", "cp1251"), default="utf-8-sig",
-                     help="CSV encoding (default utf-8-sig, which Excel opens with Cyrillic intact)")
-    exp.add_argument("--delimiter", default=None, help="CSV separator (default ';', what Excel expects in "
-                                                        "Russian and Romanian locales); 'tab' for a tab")
-    exp.add_argument("--channel", choices=("email", "sms"), default="email",
-                     help="with --format txt: a list of e-mail addresses or of phone numbers")
-    exp.add_argument("--purchases", action="store_true", help="export the purchases of those clients instead")
+                     help=t("export.help.encoding"))
+    exp.add_argument("--delimiter", default=None, help=t("export.help.delimiter"))
+    exp.add_argument("--channel", choices=("email", "sms"), default="email", help=t("export.help.channel"))
+    exp.add_argument("--purchases", action="store_true", help=t("export.help.purchases"))
 
-    backup = commands.add_parser("backup", help="save the whole base to a file (pg_dump, custom format)")
+    backup = commands.add_parser("backup", help=t("backup.help"))
     backup.add_argument("file", type=Path)
-    restore = commands.add_parser("restore", help="restore a backup into an empty database")
+    restore = commands.add_parser("restore", help=t("backup.help.restore"))
     restore.add_argument("file", type=Path)
-    restore.add_argument("--force", action="store_true", help="replace a database that is not empty")
+    restore.add_argument("--force", action="store_true", help=t("backup.help.force"))
 
 
 def _bind(target: Target) -> Target:
