@@ -140,6 +140,11 @@ EN: dict[str, str] = {
     "import.reason.unknown_client": "no client with this number, phone or e-mail in the base "
     "(import the clients first, or use --create-missing)",
     "import.reason_header": "Reason rejected",
+    "import.what.amount": "amount",
+    "import.what.cost": "cost",
+    "import.what.quantity": "quantity",
+    "import.tab": "tab",
+    "backup.tool_failed": "{tool} stopped without saying why",
     "import.unnamed_client": "Client {key}",
     "import.consent_source": "import of {file}",
     "import.stage.read": "Reading rows",

@@ -43,7 +43,7 @@ def _run(tool: str, args: list[str], total: int, report: Report, stage: str, fai
             done += 1
             report(stage, min(done, total), total)
     if process.wait() != 0:
-        raise UserError(failure, reason=errors[0] if errors else f"{tool} failed")
+        raise UserError(failure, reason=errors[0] if errors else t("backup.tool_failed", tool=tool))
     report(stage, total, total)
 
 

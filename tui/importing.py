@@ -101,7 +101,7 @@ def describe(result: ImportReport) -> list[str]:
     """The report, one sentence a line, for the terminal and the import screen."""
     table = result.table
     where = {"csv": t("import.format.csv", encoding=table.encoding,
-                      delimiter={"\t": "tab", ";": ";", ",": ","}[table.delimiter]),
+                      delimiter=t("import.tab") if table.delimiter == "\t" else table.delimiter),
              "xlsx": t("import.format.xlsx", sheet=table.sheet), "vcf": t("import.format.vcf")}[table.kind]
     lines = [t("import.read", file=table.path.name, format=where)]
     if result.clients is not None:

@@ -128,7 +128,7 @@ class RowReader:
         quantity = self._parsed(cells, "quantity", lambda v: _amount(v, "quantity"))
         if quantity is not None and quantity <= 0:
             header, text = self._cell(cells, "quantity")
-            raise ValueError(f"{header}: " + t("import.reason.number", what="quantity", value=text))
+            raise ValueError(f"{header}: " + t("import.reason.number", what=t("import.what.quantity"), value=text))
         last, first, middle = values.split_full_name(self._cell(cells, "full_name")[1])
         if key and not (last or first):
             last = t("import.unnamed_client", key=key)

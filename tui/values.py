@@ -124,9 +124,9 @@ def parse_amount(text: str, what: str = "amount") -> Decimal:
     try:
         number = Decimal(value)
     except InvalidOperation:
-        raise ValueError(t("import.reason.number", what=what, value=text.strip())) from None
+        raise ValueError(t("import.reason.number", what=t(f"import.what.{what}"), value=text.strip())) from None
     if not number.is_finite() or number < 0:
-        raise ValueError(t("import.reason.number", what=what, value=text.strip()))
+        raise ValueError(t("import.reason.number", what=t(f"import.what.{what}"), value=text.strip()))
     return number
 
 
