@@ -12,7 +12,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from db import backup, connection
+from db import backup, connection, migrate
 from db.connection import Target
 from db.embedded import bin_dir
 from db.errors import UserError
@@ -78,6 +78,8 @@ def run_restore(target: Target, path: Path, force: bool, report: Report) -> tupl
     with connection.connect(conninfo, target, autocommit=True) as conn:
         if backup.has_data(conn) and not force:
             raise UserError("backup.not_empty", where=target.display)
+        # The dump grants rights to the group roles, which live in the server, not in the dump.
+        migrate.ensure_group_roles(conn)
     report("backup.stage.restore", 0, entries)
     # Dropping what is there and restoring happen in one transaction, so a damaged file leaves the base as it was.
     _run("pg_restore", ["--single-transaction", "--exit-on-error", "--clean", "--if-exists", "--no-owner",
