@@ -48,6 +48,11 @@ COLUMNS = [
 ]
 
 
+_FILTER_KEYS = {f"clients.filter.{name}" for name in (
+    "category", "segment", "tag", "region", "city", "assigned_to", "gender", "age_min", "age_max",
+    "has_children", "birthday_within", "no_purchase_days", "spent_min", "spent_max")}
+
+
 def describe_filters(filters: Filters, segment_name: str | None = None) -> str:
     parts = [f"{t('clients.filter.segment')}: {segment_name}"] if segment_name else []
     for name, value in filters.active():
@@ -62,11 +67,6 @@ def describe_filters(filters: Filters, segment_name: str | None = None) -> str:
             value = t(f"clients.gender.{value}")
         parts.append(f"{label}: {value}")
     return " · ".join(parts)
-
-
-_FILTER_KEYS = {f"clients.filter.{name}" for name in (
-    "category", "segment", "tag", "region", "city", "assigned_to", "gender", "age_min", "age_max",
-    "has_children", "birthday_within", "no_purchase_days", "spent_min", "spent_max")}
 
 
 class ClientsScreen(Screen):
@@ -225,7 +225,7 @@ class ClientsScreen(Screen):
         self.action_open()
 
     def action_move(self, delta: int) -> None:
-        self.list._move(delta)
+        self.list.move_cursor(delta)
 
     def action_focus_search(self) -> None:
         self.query_one("#search", Input).focus()

@@ -295,28 +295,28 @@ class VirtualList(ScrollView, can_focus=True):
         elif new >= self.scroll_y + visible:
             self.scroll_to(y=new - visible + 1, animate=False)
 
-    def _move(self, delta: int) -> None:
+    def move_cursor(self, delta: int) -> None:
         last = max(0, self.row_count - 1)
         self.cursor = max(0, min(last, self.cursor + delta))
 
     def action_cursor_up(self) -> None:
-        self._move(-1)
+        self.move_cursor(-1)
 
     def action_cursor_down(self) -> None:
-        self._move(1)
+        self.move_cursor(1)
 
     def action_page_up(self) -> None:
-        self._move(-max(1, self.size.height - 2))
+        self.move_cursor(-max(1, self.size.height - 2))
 
     def action_page_down(self) -> None:
-        self._move(max(1, self.size.height - 2))
+        self.move_cursor(max(1, self.size.height - 2))
 
     def action_first(self) -> None:
         self.cursor = 0
 
     def action_last(self) -> None:
         """The last row found so far; pressing again goes further as more pages arrive."""
-        self._move(self.row_count)
+        self.move_cursor(self.row_count)
 
     def action_choose(self) -> None:
         row = self.current
