@@ -12,6 +12,8 @@ import os
 import subprocess
 from pathlib import Path
 
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
 from db import backup, connection, migrate
 from db.connection import Target
 from db.embedded import bin_dir
@@ -30,10 +32,16 @@ def _owner(target: Target) -> str:
     return target.owner_conninfo()
 
 
-def _run(tool: str, args: list[str], total: int, report: Report, stage: str, failure: str) -> None:
+def _run(tool: str, conninfo: str, args: list[str], total: int, report: Report, stage: str, failure: str) -> None:
     """Runs pg_dump or pg_restore --verbose, counting its lines as progress; its first error is the reason."""
+    # A password goes through the environment: a command line is visible to every user of the machine.
+    params = conninfo_to_dict(conninfo)
+    password = params.pop("password", None)
     env = dict(os.environ, LC_ALL="C", LANG="C", PGAPPNAME="clientbase")
-    process = subprocess.Popen([str(bin_dir() / tool), "--verbose", *args], stdout=subprocess.DEVNULL,
+    if password is not None:
+        env["PGPASSWORD"] = str(password)
+    process = subprocess.Popen([str(bin_dir() / tool), "--verbose", f"--dbname={make_conninfo(**params)}", *args],
+                               stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True, env=env)
     done, errors = 0, []
     for line in process.stderr:
@@ -54,7 +62,7 @@ def run_backup(target: Target, path: Path, report: Report) -> dict[str, list]:
     with connection.connect(conninfo, target) as conn:
         with backup.exported_snapshot(conn) as (snapshot, counts):
             report("backup.stage.dump", 0, len(counts))
-            _run("pg_dump", ["--format=custom", f"--snapshot={snapshot}", f"--file={path}", f"--dbname={conninfo}"],
+            _run("pg_dump", conninfo, ["--format=custom", f"--snapshot={snapshot}", f"--file={path}"],
                  len(counts), report, "backup.stage.dump", "backup.failed")
     manifest_path(path).write_text(json.dumps({"tables": counts}, indent=1, ensure_ascii=False), encoding="utf-8")
     return counts
@@ -82,8 +90,8 @@ def run_restore(target: Target, path: Path, force: bool, report: Report) -> tupl
         migrate.ensure_group_roles(conn)
     report("backup.stage.restore", 0, entries)
     # Dropping what is there and restoring happen in one transaction, so a damaged file leaves the base as it was.
-    _run("pg_restore", ["--single-transaction", "--exit-on-error", "--clean", "--if-exists", "--no-owner",
-                        f"--dbname={conninfo}", str(path)],
+    _run("pg_restore", conninfo, ["--single-transaction", "--exit-on-error", "--clean", "--if-exists", "--no-owner",
+                                  str(path)],
          entries, report, "backup.stage.restore", "restore.failed")
     if expected is None:
         return None, []
