@@ -29,6 +29,7 @@ from tui.widgets.virtual_list import Column, VirtualList
 SORT_ORDER = tuple(clients.SORTS)
 WRITE_ACTIONS = {"new_client", "save_segment"}
 COUNT_AFTER_SECONDS = 0.25
+PAGE_SIZE = clients.PAGE
 
 
 def _money(value: Decimal) -> str:
@@ -111,7 +112,7 @@ class ClientsScreen(Screen):
         yield Input(placeholder=t("clients.search.placeholder"), id="search", compact=True)
         yield Static("", id="status")
         yield Static("", id="active-filters")
-        yield VirtualList(COLUMNS, clients.PAGE, placeholder=t("clients.loading"), empty=t("clients.none"),
+        yield VirtualList(COLUMNS, PAGE_SIZE, placeholder=t("clients.loading"), empty=t("clients.none"),
                           id="list")
         yield Footer(compact=True)
 
@@ -135,7 +136,7 @@ class ClientsScreen(Screen):
         if self._count_timer is not None:
             self._count_timer.stop()
             self._count_timer = None
-        self.list.load(lambda after: reads.run(clients.find_page, criteria, after), keep_position)
+        self.list.load(lambda after: reads.run(clients.find_page, criteria, after, PAGE_SIZE), keep_position)
 
     @on(VirtualList.Loaded, "#list")
     def _page_loaded(self, event: VirtualList.Loaded) -> None:

@@ -12,6 +12,7 @@ from textual.worker import WorkerState
 from db import demo, session
 from db.i18n import t
 from tui.app import ClientbaseApp
+from tui.widgets.virtual_list import VirtualList
 
 TODAY = date(2026, 6, 15)
 
@@ -292,3 +293,31 @@ async def test_save_the_search_as_a_segment_and_load_it_back(fresh_db, people):
         assert app.screen.query_one("#search").value == "ова"
         assert t("clients.sorted_by", sort=t("clients.sort.last_purchase")) in screen_text(app)
         assert all("ова" in row.search for row in app.screen.list.cached_rows())
+
+
+async def test_only_what_is_visible_is_fetched_and_scrolling_back_refetches_evicted_pages(fresh_db, people,
+                                                                                          monkeypatch):
+    import screens.clients
+
+    monkeypatch.setattr(screens.clients, "PAGE_SIZE", 10)
+    monkeypatch.setattr(VirtualList, "PAGE_CACHE", 3)
+    monkeypatch.setattr(VirtualList, "MARGIN", 5)
+    with fresh_db.connect(autocommit=True) as conn:
+        by_name = [row[0] for row in conn.execute("SELECT id FROM client ORDER BY search, id")]
+    app = make_app(fresh_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        widget = app.screen.list
+        assert widget.row_count < 60, "only the first screenful and a margin are fetched"
+        await pilot.press("tab")
+        for _ in range(40):  # End goes to the last row found so far; more arrive as it gets there
+            if widget.row_count == 300 and widget.current is not None and widget.current.id == by_name[-1]:
+                break
+            await pilot.press("end")
+            await settle(app, pilot)
+        assert len(widget.cached_rows()) <= 50, "pages scrolled past are dropped, those in view kept"
+        await pilot.press("home")
+        await settle(app, pilot)
+        assert widget.current.id == by_name[0]
+        shown = [widget.row_at(index).id for index in range(15)]
+        assert shown == by_name[:15]

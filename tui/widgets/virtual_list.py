@@ -200,8 +200,11 @@ class VirtualList(ScrollView, can_focus=True):
         rows = list(page.rows)
         self._pages[number] = rows
         self._pages.move_to_end(number)
-        while len(self._pages) > self.PAGE_CACHE:
-            self._pages.popitem(last=False)
+        wanted = self._wanted_pages()
+        # Least recently fetched first, but never a page on screen or in the margin: evicting one of
+        # those would fetch it again at once, and again, whenever the cache is smaller than the view.
+        for old in [page for page in self._pages if page not in wanted][:max(0, len(self._pages) - self.PAGE_CACHE)]:
+            del self._pages[old]
         if number == len(self._lengths):
             self._lengths.append(len(rows))
             self._starts.append(page.next)
@@ -213,13 +216,17 @@ class VirtualList(ScrollView, can_focus=True):
         self.post_message(self.Loaded(self, number == 0, page))
         self._ensure_loaded()
 
-    def _ensure_loaded(self) -> None:
-        """Requests the pages under the viewport and the margin below it that are not cached."""
-        if self._loader is None or not self._lengths:
-            return
+    def _wanted_pages(self) -> range:
+        """The pages under the viewport and the margin around it."""
         top = max(0, int(self.scroll_y) - self.MARGIN)
         bottom = int(self.scroll_y) + self.size.height + self.MARGIN
-        for number in range(top // self._page_size, bottom // self._page_size + 1):
+        return range(top // self._page_size, bottom // self._page_size + 1)
+
+    def _ensure_loaded(self) -> None:
+        """Requests the wanted pages that are not cached."""
+        if self._loader is None or not self._lengths:
+            return
+        for number in self._wanted_pages():
             if number in self._pages or number in self._loading:
                 continue
             if number < len(self._lengths):
