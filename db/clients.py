@@ -244,7 +244,8 @@ def _segment_sql(segment_id: int, today: date, seen: frozenset[int]) -> tuple[st
     return (f"({search}) AND ({rest})", *search_params, *rest_params)
 
 
-def _where(criteria: Criteria, fuzzy: bool, today: date | None) -> tuple[str, list]:
+def where_sql(criteria: Criteria, fuzzy: bool, today: date | None) -> tuple[str, list]:
+    """The WHERE condition (over `client c`) and its parameters for what the list shows; export reuses it."""
     search, search_params = search_sql(criteria.text, fuzzy)
     rest, rest_params = _filter_sql(criteria.filters, today or date.today())
     return f"({search}) AND ({rest})", search_params + rest_params
@@ -326,7 +327,7 @@ def _row(record: tuple) -> ClientRow:
 
 def _fetch(criteria: Criteria, after: Cursor | None, limit: int, fuzzy: bool, today: date | None) -> list[ClientRow]:
     sort = SORTS[criteria.sort]
-    where, params = _where(criteria, fuzzy, today)
+    where, params = where_sql(criteria, fuzzy, today)
     prefix, paged, values = _paged_sql(where, params, sort, after, limit, collect_first(criteria.text))
     statement = _ROWS_SQL.format(prefix=prefix, paged=paged)
     if fuzzy:
@@ -368,7 +369,7 @@ def get_rows(client_ids: Sequence[int]) -> dict[int, ClientRow]:
 
 def count(criteria: Criteria, fuzzy: bool = False, today: date | None = None) -> Count:
     """Exact up to EXACT_COUNT_UP_TO (the LIMIT stops the scan there), the planner's estimate above."""
-    where, params = _where(criteria, fuzzy, today)
+    where, params = where_sql(criteria, fuzzy, today)
     with database.connection_context(), database.atomic():
         if fuzzy:
             database.execute_sql("SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
@@ -388,14 +389,3 @@ def with_sort(criteria: Criteria, sort: str) -> Criteria:
     if sort not in SORTS:
         raise ValueError(f"unknown sort {sort!r}")
     return replace(criteria, sort=sort)
-
-
-def count_estimate() -> int:
-    """The planner's row estimate: instant on a million rows, exact enough for a headline."""
-    with database.connection_context():
-        row = database.execute_sql(
-            "SELECT CASE WHEN reltuples < 0 THEN NULL ELSE reltuples::bigint END FROM pg_class "
-            "WHERE oid = 'client'::regclass").fetchone()
-        if row[0] is None or row[0] < 10_000:
-            return database.execute_sql("SELECT count(*) FROM client").fetchone()[0]
-        return row[0]

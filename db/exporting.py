@@ -89,7 +89,7 @@ def check_may_export(mailing_list: bool = False) -> str:
 def _criteria_sql(segment: str | None, search: str | None,
                   criteria: clients.Criteria | None = None) -> tuple[str, list]:
     if criteria is not None:
-        return clients._where(criteria, False, None)
+        return clients.where_sql(criteria, False, None)
     segment_id = None
     if segment is not None:
         row = database.execute_sql("SELECT id FROM segment WHERE name = %s", (segment,)).fetchone()
@@ -98,7 +98,7 @@ def _criteria_sql(segment: str | None, search: str | None,
             raise UserError("export.no_segment", name=segment, names=", ".join(names) or "-")
         segment_id = row[0]
     criteria = clients.Criteria(text=search or "", filters=clients.Filters(segment_id=segment_id))
-    return clients._where(criteria, False, None)
+    return clients.where_sql(criteria, False, None)
 
 
 CLIENTS_SQL = """

@@ -91,7 +91,7 @@ class CardScreen(CardActions, Screen[int | None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(t("app.home.loading"), id="card-title")
+        yield Static(t("app.loading"), id="card-title")
         # Only the Main tab is built now; each other tab is built the first time it is shown, so that
         # opening a card costs one tab's widgets, not eight.
         with TabbedContent(id="card-tabs", initial="main"):
@@ -127,7 +127,7 @@ class CardScreen(CardActions, Screen[int | None]):
         self.duplicates_cleared = False
         self.query_one("#card-tabs", TabbedContent).display = False
         self.query_one("#card-tabs", TabbedContent).active = "main"
-        self.query_one("#card-title", Static).update(t("app.home.loading"))
+        self.query_one("#card-title", Static).update(t("app.loading"))
         self.say("")
         # Loading starts now, while the screen is being pushed.
         self.load(client_id)

@@ -27,7 +27,7 @@ from tui.widgets.connection import ClientsChanged, ConnectionBack
 from tui.widgets.virtual_list import Column, VirtualList
 
 SORT_ORDER = tuple(clients.SORTS)
-WRITE_ACTIONS = {"new_client", "save_segment"}
+WRITE_ACTIONS = {"new_client", "save_segment", "import_file"}
 COUNT_AFTER_SECONDS = 0.25
 PAGE_SIZE = clients.PAGE
 
@@ -81,6 +81,10 @@ class ClientsScreen(Screen):
                 id="clients.segments"),
         Binding("ctrl+s", "save_segment", t("clients.key.save_segment"), tooltip=t("clients.key.save_segment.tip"),
                 id="clients.save_segment"),
+        Binding("i", "import_file", t("clients.key.import"), tooltip=t("clients.key.import.tip"),
+                id="clients.import"),
+        Binding("e", "export_file", t("clients.key.export"), tooltip=t("clients.key.export.tip"),
+                id="clients.export"),
         Binding("r", "refresh", t("clients.key.refresh"), tooltip=t("clients.key.refresh.tip"), show=False,
                 id="clients.refresh"),
         Binding("slash", "focus_search", t("clients.key.search"), tooltip=t("clients.key.search.tip"),
@@ -307,6 +311,20 @@ class ClientsScreen(Screen):
     def action_new_client(self) -> None:
         self._open_card(None)
 
+    def action_import_file(self) -> None:
+        from screens.import_file import ImportFileScreen
+
+        def returned(wrote: bool | None) -> None:
+            if wrote:
+                self._reload()
+
+        self.app.push_screen(ImportFileScreen(), returned)
+
+    def action_export_file(self) -> None:
+        from screens.export_file import ExportFileScreen
+
+        self.app.push_screen(ExportFileScreen(criteria=self.criteria))
+
     def _open_card(self, client_id: int | None) -> None:
         from screens.card import CardScreen
 
@@ -318,7 +336,7 @@ class ClientsScreen(Screen):
             else:
                 self._refresh_rows([saved_id])
 
-        self.app.push_screen(CardScreen(self.identity, client_id), returned)
+        self.app.push_screen(CardScreen.reusable(self.app, self.identity, client_id), returned)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in WRITE_ACTIONS and not self.identity.can_write:

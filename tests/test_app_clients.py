@@ -321,3 +321,26 @@ async def test_only_what_is_visible_is_fetched_and_scrolling_back_refetches_evic
         assert widget.current.id == by_name[0]
         shown = [widget.row_at(index).id for index in range(15)]
         assert shown == by_name[:15]
+
+
+async def test_import_and_export_open_from_the_list_for_whom_they_apply(fresh_db, people):
+    app = make_app(fresh_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("tab", "e")
+        await settle(app, pilot)
+        assert type(app.screen).__name__ == "ExportFileScreen"
+        assert app.screen.criteria == app.screen_stack[-2].criteria
+        await pilot.press("escape")
+        await settle(app, pilot)
+        await pilot.press("i")
+        await settle(app, pilot)
+        assert type(app.screen).__name__ == "ImportFileScreen"
+    app = make_app(fresh_db, "sales")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("tab", "i")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ClientsScreen"
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert t("clients.key.export") in titles and t("clients.key.import") not in titles
