@@ -38,8 +38,11 @@ def manifest(conn: psycopg.Connection) -> dict[str, list]:
 def exported_snapshot(conn: psycopg.Connection) -> Iterator[tuple[str, dict[str, list]]]:
     """A snapshot another session (pg_dump --snapshot) can share, and the manifest of that same moment; the
     snapshot lives as long as this context."""
+    # Set on the connection, not by a BEGIN of our own: psycopg opens the transaction itself, and a second
+    # BEGIN would be ignored, leaving each count in a snapshot of its own.
     conn.autocommit = False
-    conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+    conn.read_only = True
     try:
         snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
         yield snapshot, manifest(conn)

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Callable, Sequence
 
 from .client_search import search_mode, search_sql, collect_first
-from .errors import UserError
+from .errors import UserError, ValidationError
 from .models import database
 
 PAGE = 100
@@ -161,6 +161,19 @@ SORTS = {
     "created": _Sort("created_at", descending=True, nullable=False),
 }
 
+# What a number filter can sensibly hold; anything outside is a typing mistake, said before any query.
+FILTER_LIMITS: dict[str, tuple[int, int]] = {
+    "age_min": (0, 150), "age_max": (0, 150), "birthday_within": (0, 366), "no_purchase_days": (0, 36_500),
+    "spent_min": (0, 10**12), "spent_max": (0, 10**12),
+}
+
+
+def check_filter_number(name: str, value: int | Decimal) -> None:
+    low, high = FILTER_LIMITS[name]
+    if not low <= value <= high:
+        raise ValidationError(name, "clients.filters.out_of_range", low=low, high=f"{high:,}")
+
+
 # name -> function(value) returning (SQL over client c, parameters); see Filters.extra.
 EXTRA_FILTERS: dict[str, Callable[[str], tuple[str, list]]] = {}
 
@@ -178,6 +191,9 @@ def _years_ago(today: date, years: int) -> date:
 def _filter_sql(filters: Filters, today: date, seen_segments: frozenset[int] = frozenset()) -> tuple[str, list]:
     parts: list[str] = []
     params: list = []
+    for name in FILTER_LIMITS:  # a saved segment may hold what the filter panel would refuse today
+        if getattr(filters, name) is not None:
+            check_filter_number(name, getattr(filters, name))
 
     def add(sql: str, *values: object) -> None:
         parts.append(sql)

@@ -344,6 +344,10 @@ SELECT b.id AS client_id, g.i,
 """
 
 
+def is_empty(conn: psycopg.Connection) -> bool:
+    return conn.execute("SELECT NOT EXISTS (SELECT 1 FROM client)").fetchone()[0]
+
+
 def load(conn: psycopg.Connection, clients: int, seed: int = 1, as_of: date | None = None,
          progress: Callable[[str, int, int], None] | None = None) -> DemoResult:
     """Fills an empty base; runs as the database owner (it switches the audit triggers off for the load)."""

@@ -49,13 +49,29 @@ WITH missing AS (
 SELECT DISTINCT ON (s.client_key) s.client_key, s.last_name, s.first_name, s.middle_name
   FROM imp_purchase s JOIN imp_key k USING (client_key)
  WHERE k.client_id IS NULL
+   -- A row whose phone or e-mail already belongs to a client is that client's purchase, not a new person.
+   AND NOT EXISTS (SELECT 1 FROM imp_purchase o JOIN imp_cref r ON r.normalized IN (o.phone, o.email)
+                    WHERE o.client_key = s.client_key)
  ORDER BY s.client_key, s.n
 ), created AS (
 INSERT INTO client (external_key, last_name, first_name, middle_name)
 SELECT client_key, last_name, first_name, middle_name FROM missing
 RETURNING id, external_key
-)
+), linked AS (
 UPDATE imp_key k SET client_id = created.id FROM created WHERE created.external_key = k.client_key
+RETURNING k.client_key, created.id
+)
+-- The new card keeps the phone and e-mail the file gave, so the next file finds it by them too.
+, contacts AS (
+INSERT INTO contact_point (client_id, kind, value, normalized, is_primary)
+SELECT DISTINCT ON (l.id, v.kind) l.id, v.kind, v.value, v.value, true
+  FROM linked l JOIN imp_purchase s ON s.client_key = l.client_key
+ CROSS JOIN LATERAL (VALUES ('mobile', s.phone), ('email', s.email)) AS v(kind, value)
+ WHERE v.value IS NOT NULL
+ ORDER BY l.id, v.kind, s.n
+RETURNING 1
+)
+SELECT count(*) FROM created
 """
 
 NEW_SQL = """
@@ -145,7 +161,7 @@ def _import(conn: psycopg.Connection, rows, create_missing, timezone, report) ->
     conn.execute("ANALYZE imp_purchase")
     report("import.stage.match", 0, count)
     conn.execute(RESOLVE_SQL)
-    created = conn.execute(CREATE_MISSING_SQL).rowcount if create_missing else 0
+    created = conn.execute(CREATE_MISSING_SQL).fetchone()[0] if create_missing else 0
     conn.execute(NEW_SQL)
     unknown = [n for (n,) in conn.execute("SELECT n FROM imp_resolved WHERE client_id IS NULL ORDER BY n")]
     report("import.stage.write", count // 2, count)

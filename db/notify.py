@@ -78,8 +78,3 @@ def listen(channel: str, deliver: Callable[[Changes], None], stopped: Callable[[
             while time.monotonic() < deadline and not stopped():
                 time.sleep(0.1)
 
-
-def notify(channel: str, payload: str) -> None:
-    """Sends `payload` on `channel` to every listener, once the current transaction commits."""
-    with database.connection_context():
-        database.execute_sql("SELECT pg_notify(%s, %s)", (channel, payload))

@@ -318,7 +318,6 @@ class CardScreen(CardActions, Screen[int | None]):
             # Who else is editing is a courtesy: a server out of connections must not stop the editing.
             self.editors = []
         else:
-            self.say(f"{type(error).__name__}: {error}", error=True)
             raise error
 
     # --- saving and closing -------------------------------------------------------------------------

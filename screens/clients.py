@@ -18,7 +18,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState
 
-from db import clients, segments, session
+from db import clients, segments, session, settings
 from db.clients import ClientRow, Count, Criteria, Filters
 from db.errors import UserError
 from db.i18n import t
@@ -105,6 +105,7 @@ class ClientsScreen(Screen):
         super().__init__()
         self.identity = identity
         self.criteria = Criteria()
+        self.sales_may_export = False
         self.segment_name: str | None = None
         self.count: Count | None = None
         self.fuzzy = False
@@ -123,6 +124,17 @@ class ClientsScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#search", Input).focus()
         self._reload()
+        if self.identity.role == "sales":
+            self._load_export_right()
+
+    @work(thread=True, exclusive=True, group="clients-export-right", exit_on_error=False)
+    def _load_export_right(self) -> None:
+        allowed = session.read(settings.get, "sales_may_export") == "yes"
+        self.app.call_from_thread(self._export_right_loaded, allowed)
+
+    def _export_right_loaded(self, allowed: bool) -> None:
+        self.sales_may_export = allowed
+        self.refresh_bindings()
 
     @property
     def list(self) -> VirtualList:
@@ -341,4 +353,8 @@ class ClientsScreen(Screen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in WRITE_ACTIONS and not self.identity.can_write:
             return False
+        if action == "export_file":
+            # The same rule db/exporting enforces; here it only keeps a key nobody may use off the footer.
+            return self.identity.role in ("admin", "manager") or (
+                self.identity.role == "sales" and self.sales_may_export)
         return True

@@ -14,8 +14,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
-from db import custom_fields, segments, session
+from db import clients, custom_fields, segments, session
 from db.clients import CATEGORIES, GENDERS, Filters
+from db.errors import ValidationError
 from db.i18n import t
 from db.session import ConnectionLost
 
@@ -118,6 +119,10 @@ class FiltersScreen(ModalScreen[Filters | None]):
                 values[name] = Decimal(text) if name in MONEY_FILTERS else int(text)
             except (ValueError, InvalidOperation):
                 raise ValueError(t("clients.filters.bad_number", field=t(f"clients.filter.{name}"))) from None
+            try:
+                clients.check_filter_number(name, values[name])
+            except ValidationError as exc:
+                raise ValueError(f"{t(f'clients.filter.{name}')}: {exc}") from None
         custom_name = self._select("custom_name")
         custom_value = self.query_one("#custom_value", Input).value.strip()
         values["custom"] = ((str(custom_name), custom_value),) if custom_name and custom_value else ()

@@ -162,6 +162,20 @@ async def test_a_wrong_number_in_the_filter_panel_is_said_and_nothing_changes(fr
         assert t("clients.count.exact", count="300") in screen_text(app)
 
 
+async def test_an_impossible_age_in_the_filter_panel_is_said_and_the_app_lives_on(fresh_db, people):
+    app = make_app(fresh_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("tab", "f")
+        await pilot.pause()
+        await pilot.press(*["tab"] * 8, "2", "0", "0", "0", "enter")
+        await pilot.pause()
+        assert t("clients.filters.out_of_range", low=0, high="150") in screen_text(app)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert t("clients.count.exact", count="300") in screen_text(app)
+
+
 @pytest.mark.parametrize("typed", ["%", "_", "\\", "'; DROP TABLE client; --", "a\\%b"])
 async def test_hostile_search_text_is_just_text(fresh_db, people, typed):
     app = make_app(fresh_db)
@@ -342,5 +356,12 @@ async def test_import_and_export_open_from_the_list_for_whom_they_apply(fresh_db
         await pilot.press("tab", "i")
         await pilot.pause()
         assert type(app.screen).__name__ == "ClientsScreen"
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert t("clients.key.export") not in titles and t("clients.key.import") not in titles
+    with fresh_db.connect("admin", autocommit=True) as conn:
+        conn.execute("INSERT INTO settings (key, value) VALUES ('sales_may_export', 'yes')")
+    app = make_app(fresh_db, "sales")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert t("clients.key.export") in titles and t("clients.key.import") not in titles

@@ -82,3 +82,14 @@ def test_the_administrator_login_can_back_up(fresh_db, tmp_path):
                             env=fresh_db.env("admin"), capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert json.loads((tmp_path / "b.dump.manifest.json").read_text())["tables"]["client"][0] == 20
+
+
+def test_the_manifest_is_counted_in_the_snapshot_pg_dump_shares(fresh_db):
+    with fresh_db.connect(autocommit=True) as conn:
+        demo.load(conn, 50, seed=3)
+    with fresh_db.connect() as conn, backup.exported_snapshot(conn) as (snapshot, counts):
+        assert conn.execute("SHOW transaction_isolation").fetchone()[0] == "repeatable read"
+        with fresh_db.connect("admin", autocommit=True) as writer:
+            writer.execute("INSERT INTO client (last_name) VALUES ('Written during the backup')")
+        # Still the moment of the snapshot: what pg_dump saves and what the manifest says agree.
+        assert backup.manifest(conn)["client"] == counts["client"] == [50, counts["client"][1]]

@@ -243,6 +243,21 @@ def test_unknown_columns_are_reported_or_kept_as_custom_fields(fresh_db, tmp_pat
             ("A-77", {"shoe_size": "43", "colour": "синий"})]
 
 
+def test_defined_custom_fields_get_typed_values_and_bad_ones_are_rejected(fresh_db, tmp_path):
+    with fresh_db.connect(autocommit=True) as conn:
+        conn.execute("INSERT INTO custom_field (name, label, type) VALUES ('last_visit', 'Последний визит', 'date'),"
+                     " ('shoe_size', 'Размер обуви', 'number'), ('vip', 'VIP', 'bool')")
+    path = write_csv(tmp_path / "typed.csv", ["ФИО", "Последний визит", "Размер обуви", "VIP"],
+                     [["Орлов Олег", "01.02.2024", "43", "да"], ["Белов Юрий", "32.13.2024", "41", "нет"]])
+    result = run_cli(fresh_db, "import", path)
+    assert "new clients:                 1" in result.stdout, result.stdout
+    with fresh_db.connect() as conn:
+        assert conn.execute("SELECT last_name, custom FROM client").fetchall() == [
+            ("Орлов", {"last_visit": "2024-02-01", "shoe_size": 43, "vip": True})]
+    rejected = (tmp_path / "typed.rejected.csv").read_text(encoding="utf-8-sig")
+    assert "Белов" in rejected and "Последний визит" in rejected
+
+
 def test_rows_with_only_a_name_are_found_again_by_name_and_birth_date(fresh_db, tmp_path):
     with fresh_db.connect(autocommit=True) as conn:
         conn.execute("INSERT INTO client (last_name, first_name) VALUES ('Орлова', 'Вера')")

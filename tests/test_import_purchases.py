@@ -55,3 +55,22 @@ def test_unknown_client_numbers_become_minimal_cards_on_request(fresh_db, tmp_pa
     with fresh_db.connect() as conn:
         assert conn.execute("SELECT external_key, last_name, first_name, purchase_count FROM client"
                             " ORDER BY 1").fetchall() == [("A-1", "Ion", "Popescu", 2), ("A-2", "Client A-2", "", 1)]
+
+
+def test_create_missing_never_doubles_a_client_known_by_phone_and_keeps_the_new_cards_contacts(fresh_db, tmp_path):
+    run_cli(fresh_db, "import", write_csv(tmp_path / "clients.csv", RU_HEADERS, RU_ROWS))
+    with fresh_db.connect() as conn:
+        known = conn.execute("SELECT client_id FROM contact_point WHERE normalized = '+79131112233'").fetchone()[0]
+        before = conn.execute("SELECT count(*) FROM client").fetchone()[0]
+    path = write_csv(tmp_path / "sales.csv", ["Код клиента", "Телефон", "Дата", "Сумма"],
+                     [["X-1", "+7 913 111-22-33", "2024-04-01", "100"],     # a new number, a known phone
+                      ["X-2", "+7 914 555-66-77", "2024-04-02", "200"]])    # a new number, a new phone
+    result = run_cli(fresh_db, "import", path, "--purchases", "--create-missing")
+    assert result.returncode == 0, result.stderr
+    assert "clients created (minimal):   1" in result.stdout, result.stdout
+    with fresh_db.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM client").fetchone()[0] == before + 1
+        assert conn.execute("SELECT client_id FROM purchase WHERE amount = 100").fetchone()[0] == known
+        created = conn.execute("SELECT id FROM client WHERE external_key = 'X-2'").fetchone()[0]
+        assert conn.execute("SELECT kind, normalized FROM contact_point WHERE client_id = %s",
+                            (created,)).fetchall() == [("mobile", "+79145556677")]

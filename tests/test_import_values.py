@@ -70,3 +70,21 @@ def test_the_progress_bar_draws_on_a_terminal(capsys):
         report("import.stage.read", 5, 10)
         report("import.stage.write", 10, 10)
     assert "Writing" in capsys.readouterr().err
+
+
+def test_amounts_with_thousands_separators_and_impossible_sizes():
+    from tui.values import parse_amount
+
+    assert parse_amount("12,000") == Decimal("12000")
+    assert parse_amount("1,234,567") == Decimal("1234567")
+    assert parse_amount("12,50") == Decimal("12.50")
+    with pytest.raises(ValueError, match="too large"):
+        parse_amount("99999999999")
+
+
+def test_a_vcard_line_without_a_name_or_with_an_unknown_charset_is_read_around():
+    from tui import vcard
+
+    cards = vcard.parse("BEGIN:VCARD\r\nVERSION:2.1\r\n:stray\r\nN:Ivanov;Ivan\r\n"
+                        "TEL;CELL;ENCODING=QUOTED-PRINTABLE;CHARSET=x-unknown:=38=39=31=32\r\nEND:VCARD\r\n")
+    assert cards[0].values["last_name"] == ["Ivanov"] and cards[0].values["mobile"] == ["8912"]

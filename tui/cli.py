@@ -205,7 +205,7 @@ def cmd_settings(target: Target, args: argparse.Namespace) -> int:
         rows = settings.list_settings()
         width = max(len(row.key) for row in rows)
         for row in rows:
-            marker = "" if row.is_default else "  (changed)"
+            marker = "" if row.is_default else f"  ({t('settings.changed')})"
             _say(f"{row.key:<{width}}  {row.value:<14}  {row.description}{marker}")
     elif args.action == "get":
         _say(settings.get(args.key))
@@ -248,7 +248,7 @@ def cmd_server(target: Target, args: argparse.Namespace) -> int:
     connection.prepare_embedded(target)
     if config != current:
         server.restart(config)
-    host = config.listen if config.listen not in ("", "0.0.0.0", "*", "::") else "THIS-COMPUTER-ADDRESS"
+    host = config.listen if config.listen not in ("", "0.0.0.0", "*", "::") else t("server.this_address")
     _say(t("server.started", where=config.where,
            url=f"clientbase --database postgresql://LOGIN@{host}:{config.port}/{connection.DATABASE_NAME}"))
     if config.listen:
@@ -261,8 +261,7 @@ def cmd_app(target: Target, args: argparse.Namespace) -> int:
 
     if args.demo:
         with _owner_connection(target) as conn:
-            empty = conn.execute("SELECT NOT EXISTS (SELECT 1 FROM client)").fetchone()[0]
-            if empty:
+            if demo.is_empty(conn):
                 result = demo.load(conn, DEMO_ON_FIRST_START, progress=_progress_printer())
                 _say(t("demo.loaded", clients=f"{result.clients:,}", purchases=f"{result.purchases:,}",
                        seconds=result.seconds))

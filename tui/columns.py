@@ -105,12 +105,6 @@ class Mapping:
     fields: list[str | None]
     unknown: list[str]
 
-    def columns_of(self, field: str) -> list[int]:
-        return [index for index, name in enumerate(self.fields) if name == field]
-
-    def has(self, field: str) -> bool:
-        return field in self.fields
-
 
 def parse_map(pairs: list[str]) -> dict[str, str]:
     result = {}

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from db import import_purchases, importing, settings
+from db import custom_fields, import_purchases, importing, settings
 from db.errors import UserError
 from db.i18n import t
 from tui import columns, readers
@@ -49,7 +49,8 @@ def run_import(path: Path, options: ImportOptions, progress: Report | None = Non
     custom = {columns.fold(spelling): name for spelling, name in importing.custom_field_names().items()}
     mapping = columns.guess(table.headers, options.mapping, options.purchases, custom)
     reader = RowReader(mapping, settings.get("phone_country"), settings.get("date_day_first") == "yes",
-                       strict_width=table.kind == "csv")
+                       strict_width=table.kind == "csv",
+                       custom_fields={d.name: d for d in custom_fields.list_definitions()})
     result = ImportReport(table=table, mapping=mapping, options=options)
     source = t("import.consent_source", file=path.name)
     if options.purchases:

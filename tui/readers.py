@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Iterator
@@ -32,7 +32,6 @@ class Table:
     encoding: str = "utf-8"
     delimiter: str = ","
     sheet: str | None = None
-    extras: dict = field(default_factory=dict)
 
 
 def decode(data: bytes) -> tuple[str, str]:

@@ -10,6 +10,7 @@ from functools import lru_cache
 
 import phonenumbers
 
+from db.card_values import CustomFieldDef, custom_to_json
 from db.errors import ValidationError
 from db.i18n import t
 from db.importing import TEXT_FIELDS, Incoming
@@ -19,8 +20,12 @@ from tui.columns import PHONE_FIELDS, Mapping
 
 
 class RowReader:
-    def __init__(self, mapping: Mapping, country: str, day_first: bool, strict_width: bool) -> None:
+    def __init__(self, mapping: Mapping, country: str, day_first: bool, strict_width: bool,
+                 custom_fields: dict[str, CustomFieldDef] | None = None) -> None:
         self.mapping = mapping
+        # Defined custom fields get the value the card editor would store (an ISO date, a number, yes/no),
+        # so a filter and the card read imported values like typed ones; other custom columns stay text.
+        self.custom_fields = custom_fields or {}
         self.country = country
         self.day_first = day_first
         self.strict_width = strict_width
@@ -87,7 +92,15 @@ class RowReader:
         elif name in ("consent_email", "consent_sms"):
             setattr(row, name, values.parse_bool(value))
         elif name.startswith("custom."):
-            row.custom[name.removeprefix("custom.")] = value
+            key = name.removeprefix("custom.")
+            definition = self.custom_fields.get(key)
+            if definition is None:
+                row.custom[key] = value
+            else:
+                try:
+                    row.custom[key] = custom_to_json(definition, value, self.day_first)
+                except ValidationError as exc:
+                    raise ValueError(f"{definition.label}: {exc}") from None
         else:
             for part in values.split_list(value):
                 row.contacts.append(self._contact(name, part))

@@ -114,11 +114,17 @@ def parse_datetime(text: str, day_first: bool = True) -> str:
         raise ValueError(t("import.reason.date", value=value)) from None
 
 
+# The columns hold numeric(12, 2) and numeric(12, 3): a larger number is a typing mistake in the file.
+AMOUNT_LIMIT = Decimal(10) ** 9
+
+
 def parse_amount(text: str, what: str = "amount") -> Decimal:
     """1 234,50 ₽, 1,234.50, 1234.5 → Decimal; refuses negatives."""
     value = re.sub(r"[\s\u00a0\u202f'₽$€£]|руб\.?|lei|mdl|rub|eur|usd", "", text.strip().lower())
     if "," in value and "." in value:
         value = value.replace(",", "") if value.rfind(".") > value.rfind(",") else value.replace(".", "").replace(",", ".")
+    elif re.fullmatch(r"\d{1,3}(,\d{3})+", value):
+        value = value.replace(",", "")  # 12,000 or 1,234,567: money never has three decimals
     elif "," in value:
         value = value.replace(",", ".")
     try:
@@ -127,6 +133,8 @@ def parse_amount(text: str, what: str = "amount") -> Decimal:
         raise ValueError(t("import.reason.number", what=t(f"import.what.{what}"), value=text.strip())) from None
     if not number.is_finite() or number < 0:
         raise ValueError(t("import.reason.number", what=t(f"import.what.{what}"), value=text.strip()))
+    if number >= AMOUNT_LIMIT:
+        raise ValueError(t("import.reason.too_large", what=t(f"import.what.{what}"), value=text.strip()))
     return number
 
 

@@ -5,6 +5,7 @@ into the same cells a spreadsheet row has; writing produces vCard 3.0, which eve
 
 from __future__ import annotations
 
+import codecs
 import quopri
 import re
 from dataclasses import dataclass, field
@@ -54,6 +55,8 @@ def _property(line: str) -> tuple[str, dict[str, list[str]], str] | None:
         return None
     head, value = match[1], match[2]
     parts = re.findall(r'(?:[^;"]|"[^"]*")+', head)
+    if not parts:
+        return None  # a line with no property name carries nothing to read
     name = parts[0].split(".")[-1].upper()
     params: dict[str, list[str]] = {}
     for part in parts[1:]:
@@ -63,6 +66,10 @@ def _property(line: str) -> tuple[str, dict[str, list[str]], str] | None:
         params.setdefault(key.upper(), []).extend(v.strip('"').lower() for v in raw.split(","))
     if "quoted-printable" in params.get("ENCODING", []):
         charset = (params.get("CHARSET") or ["utf-8"])[0]
+        try:
+            codecs.lookup(charset)
+        except LookupError:
+            charset = "utf-8"  # an unknown charset name: the bytes are most likely UTF-8 anyway
         value = quopri.decodestring(value.encode("ascii", errors="replace")).decode(charset, errors="replace")
     return name, params, value
 
