@@ -68,3 +68,25 @@ async def test_merging_field_by_field_with_a_switched_side(admin_session):
         await settle(app, pilot)
     saved = cards.load_card(card.id)
     assert (saved.draft.city, saved.draft.notes) == ("Пермь", "allergic to nuts")
+
+
+async def test_two_terminals_edit_one_card_and_the_second_save_meets_the_dialog(admin_session):
+    card = make_client()
+    first, second = CardApp("admin", card.id), CardApp("admin", card.id)
+    async with first.run_test(size=(80, 24)) as first_pilot, second.run_test(size=(80, 24)) as second_pilot:
+        await settle(first, first_pilot)
+        await settle(second, second_pilot)
+        first.card_screen.query_one("#f-city", Input).focus()
+        await first_pilot.press(*"Сочи")
+        second.card_screen.query_one("#f-position", Input).focus()
+        await second_pilot.press(*"директор")
+        await first_pilot.press("ctrl+s")
+        await settle(first, first_pilot)
+        assert not isinstance(first.screen, ConflictScreen)
+        await second_pilot.press("ctrl+s")
+        await settle(second, second_pilot)
+        assert isinstance(second.screen, ConflictScreen)
+        await second_pilot.press("m")
+        await settle(second, second_pilot)
+    saved = cards.load_card(card.id)
+    assert (saved.draft.city, saved.draft.position) == ("Сочи", "директор")

@@ -96,6 +96,27 @@ async def test_the_draft_survives_a_dropped_connection_and_saves_once_it_is_back
     assert cards.load_card(card.id).draft.city == "Омск"
 
 
+async def test_the_draft_survives_a_real_server_restart(admin_session):
+    card = make_client()
+    app = CardApp("admin", card.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.card_screen.query_one("#f-city", Input).focus()
+        await pilot.press(*"Тула")
+        admin_session.server.stop()
+        try:
+            await pilot.press("ctrl+s")
+            await settle(app, pilot)
+            assert app.lost_connection >= 1
+            assert app.card_screen.query_one("#f-city", Input).value == "Тула"
+        finally:
+            admin_session.server.start()
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert "Saved" in str(app.card_screen.query_one("#card-status", Static).render())
+    assert cards.load_card(card.id).draft.city == "Тула"
+
+
 async def test_the_consent_tab_shows_an_unsubscribed_address_to_a_salesperson(admin_session):
     card = make_client()
     with admin_session.connect("admin", autocommit=True) as conn:
