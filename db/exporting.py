@@ -15,7 +15,7 @@ from typing import Iterator
 import phonenumbers
 import psycopg
 
-from . import clients, settings, users
+from . import clients, session, settings
 from .errors import UserError
 from .models import database
 
@@ -73,10 +73,7 @@ class Recipient:
 def check_may_export(mailing_list: bool = False) -> str:
     """The caller's role if it may export; salespeople only when the `sales_may_export` setting says yes,
     and a mailing list (which must honour the suppression list) only for the administrator and manager."""
-    with database.connection_context():
-        conn: psycopg.Connection = database.connection()
-        login = conn.execute("SELECT session_user").fetchone()[0]
-        role = users.role_of(conn, login)
+    login, role = session.current_login_and_role()
     if role in ("admin", "manager"):
         return role
     if role == "sales" and not mailing_list and settings.get("sales_may_export") == "yes":

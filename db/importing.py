@@ -19,7 +19,7 @@ from typing import Callable
 import psycopg
 from psycopg.types.json import Jsonb
 
-from . import users
+from . import session
 from .errors import UserError
 from .models import database
 
@@ -357,11 +357,7 @@ def _import(conn, rows, overwrite, source, report, total) -> ClientImportResult:
 
 def check_may_import() -> None:
     """Only the administrator writes client data; said before a large file is read, not after."""
-    with database.connection_context():
-        conn: psycopg.Connection = database.connection()
-        login = conn.execute("SELECT session_user").fetchone()[0]
-        role = users.role_of(conn, login)
-        conn.rollback()
+    login, role = session.current_login_and_role()
     if role != "admin":
         raise UserError("import.admin_only", login=login)
 

@@ -39,21 +39,26 @@ def bind(target: Target) -> None:
     database._clientbase_target = target  # for error messages that name the database
 
 
+def current_login_and_role() -> tuple[str, str | None]:
+    """Who this connection logged in as, and that login's clientbase role."""
+    with database.connection_context():
+        conn: psycopg.Connection = database.connection()
+        login = conn.execute("SELECT session_user").fetchone()[0]
+        role = users.role_of(conn, login)
+        conn.rollback()
+    return login, role
+
+
 def identity(target: Target) -> Identity:
     try:
         with database.connection_context():
             conn: psycopg.Connection = database.connection()
             version = migrate.check_compatible(conn)
-            login = conn.execute("SELECT session_user").fetchone()[0]
-            role = users.role_of(conn, login)
+            server_version = conn.info.parameter_status("server_version") or ""
             conn.rollback()
-            return Identity(
-                login=login,
-                role=role,
-                database=target.display,
-                schema_version=version,
-                server_version=conn.info.parameter_status("server_version") or "",
-            )
+        login, role = current_login_and_role()
+        return Identity(login=login, role=role, database=target.display, schema_version=version,
+                        server_version=server_version)
     except psycopg.OperationalError as exc:
         raise describe_failure(exc, target) from None
 
