@@ -14,8 +14,7 @@ from typing import Callable, Iterable
 
 import psycopg
 
-from .importing import IMPORT_LOCK
-from .models import database
+from .importing import IMPORT_LOCK, in_one_transaction
 
 STAGED = ("n, client_key, phone, email, last_name, first_name, middle_name, purchased_at, amount, cost, "
           "product, quantity, channel, purchase_key, note")
@@ -132,21 +131,7 @@ def import_purchases(rows: Iterable[tuple], *, create_missing: bool = False, dry
     """`rows` are tuples in the order of STAGED, read lazily while COPY runs; times without a zone are the
     shop's `timezone`. One transaction; `dry_run` rolls it back after counting."""
     report = progress or (lambda stage, done, total: None)
-    with database.connection_context():
-        conn: psycopg.Connection = database.connection()
-        try:
-            with conn.transaction():
-                result = _import(conn, rows, create_missing, timezone, report)
-                if dry_run:
-                    raise _DryRun(result)
-        except _DryRun as done:
-            return done.result
-    return result
-
-
-class _DryRun(Exception):
-    def __init__(self, result: PurchaseImportResult) -> None:
-        self.result = result
+    return in_one_transaction(lambda conn: _import(conn, rows, create_missing, timezone, report), dry_run)
 
 
 def _import(conn: psycopg.Connection, rows, create_missing, timezone, report) -> PurchaseImportResult:

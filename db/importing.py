@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable
+from typing import Callable, TypeVar
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -301,11 +301,20 @@ def import_clients(rows: list[Incoming], *, overwrite: bool = False, dry_run: bo
     exactly what a real import would do."""
     report = progress or (lambda stage, done, total: None)
     total = len(rows)
+    return in_one_transaction(lambda conn: _import(conn, rows, overwrite, source, report, total), dry_run)
+
+
+R = TypeVar("R")
+
+
+def in_one_transaction(work: Callable[[psycopg.Connection], R], dry_run: bool) -> R:
+    """Runs `work` as one transaction: all of it is written or none. A dry run does every step and then
+    rolls back, so what it counts is exactly what the real run would do."""
     with database.connection_context():
         conn: psycopg.Connection = database.connection()
         try:
             with conn.transaction():
-                result = _import(conn, rows, overwrite, source, report, total)
+                result = work(conn)
                 if dry_run:
                     raise _DryRun(result)
         except _DryRun as done:
@@ -314,7 +323,7 @@ def import_clients(rows: list[Incoming], *, overwrite: bool = False, dry_run: bo
 
 
 class _DryRun(Exception):
-    def __init__(self, result: ClientImportResult) -> None:
+    def __init__(self, result: object) -> None:
         self.result = result
 
 
