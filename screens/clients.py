@@ -8,7 +8,6 @@ sort, segments); "/" goes back to the search.
 from __future__ import annotations
 
 from dataclasses import replace
-from decimal import Decimal
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -24,16 +23,13 @@ from db.errors import UserError
 from db.i18n import t
 from db.session import Cancelled, ConnectionLost, Identity
 from tui.widgets.connection import ClientsChanged, ConnectionBack
+from tui.widgets.money import money
 from tui.widgets.virtual_list import Column, VirtualList
 
 SORT_ORDER = tuple(clients.SORTS)
 WRITE_ACTIONS = {"new_client", "save_segment", "import_file"}
 COUNT_AFTER_SECONDS = 0.25
 PAGE_SIZE = clients.PAGE
-
-
-def _money(value: Decimal) -> str:
-    return f"{value:,.0f}".replace(",", " ")
 
 
 COLUMNS = [
@@ -45,7 +41,7 @@ COLUMNS = [
     Column(t("clients.col.last_purchase"),
            lambda row: row.last_purchase_at.date().isoformat() if row.last_purchase_at else "", width=10,
            priority=4),
-    Column(t("clients.col.total_spent"), lambda row: _money(row.total_spent), width=10, right=True, priority=3),
+    Column(t("clients.col.total_spent"), lambda row: money(row.total_spent, decimals=0), width=10, right=True, priority=3),
 ]
 
 

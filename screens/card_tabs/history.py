@@ -12,10 +12,7 @@ from db.card_draft import CardDraft
 from db.card_values import format_date
 from db.cards import Card
 from db.i18n import t
-
-
-def _money(value) -> str:
-    return "" if value is None else f"{value:,.2f}".replace(",", " ")
+from tui.widgets.money import money
 
 
 def _when(card: Card, value) -> str:
@@ -48,7 +45,7 @@ class PurchasesTab(Vertical):
 
     async def fill(self, card: Card, draft: CardDraft | None = None) -> None:
         summary = t("card.summary", category=card.category, count=card.purchase_count,
-                    spent=_money(card.total_spent), profit=_money(card.total_profit))
+                    spent=money(card.total_spent), profit=money(card.total_profit))
         if card.favourites:
             products = ", ".join(f"{f.product} ×{f.quantity.normalize():f}" for f in card.favourites)
             summary += "\n" + t("card.favourites", products=products)
@@ -57,8 +54,8 @@ class PurchasesTab(Vertical):
         purchases.clear()
         for purchase in card.purchases:
             items = "; ".join(f"{line.description} ×{line.quantity.normalize():f}" for line in purchase.lines)
-            purchases.add_row(_when(card, purchase.purchased_at), purchase.channel, _money(purchase.amount),
-                              _money(purchase.profit), items, key=str(purchase.id))
+            purchases.add_row(_when(card, purchase.purchased_at), purchase.channel, money(purchase.amount),
+                              money(purchase.profit), items, key=str(purchase.id))
         subscriptions = self.query_one("#subscriptions", DataTable)
         subscriptions.clear()
         today = date.today()
