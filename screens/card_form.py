@@ -13,12 +13,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Label, Static
+from textual.widgets import Button, Label, Static
 from textual.worker import Worker, WorkerState
 
 from db.errors import UserError, ValidationError
 from db.i18n import t
 from screens.card_tabs.form import FieldRow, get_text
+from tui.widgets.footer import SteadyFooter
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class FormScreen(ModalScreen[object]):
             with Horizontal(classes="buttons"):
                 yield Button(t("card.form.ok"), id="form-ok", variant="primary")
                 yield Button(t("card.form.cancel"), id="form-cancel")
-        yield Footer(compact=True)
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.fields[0].editor.focus()

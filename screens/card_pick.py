@@ -7,11 +7,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Label, OptionList
+from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from db import cards
 from db.i18n import t
+from tui.widgets.footer import SteadyFooter
 
 NOBODY = (0, "")
 
@@ -41,7 +42,7 @@ class PickClientScreen(ModalScreen[tuple[int, str] | None]):
             yield Label(self.pick_title)
             yield Input(placeholder=t("card.pick.placeholder"), id="pick-text")
             yield OptionList(id="pick-list")
-        yield Footer(compact=True)
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self._fill([])

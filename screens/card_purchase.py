@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Label, Select, Static
+from textual.widgets import Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from db import card_activity
@@ -20,6 +20,7 @@ from db.card_values import format_date, parse_date
 from db.errors import UserError, ValidationError
 from db.i18n import t
 from screens.card_tabs.form import FieldRow
+from tui.widgets.footer import SteadyFooter
 
 
 class LineRow(Horizontal):
@@ -99,7 +100,7 @@ class PurchaseScreen(ModalScreen[int | None]):
             with VerticalScroll(id="lines"):
                 yield LineRow(self.products)
             yield Static("", id="purchase-status")
-        yield Footer(compact=True)
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.query_one(LineRow).query_one(".product", Select).focus()

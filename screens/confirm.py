@@ -8,9 +8,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Label, Static
+from textual.widgets import Button, Label, Static
 
 from db.i18n import t
+from tui.widgets.footer import SteadyFooter
 
 Answer = TypeVar("Answer")
 
@@ -42,7 +43,7 @@ class ConfirmScreen(ModalScreen[Answer], Generic[Answer]):
             with Horizontal():
                 for index, (label, _) in enumerate(self.answers):
                     yield Button(label, id=f"answer-{index}", variant="primary" if index == 0 else "default")
-        yield Footer(compact=True)
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#answer-0", Button).focus()

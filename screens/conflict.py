@@ -12,11 +12,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Footer, Label, Static
+from textual.widgets import Button, DataTable, Label, Static
 
 from db.card_draft import CardDraft, changed_fields, take_fields
 from db.cards import Card
 from db.i18n import t
+from tui.widgets.footer import SteadyFooter
 
 
 def shown(draft: CardDraft, field: str) -> str:
@@ -84,7 +85,7 @@ class ConflictScreen(ModalScreen[tuple[str, CardDraft] | None]):
                 yield Button(t("card.conflict.take"), id="take")
                 yield Button(t("card.conflict.merge"), id="merge", variant="primary")
                 yield Button(t("card.conflict.cancel"), id="cancel")
-        yield Footer(compact=True)
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -10,7 +10,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import DataTable, Header, Input, Select, Static
 from textual.worker import Worker, WorkerState
 
 from db import custom_fields
@@ -19,6 +19,7 @@ from db.errors import ConflictError, UserError, ValidationError
 from db.i18n import t
 from screens.card_tabs.form import FieldRow, set_text
 from screens.confirm import ConfirmScreen
+from tui.widgets.footer import SteadyFooter
 
 
 class CustomFieldsScreen(Screen[None]):
@@ -59,7 +60,7 @@ class CustomFieldsScreen(Screen[None]):
         yield FieldRow("choices", Input(compact=True, id="field-choices",
                                             placeholder=t("card.fields.choices_hint")), t("card.fields.choices"))
         yield Static("", id="fields-status")
-        yield Footer(compact=True)
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.title = t("card.fields.title")
