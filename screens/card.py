@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Callable
 
 import psycopg
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Checkbox, Footer, Header, Input, Select, Static, TabbedContent, TabPane, TextArea
+from textual.widgets import Checkbox, Header, Input, Select, Static, TabbedContent, TabPane, TextArea
 from textual.worker import Worker, WorkerState
 
 from db import cards, edit_lock, session
@@ -36,6 +37,7 @@ from screens.card_tabs.people import ContactsTab, FamilyTab
 from screens.confirm import ConfirmScreen
 from screens.conflict import ConflictScreen
 from tui.widgets.connection import ClientsChanged, ConnectionBack
+from tui.widgets.footer import SteadyFooter
 
 TABS = ("main", "contacts", "family", "purchases", "activity", "reminders", "custom", "consent")
 TAB_BODIES: dict[str, Callable[[bool], Widget]] = {
@@ -45,6 +47,8 @@ TAB_BODIES: dict[str, Callable[[bool], Widget]] = {
 }
 EDITORS_EVERY_SECONDS = 20
 REUSED = "clientbase-card-editor"
+# A reused editor waits this long for its card before it shows itself with "Loading…".
+SHOW_LOADING_AFTER = 0.15
 TAB_KEYS = dict(zip(TABS, ("f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9")))
 
 
@@ -86,6 +90,10 @@ class CardScreen(CardActions, Screen[int | None]):
         self.claim: edit_lock.EditClaim | None = None
         self.editors: list[edit_lock.Editor] = []
         self.duplicates_cleared = False
+        self.styled_for_theme: str | None = None
+        # Set by `reopen` until the editor is pushed: the callback to push it with (False: nothing waits).
+        self._waiting_to_show: Callable[[int | None], None] | None | bool = False
+        self._show_timer: Timer | None = None
 
     # --- layout -------------------------------------------------------------------------------------
 
@@ -100,37 +108,87 @@ class CardScreen(CardActions, Screen[int | None]):
                     if tab == "main":
                         yield MainTab(self.read_only)
         yield Static("", id="card-status")
-        yield Footer(compact=True)
+        yield SteadyFooter()
 
     @classmethod
-    def reusable(cls, app: App, identity: Identity, client_id: int | None) -> CardScreen:
-        """The app's one card editor, built once and shown again for every card. Building the editor's
-        widgets costs Textual far more than loading a card, so the next card only loads and fills.
-        Push the result as usual; it dismisses with the saved id as a new CardScreen does."""
+    def open(cls, app: App, identity: Identity, client_id: int | None,
+             returned: Callable[[int | None], None] | None = None) -> CardScreen:
+        """Shows the card of `client_id` (None: a new client) in the app's one card editor, and calls
+        `returned` with the saved id (None if nothing was saved) when it closes.
+
+        The editor is built once per session (see `prepare`); building its widgets costs Textual far more
+        than loading a card. The next card is loaded and put into the widgets first, and the editor shown
+        after, so that the first frame holds the whole card and the layout is worked out once. A load
+        slower than SHOW_LOADING_AFTER shows the editor at once with "Loading…"."""
         if app.is_screen_installed(REUSED):
             screen = app.get_screen(REUSED)
-            if screen.identity == identity and screen not in app.screen_stack:
-                screen.reopen(client_id)
+            if screen in app.screen_stack or (screen.identity == identity and not screen.is_mounted):
+                # Still being built in the background: this one card gets an editor of its own.
+                one_off = cls(identity, client_id)
+                app.push_screen(one_off, returned)
+                return one_off
+            if screen.identity == identity:
+                screen.reopen(client_id, returned)
                 return screen
             app.uninstall_screen(REUSED)
         screen = cls(identity, client_id)
         app.install_screen(screen, REUSED)
+        app.push_screen(screen, returned)
         return screen
 
-    def reopen(self, client_id: int | None) -> None:
-        """Forgets the previous card and starts loading the next one."""
+    @classmethod
+    def prepare(cls, app: App, identity: Identity) -> None:
+        """Builds the app's card editor in the background, so that even the first card of a session only
+        loads and fills. Call it once the first screen is showing; `open` then finds the editor ready."""
+        if app.is_screen_installed(REUSED):
+            return
+        screen = cls(identity, None)
+        app.install_screen(screen, REUSED)
+        # Textual has no public call to build a screen that is not shown yet. These are the two first steps
+        # of push_screen (read the screen's CSS, mount its widgets), and leave the screen as it is after a
+        # push and a pop, which Textual supports for installed screens.
+        app._load_screen_css(screen)
+        app._get_screen(REUSED)
+        # Its widgets were styled as they were mounted, under the stylesheet it will be shown with.
+        screen.styled_for_theme = app.theme
+
+    def reopen(self, client_id: int | None, returned: Callable[[int | None], None] | None) -> None:
+        """Forgets the previous card, loads the next one and shows the editor once it holds it."""
         self.client_id = client_id
         self.card = None
         self.shown_draft = CardDraft()
         self.saved_id = None
         self.editors = []
         self.duplicates_cleared = False
-        self.query_one("#card-tabs", TabbedContent).display = False
         self.query_one("#card-tabs", TabbedContent).active = "main"
         self.query_one("#card-title", Static).update(t("app.loading"))
         self.say("")
-        # Loading starts now, while the screen is being pushed.
+        self._waiting_to_show = returned
+        if self._show_timer is not None:
+            self._show_timer.stop()
+        self._show_timer = self.set_timer(SHOW_LOADING_AFTER, self._show_editor)
         self.load(client_id)
+
+    def _show_editor(self) -> None:
+        """Pushes the reused editor that `reopen` is filling, if it is not on screen yet."""
+        if self._show_timer is not None:
+            self._show_timer.stop()
+            self._show_timer = None
+        if self._waiting_to_show is not False:
+            if self.card is None:
+                # Shown before its card arrived: the previous client's values must not be seen meanwhile.
+                self.query_one("#card-tabs", TabbedContent).display = False
+            returned, self._waiting_to_show = self._waiting_to_show, False
+            self.app.push_screen(self, returned)
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Textual restyles every widget of a screen it pushes, in case the theme changed while the screen
+        # was away: for the reused editor that is the largest part of opening a card. Only a theme change
+        # needs it.
+        theme = self.app.theme
+        if self.styled_for_theme == theme:
+            event.refresh_styles = False
+        self.styled_for_theme = theme
 
     def on_mount(self) -> None:
         self.load(self.client_id)
@@ -286,6 +344,7 @@ class CardScreen(CardActions, Screen[int | None]):
         if group == "card-load":
             self.say("")
             await self.show_card(result)
+            self._show_editor()
             if result.id is not None:
                 self.watch_editors(result.id)
         elif group == "card-save" and isinstance(result, list):
@@ -307,6 +366,7 @@ class CardScreen(CardActions, Screen[int | None]):
                 self.say(t("card.refreshed"))
 
     async def _failed(self, group: str, error: BaseException) -> None:
+        self._show_editor()  # the reason is said in the editor, which must be on screen to say it
         if isinstance(error, ConflictError) and self.card is not None:
             self.resolve_conflict(self.draft(), self.card.draft, error.current)
         elif isinstance(error, ConnectionLost) or (isinstance(error, UserError) and error.key == "card.unreachable"):

@@ -7,6 +7,8 @@ palette, where a read-only login's attempt to write is answered with the reason.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from dataclasses import replace
 from datetime import date
 
@@ -42,6 +44,20 @@ WRITES = {"save", *ACTIONS}
 NEEDS_CLIENT = {"add_purchase", "add_interaction", "add_reminder", "add_subscription", "tick", "merge"}
 
 
+def when_loaded(action):
+    """While the reused editor loads the next card, the write keys stay as they will be once it is there,
+    so that the footer is not rebuilt twice per card; pressed in that moment, they do nothing."""
+    @functools.wraps(action)
+    async def guarded(self, *args):
+        if self.card is None:
+            return
+        result = action(self, *args)
+        if inspect.isawaitable(result):
+            await result
+
+    return guarded
+
+
 def _tooltip(action: str) -> str:
     _, label, tooltip, _ = ACTIONS[action]
     return t(tooltip) if tooltip else t("card.key.add.tip", what=t(label))
@@ -65,9 +81,10 @@ class CardActions:
             return self.read_only
         if action not in WRITES:
             return True
-        if self.read_only or self.card is None:
+        if self.read_only:
             return False
-        if action in NEEDS_CLIENT and self.card.id is None:
+        client_id = self.card.id if self.card is not None else self.client_id
+        if action in NEEDS_CLIENT and client_id is None:
             return False
         tabs = ACTIONS[action][3] if action in ACTIONS else ()
         return not tabs or self.active_tab in tabs
@@ -78,14 +95,17 @@ class CardActions:
 
     # --- rows ---------------------------------------------------------------------------------------
 
+    @when_loaded
     async def action_add_contact(self) -> None:
         await (await self.ensure_tab("contacts")).add_row()
         self.validate_draft()
 
+    @when_loaded
     async def action_add_relative(self) -> None:
         await (await self.ensure_tab("family")).add_row()
         self.validate_draft()
 
+    @when_loaded
     async def action_remove_row(self) -> None:
         tab = await self.ensure_tab(self.active_tab)
         row = tab.focused_row(self.focused) or (tab.rows()[-1] if tab.rows() else None)
@@ -95,6 +115,7 @@ class CardActions:
 
     # --- referrer, merge, fields --------------------------------------------------------------------
 
+    @when_loaded
     def action_pick_referrer(self) -> None:
         def chosen(choice: tuple[int, str] | None) -> None:
             if choice is not None:
@@ -104,6 +125,7 @@ class CardActions:
 
         self.app.push_screen(PickClientScreen(t("card.pick.title"), self.card.id), chosen)
 
+    @when_loaded
     def action_merge(self) -> None:
         from screens.merge import MergeScreen
 
@@ -119,6 +141,7 @@ class CardActions:
 
         self.app.push_screen(MergeScreen(self.card), merged)
 
+    @when_loaded
     def action_fields(self) -> None:
         from screens.custom_fields import CustomFieldsScreen
 
@@ -156,9 +179,11 @@ class CardActions:
 
         self.app.push_screen(FormScreen(t(title_key), fields, submit), done)
 
+    @when_loaded
     def action_add_purchase(self) -> None:
         self.open_product_form("purchase")
 
+    @when_loaded
     def action_add_subscription(self) -> None:
         self.open_product_form("subscription")
 
@@ -189,6 +214,7 @@ class CardActions:
             FormField("ends_on", t("card.form.ends_on"), Input(compact=True)),
             FormField("note", t("card.form.note"), Input(compact=True))], submit)
 
+    @when_loaded
     def action_add_interaction(self) -> None:
         client_id = self.card.id
         kinds = Select([(t(f"card.interaction.{k}"), k) for k in card_activity.INTERACTION_KINDS],
@@ -199,6 +225,7 @@ class CardActions:
             FormField("outcome", t("card.form.outcome"), Input(compact=True))],
             lambda v: card_activity.add_interaction(client_id, v["kind"], v["text"], v["outcome"]))
 
+    @when_loaded
     def action_add_reminder(self) -> None:
         client_id = self.card.id
         self._open_form("card.key.add_reminder", [
@@ -207,6 +234,7 @@ class CardActions:
             FormField("assignee", t("card.form.assignee"), Input(self.identity.login, compact=True))],
             lambda v: card_activity.add_reminder(client_id, self._date(v, "due_on"), v["text"], v["assignee"]))
 
+    @when_loaded
     async def action_tick(self) -> None:
         reminder_id = (await self.ensure_tab("reminders")).selected()
         if reminder_id is not None:

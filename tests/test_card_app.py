@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from textual.widgets import Input
+import threading
 
-from screens.card import CardScreen
+from textual.widgets import Input, Static
+from textual.widgets._footer import FooterKey
+
+from db import cards
+from db.i18n import t
+from screens.card import REUSED, SHOW_LOADING_AFTER, CardScreen
+from screens.card_tabs.main import MainTab
 from screens.card_tabs.people import ContactRow
 from tests.card_helpers import bind, identity, make_client, settle
 from tui.app import ClientbaseApp
@@ -55,8 +61,7 @@ async def test_the_reused_editor_shows_each_card_and_nothing_of_the_previous_one
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         returned = []
-        editor = CardScreen.reusable(app, identity("admin"), first.id)
-        app.push_screen(editor, returned.append)
+        editor = CardScreen.open(app, identity("admin"), first.id, returned.append)
         await settle(app, pilot)
         await pilot.press("f3")
         await settle(app, pilot)
@@ -66,13 +71,80 @@ async def test_the_reused_editor_shows_each_card_and_nothing_of_the_previous_one
         await settle(app, pilot)
         await pilot.press("escape")
         await settle(app, pilot)
-        again = CardScreen.reusable(app, identity("admin"), second.id)
+        again = CardScreen.open(app, identity("admin"), second.id, returned.append)
         assert again is editor
-        app.push_screen(again, returned.append)
         await settle(app, pilot)
+        assert app.screen is again
         assert again.query_one("#f-last_name", Input).value == "Сидоров"
         assert len(again.query(ContactRow)) == 0 and again.active_tab == "main"
         assert again.claim is not None and again.claim.client_id == second.id
         await pilot.press("escape")
         await settle(app, pilot)
     assert returned == [first.id, None]
+
+
+async def test_the_clients_screen_builds_the_editor_beforehand_and_enter_shows_it_filled(admin_session):
+    make_client()
+    app = ClientbaseApp(admin_session.target("admin"), identity("admin"), listen=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert await _wait_for(pilot, lambda: app.is_screen_installed(REUSED)
+                               and app.get_screen(REUSED).is_mounted)
+        editor = app.get_screen(REUSED)
+        built = editor.query_one(MainTab)
+        await pilot.press("down", "enter")
+        assert await _wait_for(pilot, lambda: app.screen is editor)
+        # Shown only once it holds the card: no "Loading…" frame, no widgets built for it.
+        assert editor.card is not None and editor.query_one("#f-last_name", Input).value == "Петрова"
+        assert editor.query_one(MainTab) is built
+
+
+async def test_a_slow_card_shows_the_editor_loading_and_its_keys_wait_for_the_card(admin_session, monkeypatch):
+    first = make_client()
+    second = make_client(last_name="Сидоров", first_name="Пётр", contacts=(), relatives=())
+    app = ClientbaseApp(admin_session.target("admin"), identity("admin"), listen=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        CardScreen.open(app, identity("admin"), first.id)
+        await settle(app, pilot)
+        await pilot.press("escape")
+        await settle(app, pilot)
+
+        real_load = cards.load_card
+        arrived = threading.Event()
+
+        def slow_load(client_id):
+            arrived.wait(10)
+            return real_load(client_id)
+
+        monkeypatch.setattr(cards, "load_card", slow_load)
+        editor = CardScreen.open(app, identity("admin"), second.id)
+        await pilot.pause(SHOW_LOADING_AFTER + 0.2)
+        assert app.screen is editor
+        assert not editor.query_one("#card-tabs").display, "the previous client's values stay hidden"
+        assert "Петрова" not in str(editor.query_one("#card-title", Static).render())
+        await pilot.press("ctrl+s", "ctrl+g")
+        arrived.set()
+        await settle(app, pilot)
+        assert editor.query_one("#card-tabs").display
+        assert editor.query_one("#f-last_name", Input).value == "Сидоров"
+        assert app.screen is editor
+    with admin_session.connect("admin") as conn:
+        assert conn.execute("SELECT version FROM client WHERE id = %s", (second.id,)).fetchone()[0] == second.version
+
+
+async def test_the_footer_is_rebuilt_only_when_its_keys_change(admin_session):
+    card = make_client()
+    app = ClientbaseApp(admin_session.target("admin"), identity("admin"), listen=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        editor = CardScreen.open(app, identity("admin"), card.id)
+        await settle(app, pilot)
+        keys = list(editor.query(FooterKey))
+        await pilot.press("tab", "tab", "tab")
+        await settle(app, pilot)
+        assert list(editor.query(FooterKey)) == keys, "moving between fields changes no key"
+        await pilot.press("f3")
+        await settle(app, pilot)
+        shown = [key.description for key in editor.query(FooterKey)]
+        assert t("card.key.add_contact") in shown and t("card.key.pick_referrer") not in shown

@@ -14,7 +14,11 @@ class FieldRow(Widget):
     The reason's widget is made only when needed: a card has dozens of rows and few errors."""
 
     DEFAULT_CSS = """
-    FieldRow { layout: grid; grid-size: 2; grid-columns: 16 1fr; grid-rows: auto; height: auto; }
+    /* A fixed height spares Textual arranging every row's grid to measure it, each time a card is shown;
+       only a row showing a reason, which may wrap, is measured. */
+    FieldRow { layout: grid; grid-size: 2; grid-columns: 16 1fr; grid-rows: auto; height: 1; }
+    FieldRow.-tall { height: 4; }
+    FieldRow.-with-error { height: auto; }
     FieldRow > Label { padding: 0 1 0 0; }
     FieldRow > .field-error { column-span: 2; color: $error; padding: 0 0 0 16; }
     FieldRow TextArea { height: 4; }
@@ -26,12 +30,14 @@ class FieldRow(Widget):
         self.field_name = name
         self.editor = editor
         self.label = label if label is not None else t(f"card.f.{name}")
+        self.set_class(isinstance(editor, TextArea), "-tall")
 
     def compose(self) -> ComposeResult:
         yield Label(self.label)
         yield self.editor
 
     def show_error(self, message: str | None) -> None:
+        self.set_class(bool(message), "-with-error")
         shown = self.query_children(".field-error")
         if message and shown:
             shown.first(Static).update(message)
@@ -47,7 +53,10 @@ class FieldRow(Widget):
 
 
 def text_input(field: str, placeholder: str = "", **kwargs) -> Input:
-    return Input(placeholder=placeholder, compact=True, id=f"f-{field.replace('.', '-')}", **kwargs)
+    # Validation is the card's own (cards.check, shown by FieldRow); Textual's would only restyle each
+    # input as -valid on every change.
+    return Input(placeholder=placeholder, compact=True, id=f"f-{field.replace('.', '-')}", validate_on=(),
+                 **kwargs)
 
 
 def get_text(widget: Widget) -> str:
