@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 from textual.worker import Worker, WorkerState
 
 from db import clients, segments, session, settings
@@ -23,12 +23,15 @@ from db.errors import UserError
 from db.i18n import t
 from db.session import Cancelled, ConnectionLost, Identity
 from tui.widgets.connection import ClientsChanged, ConnectionBack
+from tui.widgets.footer import SteadyFooter
 from tui.widgets.money import money
 from tui.widgets.virtual_list import Column, VirtualList
 
 SORT_ORDER = tuple(clients.SORTS)
 WRITE_ACTIONS = {"new_client", "save_segment", "import_file"}
 COUNT_AFTER_SECONDS = 0.25
+# The card editor is built in the background once the list is on screen, after the first page has painted.
+PREPARE_CARD_AFTER_SECONDS = 0.5
 PAGE_SIZE = clients.PAGE
 
 
@@ -75,8 +78,9 @@ class ClientsScreen(Screen):
         Binding("s", "next_sort", t("clients.key.sort"), tooltip=t("clients.key.sort.tip"), id="clients.sort"),
         Binding("g", "segments", t("clients.key.segments"), tooltip=t("clients.key.segments.tip"),
                 id="clients.segments"),
+        # Off the footer so that the keys fit in 80 columns; it is in the palette under its name.
         Binding("ctrl+s", "save_segment", t("clients.key.save_segment"), tooltip=t("clients.key.save_segment.tip"),
-                id="clients.save_segment"),
+                show=False, id="clients.save_segment"),
         Binding("i", "import_file", t("clients.key.import"), tooltip=t("clients.key.import.tip"),
                 id="clients.import"),
         Binding("e", "export_file", t("clients.key.export"), tooltip=t("clients.key.export.tip"),
@@ -107,6 +111,7 @@ class ClientsScreen(Screen):
         self.fuzzy = False
         self._reads = session.Cancellable()
         self._count_timer: Timer | None = None
+        self._card_editor_prepared = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -115,7 +120,7 @@ class ClientsScreen(Screen):
         yield Static("", id="active-filters")
         yield VirtualList(COLUMNS, PAGE_SIZE, placeholder=t("clients.loading"), empty=t("clients.none"),
                           id="list")
-        yield Footer(compact=True)
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#search", Input).focus()
@@ -142,6 +147,7 @@ class ClientsScreen(Screen):
         criteria = self.criteria
         self.count = None
         self._show_status()
+        self.refresh_bindings()
         # The previous search's statements stop on the server; the new one does not queue behind them.
         self._reads.cancel()
         self._reads = reads = session.Cancellable()
@@ -159,6 +165,9 @@ class ClientsScreen(Screen):
             # never delays a page.
             criteria, fuzzy, reads = self.criteria, self.fuzzy, self._reads
             self._count_timer = self.set_timer(COUNT_AFTER_SECONDS, lambda: self._count(criteria, fuzzy, reads))
+            if not self._card_editor_prepared:
+                self._card_editor_prepared = True
+                self.set_timer(PREPARE_CARD_AFTER_SECONDS, self._prepare_card_editor)
 
     @work(thread=True, exclusive=True, group="clients-count", exit_on_error=False)
     def _count(self, criteria: Criteria, fuzzy: bool, reads: session.Cancellable) -> None:
@@ -333,6 +342,11 @@ class ClientsScreen(Screen):
 
         self.app.push_screen(ExportFileScreen(criteria=self.criteria))
 
+    def _prepare_card_editor(self) -> None:
+        from screens.card import CardScreen
+
+        CardScreen.prepare(self.app, self.identity)
+
     def _open_card(self, client_id: int | None) -> None:
         from screens.card import CardScreen
 
@@ -344,11 +358,14 @@ class ClientsScreen(Screen):
             else:
                 self._refresh_rows([saved_id])
 
-        self.app.push_screen(CardScreen.reusable(self.app, self.identity, client_id), returned)
+        CardScreen.open(self.app, self.identity, client_id, returned)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in WRITE_ACTIONS and not self.identity.can_write:
             return False
+        if action == "clear_filters":
+            # Shown only when there is something to clear.
+            return self.criteria.filters != Filters() or self.segment_name is not None
         if action == "export_file":
             # The same rule db/exporting enforces; here it only keeps a key nobody may use off the footer.
             return self.identity.role in ("admin", "manager") or (
