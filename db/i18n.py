@@ -544,7 +544,7 @@ EN: dict[str, str] = {
     "clients.filters_active": "Filters: {filters}  (x clears)",
     "clients.segment_saved": "Saved the segment {name!r}.",
     "clients.filters.title": "Filters",
-    "clients.filters.hint": "Ctrl+S or Enter applies · Esc cancels · Ctrl+R empties",
+    "clients.filters.hint": "→ completes · Ctrl+S or Enter applies · Esc cancels · Ctrl+R empties",
     "clients.filters.apply": "Apply",
     "clients.filters.apply.tip": "Apply these filters to the list",
     "clients.filters.cancel": "Cancel",

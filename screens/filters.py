@@ -11,10 +11,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
-from db import clients, custom_fields, segments, session
+from db import clients, custom_fields, filter_values, segments, session
 from db.clients import CATEGORIES, GENDERS, Filters
 from db.errors import ValidationError
 from db.i18n import t
@@ -40,6 +41,7 @@ class FiltersScreen(ModalScreen[Filters | None]):
         self.filters = filters
         self.segment_name: str | None = None  # the chosen segment's name, for the list to show
         self._segment_names: dict[int, str] = {}
+        self._known: dict[str, list[str]] = {}
 
     def _row(self, name: str, widget) -> Horizontal:
         return Horizontal(Label(t(f"clients.filter.{name}"), classes="filter-label"), widget, classes="filter-row")
@@ -82,6 +84,15 @@ class FiltersScreen(ModalScreen[Filters | None]):
         saved = session.read(segments.list_segments)
         definitions = session.read(custom_fields.list_definitions)
         self.app.call_from_thread(self._choices_loaded, saved, definitions)
+        # Read after the lists the panel needs at once: on a large base this takes a moment.
+        known = session.read(filter_values.filter_values)
+        self.app.call_from_thread(self._values_loaded, known)
+
+    def _values_loaded(self, known: dict[str, list[str]]) -> None:
+        """Each text filter completes what is typed with the values in the base (→ accepts)."""
+        self._known = known
+        for name in TEXT_FILTERS:
+            self.query_one(f"#{name}", Input).suggester = SuggestFromList(known[name], case_sensitive=False)
 
     def _choices_loaded(self, saved: list, definitions: list) -> None:
         self._segment_names = {s.id: s.name for s in saved}
@@ -109,7 +120,8 @@ class FiltersScreen(ModalScreen[Filters | None]):
         values: dict[str, object] = {name: self._select(name) for name in ("category", "segment_id", "gender",
                                                                           "has_children")}
         for name in TEXT_FILTERS:
-            values[name] = self.query_one(f"#{name}", Input).value.strip() or None
+            typed = self.query_one(f"#{name}", Input).value.strip()
+            values[name] = filter_values.spelled_as_in_base(typed, self._known.get(name, [])) if typed else None
         for name in NUMBER_FILTERS + MONEY_FILTERS:
             text = self.query_one(f"#{name}", Input).value.strip()
             if not text:

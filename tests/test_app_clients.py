@@ -365,3 +365,23 @@ async def test_import_and_export_open_from_the_list_for_whom_they_apply(fresh_db
         await settle(app, pilot)
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert t("clients.key.export") in titles and t("clients.key.import") not in titles
+
+
+async def test_the_filter_panel_completes_a_city_and_takes_the_base_spelling(fresh_db, people):
+    city = people[0][3]
+    in_city = [p for p in people if p[3] == city]
+    app = make_app(fresh_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("tab", "f")
+        await settle(app, pilot)
+        await pilot.press("tab", "tab", "tab", "tab", *city[:3].lower())
+        await pilot.pause(0.2)
+        assert city[:3].lower() + city[3:] in screen_text(app), "the rest of the city is suggested as it is typed"
+        await pilot.press("right")
+        assert app.screen.query_one("#city").value.casefold() == city.casefold()
+        await pilot.press("ctrl+u", *city.lower(), "enter")
+        await settle(app, pilot)
+        assert f"{t('clients.filter.city')}: {city}" in screen_text(app)
+        assert {row.city for row in app.screen.list.cached_rows()} == {city}
+        assert t("clients.count.exact", count=f"{len(in_city)}") in screen_text(app)
