@@ -91,6 +91,7 @@ class CardScreen(CardActions, Screen[int | None]):
         self.editors: list[edit_lock.Editor] = []
         self.duplicates_cleared = False
         self.styled_for_theme: str | None = None
+        self.built_ahead = False
         # Set by `reopen` until the editor is pushed: the callback to push it with (False: nothing waits).
         self._waiting_to_show: Callable[[int | None], None] | None | bool = False
         self._show_timer: Timer | None = None
@@ -143,6 +144,9 @@ class CardScreen(CardActions, Screen[int | None]):
         if app.is_screen_installed(REUSED):
             return
         screen = cls(identity, None)
+        # No card goes in before the first one asked for: a blank new card would show its "required"
+        # reasons, and the first real card would pay for taking them away again.
+        screen.built_ahead = True
         app.install_screen(screen, REUSED)
         # Textual has no public call to build a screen that is not shown yet. These are the two first steps
         # of push_screen (read the screen's CSS, mount its widgets), and leave the screen as it is after a
@@ -191,7 +195,8 @@ class CardScreen(CardActions, Screen[int | None]):
         self.styled_for_theme = theme
 
     def on_mount(self) -> None:
-        self.load(self.client_id)
+        if not self.built_ahead:
+            self.load(self.client_id)
         # Someone may open the card after this one did: look again now and then.
         self.set_interval(EDITORS_EVERY_SECONDS, self._look_for_editors)
 
@@ -454,6 +459,8 @@ class CardScreen(CardActions, Screen[int | None]):
             self.refresh_card(self.card.id)
 
     def on_connection_back(self, message: ConnectionBack) -> None:
+        if self not in self.app.screen_stack:
+            return  # an editor kept for the next card: that card is loaded when it is opened
         if self.card is None:
             self.load(self.client_id)
         elif self.dirty:
