@@ -11,12 +11,9 @@ SUGGESTED = 300
 # any sample of this many rows, and a rare tag still filters when typed in full.
 TAG_SAMPLE_ROWS = 20_000
 
-COLUMN_SQL = {
-    "region": "SELECT region FROM client WHERE region <> '' GROUP BY region ORDER BY count(*) DESC, region LIMIT %s",
-    "city": "SELECT city FROM client WHERE city <> '' GROUP BY city ORDER BY count(*) DESC, city LIMIT %s",
-    "assigned_to": ("SELECT assigned_to FROM client WHERE assigned_to <> '' "
-                    "GROUP BY assigned_to ORDER BY count(*) DESC, assigned_to LIMIT %s"),
-}
+COLUMNS = ("region", "city", "assigned_to")
+COLUMN_SQL = ("SELECT {column} FROM client WHERE {column} <> '' "
+              "GROUP BY {column} ORDER BY count(*) DESC, {column} LIMIT %s")
 ESTIMATED_ROWS_SQL = "SELECT reltuples FROM pg_class WHERE oid = 'client'::regclass"
 TAGS_SQL = ("SELECT tag FROM client TABLESAMPLE SYSTEM (%s) REPEATABLE (1), unnest(tags) AS tag "
             "GROUP BY tag ORDER BY count(*) DESC, tag LIMIT %s")
@@ -24,8 +21,9 @@ TAGS_SQL = ("SELECT tag FROM client TABLESAMPLE SYSTEM (%s) REPEATABLE (1), unne
 
 def filter_values() -> dict[str, list[str]]:
     """{"tag": [...], "region": [...], "city": [...], "assigned_to": [...]}, each most common first."""
-    values = {name: [row[0] for row in database.execute_sql(sql, (SUGGESTED,)).fetchall()]
-              for name, sql in COLUMN_SQL.items()}
+    values = {column: [row[0] for row in database.execute_sql(COLUMN_SQL.format(column=column),
+                                                             (SUGGESTED,)).fetchall()]
+              for column in COLUMNS}
     estimated = database.execute_sql(ESTIMATED_ROWS_SQL).fetchone()[0]
     # reltuples is -1 before the first ANALYZE: read everything then, as on any small base.
     percent = 100.0 if estimated <= TAG_SAMPLE_ROWS else 100.0 * TAG_SAMPLE_ROWS / estimated

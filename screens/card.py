@@ -92,8 +92,9 @@ class CardScreen(CardActions, Screen[int | None]):
         self.duplicates_cleared = False
         self.styled_for_theme: str | None = None
         self.built_ahead = False
-        # Set by `reopen` until the editor is pushed: the callback to push it with (False: nothing waits).
-        self._waiting_to_show: Callable[[int | None], None] | None | bool = False
+        # Set by `reopen` until the editor is pushed, with the callback to push it with.
+        self._waiting_to_show = False
+        self._returned: Callable[[int | None], None] | None = None
         self._show_timer: Timer | None = None
 
     # --- layout -------------------------------------------------------------------------------------
@@ -167,7 +168,7 @@ class CardScreen(CardActions, Screen[int | None]):
         self.query_one("#card-tabs", TabbedContent).active = "main"
         self.query_one("#card-title", Static).update(t("app.loading"))
         self.say("")
-        self._waiting_to_show = returned
+        self._waiting_to_show, self._returned = True, returned
         if self._show_timer is not None:
             self._show_timer.stop()
         self._show_timer = self.set_timer(SHOW_LOADING_AFTER, self._show_editor)
@@ -178,12 +179,12 @@ class CardScreen(CardActions, Screen[int | None]):
         if self._show_timer is not None:
             self._show_timer.stop()
             self._show_timer = None
-        if self._waiting_to_show is not False:
+        if self._waiting_to_show:
             if self.card is None:
                 # Shown before its card arrived: the previous client's values must not be seen meanwhile.
                 self.query_one("#card-tabs", TabbedContent).display = False
-            returned, self._waiting_to_show = self._waiting_to_show, False
-            self.app.push_screen(self, returned)
+            self._waiting_to_show = False
+            self.app.push_screen(self, self._returned)
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
         # Textual restyles every widget of a screen it pushes, in case the theme changed while the screen
