@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Checkbox, Header, Input, Select, Static, TabbedContent, TabPane, TextArea
+from textual.widgets import Checkbox, Header, Input, Select, Static, TabbedContent, TabPane, Tabs, TextArea
 from textual.worker import Worker, WorkerState
 
 from db import cards, edit_lock, session
@@ -30,7 +30,7 @@ from db.i18n import t
 from db.session import ConnectionLost, Identity
 from screens.card_actions import CardActions, CardCommands
 from screens.card_tabs.extra import ConsentTab, CustomTab
-from screens.card_tabs.form import FieldRow
+from screens.card_tabs.form import FieldGrid
 from screens.card_tabs.history import ActivityTab, PurchasesTab, RemindersTab
 from screens.card_tabs.main import MainTab
 from screens.card_tabs.people import ContactsTab, FamilyTab
@@ -295,8 +295,8 @@ class CardScreen(CardActions, Screen[int | None]):
         errors: dict[str, str] = {}
         for problem in cards.check(self.card, self.draft()):
             errors.setdefault(problem.field, str(problem))
-        for row in self.query(FieldRow):
-            row.show_error(errors.get(row.field_name))
+        for grid in self.query(FieldGrid):
+            grid.show_errors(errors)
         for body in self.bodies():
             if isinstance(body, (ContactsTab, FamilyTab)):
                 body.show_errors(errors)
@@ -395,7 +395,7 @@ class CardScreen(CardActions, Screen[int | None]):
         if errors:
             field, reason = next(iter(errors.items()))
             self.say(t("card.invalid", reason=reason), error=True)
-            await self.action_tab(tab_of(field))
+            await self.action_tab(tab_of(field), field)
             return
         self.say("")
         self.save(self.card, self.draft(), self.card.id is None and not self.duplicates_cleared)
@@ -442,9 +442,19 @@ class CardScreen(CardActions, Screen[int | None]):
                                            [(t("card.ask.discard.no"), False), (t("card.ask.discard.yes"), True)],
                                            cancel=False), answered)
 
-    async def action_tab(self, tab: str) -> None:
-        self.query_one("#card-tabs", TabbedContent).active = tab
-        await self.ensure_tab(tab)
+    async def action_tab(self, tab: str, field: str | None = None) -> None:
+        """Shows `tab` and puts the focus in it, on `field`'s editor if it has one."""
+        tabs = self.query_one("#card-tabs", TabbedContent)
+        tabs.active = tab
+        body = await self.ensure_tab(tab)
+        named = [widget for widget in body.query(f"#f-{field.replace('.', '-')}") if widget.focusable] if field else []
+        if named:
+            named[0].focus()
+        elif self.focused is None or body not in self.focused.ancestors:
+            # Left in the tab now hidden, the focus would move to a neighbouring editor there, and Textual
+            # shows the tab of whatever gets the focus: the tab just left would come back.
+            first = next((widget for widget in body.query("*") if widget.focusable), None)
+            (first or tabs.query_one(Tabs)).focus()
         self.refresh_bindings()
 
     @on(TabbedContent.TabActivated)

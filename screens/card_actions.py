@@ -21,7 +21,8 @@ from db import card_activity, cards, session
 from db.card_values import format_date, parse_date
 from db.errors import ValidationError
 from db.i18n import t
-from screens.card_form import FormField, FormScreen
+from screens.card_form import FormScreen
+from screens.card_tabs.form import Field
 from screens.card_pick import NOBODY, PickClientScreen
 from screens.card_purchase import PurchaseScreen
 
@@ -172,7 +173,7 @@ class CardActions:
             raise ValidationError(field, "valid.empty")
         return parsed
 
-    def _open_form(self, title_key: str, fields: list[FormField], submit) -> None:
+    def _open_form(self, title_key: str, fields: list[Field], submit) -> None:
         def done(result: object) -> None:
             if result is not None:
                 self.reload_history(self.card.id)
@@ -209,10 +210,10 @@ class CardActions:
 
         product = Select([(p.name, str(p.id)) for p in products], compact=True, prompt=t("card.none"))
         self._open_form("card.key.add_subscription", [
-            FormField("product", t("card.form.product"), product),
-            FormField("starts_on", t("card.form.starts_on"), Input(self._today(), compact=True)),
-            FormField("ends_on", t("card.form.ends_on"), Input(compact=True)),
-            FormField("note", t("card.form.note"), Input(compact=True))], submit)
+            Field("product", product, t("card.form.product")),
+            Field("starts_on", Input(self._today(), compact=True), t("card.form.starts_on")),
+            Field("ends_on", Input(compact=True), t("card.form.ends_on")),
+            Field("note", Input(compact=True), t("card.form.note"))], submit)
 
     @when_loaded
     def action_add_interaction(self) -> None:
@@ -220,18 +221,18 @@ class CardActions:
         kinds = Select([(t(f"card.interaction.{k}"), k) for k in card_activity.INTERACTION_KINDS],
                        value="call", allow_blank=False, compact=True)
         self._open_form("card.key.add_interaction", [
-            FormField("kind", t("card.form.kind"), kinds),
-            FormField("text", t("card.form.text"), Input(compact=True)),
-            FormField("outcome", t("card.form.outcome"), Input(compact=True))],
+            Field("kind", kinds, t("card.form.kind")),
+            Field("text", Input(compact=True), t("card.form.text")),
+            Field("outcome", Input(compact=True), t("card.form.outcome"))],
             lambda v: card_activity.add_interaction(client_id, v["kind"], v["text"], v["outcome"]))
 
     @when_loaded
     def action_add_reminder(self) -> None:
         client_id = self.card.id
         self._open_form("card.key.add_reminder", [
-            FormField("due_on", t("card.form.due_on"), Input(self._today(), compact=True)),
-            FormField("text", t("card.form.text"), Input(compact=True)),
-            FormField("assignee", t("card.form.assignee"), Input(self.identity.login, compact=True))],
+            Field("due_on", Input(self._today(), compact=True), t("card.form.due_on")),
+            Field("text", Input(compact=True), t("card.form.text")),
+            Field("assignee", Input(self.identity.login, compact=True), t("card.form.assignee"))],
             lambda v: card_activity.add_reminder(client_id, self._date(v, "due_on"), v["text"], v["assignee"]))
 
     @when_loaded

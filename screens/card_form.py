@@ -4,7 +4,6 @@ value is said beside its field and the form stays open."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 from textual import work
@@ -12,21 +11,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widget import Widget
 from textual.widgets import Button, Label, Static
 from textual.worker import Worker, WorkerState
 
 from db.errors import UserError, ValidationError
 from db.i18n import t
-from screens.card_tabs.form import FieldRow, get_text
+from screens.card_tabs.form import Field, FieldGrid, get_text
 from tui.widgets.footer import SteadyFooter
-
-
-@dataclass(frozen=True)
-class FormField:
-    name: str
-    label: str
-    editor: Widget
 
 
 class FormScreen(ModalScreen[object]):
@@ -44,7 +35,7 @@ class FormScreen(ModalScreen[object]):
         Binding("escape", "cancel", t("card.form.cancel"), tooltip=t("card.form.cancel"), id="form-cancel"),
     ]
 
-    def __init__(self, title: str, fields: list[FormField], submit: Callable[[dict[str, str]], object]) -> None:
+    def __init__(self, title: str, fields: list[Field], submit: Callable[[dict[str, str]], object]) -> None:
         super().__init__()
         self.form_title = title
         self.fields = fields
@@ -53,8 +44,7 @@ class FormScreen(ModalScreen[object]):
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Label(self.form_title, classes="title")
-            for field in self.fields:
-                yield FieldRow(field.name, field.editor, field.label)
+            yield FieldGrid(*self.fields)
             yield Static("", id="form-status")
             with Horizontal(classes="buttons"):
                 yield Button(t("card.form.ok"), id="form-ok", variant="primary")
@@ -87,8 +77,7 @@ class FormScreen(ModalScreen[object]):
             self.dismiss(event.worker.result)
         elif event.state == WorkerState.ERROR:
             error = event.worker.error
-            for row in self.query(FieldRow):
-                row.show_error(str(error) if isinstance(error, ValidationError) and error.field == row.field_name
-                               else None)
+            self.query_one(FieldGrid).show_errors(
+                {error.field: str(error)} if isinstance(error, ValidationError) else {})
             self.query_one("#form-status", Static).update(str(error) if isinstance(error, UserError)
                                                           else f"{type(error).__name__}: {error}")

@@ -19,7 +19,7 @@ from db import card_activity
 from db.card_values import format_date, parse_date
 from db.errors import UserError, ValidationError
 from db.i18n import t
-from screens.card_tabs.form import FieldRow
+from screens.card_tabs.form import Field, FieldGrid
 from tui.widgets.footer import SteadyFooter
 
 
@@ -75,7 +75,6 @@ class PurchaseScreen(ModalScreen[int | None]):
     PurchaseScreen .title { text-style: bold; }
     PurchaseScreen #lines { height: auto; max-height: 10; }
     PurchaseScreen #purchase-status { color: $error; height: auto; }
-    PurchaseScreen FieldRow Input { width: 1fr; }
     """
     BINDINGS = [
         Binding("ctrl+s", "submit", t("card.form.ok"), tooltip=t("card.key.add_purchase"), id="purchase-submit"),
@@ -94,9 +93,10 @@ class PurchaseScreen(ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(t("card.key.add_purchase"), classes="title")
-            yield FieldRow("date", Input(format_date(date.today(), self.day_first), compact=True, id="purchase-date"),
-                           t("card.form.date"))
-            yield FieldRow("channel", Input("shop", compact=True, id="purchase-channel"), t("card.form.channel"))
+            yield FieldGrid(
+                Field("date", Input(format_date(date.today(), self.day_first), compact=True, id="purchase-date"),
+                      t("card.form.date")),
+                Field("channel", Input("shop", compact=True, id="purchase-channel"), t("card.form.channel")))
             with VerticalScroll(id="lines"):
                 yield LineRow(self.products)
             yield Static("", id="purchase-status")

@@ -17,7 +17,7 @@ from db import custom_fields
 from db.card_values import FIELD_TYPES, CustomFieldDef
 from db.errors import ConflictError, UserError, ValidationError
 from db.i18n import t
-from screens.card_tabs.form import FieldRow, set_text
+from screens.card_tabs.form import Field, FieldGrid, set_text
 from screens.confirm import ConfirmScreen
 from tui.widgets.footer import SteadyFooter
 
@@ -25,9 +25,8 @@ from tui.widgets.footer import SteadyFooter
 class CustomFieldsScreen(Screen[None]):
     DEFAULT_CSS = """
     CustomFieldsScreen #fields { height: 1fr; border-bottom: solid $primary; }
-    CustomFieldsScreen FieldRow Input, CustomFieldsScreen FieldRow Select { width: 1fr; }
     CustomFieldsScreen #fields-status { height: auto; padding: 0 1; color: $error; }
-    CustomFieldsScreen FieldRow { padding: 0 1; }
+    CustomFieldsScreen FieldGrid { padding: 0 1; }
     """
     BINDINGS = [
         Binding("ctrl+s", "save", t("card.fields.update"), tooltip=t("card.fields.update"), id="fields-save"),
@@ -51,14 +50,15 @@ class CustomFieldsScreen(Screen[None]):
         for column in ("name", "label", "type", "choices"):
             table.add_column(t(f"card.fields.{column}"), key=column)
         yield table
-        yield FieldRow("name", Input(compact=True, id="field-name", placeholder=t("card.fields.name_hint")),
-                       t("card.fields.name"))
-        yield FieldRow("label", Input(compact=True, id="field-label"), t("card.fields.label"))
-        yield FieldRow("type", Select([(t(f"card.fields.type.{kind}"), kind) for kind in FIELD_TYPES],
-                                      value="text", allow_blank=False, compact=True, id="field-type"),
-                       t("card.fields.type"))
-        yield FieldRow("choices", Input(compact=True, id="field-choices",
-                                            placeholder=t("card.fields.choices_hint")), t("card.fields.choices"))
+        yield FieldGrid(
+            Field("name", Input(compact=True, id="field-name", placeholder=t("card.fields.name_hint")),
+                  t("card.fields.name")),
+            Field("label", Input(compact=True, id="field-label"), t("card.fields.label")),
+            Field("type", Select([(t(f"card.fields.type.{kind}"), kind) for kind in FIELD_TYPES],
+                                 value="text", allow_blank=False, compact=True, id="field-type"),
+                  t("card.fields.type")),
+            Field("choices", Input(compact=True, id="field-choices", placeholder=t("card.fields.choices_hint")),
+                  t("card.fields.choices")))
         yield Static("", id="fields-status")
         yield SteadyFooter()
 
@@ -83,9 +83,8 @@ class CustomFieldsScreen(Screen[None]):
             self.reload()
         elif worker.state == WorkerState.ERROR:
             error = worker.error
-            for row in self.query(FieldRow):
-                row.show_error(str(error) if isinstance(error, ValidationError) and error.field == row.field_name
-                               else None)
+            self.query_one(FieldGrid).show_errors(
+                {error.field: str(error)} if isinstance(error, ValidationError) else {})
             if isinstance(error, ConflictError):
                 message = t("card.fields.stale")
                 self.reload()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.widgets import Input, Static
 
 from db import cards, custom_fields
+from screens.card_tabs.form import FieldGrid
 from screens.card_tabs.people import ContactRow
 from screens.confirm import ConfirmScreen
 from tests.card_helpers import CardApp, make_client, settle
@@ -180,14 +181,24 @@ async def test_the_reason_appears_beside_the_field_as_the_user_types(admin_sessi
         screen.query_one("#f-birth_date", Input).focus()
         await pilot.press("ctrl+u", *"01.01.2990")
         await settle(app, pilot)
-        assert "cannot be in the future" in screen.query_one("#row-birth_date").error
+        assert "cannot be in the future" in screen.query_one(FieldGrid).error("birth_date")
         await pilot.press("ctrl+u", *"01.01.1990")
         await settle(app, pilot)
-        assert screen.query_one("#row-birth_date").error == ""
+        assert screen.query_one(FieldGrid).error("birth_date") == ""
         screen.query_one("#f-last_name", Input).focus()
         await pilot.press("ctrl+u")
         screen.query_one("#f-first_name", Input).focus()
         await pilot.press("ctrl+u", "ctrl+s")
         await settle(app, pilot)
-        assert "name is required" in screen.query_one("#row-last_name").error
+        assert "name is required" in screen.query_one(FieldGrid).error("last_name")
+        assert screen.focused is screen.query_one("#f-last_name")
+        # Saved from another tab, the refusal brings the user back to the field it is about.
+        await pilot.press(*"Петрова", "f3")
+        await settle(app, pilot)
+        assert screen.active_tab == "contacts" and screen.focused in screen.query("#tab-contacts-body *")
+        screen.query_one("#f-birth_date", Input).value = "01.01.2990"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert screen.active_tab == "main" and screen.focused is screen.query_one("#f-birth_date")
+        assert "cannot be in the future" in status(app)
     assert cards.load_card(card.id).draft.last_name == "Петрова"

@@ -11,7 +11,7 @@ from db.card_values import CustomFieldDef, format_date
 from db.cards import Card
 from db.i18n import t
 
-from .form import FieldRow, get_text, set_text, text_input
+from .form import Field, FieldGrid, get_text, set_text, text_input
 
 
 class CustomTab(VerticalScroll):
@@ -25,7 +25,7 @@ class CustomTab(VerticalScroll):
         if card.custom_fields != self.definitions:
             self.definitions = card.custom_fields
             await self.remove_children()
-            await self.mount_all([FieldRow(f"custom.{d.name}", self._editor(d), d.label) for d in self.definitions])
+            await self.mount(FieldGrid(*[Field(f"custom.{d.name}", self._editor(d), d.label) for d in self.definitions]))
         self.loaded = dict(draft.custom)
         for definition in self.definitions:
             editor = self.query_one(f"#f-custom-{definition.name}")
@@ -61,10 +61,6 @@ class CustomTab(VerticalScroll):
                 values.append((definition.name, get_text(editor)))
         return {"custom": tuple(sorted(values))}
 
-    def show_errors(self, errors: dict[str, str]) -> None:
-        for row in self.query(FieldRow):
-            row.show_error(errors.get(row.field_name))
-
 
 class ConsentTab(VerticalScroll):
     DEFAULT_CSS = """
@@ -77,12 +73,14 @@ class ConsentTab(VerticalScroll):
         self.read_only = read_only
 
     def compose(self) -> ComposeResult:
+        items: list[Field | Static] = []
         for channel in ("email", "sms"):
-            yield FieldRow(f"consent_{channel}", Checkbox(t("card.consent.opt_in"), compact=True, id=f"f-consent_{channel}",
-                                                          disabled=self.read_only))
-            yield FieldRow(f"consent_{channel}_source",
-                           text_input(f"consent_{channel}_source", disabled=self.read_only))
-            yield Static("", id=f"when-{channel}", classes="consent-when")
+            items += [Field(f"consent_{channel}", Checkbox(t("card.consent.opt_in"), compact=True,
+                                                           id=f"f-consent_{channel}", disabled=self.read_only)),
+                      Field(f"consent_{channel}_source",
+                            text_input(f"consent_{channel}_source", disabled=self.read_only)),
+                      Static("", id=f"when-{channel}", classes="consent-when")]
+        yield FieldGrid(*items)
         yield Static("", id="suppressions")
 
     async def fill(self, card: Card, draft: CardDraft) -> None:

@@ -1,6 +1,9 @@
-"""A labelled field with its validation message beside it, the building block of the card's tabs."""
+"""Labelled fields with their validation messages, the building block of the card's tabs and forms."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
 
 from textual.app import ComposeResult
 from textual.widget import Widget
@@ -9,51 +12,70 @@ from textual.widgets import Input, Label, Select, Static, TextArea
 from db.i18n import t
 
 
-class FieldRow(Widget):
-    """Label and editor side by side; the reason a value is refused appears below them when there is one.
-    The reason's widget is made only when needed: a card has dozens of rows and few errors."""
+@dataclass(frozen=True)
+class Field:
+    """One labelled editor of a form; the label defaults to the card's own name for the field."""
+
+    name: str
+    editor: Widget
+    label: str = ""
+
+
+class FieldGrid(Widget):
+    """Labels and editors in two columns, and below an editor the reason its value is refused, when there
+    is one. A flat grid rather than a container per row: Textual lays out and paints every widget of a
+    screen the first time it is shown, and a card's Main tab alone has sixteen fields. Other widgets given
+    among the fields (a note, a heading) span both columns."""
 
     DEFAULT_CSS = """
-    /* A fixed height spares Textual arranging every row's grid to measure it, each time a card is shown;
-       only a row showing a reason, which may wrap, is measured. */
-    FieldRow { layout: grid; grid-size: 2; grid-columns: 16 1fr; grid-rows: auto; height: 1; }
-    FieldRow.-tall { height: 4; }
-    FieldRow.-with-error { height: auto; }
-    FieldRow > Label { padding: 0 1 0 0; }
-    FieldRow > .field-error { column-span: 2; color: $error; padding: 0 0 0 16; }
-    FieldRow TextArea { height: 4; }
-    FieldRow Checkbox { width: auto; }
+    FieldGrid { layout: grid; grid-size: 2; grid-columns: 16 1fr; grid-rows: auto; height: auto; }
+    FieldGrid > .field-label { height: 1; padding: 0 1 0 0; }
+    FieldGrid > .wide, FieldGrid > .field-error { column-span: 2; }
+    FieldGrid > .field-error { height: auto; color: $error; padding: 0 0 0 16; }
+    FieldGrid > Input, FieldGrid > Select { width: 1fr; }
+    FieldGrid > TextArea { height: 4; }
+    FieldGrid > Checkbox { width: auto; }
     """
 
-    def __init__(self, name: str, editor: Widget, label: str | None = None) -> None:
-        super().__init__(id=f"row-{name.replace('.', '-')}")
-        self.field_name = name
-        self.editor = editor
-        self.label = label if label is not None else t(f"card.f.{name}")
-        self.set_class(isinstance(editor, TextArea), "-tall")
+    def __init__(self, *items: Field | Widget, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.items = items
+        self.fields = {item.name: item for item in items if isinstance(item, Field)}
+        self.shown_errors: dict[str, Static] = {}
 
     def compose(self) -> ComposeResult:
-        yield Label(self.label)
-        yield self.editor
+        for item in self.items:
+            if isinstance(item, Field):
+                yield Label(item.label or t(f"card.f.{item.name}"), classes="field-label")
+                yield item.editor
+            else:
+                item.add_class("wide")
+                yield item
 
-    def show_error(self, message: str | None) -> None:
-        self.set_class(bool(message), "-with-error")
-        shown = self.query_children(".field-error")
-        if message and shown:
-            shown.first(Static).update(message)
+    def show_errors(self, errors: Mapping[str, str]) -> None:
+        """Shows each field's reason from `errors` and takes away the reasons of fields not in it."""
+        for name in self.fields:
+            self.show_error(name, errors.get(name))
+
+    def show_error(self, name: str, message: str | None) -> None:
+        shown = self.shown_errors.get(name)
+        if message and shown is not None:
+            shown.update(message)
         elif message:
-            self.mount(Static(message, classes="field-error"))
-        else:
+            # The reason's widget is made only when needed: a card has dozens of fields and few errors.
+            self.shown_errors[name] = Static(message, classes="field-error")
+            self.mount(self.shown_errors[name], after=self.fields[name].editor)
+        elif shown is not None:
+            del self.shown_errors[name]
             shown.remove()
 
-    @property
-    def error(self) -> str:
-        shown = self.query_children(".field-error")
-        return str(shown.first(Static).render()) if shown else ""
+    def error(self, name: str) -> str:
+        shown = self.shown_errors.get(name)
+        return str(shown.render()) if shown is not None else ""
 
 
 def text_input(field: str, placeholder: str = "", **kwargs) -> Input:
-    # Validation is the card's own (cards.check, shown by FieldRow); Textual's would only restyle each
+    # Validation is the card's own (cards.check, shown by FieldGrid); Textual's would only restyle each
     # input as -valid on every change.
     return Input(placeholder=placeholder, compact=True, id=f"f-{field.replace('.', '-')}", validate_on=(),
                  **kwargs)

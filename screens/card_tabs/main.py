@@ -10,7 +10,7 @@ from db.card_draft import CardDraft
 from db.cards import Card
 from db.i18n import t
 
-from .form import FieldRow, get_text, set_text, text_input
+from .form import Field, FieldGrid, get_text, set_text, text_input
 
 TEXT_FIELDS = ("last_name", "first_name", "middle_name", "birth_date", "company", "position", "region", "city",
                "address", "postal_address", "source", "assigned_to", "tags")
@@ -28,17 +28,17 @@ class MainTab(VerticalScroll):
         self.referred_by_name = ""
 
     def compose(self) -> ComposeResult:
-        for name in TEXT_FIELDS[:3]:
-            yield FieldRow(name, text_input(name))
-        yield FieldRow("gender", Select([(t("card.gender.m"), "m"), (t("card.gender.f"), "f")],
-                                        prompt=t("card.gender.none"), compact=True, id="f-gender"))
-        yield FieldRow("birth_date", text_input("birth_date", "31.12.1985"))
-        for name in TEXT_FIELDS[4:11]:
-            yield FieldRow(name, text_input(name))
-        yield FieldRow("referred_by_id", Button(t("card.none"), id="f-referred_by_id", compact=True))
-        yield FieldRow("assigned_to", text_input("assigned_to"))
-        yield FieldRow("tags", text_input("tags"))
-        yield FieldRow("notes", TextArea(id="f-notes", soft_wrap=True, compact=True))
+        gender = Select([(t("card.gender.m"), "m"), (t("card.gender.f"), "f")], prompt=t("card.gender.none"),
+                        compact=True, id="f-gender")
+        yield FieldGrid(
+            *[Field(name, text_input(name)) for name in TEXT_FIELDS[:3]],
+            Field("gender", gender),
+            Field("birth_date", text_input("birth_date", "31.12.1985")),
+            *[Field(name, text_input(name)) for name in TEXT_FIELDS[4:11]],
+            Field("referred_by_id", Button(t("card.none"), id="f-referred_by_id", compact=True)),
+            Field("assigned_to", text_input("assigned_to")),
+            Field("tags", text_input("tags")),
+            Field("notes", TextArea(id="f-notes", soft_wrap=True, compact=True)))
 
     def on_mount(self) -> None:
         if self.read_only:
