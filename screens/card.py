@@ -139,9 +139,10 @@ class CardScreen(CardActions, Screen[int | None]):
         return screen
 
     @classmethod
-    def prepare(cls, app: App, identity: Identity) -> None:
+    def prepare(cls, app: App, identity: Identity, sample_client_id: int | None = None) -> None:
         """Builds the app's card editor in the background, so that even the first card of a session only
-        loads and fills. Call it once the first screen is showing; `open` then finds the editor ready."""
+        loads and fills. Call it once the first screen is showing; `open` then finds the editor ready.
+        With `sample_client_id`, that card is also read once and dropped (see `rehearse`)."""
         if app.is_screen_installed(REUSED):
             return
         screen = cls(identity, None)
@@ -156,6 +157,8 @@ class CardScreen(CardActions, Screen[int | None]):
         app._get_screen(REUSED)
         # Its widgets were styled as they were mounted, under the stylesheet it will be shown with.
         screen.styled_for_theme = app.theme
+        if sample_client_id is not None:
+            screen.rehearse(sample_client_id)
 
     def reopen(self, client_id: int | None, returned: Callable[[int | None], None] | None) -> None:
         """Forgets the previous card, loads the next one and shows the editor once it holds it."""
@@ -315,6 +318,13 @@ class CardScreen(CardActions, Screen[int | None]):
     def load(self, client_id: int | None) -> cards.Card:
         return session.read(cards.load_card, client_id)
 
+    @work(thread=True, exclusive=True, group="card-rehearsal", exit_on_error=False)
+    def rehearse(self, client_id: int) -> None:
+        """Reads a card and drops it. The first read of a session costs twice the next ones (a connection
+        to open, the server's caches of the card's eight tables to fill); paid now, it is not paid by the
+        first card the user opens."""
+        session.read(cards.load_card, client_id)
+
     @work(thread=True, exclusive=True, group="card-save", exit_on_error=False)
     def save(self, card: cards.Card, draft: CardDraft, check_duplicates: bool) -> cards.Card | list:
         if check_duplicates:
@@ -372,6 +382,8 @@ class CardScreen(CardActions, Screen[int | None]):
                 self.say(t("card.refreshed"))
 
     async def _failed(self, group: str, error: BaseException) -> None:
+        if group == "card-rehearsal":
+            return  # only a head start: the card the user opens reports its own failure
         self._show_editor()  # the reason is said in the editor, which must be on screen to say it
         if isinstance(error, ConflictError) and self.card is not None:
             self.resolve_conflict(self.draft(), self.card.draft, error.current)

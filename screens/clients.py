@@ -345,7 +345,8 @@ class ClientsScreen(Screen):
     def _prepare_card_editor(self) -> None:
         from screens.card import CardScreen
 
-        CardScreen.prepare(self.app, self.identity)
+        first = self.list.row_at(0)
+        CardScreen.prepare(self.app, self.identity, first.id if first is not None else None)
 
     def _open_card(self, client_id: int | None) -> None:
         from screens.card import CardScreen

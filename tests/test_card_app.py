@@ -9,6 +9,7 @@ from textual.widgets._footer import FooterKey
 
 from db import cards
 from db.i18n import t
+from db.session import ConnectionLost
 from screens.card import REUSED, SHOW_LOADING_AFTER, CardScreen
 from screens.card_tabs.main import MainTab
 from screens.card_tabs.people import ContactRow
@@ -83,20 +84,51 @@ async def test_the_reused_editor_shows_each_card_and_nothing_of_the_previous_one
     assert returned == [first.id, None]
 
 
-async def test_the_clients_screen_builds_the_editor_beforehand_and_enter_shows_it_filled(admin_session):
-    make_client()
+async def test_the_clients_screen_builds_the_editor_beforehand_and_enter_shows_it_filled(admin_session,
+                                                                                         monkeypatch):
+    first = make_client()
+    read: list[int | None] = []
+    real_load = cards.load_card
+    monkeypatch.setattr(cards, "load_card", lambda client_id: read.append(client_id) or real_load(client_id))
     app = ClientbaseApp(admin_session.target("admin"), identity("admin"), listen=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         assert await _wait_for(pilot, lambda: app.is_screen_installed(REUSED)
-                               and app.get_screen(REUSED).is_mounted)
+                               and app.get_screen(REUSED).is_mounted and read)
         editor = app.get_screen(REUSED)
         built = editor.query_one(MainTab)
+        # The first row's card was read once ahead (the session's first read is the slow one), and dropped:
+        # nothing shown, nobody told that this terminal is editing it.
+        await settle(app, pilot)
+        assert read == [first.id] and editor.card is None and editor.claim is None
         await pilot.press("down", "enter")
         assert await _wait_for(pilot, lambda: app.screen is editor)
         # Shown only once it holds the card: no "Loading…" frame, no widgets built for it.
         assert editor.card is not None and editor.query_one("#f-last_name", Input).value == "Петрова"
         assert editor.query_one(MainTab) is built
+
+
+async def test_a_failed_read_ahead_says_nothing_and_the_card_still_opens(admin_session, monkeypatch):
+    make_client()
+    real_load = cards.load_card
+    refused: list[int] = []
+
+    def unreachable_once(client_id):
+        if not refused:
+            refused.append(client_id)
+            raise ConnectionLost("server closed the connection")
+        return real_load(client_id)
+
+    monkeypatch.setattr(cards, "load_card", unreachable_once)
+    app = ClientbaseApp(admin_session.target("admin"), identity("admin"), listen=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert await _wait_for(pilot, lambda: bool(refused))
+        await settle(app, pilot)
+        assert app._banner is None, "no banner: the user asked for nothing yet"
+        await pilot.press("enter")
+        assert await _wait_for(pilot, lambda: app.screen is app.get_screen(REUSED))
+        assert app.screen.query_one("#f-last_name", Input).value == "Петрова"
 
 
 async def test_a_slow_card_shows_the_editor_loading_and_its_keys_wait_for_the_card(admin_session, monkeypatch):
