@@ -130,10 +130,20 @@ class Cursor:
 
 
 @dataclass(frozen=True)
+class RowNumber:
+    """Where a page starts when the list jumps (End, the scrollbar): this many rows from the top."""
+
+    rows: int
+    fuzzy: bool
+
+
+@dataclass(frozen=True)
 class Page:
     rows: tuple[ClientRow, ...]
     next: Cursor | None
     fuzzy: bool
+    # Given when a RowNumber start was past the last match (the count was an estimate): how many there are.
+    total: int | None = None
 
 
 @dataclass(frozen=True)
@@ -341,26 +351,50 @@ def _row(record: tuple) -> ClientRow:
                      created_at=created_at, search=search)
 
 
+def _query(fuzzy: bool, statement: str, values: list) -> list[tuple]:
+    if not fuzzy:
+        return database.execute_sql(statement, values).fetchall()
+    with database.atomic():
+        database.execute_sql("SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
+                             (FUZZY_THRESHOLD,))
+        return database.execute_sql(statement, values).fetchall()
+
+
 def _fetch(criteria: Criteria, after: Cursor | None, limit: int, fuzzy: bool, today: date | None) -> list[ClientRow]:
     sort = SORTS[criteria.sort]
     where, params = where_sql(criteria, fuzzy, today)
     prefix, paged, values = _paged_sql(where, params, sort, after, limit, collect_first(criteria.text))
-    statement = _ROWS_SQL.format(prefix=prefix, paged=paged)
-    if fuzzy:
-        with database.atomic():
-            database.execute_sql("SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
-                                 (FUZZY_THRESHOLD,))
-            return [_row(record) for record in database.execute_sql(statement, values).fetchall()]
-    return [_row(record) for record in database.execute_sql(statement, values).fetchall()]
+    return [_row(record) for record in _query(fuzzy, _ROWS_SQL.format(prefix=prefix, paged=paged), values)]
 
 
-def find_page(criteria: Criteria, after: Cursor | None = None, limit: int = PAGE,
+def _cursor_before(criteria: Criteria, start: RowNumber, today: date | None) -> Cursor | None:
+    """The keyset cursor of the row just before `start`, None past the last match. Only the sort column
+    and id are read, so without filters it is an index-only scan of the sort's index: OFFSET 999,900
+    takes 70 ms on the 1M base, against 1.9 s for whole rows."""
+    sort = SORTS[criteria.sort]
+    where, params = where_sql(criteria, start.fuzzy, today)
+    direction = (" DESC NULLS LAST" if sort.nullable else " DESC") if sort.descending else ""
+    found = _query(start.fuzzy,
+                   f"SELECT c.{sort.attribute}, c.id FROM client c WHERE {where} "
+                   f"ORDER BY c.{sort.attribute}{direction}, c.id OFFSET %s LIMIT 1", params + [start.rows - 1])
+    return Cursor(criteria.sort, found[0][0], found[0][1], start.fuzzy) if found else None
+
+
+def find_page(criteria: Criteria, after: Cursor | RowNumber | None = None, limit: int = PAGE,
               today: date | None = None) -> Page:
-    """One page of the list: the first (after=None) or the one following `after`."""
+    """One page of the list: the first (after=None), the one following `after`, or the one starting at a
+    row number (which costs an OFFSET over the sort's index: keyset pages are for scrolling, this is for
+    jumping)."""
     if criteria.sort not in SORTS:
         raise ValueError(f"unknown sort {criteria.sort!r}")
     fuzzy = after.fuzzy if after is not None else False
     with database.connection_context():
+        if isinstance(after, RowNumber) and after.rows > 0:
+            after = _cursor_before(criteria, after, today)
+            if after is None:
+                return Page(rows=(), next=None, fuzzy=fuzzy, total=count(criteria, fuzzy, today, exact=True).value)
+        elif isinstance(after, RowNumber):
+            after = None
         rows = _fetch(criteria, after, limit + 1, fuzzy, today)
         if after is None and len(rows) < FUZZY_BELOW and search_mode(criteria.text) == "name" and any(
                 len(word) >= 3 for word in criteria.text.split()):
@@ -383,18 +417,20 @@ def get_rows(client_ids: Sequence[int]) -> dict[int, ClientRow]:
     return {row.id: row for row in map(_row, records)}
 
 
-def count(criteria: Criteria, fuzzy: bool = False, today: date | None = None) -> Count:
-    """Exact up to EXACT_COUNT_UP_TO (the LIMIT stops the scan there), the planner's estimate above."""
+def count(criteria: Criteria, fuzzy: bool = False, today: date | None = None, exact: bool = False) -> Count:
+    """Exact up to EXACT_COUNT_UP_TO (the LIMIT stops the scan there), the planner's estimate above; with
+    `exact`, exact whatever it costs (a full count of a million rows: 30 ms to 400 ms)."""
     where, params = where_sql(criteria, fuzzy, today)
+    up_to = None if exact else EXACT_COUNT_UP_TO + 1
     with database.connection_context(), database.atomic():
         if fuzzy:
             database.execute_sql("SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
                                  (FUZZY_THRESHOLD,))
-        exact = database.execute_sql(
+        counted = database.execute_sql(
             f"SELECT count(*) FROM (SELECT 1 FROM client c WHERE {where} LIMIT %s) s",
-            params + [EXACT_COUNT_UP_TO + 1]).fetchone()[0]
-        if exact <= EXACT_COUNT_UP_TO:
-            return Count(exact, exact=True)
+            params + [up_to]).fetchone()[0]
+        if exact or counted <= EXACT_COUNT_UP_TO:
+            return Count(counted, exact=True)
         plan = database.execute_sql(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM client c WHERE {where}",
                                     params).fetchone()[0]
     plan = plan if isinstance(plan, list) else json.loads(plan)

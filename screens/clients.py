@@ -154,10 +154,20 @@ class ClientsScreen(Screen):
         if self._count_timer is not None:
             self._count_timer.stop()
             self._count_timer = None
-        self.list.load(lambda after: reads.run(clients.find_page, criteria, after, PAGE_SIZE), keep_position)
+        self.list.load(lambda start: reads.run(clients.find_page, criteria, self._page_start(start), PAGE_SIZE),
+                       keep_position)
+
+    def _page_start(self, start: clients.Cursor | int | None) -> clients.Cursor | clients.RowNumber | None:
+        # The list asks for a page it jumps to by its row number; the search stays in its mode (fuzzy or not).
+        return clients.RowNumber(start, self.fuzzy) if isinstance(start, int) else start
 
     @on(VirtualList.Loaded, "#list")
     def _page_loaded(self, event: VirtualList.Loaded) -> None:
+        end = self.list.counted_end
+        if self.count is not None and not self.count.exact and end is not None:
+            # A jump reached the last match: the estimate gives way to the number.
+            self.count = Count(end, exact=True)
+            self._show_status()
         if event.first:
             self.fuzzy = event.page.fuzzy
             self._show_status()
@@ -177,6 +187,7 @@ class ClientsScreen(Screen):
     def _counted(self, criteria: Criteria, result: Count) -> None:
         if criteria == self.criteria:
             self.count = result
+            self.list.set_total(result.value)
             self._show_status()
 
     def _show_status(self) -> None:

@@ -17,7 +17,7 @@ from textual.worker import WorkerState
 
 from db import clients, session
 from db.clients import Criteria
-from tests.bench_database import _bare, _captured
+from tests.bench_database import _bare, _captured, _statements
 from tests.benchlib import BenchContext, BenchRow, fmt_ms, timed_ms
 from tui.app import ClientbaseApp
 from tui.widgets.virtual_list import VirtualList
@@ -43,6 +43,9 @@ class _Stamps:
         widget._arrived = timed_arrived
 
 
+JUMPS = 5
+
+
 async def _until(pilot, condition, seconds: float = 30.0) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
@@ -66,7 +69,7 @@ def _rss_mb() -> float:
 
 async def _drive(ctx: BenchContext, fragments: list[str]) -> dict[str, list[float] | float]:
     app = ClientbaseApp(ctx.target, session.identity(ctx.target), listen=False)
-    results: dict[str, list[float] | float] = {"first": [], "next": [], "typeahead": []}
+    results: dict[str, list[float] | float] = {"first": [], "next": [], "typeahead": [], "end": [], "middle": []}
     async with app.run_test(size=(80, 24)) as pilot:
         await _until(pilot, lambda: getattr(app.screen, "list", None) is not None and app.screen.list.row_count)
         screen = app.screen
@@ -88,6 +91,22 @@ async def _drive(ctx: BenchContext, fragments: list[str]) -> dict[str, list[floa
             await _idle(app, pilot)
         results["next"] = [(stamps.arrived[key] - stamps.started[key]) * 1000 for key in stamps.arrived
                            if key[0] == generation and key[1] > 0 and key in stamps.started]
+
+        for jump in range(JUMPS * 2):  # End, then a drag of the scrollbar to the middle; a new list each time
+            screen._reload()
+            await _until(pilot, lambda: screen.count is not None)
+            await _idle(app, pilot)
+            widget.focus()
+            started = time.perf_counter()
+            if jump % 2 == 0:
+                await pilot.press("end")
+                await _until(pilot, lambda: widget.current is not None and widget.counted_end is not None)
+                results["end"].append((time.perf_counter() - started) * 1000)
+            else:
+                middle = widget.row_count // 2 + jump
+                widget.scroll_to(y=middle, animate=False)
+                await _until(pilot, lambda: widget.row_at(middle) is not None)
+                results["middle"].append((time.perf_counter() - started) * 1000)
 
         search = screen.query_one("#search")
         search.focus()
@@ -141,6 +160,13 @@ def measure(ctx: BenchContext) -> list[BenchRow]:
                                            repeat=1, warmup=0)
         bare_first = _bare(conn, first_sql)
         bare_next = _bare(conn, next_sql)
+        # A jump is two statements: the OFFSET over the sort's index, then the keyset page after that row.
+        total = clients.count(Criteria(), exact=True).value
+        end_sql = _statements(lambda: clients.find_page(Criteria(), after=clients.RowNumber(total - 60, False)))
+        middle_sql = _statements(lambda: clients.find_page(Criteria(), after=clients.RowNumber(total // 2, False)))
+        bare_end = timed_ms(lambda: [conn.execute(q, p, prepare=False).fetchall() for q, p in end_sql], repeat=5)
+        bare_middle = timed_ms(lambda: [conn.execute(q, p, prepare=False).fetchall() for q, p in middle_sql],
+                               repeat=5)
 
     note = "through the Pilot at 80×24: from the action until the rows are in the list widget"
     return [
@@ -152,6 +178,12 @@ def measure(ctx: BenchContext) -> list[BenchRow]:
                  fmt_ms(bare_typeahead, "p95"),
                  note=f"{len(figures['typeahead'])} keystrokes over {len(fragments)} surnames, phone tails, "
                       "e-mails typed key by key, warm cache"),
+        BenchRow("clients screen: End, to the last of 1M rows", "", fmt_ms(figures["end"]), fmt_ms(bare_end),
+                 note=f"{JUMPS} times, a new list each time: from the key until the last row is in the list; "
+                      "the estimated count overshoots, so it is a jump past the end, an exact count and a "
+                      "jump back; bare SQL: the OFFSET and the page of one jump"),
+        BenchRow("clients screen: scrollbar dragged to the middle", "", fmt_ms(figures["middle"]),
+                 fmt_ms(bare_middle), note="until the row under the view's top is in the list"),
         BenchRow("app resident memory on the 1M base", "< 200 MB", f"{figures['rss']:.0f} MB",
                  note="the whole benchmark process after the scrolling and searching above"),
     ]

@@ -22,8 +22,8 @@ class _LastQuery(logging.Handler):
             self.queries.append(record.msg)
 
 
-def _captured(action) -> tuple[str, tuple]:
-    """The heaviest statement an app call sent (the page query, not the settings lookup)."""
+def _statements(action) -> list[tuple[str, tuple]]:
+    """Every statement an app call sent, in order."""
     handler = _LastQuery()
     logger = logging.getLogger("peewee")
     logger.addHandler(handler)
@@ -34,7 +34,12 @@ def _captured(action) -> tuple[str, tuple]:
     finally:
         logger.removeHandler(handler)
         logger.setLevel(previous)
-    return max(handler.queries, key=lambda query: len(query[0]))
+    return handler.queries
+
+
+def _captured(action) -> tuple[str, tuple]:
+    """The heaviest statement an app call sent (the page query, not the settings lookup)."""
+    return max(_statements(action), key=lambda query: len(query[0]))
 
 
 def _bare(conn: psycopg.Connection, query: tuple[str, tuple], repeat: int = 20) -> list[float]:

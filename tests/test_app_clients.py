@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from textual.worker import WorkerState
 
-from db import demo, session
+from db import clients, demo, session
 from db.i18n import t
 from tui.app import ClientbaseApp
 from tui.widgets.virtual_list import VirtualList
@@ -309,32 +309,98 @@ async def test_save_the_search_as_a_segment_and_load_it_back(fresh_db, people):
         assert all("ова" in row.search for row in app.screen.list.cached_rows())
 
 
-async def test_only_what_is_visible_is_fetched_and_scrolling_back_refetches_evicted_pages(fresh_db, people,
-                                                                                          monkeypatch):
+def _small_pages(monkeypatch) -> list[object]:
+    """Pages of 10 rows, 3 kept, a margin of 5: a 300-row base behaves like a big one. Returns the starts
+    of every page the list asks the database for."""
     import screens.clients
 
     monkeypatch.setattr(screens.clients, "PAGE_SIZE", 10)
     monkeypatch.setattr(VirtualList, "PAGE_CACHE", 3)
     monkeypatch.setattr(VirtualList, "MARGIN", 5)
+    asked: list[object] = []
+    find_page = clients.find_page
+
+    def noted(criteria, after=None, *args, **kwargs):
+        asked.append(after)
+        return find_page(criteria, after, *args, **kwargs)
+
+    monkeypatch.setattr(clients, "find_page", noted)
+    return asked
+
+
+async def _counted(app: ClientbaseApp, pilot) -> None:
+    await settle(app, pilot)
+    while app.screen.count is None:
+        await pilot.pause(0.05)
+    await settle(app, pilot)
+
+
+def _names_in_order(fresh_db) -> list[int]:
     with fresh_db.connect(autocommit=True) as conn:
-        by_name = [row[0] for row in conn.execute("SELECT id FROM client ORDER BY search, id")]
+        return [row[0] for row in conn.execute("SELECT id FROM client ORDER BY search, id")]
+
+
+async def test_only_what_is_visible_is_fetched_and_end_jumps_to_the_last_row(fresh_db, people, monkeypatch):
+    asked = _small_pages(monkeypatch)
+    by_name = _names_in_order(fresh_db)
     app = make_app(fresh_db)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await _counted(app, pilot)
         widget = app.screen.list
-        assert widget.row_count < 60, "only the first screenful and a margin are fetched"
+        assert len(widget.cached_rows()) < 60, "only the first screenful and a margin are fetched"
+        # The scrollbar spans every match, not only the rows fetched so far.
+        assert widget.row_count == 300 and widget.virtual_size.height == 301
         await pilot.press("tab")
-        for _ in range(40):  # End goes to the last row found so far; more arrive as it gets there
-            if widget.row_count == 300 and widget.current is not None and widget.current.id == by_name[-1]:
-                break
-            await pilot.press("end")
-            await settle(app, pilot)
+        asked.clear()
+        await pilot.press("end")
+        await settle(app, pilot)
+        assert widget.current.id == by_name[-1]
+        assert [row.id for row in widget.cached_rows()][-3:] == by_name[-3:]
+        assert len(asked) <= 4, "a jump, then the keyset pages around it; not a walk over 30 pages"
+        assert any(isinstance(start, clients.RowNumber) for start in asked)
         assert len(widget.cached_rows()) <= 50, "pages scrolled past are dropped, those in view kept"
         await pilot.press("home")
         await settle(app, pilot)
         assert widget.current.id == by_name[0]
-        shown = [widget.row_at(index).id for index in range(15)]
-        assert shown == by_name[:15]
+        assert [widget.row_at(index).id for index in range(15)] == by_name[:15]
+        # The middle, as a drag of the scrollbar leaves it.
+        widget.scroll_to(y=150, animate=False)
+        await settle(app, pilot)
+        assert [widget.row_at(index).id for index in range(150, 165)] == by_name[150:165]
+        widget.scroll_to(y=140, animate=False)  # and up from there
+        await settle(app, pilot)
+        assert [widget.row_at(index).id for index in range(140, 150)] == by_name[140:150]
+
+
+async def test_an_estimate_off_either_way_gives_way_to_the_rows_found(fresh_db, people, monkeypatch):
+    _small_pages(monkeypatch)
+    by_name = _names_in_order(fresh_db)
+    app = make_app(fresh_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _counted(app, pilot)
+        screen = app.screen
+        widget = screen.list
+        await pilot.press("tab")
+        # Counted too many (the planner's estimate above 10,000): End finds where the rows really end.
+        screen.count = clients.Count(500, exact=False)
+        widget.set_total(500)
+        await pilot.press("end")
+        await settle(app, pilot)
+        assert widget.row_count == 300 and widget.current.id == by_name[-1]
+        assert t("clients.count.exact", count="300") in screen_text(app)
+        # Counted too few: the list grows past the estimate as the rows are found.
+        await pilot.press("home")
+        screen._reload()
+        await _counted(app, pilot)
+        widget.set_total(120)
+        await pilot.press("end")
+        await settle(app, pilot)
+        for _ in range(30):
+            if widget.current is not None and widget.current.id == by_name[-1]:
+                break
+            await pilot.press("end")
+            await settle(app, pilot)
+        assert widget.current.id == by_name[-1] and widget.row_count == 300
 
 
 async def test_import_and_export_open_from_the_list_for_whom_they_apply(fresh_db, people):

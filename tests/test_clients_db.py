@@ -127,6 +127,36 @@ def test_every_sort_pages_through_everyone_once_in_order(base, sort):
     assert [row.id for row in every_row(Criteria(sort=sort))] == expected
 
 
+@pytest.mark.parametrize("sort", list(clients.SORTS))
+def test_a_page_starting_at_a_row_number_is_that_slice_of_the_order(base, sort):
+    """Jumps (End, the scrollbar) start a page at a row number; the pages that follow it are keyset pages
+    again, so the slice must meet the keyset order exactly, ties and NULLs included."""
+    expected = [row.id for row in every_row(Criteria(sort=sort))]
+    for start in (1, 3, len(expected) // 2, len(expected) - 2, len(expected) - 1):
+        page = clients.find_page(Criteria(sort=sort), after=clients.RowNumber(start, False), limit=4, today=TODAY)
+        assert [row.id for row in page.rows] == expected[start:start + 4], start
+        following = clients.find_page(Criteria(sort=sort), after=page.next, limit=4, today=TODAY) if page.next else None
+        assert ([row.id for row in following.rows] if following else []) == expected[start + 4:start + 8]
+        assert page.total is None
+    past = clients.find_page(Criteria(sort=sort), after=clients.RowNumber(len(expected) + 5, False), today=TODAY)
+    assert past.rows == () and past.next is None and past.total == len(expected)
+
+
+def test_a_page_at_a_row_number_keeps_the_filters_and_the_search_mode(base):
+    criteria = Criteria(text="иванво", filters=Filters())  # a typo: found only by the fuzzy search
+    first = clients.find_page(criteria, limit=1, today=TODAY)
+    assert first.fuzzy and first.next is not None
+    everyone = [row.id for row in every_row(criteria, limit=1)]
+    assert len(everyone) >= 2
+    jumped = clients.find_page(criteria, after=clients.RowNumber(1, True), limit=1, today=TODAY)
+    assert jumped.fuzzy and [row.id for row in jumped.rows] == everyone[1:2]
+    regular = Criteria(filters=Filters(category="regular"))
+    expected = [row.id for row in every_row(regular)]
+    assert len(expected) >= 5
+    page = clients.find_page(regular, after=clients.RowNumber(2, False), limit=3, today=TODAY)
+    assert [row.id for row in page.rows] == expected[2:5]
+
+
 TODAY_TS = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 

@@ -4,9 +4,14 @@ Like toolong's log view, a ScrollView whose `render_line` draws one row at a tim
 `loader(start) -> page` (run in thread workers) that returns keyset pages: `page.rows` and `page.next`,
 the start of the following page or None at the end. Pages are cached (a few dozen, least recently used
 first out); the start of every page seen is kept (a few bytes each), so scrolling back re-fetches an
-evicted page from its start instead of walking from the top. The list grows as the user scrolls: a
-keyset page has no offset, so the scrollbar covers the rows found so far, plus one "loading" line while
-more may follow.
+evicted page from its start instead of walking from the top.
+
+Until the list is told how many rows there are (`set_total`), it grows as the user scrolls: the scrollbar
+covers the rows found so far, plus one "loading" line while more may follow. Once told, the scrollbar
+spans them all, and a page no keyset start reaches (End, a drag of the scrollbar) is asked for by its row
+number: `loader(n)` with an int, one such jump at a time since each costs the database an OFFSET. The
+count may be an estimate: a page past the real end says so (`page.total`, or a short last page), and the
+list shrinks to fit; a page found beyond the estimate makes it grow again.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ Row = TypeVar("Row")
 class PageLike(Protocol[Row]):
     rows: Sequence[Row]
     next: Any
+    # Optional: how many rows there are, given by a page asked for past the last one.
+    total: int | None
 
 
 @dataclass(frozen=True)
@@ -116,10 +123,13 @@ class VirtualList(ScrollView, can_focus=True):
         self._loader: Callable[[Any], PageLike] | None = None
         self._generation = 0
         self._pages: OrderedDict[int, Sequence[Any]] = OrderedDict()
-        self._starts: list[Any] = [None]   # _starts[k] fetches page k
-        self._lengths: list[int] = []      # rows of each page fetched so far
-        self._exhausted = False
+        self._starts: dict[int, Any] = {0: None}  # the keyset start of each page reachable without a jump
+        self._reached = 0                  # rows known to exist: the end of the furthest page fetched
+        self._end: int | None = None       # the number of rows, once a page showed where they end
+        self._total: int | None = None     # the number of rows as counted (perhaps an estimate)
         self._loading: set[int] = set()
+        self._jumping: int | None = None   # the page being fetched by its row number
+        self._ready = False                # the first page is in: the others may be asked for
         self._page_size = page_size
 
     # --- data -------------------------------------------------------------------------------------
@@ -131,8 +141,11 @@ class VirtualList(ScrollView, can_focus=True):
         self._loader = loader
         self._pages.clear()
         self._loading.clear()
+        self._jumping = None
+        # A refresh fetches the pages in view at once, from the starts it knows.
+        self._ready = keep_position and self._reached > 0
         if not keep_position:
-            self._starts, self._lengths, self._exhausted = [None], [], False
+            self._starts, self._reached, self._end, self._total = {0: None}, 0, None, None
             self.cursor = 0
             self.scroll_to(y=0, animate=False)
         self._fetch_first(self._generation)
@@ -144,12 +157,31 @@ class VirtualList(ScrollView, can_focus=True):
         if self._loader is not None:
             self.load(self._loader, keep_position=True)
 
+    def set_total(self, total: int) -> None:
+        """How many rows there are (an estimate will do): the scrollbar spans them, and jumps go anywhere."""
+        self._total = total
+        self._update_size()
+        self._ensure_loaded()
+
     @property
     def row_count(self) -> int:
-        return sum(self._lengths)
+        """The rows the list spans, fetched or not."""
+        if self._end is not None:
+            return self._end
+        return max(self._reached, self._total or 0)
+
+    @property
+    def counted_end(self) -> int | None:
+        """The number of rows, once a page has shown where they end."""
+        return self._end
+
+    @property
+    def _more_may_follow(self) -> bool:
+        """Whether rows past `row_count` may exist: the list shows a "loading" line for them."""
+        return self._end is None and (self._total is None or self._reached >= self._total)
 
     def row_at(self, index: int) -> Any | None:
-        page = self._pages.get(index // self._page_size) if self._lengths else None
+        page = self._pages.get(index // self._page_size)
         if page is None:
             return None
         offset = index % self._page_size
@@ -191,6 +223,8 @@ class VirtualList(ScrollView, can_focus=True):
         # A superseded search's failure (it was cancelled, most likely) is no news; the current one's is.
         if generation == self._generation:
             self._loading.discard(number)
+            if self._jumping == number:
+                self._jumping = None
             self.post_message(self.Failed(self, error))
 
     def _arrived(self, generation: int, number: int, page: PageLike) -> None:
@@ -205,12 +239,20 @@ class VirtualList(ScrollView, can_focus=True):
         # those would fetch it again at once, and again, whenever the cache is smaller than the view.
         for old in [page for page in self._pages if page not in wanted][:max(0, len(self._pages) - self.PAGE_CACHE)]:
             del self._pages[old]
-        if number == len(self._lengths):
-            self._lengths.append(len(rows))
-            self._starts.append(page.next)
-            self._exhausted = page.next is None
+        if self._jumping == number:
+            self._jumping = None
+        self._ready = True
+        total = getattr(page, "total", None)
+        if total is not None:
+            self._end = total  # asked for past the end, which the page says where it is
+        elif page.next is not None:
+            self._starts[number + 1] = page.next
+            self._reached = max(self._reached, number * self._page_size + len(rows))
         else:
-            self._lengths[number] = len(rows)
+            self._end = number * self._page_size + len(rows)
+        if self._end is not None:
+            self._reached = min(self._reached, self._end)
+            self.cursor = min(self.cursor, max(0, self._end - 1))
         self._update_size()
         self.refresh()
         self.post_message(self.Loaded(self, number == 0, page))
@@ -223,24 +265,27 @@ class VirtualList(ScrollView, can_focus=True):
         return range(top // self._page_size, bottom // self._page_size + 1)
 
     def _ensure_loaded(self) -> None:
-        """Requests the wanted pages that are not cached."""
-        if self._loader is None or not self._lengths:
+        """Requests the wanted pages that are not cached: by their keyset start when one is known, else
+        by their row number (one at a time), and only while the first page is in."""
+        if self._loader is None or not self._ready:
             return
+        span = self.row_count + (1 if self._more_may_follow else 0)
         for number in self._wanted_pages():
-            if number in self._pages or number in self._loading:
+            if number * self._page_size >= span or number in self._pages or number in self._loading:
                 continue
-            if number < len(self._lengths):
+            if number in self._starts:
                 self._loading.add(number)
                 self._fetch_page(self._generation, number, self._starts[number])
-            elif number == len(self._lengths) and not self._exhausted:
+            elif self._total is not None and self._jumping is None and number - 1 not in self._loading:
+                # (The page before, on its way, would bring this one's keyset start: cheaper than a jump.)
                 self._loading.add(number)
-                self._fetch_page(self._generation, number, self._starts[number])
-                break
+                self._jumping = number
+                self._fetch_page(self._generation, number, number * self._page_size)
 
     # --- drawing ----------------------------------------------------------------------------------
 
     def _update_size(self) -> None:
-        more = 0 if self._exhausted else 1
+        more = 1 if self._more_may_follow else 0
         self.virtual_size = Size(self.size.width, 1 + max(self.row_count + more, 1))
 
     def on_resize(self, event: events.Resize) -> None:
@@ -281,9 +326,9 @@ class VirtualList(ScrollView, can_focus=True):
         row = self.row_at(index)
         if row is None:
             muted = self.get_component_rich_style("virtual-list--placeholder")
-            if self._exhausted and index == 0 and self.row_count == 0:
+            if self._end == 0 and index == 0:
                 text = self.empty
-            elif index < self.row_count + (0 if self._exhausted else 1):
+            elif index < self.row_count + (1 if self._more_may_follow else 0):
                 text = self.placeholder
             else:
                 text = ""
@@ -322,7 +367,8 @@ class VirtualList(ScrollView, can_focus=True):
         self.cursor = 0
 
     def action_last(self) -> None:
-        """The last row found so far; pressing again goes further as more pages arrive."""
+        """The last row; before the rows are counted, the last found so far (pressing again goes further
+        as more pages arrive)."""
         self.move_cursor(self.row_count)
 
     def action_choose(self) -> None:
