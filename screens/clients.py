@@ -180,14 +180,20 @@ class ClientsScreen(Screen):
                 self.set_timer(PREPARE_CARD_AFTER_SECONDS, self._prepare_card_editor)
 
     @work(thread=True, exclusive=True, group="clients-count", exit_on_error=False)
-    def _count(self, criteria: Criteria, fuzzy: bool, reads: session.Cancellable) -> None:
-        result = reads.run(clients.count, criteria, fuzzy)
+    def _count(self, criteria: Criteria, fuzzy: bool, reads: session.Cancellable, exact: bool = False) -> None:
+        result = reads.run(clients.count, criteria, fuzzy, None, exact)
         self.app.call_from_thread(self._counted, criteria, result)
+
+    @on(VirtualList.NeedsExactTotal, "#list")
+    def _count_exactly(self) -> None:
+        # End on an estimated count: counting every match (30 ms to 400 ms on a million rows) and then one
+        # jump is faster than jumping by the estimate and correcting, and lands on the last row at once.
+        self._count(self.criteria, self.fuzzy, self._reads, exact=True)
 
     def _counted(self, criteria: Criteria, result: Count) -> None:
         if criteria == self.criteria:
             self.count = result
-            self.list.set_total(result.value)
+            self.list.set_total(result.value, result.exact)
             self._show_status()
 
     def _show_status(self) -> None:

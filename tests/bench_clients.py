@@ -180,8 +180,8 @@ def measure(ctx: BenchContext) -> list[BenchRow]:
                       "e-mails typed key by key, warm cache"),
         BenchRow("clients screen: End, to the last of 1M rows", "", fmt_ms(figures["end"]), fmt_ms(bare_end),
                  note=f"{JUMPS} times, a new list each time: from the key until the last row is in the list; "
-                      "the estimated count overshoots, so it is a jump past the end, an exact count and a "
-                      "jump back; bare SQL: the OFFSET and the page of one jump"),
+                      "the count is an estimate, so End counts exactly first (part of the figure); bare SQL: "
+                      "the OFFSET and the page of the jump"),
         BenchRow("clients screen: scrollbar dragged to the middle", "", fmt_ms(figures["middle"]),
                  fmt_ms(bare_middle), note="until the row under the view's top is in the list"),
         BenchRow("app resident memory on the 1M base", "< 200 MB", f"{figures['rss']:.0f} MB",

@@ -372,8 +372,9 @@ async def test_only_what_is_visible_is_fetched_and_end_jumps_to_the_last_row(fre
         assert [widget.row_at(index).id for index in range(140, 150)] == by_name[140:150]
 
 
-async def test_an_estimate_off_either_way_gives_way_to_the_rows_found(fresh_db, people, monkeypatch):
+async def test_an_estimated_count_off_either_way_gives_way_to_the_rows_found(fresh_db, people, monkeypatch):
     _small_pages(monkeypatch)
+    monkeypatch.setattr(clients, "EXACT_COUNT_UP_TO", 100)  # 300 rows are then estimated, as a million are
     by_name = _names_in_order(fresh_db)
     app = make_app(fresh_db)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -381,26 +382,32 @@ async def test_an_estimate_off_either_way_gives_way_to_the_rows_found(fresh_db, 
         screen = app.screen
         widget = screen.list
         await pilot.press("tab")
-        # Counted too many (the planner's estimate above 10,000): End finds where the rows really end.
+        # Counted too many (the planner's estimate above 10,000): End counts exactly, then jumps.
         screen.count = clients.Count(500, exact=False)
-        widget.set_total(500)
+        widget.set_total(500, exact=False)
         await pilot.press("end")
         await settle(app, pilot)
         assert widget.row_count == 300 and widget.current.id == by_name[-1]
         assert t("clients.count.exact", count="300") in screen_text(app)
-        # Counted too few: the list grows past the estimate as the rows are found.
+        # Counted too few: the same, in one press.
         await pilot.press("home")
         screen._reload()
         await _counted(app, pilot)
-        widget.set_total(120)
+        screen.count = clients.Count(120, exact=False)
+        widget.set_total(120, exact=False)
         await pilot.press("end")
         await settle(app, pilot)
-        for _ in range(30):
-            if widget.current is not None and widget.current.id == by_name[-1]:
-                break
-            await pilot.press("end")
-            await settle(app, pilot)
         assert widget.current.id == by_name[-1] and widget.row_count == 300
+        # A jump past the end (a drag, on an estimate too high) finds where the rows end as well.
+        await pilot.press("home")
+        screen._reload()
+        await _counted(app, pilot)
+        widget.set_total(400, exact=False)
+        assert widget.counted_end is None
+        widget.scroll_to(y=380, animate=False)
+        await settle(app, pilot)
+        assert widget.row_count == 300 and widget.counted_end == 300
+        assert [widget.row_at(index).id for index in range(285, 300)] == by_name[285:]
 
 
 async def test_import_and_export_open_from_the_list_for_whom_they_apply(fresh_db, people):

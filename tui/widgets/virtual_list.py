@@ -103,6 +103,18 @@ class VirtualList(ScrollView, can_focus=True):
             return self.virtual_list
 
     @dataclass
+    class NeedsExactTotal(Message):
+        """End was pressed while the total is an estimate: the owner answers with `set_total(n, exact=True)`,
+        and the cursor goes to the last row then (an estimate off by a few thousand rows would otherwise
+        put it short of the end, or past it)."""
+
+        virtual_list: "VirtualList"
+
+        @property
+        def control(self) -> "VirtualList":
+            return self.virtual_list
+
+    @dataclass
     class Failed(Message):
         """A page could not be fetched; the list retries when asked (`retry`)."""
 
@@ -127,6 +139,8 @@ class VirtualList(ScrollView, can_focus=True):
         self._reached = 0                  # rows known to exist: the end of the furthest page fetched
         self._end: int | None = None       # the number of rows, once a page showed where they end
         self._total: int | None = None     # the number of rows as counted (perhaps an estimate)
+        self._total_exact = False
+        self._to_end = False               # End waits for the exact total
         self._loading: set[int] = set()
         self._jumping: int | None = None   # the page being fetched by its row number
         self._ready = False                # the first page is in: the others may be asked for
@@ -146,6 +160,7 @@ class VirtualList(ScrollView, can_focus=True):
         self._ready = keep_position and self._reached > 0
         if not keep_position:
             self._starts, self._reached, self._end, self._total = {0: None}, 0, None, None
+            self._total_exact = self._to_end = False
             self.cursor = 0
             self.scroll_to(y=0, animate=False)
         self._fetch_first(self._generation)
@@ -157,10 +172,16 @@ class VirtualList(ScrollView, can_focus=True):
         if self._loader is not None:
             self.load(self._loader, keep_position=True)
 
-    def set_total(self, total: int) -> None:
+    def set_total(self, total: int, exact: bool) -> None:
         """How many rows there are (an estimate will do): the scrollbar spans them, and jumps go anywhere."""
-        self._total = total
+        self._total, self._total_exact = total, exact
+        if exact:
+            self._end = total
+            self._reached = min(self._reached, total)
         self._update_size()
+        if exact and self._to_end:
+            self._to_end = False
+            self.move_cursor(self.row_count)
         self._ensure_loaded()
 
     @property
@@ -369,6 +390,10 @@ class VirtualList(ScrollView, can_focus=True):
     def action_last(self) -> None:
         """The last row; before the rows are counted, the last found so far (pressing again goes further
         as more pages arrive)."""
+        if self._end is None and self._total is not None and not self._total_exact:
+            self._to_end = True
+            self.post_message(self.NeedsExactTotal(self))
+            return
         self.move_cursor(self.row_count)
 
     def action_choose(self) -> None:
