@@ -17,8 +17,8 @@ from textual.worker import WorkerState
 
 from db import clients, session
 from db.clients import Criteria
-from tests.bench_database import _bare, _captured, _statements
-from tests.benchlib import BenchContext, BenchRow, fmt_ms, timed_ms
+from tests.bench_database import _bare, _captured
+from tests.benchlib import BenchContext, BenchRow, fmt_ms, statements_sent, timed_ms
 from tui.app import ClientbaseApp
 from tui.widgets.virtual_list import VirtualList
 
@@ -162,8 +162,8 @@ def measure(ctx: BenchContext) -> list[BenchRow]:
         bare_next = _bare(conn, next_sql)
         # A jump is two statements: the OFFSET over the sort's index, then the keyset page after that row.
         total = clients.count(Criteria(), exact=True).value
-        end_sql = _statements(lambda: clients.find_page(Criteria(), after=clients.RowNumber(total - 60, False)))
-        middle_sql = _statements(lambda: clients.find_page(Criteria(), after=clients.RowNumber(total // 2, False)))
+        end_sql = statements_sent(lambda: clients.find_page(Criteria(), after=clients.RowNumber(total - 60, False)))
+        middle_sql = statements_sent(lambda: clients.find_page(Criteria(), after=clients.RowNumber(total // 2, False)))
         bare_end = timed_ms(lambda: [conn.execute(q, p, prepare=False).fetchall() for q, p in end_sql], repeat=5)
         bare_middle = timed_ms(lambda: [conn.execute(q, p, prepare=False).fetchall() for q, p in middle_sql],
                                repeat=5)

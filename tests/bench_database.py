@@ -3,43 +3,17 @@ and as the bare SQL those functions send (captured from peewee's query log, then
 
 from __future__ import annotations
 
-import logging
 import random
 
 import psycopg
 
 from db import clients
-from tests.benchlib import BenchContext, BenchRow, fmt_ms, timed_ms
-
-
-class _LastQuery(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.queries: list[tuple[str, tuple]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if isinstance(record.msg, tuple) and len(record.msg) == 2:
-            self.queries.append(record.msg)
-
-
-def _statements(action) -> list[tuple[str, tuple]]:
-    """Every statement an app call sent, in order."""
-    handler = _LastQuery()
-    logger = logging.getLogger("peewee")
-    logger.addHandler(handler)
-    previous = logger.level
-    logger.setLevel(logging.DEBUG)
-    try:
-        action()
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(previous)
-    return handler.queries
+from tests.benchlib import BenchContext, BenchRow, fmt_ms, statements_sent, timed_ms
 
 
 def _captured(action) -> tuple[str, tuple]:
     """The heaviest statement an app call sent (the page query, not the settings lookup)."""
-    return max(_statements(action), key=lambda query: len(query[0]))
+    return max(statements_sent(action), key=lambda query: len(query[0]))
 
 
 def _bare(conn: psycopg.Connection, query: tuple[str, tuple], repeat: int = 20) -> list[float]:

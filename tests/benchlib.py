@@ -6,6 +6,7 @@ it, runs it on the 1M-client demo base and prints every row beside its DESIGN.md
 
 from __future__ import annotations
 
+import logging
 import statistics
 import time
 from dataclasses import dataclass
@@ -28,6 +29,27 @@ class BenchContext:
     target: Target     # the administrator login on the 1M base; db/ is already bound to it
     owner_url: str     # the database owner (embedded superuser), for bare SQL and set-up
     clients: int
+
+
+def statements_sent(action: Callable[[], object]) -> list[tuple[str, tuple]]:
+    """Every statement a db/ call sends, in order, from peewee's query log."""
+    sent: list[tuple[str, tuple]] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if isinstance(record.msg, tuple) and len(record.msg) == 2:
+                sent.append(record.msg)
+
+    logger = logging.getLogger("peewee")
+    handler, level = Capture(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        action()
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    return sent
 
 
 def timed_ms(action: Callable[[], object], repeat: int = 20, warmup: int = 2) -> list[float]:

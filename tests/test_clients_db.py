@@ -16,6 +16,7 @@ from db import clients, demo, notify, segments, session
 from db.clients import Criteria, Filters
 from db.embedded import SUPERUSER
 from db.errors import UserError
+from tests.benchlib import statements_sent
 from tests.conftest import TEMPLATE, ScratchDatabase
 
 TODAY = date(2026, 6, 15)
@@ -327,29 +328,6 @@ def test_listen_hands_back_the_ids_another_connection_changed(base, shared_db):
         thread.join(5)
 
 
-def _statements(action) -> list[tuple[str, tuple]]:
-    """The SQL a db/ call sends, from peewee's query log."""
-    import logging
-
-    sent: list[tuple[str, tuple]] = []
-
-    class Capture(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            if isinstance(record.msg, tuple):
-                sent.append(record.msg)
-
-    logger = logging.getLogger("peewee")
-    handler, level = Capture(), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        action()
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-    return sent
-
-
 PLANS = {
     "sorted by name": (Criteria(sort="name"), "client_search_sort"),
     "sorted by last purchase": (Criteria(sort="last_purchase"), "client_last_purchase_sort"),
@@ -375,6 +353,6 @@ def test_each_page_query_can_use_the_index_named_beside_it(base, shared_db, case
     with shared_db.connect(autocommit=True) as conn:
         conn.execute("SET enable_seqscan = off")
         for call in calls:
-            statement, params = max(_statements(call), key=lambda sent: len(sent[0]))
+            statement, params = max(statements_sent(call), key=lambda sent: len(sent[0]))
             plan = "\n".join(row[0] for row in conn.execute("EXPLAIN " + statement, params, prepare=False))
             assert index in plan, plan

@@ -139,7 +139,6 @@ class VirtualList(ScrollView, can_focus=True):
         self._reached = 0                  # rows known to exist: the end of the furthest page fetched
         self._end: int | None = None       # the number of rows, once a page showed where they end
         self._total: int | None = None     # the number of rows as counted (perhaps an estimate)
-        self._total_exact = False
         self._to_end = False               # End waits for the exact total
         self._loading: set[int] = set()
         self._jumping: int | None = None   # the page being fetched by its row number
@@ -160,7 +159,7 @@ class VirtualList(ScrollView, can_focus=True):
         self._ready = keep_position and self._reached > 0
         if not keep_position:
             self._starts, self._reached, self._end, self._total = {0: None}, 0, None, None
-            self._total_exact = self._to_end = False
+            self._to_end = False
             self.cursor = 0
             self.scroll_to(y=0, animate=False)
         self._fetch_first(self._generation)
@@ -174,10 +173,9 @@ class VirtualList(ScrollView, can_focus=True):
 
     def set_total(self, total: int, exact: bool) -> None:
         """How many rows there are (an estimate will do): the scrollbar spans them, and jumps go anywhere."""
-        self._total, self._total_exact = total, exact
+        self._total = total
         if exact:
-            self._end = total
-            self._reached = min(self._reached, total)
+            self._ends_at(total)
         self._update_size()
         if exact and self._to_end:
             self._to_end = False
@@ -265,19 +263,21 @@ class VirtualList(ScrollView, can_focus=True):
         self._ready = True
         total = getattr(page, "total", None)
         if total is not None:
-            self._end = total  # asked for past the end, which the page says where it is
+            self._ends_at(total)  # asked for past the end, which the page says where it is
         elif page.next is not None:
             self._starts[number + 1] = page.next
             self._reached = max(self._reached, number * self._page_size + len(rows))
         else:
-            self._end = number * self._page_size + len(rows)
-        if self._end is not None:
-            self._reached = min(self._reached, self._end)
-            self.cursor = min(self.cursor, max(0, self._end - 1))
+            self._ends_at(number * self._page_size + len(rows))
         self._update_size()
         self.refresh()
         self.post_message(self.Loaded(self, number == 0, page))
         self._ensure_loaded()
+
+    def _ends_at(self, rows: int) -> None:
+        self._end = rows
+        self._reached = min(self._reached, rows)
+        self.cursor = min(self.cursor, max(0, rows - 1))
 
     def _wanted_pages(self) -> range:
         """The pages under the viewport and the margin around it."""
@@ -390,7 +390,7 @@ class VirtualList(ScrollView, can_focus=True):
     def action_last(self) -> None:
         """The last row; before the rows are counted, the last found so far (pressing again goes further
         as more pages arrive)."""
-        if self._end is None and self._total is not None and not self._total_exact:
+        if self._end is None and self._total is not None:  # an exact total has set the end
             self._to_end = True
             self.post_message(self.NeedsExactTotal(self))
             return
