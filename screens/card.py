@@ -17,6 +17,7 @@ import psycopg
 from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -65,6 +66,9 @@ def tab_of(field: str) -> str:
 
 
 class CardScreen(CardActions, Screen[int | None]):
+    class BuiltAhead(Message):
+        """The editor `prepare` started is built: the app has made what it keeps for the session."""
+
     # Absolute, because Textual resolves a relative CSS_PATH against the module of a subclass.
     CSS_PATH = Path(__file__).with_name("card.tcss")
     COMMANDS = {CardCommands}
@@ -199,7 +203,9 @@ class CardScreen(CardActions, Screen[int | None]):
         self.styled_for_theme = theme
 
     def on_mount(self) -> None:
-        if not self.built_ahead:
+        if self.built_ahead:
+            self.post_message(self.BuiltAhead())
+        else:
             self.load(self.client_id)
         # Someone may open the card after this one did: look again now and then.
         self.set_interval(EDITORS_EVERY_SECONDS, self._look_for_editors)

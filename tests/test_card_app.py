@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 
 from textual.widgets import Input, Static
@@ -106,6 +107,21 @@ async def test_the_clients_screen_builds_the_editor_beforehand_and_enter_shows_i
         # Shown only once it holds the card: no "Loading…" frame, no widgets built for it.
         assert editor.card is not None and editor.query_one("#f-last_name", Input).value == "Петрова"
         assert editor.query_one(MainTab) is built
+
+
+async def test_what_the_app_builds_at_start_is_kept_out_of_full_collections_until_it_ends(admin_session):
+    make_client()
+    app = ClientbaseApp(admin_session.target("admin"), identity("admin"), listen=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert gc.get_freeze_count() == 0
+        assert await _wait_for(pilot, lambda: app.is_screen_installed(REUSED) and app.get_screen(REUSED).is_mounted)
+        await settle(app, pilot)
+        # Frozen: the modules, both screens and their widgets, which a full collection would walk each time.
+        assert gc.get_freeze_count() > len(app.get_screen(REUSED).walk_children()) > 50
+        await pilot.press("enter")
+        assert await _wait_for(pilot, lambda: app.screen is app.get_screen(REUSED))
+    assert gc.get_freeze_count() == 0, "once the app has ended, its objects can be collected again"
 
 
 async def test_a_failed_read_ahead_says_nothing_and_the_card_still_opens(admin_session, monkeypatch):
