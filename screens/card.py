@@ -21,7 +21,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Checkbox, Header, Input, Select, Static, TabbedContent, TabPane, Tabs, TextArea
+from textual.containers import Vertical
+from textual.widgets import Checkbox, ContentSwitcher, Header, Input, Select, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from db import cards, edit_lock, session
@@ -39,6 +40,7 @@ from screens.confirm import ConfirmScreen
 from screens.conflict import ConflictScreen
 from tui.widgets.connection import ClientsChanged, ConnectionBack
 from tui.widgets.footer import SteadyFooter
+from tui.widgets.tab_strip import TabStrip
 
 TABS = ("main", "contacts", "family", "purchases", "activity", "reminders", "custom", "consent")
 TAB_BODIES: dict[str, Callable[[bool], Widget]] = {
@@ -108,9 +110,10 @@ class CardScreen(CardActions, Screen[int | None]):
         yield Static(t("app.loading"), id="card-title")
         # Only the Main tab is built now; each other tab is built the first time it is shown, so that
         # opening a card costs one tab's widgets, not eight.
-        with TabbedContent(id="card-tabs", initial="main"):
+        yield TabStrip([(tab, t(f"card.tab.{tab}")) for tab in TABS], "main", id="card-tabs")
+        with ContentSwitcher(id="card-body", initial="main"):
             for tab in TABS:
-                with TabPane(t(f"card.tab.{tab}"), id=tab):
+                with Vertical(id=tab, classes="card-pane"):
                     if tab == "main":
                         yield MainTab(self.read_only)
         yield Static("", id="card-status")
@@ -172,7 +175,7 @@ class CardScreen(CardActions, Screen[int | None]):
         self.saved_id = None
         self.editors = []
         self.duplicates_cleared = False
-        self.query_one("#card-tabs", TabbedContent).active = "main"
+        self.show_tab("main")
         self.query_one("#card-title", Static).update(t("app.loading"))
         self.say("")
         self._waiting_to_show, self._returned = True, returned
@@ -189,7 +192,7 @@ class CardScreen(CardActions, Screen[int | None]):
         if self._waiting_to_show:
             if self.card is None:
                 # Shown before its card arrived: the previous client's values must not be seen meanwhile.
-                self.query_one("#card-tabs", TabbedContent).display = False
+                self.query_one("#card-body", ContentSwitcher).display = False
             self._waiting_to_show = False
             self.app.push_screen(self, self._returned)
 
@@ -231,7 +234,7 @@ class CardScreen(CardActions, Screen[int | None]):
     # --- showing ------------------------------------------------------------------------------------
 
     def body(self, tab: str) -> Widget | None:
-        pane = self.query_one(f"#{tab}", TabPane)
+        pane = self.query_one(f"#{tab}", Vertical)
         return pane.children[0] if pane.children else None
 
     def bodies(self) -> list[Widget]:
@@ -242,7 +245,7 @@ class CardScreen(CardActions, Screen[int | None]):
         body = self.body(tab)
         if body is None:
             body = TAB_BODIES[tab](self.read_only)
-            await self.query_one(f"#{tab}", TabPane).mount(body)
+            await self.query_one(f"#{tab}", Vertical).mount(body)
             if self.card is not None:
                 await body.fill(self.card, self.shown_draft)
                 self.validate_draft()
@@ -252,7 +255,7 @@ class CardScreen(CardActions, Screen[int | None]):
         """Shows `card`, with `draft` in the editors when the user's own changes must survive (a merge)."""
         self.card = card
         self.shown_draft = draft or card.draft
-        self.query_one("#card-tabs", TabbedContent).display = True
+        self.query_one("#card-body", ContentSwitcher).display = True
         for body in self.bodies():
             await body.fill(card, self.shown_draft)
         self._update_title()
@@ -462,22 +465,26 @@ class CardScreen(CardActions, Screen[int | None]):
 
     async def action_tab(self, tab: str, field: str | None = None) -> None:
         """Shows `tab` and puts the focus in it, on `field`'s editor if it has one."""
-        tabs = self.query_one("#card-tabs", TabbedContent)
-        tabs.active = tab
+        self.show_tab(tab)
         body = await self.ensure_tab(tab)
         named = [widget for widget in body.query(f"#f-{field.replace('.', '-')}") if widget.focusable] if field else []
         if named:
             named[0].focus()
         elif self.focused is None or body not in self.focused.ancestors:
-            # Left in the tab now hidden, the focus would move to a neighbouring editor there, and Textual
-            # shows the tab of whatever gets the focus: the tab just left would come back.
+            # Left in the tab now hidden, the focus would have nowhere to be seen.
             first = next((widget for widget in body.query("*") if widget.focusable), None)
-            (first or tabs.query_one(Tabs)).focus()
+            (first or self.query_one(TabStrip)).focus()
         self.refresh_bindings()
 
-    @on(TabbedContent.TabActivated)
-    async def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
-        await self.ensure_tab(event.pane.id)
+    def show_tab(self, tab: str) -> None:
+        self.query_one(TabStrip).active = tab
+        self.query_one("#card-body", ContentSwitcher).current = tab
+
+    @on(TabStrip.Changed, "#card-tabs")
+    async def _tab_changed(self, event: TabStrip.Changed) -> None:
+        # Left/Right or a click on the strip: the pane follows.
+        self.query_one("#card-body", ContentSwitcher).current = event.tab
+        await self.ensure_tab(event.tab)
         self.refresh_bindings()
 
     def on_clients_changed(self, message: ClientsChanged) -> None:

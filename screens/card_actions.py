@@ -15,7 +15,7 @@ from datetime import date
 from textual import work
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.widgets import Input, Select, TabbedContent
+from textual.widgets import Input, Select
 
 from db import card_activity, cards, session
 from db.card_values import format_date, parse_date
@@ -25,6 +25,7 @@ from screens.card_form import FormScreen
 from screens.card_tabs.form import Field
 from screens.card_pick import NOBODY, PickClientScreen
 from screens.card_purchase import PurchaseScreen
+from tui.widgets.tab_strip import TabStrip
 
 # action -> (key, label key, tooltip key, the tabs it applies to; empty: every tab)
 ACTIONS = {
@@ -75,7 +76,7 @@ class CardActions:
 
     @property
     def active_tab(self) -> str:
-        return self.query_one("#card-tabs", TabbedContent).active
+        return self.query_one("#card-tabs", TabStrip).active
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "refuse_write":

@@ -169,12 +169,12 @@ async def test_a_slow_card_shows_the_editor_loading_and_its_keys_wait_for_the_ca
         editor = CardScreen.open(app, identity("admin"), second.id)
         await pilot.pause(SHOW_LOADING_AFTER + 0.2)
         assert app.screen is editor
-        assert not editor.query_one("#card-tabs").display, "the previous client's values stay hidden"
+        assert not editor.query_one("#card-body").display, "the previous client's values stay hidden"
         assert "Петрова" not in str(editor.query_one("#card-title", Static).render())
         await pilot.press("ctrl+s", "ctrl+g")
         arrived.set()
         await settle(app, pilot)
-        assert editor.query_one("#card-tabs").display
+        assert editor.query_one("#card-body").display
         assert editor.query_one("#f-last_name", Input).value == "Сидоров"
         assert app.screen is editor
     with admin_session.connect("admin") as conn:

@@ -202,3 +202,29 @@ async def test_the_reason_appears_beside_the_field_as_the_user_types(admin_sessi
         assert screen.active_tab == "main" and screen.focused is screen.query_one("#f-birth_date")
         assert "cannot be in the future" in status(app)
     assert cards.load_card(card.id).draft.last_name == "Петрова"
+
+
+async def test_the_tab_strip_switches_tabs_by_arrow_keys_and_by_a_click(admin_session):
+    card = make_client()
+    app = CardApp("admin", card.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        screen = app.card_screen
+        strip = screen.query_one("#card-tabs")
+        strip.focus()
+        await pilot.press("right")
+        await settle(app, pilot)
+        # The pane follows the strip, built the first time it is shown.
+        assert screen.active_tab == "contacts" and screen.query("#tab-contacts-body")
+        assert screen.query_one("#contacts").display and not screen.query_one("#main").display
+        await pilot.press("left", "left")
+        await settle(app, pilot)
+        assert screen.active_tab == "consent", "Left from the first tab goes round to the last"
+        # "  Main  Contacts  Family": the click falls on the third label.
+        await pilot.click(strip, offset=(20, 0))
+        await settle(app, pilot)
+        assert screen.active_tab == "family" and screen.query_one("#family").display
+        assert screen.query("#tab-family-body")
+        await pilot.press("f2")
+        await settle(app, pilot)
+        assert screen.active_tab == "main" and strip.active == "main"
