@@ -152,9 +152,11 @@ class CardScreen(CardActions, Screen[int | None]):
         With `sample_client_id`, that card is also read once and dropped (see `rehearse`)."""
         if app.is_screen_installed(REUSED):
             return
-        screen = cls(identity, None)
-        # No card goes in before the first one asked for: a blank new card would show its "required"
-        # reasons, and the first real card would pay for taking them away again.
+        # Built for an existing client, like most cards opened, so that its footer already holds their keys
+        # (merging, say, which a new client has not) and the first card does not rebuild it. No card goes
+        # in before the first one asked for: a blank card would show its "required" reasons, and the first
+        # real card would pay for taking them away again.
+        screen = cls(identity, sample_client_id)
         screen.built_ahead = True
         app.install_screen(screen, REUSED)
         # Textual has no public call to build a screen that is not shown yet. These are the two first steps
