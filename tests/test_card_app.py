@@ -102,11 +102,15 @@ async def test_the_clients_screen_builds_the_editor_beforehand_and_enter_shows_i
         # nothing shown, nobody told that this terminal is editing it.
         await settle(app, pilot)
         assert read == [first.id] and editor.card is None and editor.claim is None
+        keys = list(editor.query(FooterKey))
         await pilot.press("down", "enter")
         assert await _wait_for(pilot, lambda: app.screen is editor)
-        # Shown only once it holds the card: no "Loading…" frame, no widgets built for it.
+        # Shown only once it holds the card: no "Loading…" frame, no widgets built for it, not even the
+        # footer's keys, which were made for an existing client's card.
         assert editor.card is not None and editor.query_one("#f-last_name", Input).value == "Петрова"
         assert editor.query_one(MainTab) is built
+        await settle(app, pilot)
+        assert list(editor.query(FooterKey)) == keys and "merge" in [key.action for key in keys]
 
 
 async def test_what_the_app_builds_at_start_is_kept_out_of_full_collections_until_it_ends(admin_session):
