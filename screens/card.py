@@ -17,11 +17,11 @@ import psycopg
 from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.containers import Vertical
 from textual.widgets import Checkbox, ContentSwitcher, Header, Input, Select, Static, TextArea
 from textual.worker import Worker, WorkerState
 
