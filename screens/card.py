@@ -88,14 +88,9 @@ class CardScreen(CardActions, Screen[int | None]):
     def __init__(self, identity: Identity, client_id: int | None) -> None:
         super().__init__()
         self.identity = identity
-        self.client_id = client_id
         self.read_only = not identity.can_write
-        self.card: cards.Card | None = None
-        self.shown_draft = CardDraft()
-        self.saved_id: int | None = None
         self.claim: edit_lock.EditClaim | None = None
-        self.editors: list[edit_lock.Editor] = []
-        self.duplicates_cleared = False
+        self._start_card(client_id)
         self.styled_for_theme: str | None = None
         self.built_ahead = False
         # Set by `reopen` until the editor is pushed, with the callback to push it with.
@@ -169,14 +164,18 @@ class CardScreen(CardActions, Screen[int | None]):
         if sample_client_id is not None:
             screen.rehearse(sample_client_id)
 
+    def _start_card(self, client_id: int | None) -> None:
+        """What the editor knows of the card it is about to show: only which one it is."""
+        self.client_id = client_id
+        self.card: cards.Card | None = None
+        self.shown_draft = CardDraft()
+        self.saved_id: int | None = None
+        self.editors: list[edit_lock.Editor] = []
+        self.duplicates_cleared = False
+
     def reopen(self, client_id: int | None, returned: Callable[[int | None], None] | None) -> None:
         """Forgets the previous card, loads the next one and shows the editor once it holds it."""
-        self.client_id = client_id
-        self.card = None
-        self.shown_draft = CardDraft()
-        self.saved_id = None
-        self.editors = []
-        self.duplicates_cleared = False
+        self._start_card(client_id)
         self.show_tab("main")
         self.query_one("#card-title", Static).update(t("app.loading"))
         self.say("")
@@ -484,8 +483,8 @@ class CardScreen(CardActions, Screen[int | None]):
 
     @on(TabStrip.Changed, "#card-tabs")
     async def _tab_changed(self, event: TabStrip.Changed) -> None:
-        # Left/Right or a click on the strip: the pane follows.
-        self.query_one("#card-body", ContentSwitcher).current = event.tab
+        # Left/Right or a click on the strip: the pane follows, and the focus stays on the strip.
+        self.show_tab(event.tab)
         await self.ensure_tab(event.tab)
         self.refresh_bindings()
 

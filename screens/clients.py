@@ -17,7 +17,7 @@ from textual.timer import Timer
 from textual.widgets import Header, Input, Static
 from textual.worker import Worker, WorkerState
 
-from db import clients, segments, session, settings
+from db import clients, exporting, segments, session
 from db.clients import ClientRow, Count, Criteria, Filters
 from db.errors import UserError
 from db.i18n import t
@@ -130,7 +130,11 @@ class ClientsScreen(Screen):
 
     @work(thread=True, exclusive=True, group="clients-export-right", exit_on_error=False)
     def _load_export_right(self) -> None:
-        allowed = session.read(settings.get, "sales_may_export") == "yes"
+        try:
+            session.read(exporting.check_may_export)
+            allowed = True
+        except UserError:
+            allowed = False
         self.app.call_from_thread(self._export_right_loaded, allowed)
 
     def _export_right_loaded(self, allowed: bool) -> None:
@@ -385,7 +389,7 @@ class ClientsScreen(Screen):
             # Shown only when there is something to clear.
             return self.criteria.filters != Filters() or self.segment_name is not None
         if action == "export_file":
-            # The same rule db/exporting enforces; here it only keeps a key nobody may use off the footer.
-            return self.identity.role in ("admin", "manager") or (
-                self.identity.role == "sales" and self.sales_may_export)
+            # Only keeps a key the login may not use off the footer: db/exporting refuses anyway. Salespeople
+            # are asked about once the screen is up (it depends on a setting); the others know by their role.
+            return self.identity.role in ("admin", "manager") or self.sales_may_export
         return True

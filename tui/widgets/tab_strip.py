@@ -42,7 +42,7 @@ class TabStrip(Widget, can_focus=True):
 
     @dataclass
     class Changed(Message):
-        """Another tab is now the shown one."""
+        """The user chose another tab (the owner's own changes of `active` are not announced)."""
 
         tab_strip: "TabStrip"
         tab: str
@@ -59,12 +59,14 @@ class TabStrip(Widget, can_focus=True):
         # Where each tab's label starts and ends on the line as last drawn, for clicks.
         self._spans: list[tuple[int, int, str]] = []
 
-    def watch_active(self, active: str) -> None:
-        self.post_message(self.Changed(self, active))
+    def _choose(self, tab: str) -> None:
+        if tab != self.active:
+            self.active = tab
+            self.post_message(self.Changed(self, tab))
 
     def action_step(self, by: int) -> None:
         ids = [tab for tab, _ in self.tabs]
-        self.active = ids[(ids.index(self.active) + by) % len(ids)]
+        self._choose(ids[(ids.index(self.active) + by) % len(ids)])
 
     def render(self) -> Content:
         labels = [(tab, f" {label} ", cell_len(label) + 2) for tab, label in self.tabs]
@@ -93,5 +95,5 @@ class TabStrip(Widget, can_focus=True):
     def _on_click(self, event: events.Click) -> None:
         for start, end, tab in self._spans:
             if start <= event.x < end:
-                self.active = tab
+                self._choose(tab)
                 return

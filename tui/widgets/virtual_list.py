@@ -195,9 +195,10 @@ class VirtualList(ScrollView, can_focus=True):
         return self._end
 
     @property
-    def _more_may_follow(self) -> bool:
-        """Whether rows past `row_count` may exist: the list shows a "loading" line for them."""
-        return self._end is None and (self._total is None or self._reached >= self._total)
+    def _lines(self) -> int:
+        """The rows the list spans, and a "loading" line after them while rows past them may exist."""
+        more_may_follow = self._end is None and (self._total is None or self._reached >= self._total)
+        return self.row_count + (1 if more_may_follow else 0)
 
     def row_at(self, index: int) -> Any | None:
         page = self._pages.get(index // self._page_size)
@@ -290,9 +291,9 @@ class VirtualList(ScrollView, can_focus=True):
         by their row number (one at a time), and only while the first page is in."""
         if self._loader is None or not self._ready:
             return
-        span = self.row_count + (1 if self._more_may_follow else 0)
+        lines = self._lines
         for number in self._wanted_pages():
-            if number * self._page_size >= span or number in self._pages or number in self._loading:
+            if number * self._page_size >= lines or number in self._pages or number in self._loading:
                 continue
             if number in self._starts:
                 self._loading.add(number)
@@ -306,8 +307,7 @@ class VirtualList(ScrollView, can_focus=True):
     # --- drawing ----------------------------------------------------------------------------------
 
     def _update_size(self) -> None:
-        more = 1 if self._more_may_follow else 0
-        self.virtual_size = Size(self.size.width, 1 + max(self.row_count + more, 1))
+        self.virtual_size = Size(self.size.width, 1 + max(self._lines, 1))
 
     def on_resize(self, event: events.Resize) -> None:
         self._update_size()
@@ -349,7 +349,7 @@ class VirtualList(ScrollView, can_focus=True):
             muted = self.get_component_rich_style("virtual-list--placeholder")
             if self._end == 0 and index == 0:
                 text = self.empty
-            elif index < self.row_count + (1 if self._more_may_follow else 0):
+            elif index < self._lines:
                 text = self.placeholder
             else:
                 text = ""
