@@ -71,6 +71,9 @@ class CardScreen(CardActions, Screen[int | None]):
     class BuiltAhead(Message):
         """The editor `prepare` started is built: the app has made what it keeps for the session."""
 
+    # The focus is put in the first field of the card once it is filled (see `focus_first_field`); left to
+    # Textual, the reused editor would come back to whichever field the previous card was left in.
+    AUTO_FOCUS = ""
     # Absolute, because Textual resolves a relative CSS_PATH against the module of a subclass.
     CSS_PATH = Path(__file__).with_name("card.tcss")
     COMMANDS = {CardCommands}
@@ -97,6 +100,8 @@ class CardScreen(CardActions, Screen[int | None]):
         self._waiting_to_show = False
         self._returned: Callable[[int | None], None] | None = None
         self._show_timer: Timer | None = None
+        # What was typed while the card was loading, for its first field once it is there.
+        self._typed_ahead: list[str] = []
 
     # --- layout -------------------------------------------------------------------------------------
 
@@ -133,6 +138,10 @@ class CardScreen(CardActions, Screen[int | None]):
                 return one_off
             if screen.identity == identity:
                 screen.reopen(client_id, returned)
+                if client_id is None:
+                    # A new client is typed in at once: shown now, the editor keeps what is typed before the
+                    # blank card arrives (see `on_key`); left under the list, the letters would go to the list.
+                    screen._show_editor()
                 return screen
             app.uninstall_screen(REUSED)
         screen = cls(identity, client_id)
@@ -177,6 +186,8 @@ class CardScreen(CardActions, Screen[int | None]):
         """Forgets the previous card, loads the next one and shows the editor once it holds it."""
         self._start_card(client_id)
         self.show_tab("main")
+        self.set_focus(None, scroll_visible=False)
+        self._typed_ahead = []
         self.query_one("#card-title", Static).update(t("app.loading"))
         self.say("")
         self._waiting_to_show, self._returned = True, returned
@@ -208,6 +219,9 @@ class CardScreen(CardActions, Screen[int | None]):
 
     def on_mount(self) -> None:
         if self.built_ahead:
+            # With nothing focused (AUTO_FOCUS), no focus change would announce the keys: the footer is
+            # built now, ahead, like the rest.
+            self.refresh_bindings()
             self.post_message(self.BuiltAhead())
         else:
             self.load(self.client_id)
@@ -371,6 +385,7 @@ class CardScreen(CardActions, Screen[int | None]):
             self.say("")
             await self.show_card(result)
             self._show_editor()
+            self.focus_first_field()
             if result.id is not None:
                 self.watch_editors(result.id)
         elif group == "card-save" and isinstance(result, list):
@@ -465,17 +480,41 @@ class CardScreen(CardActions, Screen[int | None]):
                                            cancel=False), answered)
 
     async def action_tab(self, tab: str, field: str | None = None) -> None:
-        """Shows `tab` and puts the focus in it, on `field`'s editor if it has one."""
+        """Shows `tab` and puts the focus in it: on `field`'s editor if it has one, else on its first field."""
         self.show_tab(tab)
         body = await self.ensure_tab(tab)
         named = [widget for widget in body.query(f"#f-{field.replace('.', '-')}") if widget.focusable] if field else []
-        if named:
+        if not named and field and hasattr(body, "editor_for"):
+            named = [body.editor_for(field)]
+        if named and named[0] is not None:
             named[0].focus()
-        elif self.focused is None or body not in self.focused.ancestors:
-            # Left in the tab now hidden, the focus would have nowhere to be seen.
-            first = next((widget for widget in body.query("*") if widget.focusable), None)
-            (first or self.query_one(TabStrip)).focus()
+        else:
+            self._focus_first_in(body)
         self.refresh_bindings()
+
+    def focus_first_field(self) -> None:
+        """Puts the focus in the shown tab's first field, with what was typed while the card loaded."""
+        body = self.body(self.active_tab)
+        first = self._focus_first_in(body) if body is not None else None
+        typed, self._typed_ahead = "".join(self._typed_ahead), []
+        if typed and isinstance(first, Input):
+            first.insert_text_at_cursor(typed)
+
+    def _focus_first_in(self, body: Widget) -> Widget:
+        # Every time the first field, never the one used last (on this card or the previous one): a name
+        # typed at once after a tab key must land in the name.
+        first = next((widget for widget in body.query("*") if widget.focusable), None) or self.query_one(TabStrip)
+        first.focus(scroll_visible=False)
+        body.scroll_home(animate=False)
+        return first
+
+    def on_key(self, event: events.Key) -> None:
+        # Reaches the screen only when no editor took the key: while the card loads nothing has the focus,
+        # and what a fast typist types already belongs in the first field.
+        if self.card is None and not self.read_only and event.is_printable and event.character:
+            self._typed_ahead.append(event.character)
+            event.stop()
+            event.prevent_default()
 
     def show_tab(self, tab: str) -> None:
         self.query_one(TabStrip).active = tab

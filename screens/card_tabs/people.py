@@ -101,6 +101,16 @@ class _RowsTab(VerticalScroll):
                 return row
         return None
 
+    def editor_for(self, field: str) -> Widget | None:
+        """The editor of a row's field named as cards.check names it (`contact.1.value`), if there is one."""
+        _, index, name = (field.split(".") + ["", ""])[:3]
+        rows = self.rows()
+        if not index.isdigit() or int(index) >= len(rows):
+            return None
+        css_class = {"is_primary": "primary", "birth_date": "birth"}.get(name, name)
+        found = [widget for widget in rows[int(index)].query(f".{css_class}") if widget.focusable]
+        return found[0] if found else None
+
     async def remove_row(self, row: _Row) -> None:
         await row.remove()
 

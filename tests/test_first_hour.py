@@ -1,0 +1,97 @@
+"""A new user's first hour at 80×24 (issue 10): real keys, pressed as fast as a person types, and what the
+screen then shows. No keystroke and no row may be lost."""
+
+from __future__ import annotations
+
+import threading
+
+from textual.widgets import Input
+
+from db import cards
+from screens.card import REUSED
+from tests.card_helpers import identity, make_client, settle
+from tui.app import ClientbaseApp
+
+
+async def _wait_for(pilot, condition, seconds: float = 5.0) -> bool:
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return True
+        await pilot.pause(0.05)
+    return condition()
+
+
+def _app(db) -> ClientbaseApp:
+    return ClientbaseApp(db.target("admin"), identity("admin"), listen=False)
+
+
+async def _editor_ready(app, pilot) -> None:
+    await settle(app, pilot)
+    assert await _wait_for(pilot, lambda: app.is_screen_installed(REUSED) and app.get_screen(REUSED).is_mounted)
+    await settle(app, pilot)
+
+
+async def test_n_then_a_name_typed_at_once_lands_in_last_name(admin_session):
+    make_client()
+    app = _app(admin_session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _editor_ready(app, pilot)
+        await pilot.press("tab", "n", *"Иванов")
+        await settle(app, pilot)
+        assert app.screen.query_one("#f-last_name", Input).value == "Иванов"
+        assert app.screen.focused is app.screen.query_one("#f-last_name", Input)
+
+
+async def test_a_name_typed_while_the_new_card_is_still_loading_is_kept(admin_session, monkeypatch):
+    make_client()
+    app = _app(admin_session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _editor_ready(app, pilot)
+        real_load = cards.load_card
+        arrived = threading.Event()
+
+        def slow_load(client_id):
+            arrived.wait(10)
+            return real_load(client_id)
+
+        monkeypatch.setattr(cards, "load_card", slow_load)
+        await pilot.press("tab", "n", *"Иванов")
+        arrived.set()
+        await settle(app, pilot)
+        assert app.screen.query_one("#f-last_name", Input).value == "Иванов"
+
+
+async def test_n_before_the_editor_is_built_loses_no_letter(admin_session):
+    app = _app(admin_session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("tab", "n", *"Petrov")
+        await settle(app, pilot)
+        assert type(app.screen).__name__ == "CardScreen"
+        assert app.screen.query_one("#f-last_name", Input).value == "Petrov"
+
+
+async def test_each_card_opens_in_its_first_field_not_the_last_one_used(admin_session):
+    make_client()
+    app = _app(admin_session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _editor_ready(app, pilot)
+        await pilot.press("tab", "n")
+        await settle(app, pilot)
+        editor = app.screen
+        # Last, first and middle name, gender, birth date, company: the sixth Tab is in Position.
+        await pilot.press(*["tab"] * 6, *"Director")
+        assert editor.query_one("#f-position", Input).value == "Director"
+        await pilot.press("escape")
+        await settle(app, pilot)
+        await pilot.press("tab", "enter")  # the second answer: discard
+        await settle(app, pilot)
+        assert type(app.screen).__name__ == "ClientsScreen"
+        await pilot.press("n", *"Сидоров")
+        await settle(app, pilot)
+        assert app.screen is editor
+        assert editor.query_one("#f-last_name", Input).value == "Сидоров"
+        assert editor.query_one("#f-position", Input).value == ""
+        # A tab key: the first field of the tab, not where the focus was before in it.
+        await pilot.press("tab", "tab", "f3", "f2")
+        await settle(app, pilot)
+        assert editor.focused is editor.query_one("#f-last_name", Input)
