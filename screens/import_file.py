@@ -17,6 +17,7 @@ from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Static
 from db.i18n import t
 from screens.transfer_base import TransferDialog
 from tui.importing import ImportOptions, describe, run_import
+from tui.widgets.tick_box import TickBox
 
 
 class ImportFileScreen(TransferDialog):
@@ -36,9 +37,9 @@ class ImportFileScreen(TransferDialog):
             yield Label(t("import.ui.title"), classes="title")
             yield Input(self.initial_path, placeholder=t("import.ui.path"), id="import-path")
             with Horizontal():
-                yield Checkbox(t("import.ui.purchases"), id="import-purchases")
-                yield Checkbox(t("import.ui.overwrite"), id="import-overwrite")
-                yield Checkbox(t("import.ui.create_missing"), id="import-create-missing")
+                yield TickBox(t("import.ui.purchases"), id="import-purchases")
+                yield TickBox(t("import.ui.overwrite"), id="import-overwrite")
+                yield TickBox(t("import.ui.create_missing"), id="import-create-missing")
             with Horizontal():
                 yield Button(t("import.ui.check"), id="import-check", variant="primary")
                 yield Button(t("import.ui.run"), id="import-run", variant="warning", disabled=True)

@@ -8,6 +8,7 @@ import threading
 from textual.widgets import Input
 
 from db import cards
+from db.i18n import t
 from screens.card import REUSED
 from tests.card_helpers import identity, make_client, settle
 from tui.app import ClientbaseApp
@@ -95,3 +96,26 @@ async def test_each_card_opens_in_its_first_field_not_the_last_one_used(admin_se
         await pilot.press("tab", "tab", "f3", "f2")
         await settle(app, pilot)
         assert editor.focused is editor.query_one("#f-last_name", Input)
+
+
+def _row_with(app, text: str) -> str:
+    """The terminal's line that shows `text`, as drawn (modal dialogs included)."""
+    update = app.screen._compositor.render_full_update()
+    lines = ["".join(segment.text for strip in line for segment in strip) for line in update.strips]
+    return next(line for line in lines if text in line)
+
+
+async def test_an_unticked_box_shows_no_x_and_a_ticked_one_does(admin_session):
+    app = _app(admin_session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("tab", "i")
+        await settle(app, pilot)
+        boxes = [app.screen.query_one(f"#import-{name}") for name in ("purchases", "overwrite", "create-missing")]
+        assert all(not box.value and "X" not in box.render().plain for box in boxes)
+        assert "X" not in _row_with(app, t("import.ui.overwrite"))
+        await pilot.press("tab", "tab", "space")  # from the path: purchases, overwrite
+        await pilot.pause()
+        assert [box.value for box in boxes] == [False, True, False]
+        assert [("X" in box.render().plain) for box in boxes] == [False, True, False]
+        assert _row_with(app, t("import.ui.overwrite")).count("X") == 1

@@ -10,6 +10,7 @@ from db.card_draft import CardDraft
 from db.card_values import CustomFieldDef, format_date
 from db.cards import Card
 from db.i18n import t
+from tui.widgets.tick_box import TickBox
 
 from .form import Field, FieldGrid, get_text, set_text, text_input
 
@@ -42,7 +43,7 @@ class CustomTab(VerticalScroll):
             return Select([(choice, choice) for choice in definition.choices], compact=True,
                           id=f"f-custom-{definition.name}", disabled=self.read_only, prompt=t("card.none"))
         if definition.type == "bool":
-            return Checkbox(t("card.conflict.yes"), compact=True, id=f"f-custom-{definition.name}", disabled=self.read_only)
+            return TickBox(t("card.conflict.yes"), compact=True, id=f"f-custom-{definition.name}", disabled=self.read_only)
         placeholder = {"number": "12.5", "date": "31.12.2025"}.get(definition.type, "")
         editor = text_input(name, placeholder, disabled=self.read_only)
         if definition.type == "number":
@@ -75,7 +76,7 @@ class ConsentTab(VerticalScroll):
     def compose(self) -> ComposeResult:
         items: list[Field | Static] = []
         for channel in ("email", "sms"):
-            items += [Field(f"consent_{channel}", Checkbox(t("card.consent.opt_in"), compact=True,
+            items += [Field(f"consent_{channel}", TickBox(t("card.consent.opt_in"), compact=True,
                                                            id=f"f-consent_{channel}", disabled=self.read_only)),
                       Field(f"consent_{channel}_source",
                             text_input(f"consent_{channel}_source", disabled=self.read_only)),

@@ -11,6 +11,7 @@ from db.card_draft import RELATIONS, CardDraft, ContactDraft, RelativeDraft
 from db.cards import Card
 from db.i18n import t
 from db.normalize import CONTACT_KINDS
+from tui.widgets.tick_box import TickBox
 
 
 _ROW_CSS = """
@@ -47,7 +48,7 @@ class ContactRow(_Row):
             yield Input(self.contact.value, compact=True, disabled=self.read_only, classes="value")
             if self.suppressed:
                 yield Static(self.suppressed, classes="row-note")
-            yield Checkbox(t("card.primary"), self.contact.is_primary, compact=True, disabled=self.read_only,
+            yield TickBox(t("card.primary"), self.contact.is_primary, compact=True, disabled=self.read_only,
                            classes="primary")
         yield Static("", classes="row-error")
 
