@@ -153,6 +153,7 @@ EN: dict[str, str] = {
     "import.stage.read": "Reading rows",
     "import.stage.match": "Matching",
     "import.stage.write": "Writing",
+    "import.stage.check": "Checking",
     "import.rate": "{rate} rows/s",
     "import.format.csv": "CSV, {encoding}, separator {delimiter}",
     "import.format.xlsx": "Excel, sheet {sheet!r}",

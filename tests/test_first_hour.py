@@ -119,3 +119,45 @@ async def test_an_unticked_box_shows_no_x_and_a_ticked_one_does(admin_session):
         assert [box.value for box in boxes] == [False, True, False]
         assert [("X" in box.render().plain) for box in boxes] == [False, True, False]
         assert _row_with(app, t("import.ui.overwrite")).count("X") == 1
+
+
+def _screen_lines(app) -> list[str]:
+    update = app.screen._compositor.render_full_update()
+    return ["".join(segment.text for strip in line for segment in strip) for line in update.strips]
+
+
+async def test_the_import_check_at_80x24_shows_what_matters_first_and_scrolls_to_every_line(admin_session, tmp_path):
+    from tests.test_import import RU_HEADERS, write_csv
+
+    good = [[str(2000 + n), f"Клиентов{n} Иван", f"8 912 000-{n:02d}-00", f"c{n}@mail.ru", "", "Тверь", ""]
+            for n in range(12)]
+    bad = [[str(3000 + n), f"Ошибкин{n} Пётр", "", f"not-an-email-{n}", "", "", ""] for n in range(9)]
+    path = write_csv(tmp_path / "clients.csv", RU_HEADERS, good + bad)
+    app = _app(admin_session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("tab", "i")
+        await settle(app, pilot)
+        dialog = app.screen
+        await pilot.press(*str(path), "enter")
+        await settle(app, pilot)
+        shown = "\n".join(_screen_lines(app))
+        assert t("import.dry_run") in shown
+        assert "invalid rows:                9" in shown
+        # While checking, the dialog never said it was writing.
+        assert str(dialog.query_one("#transfer-stage").render()) == t("import.stage.check")
+        # The whole report is reachable from the keyboard: the result has the focus and scrolls to its end.
+        report = str(dialog.query_one("#transfer-summary").content).splitlines()
+        assert len(report) > 13, "longer than the dialog, or this test proves nothing"
+        last = report[-1].strip()[:24]  # "row 22: E-mail: This is"; the line itself wraps
+        assert last not in shown
+        assert dialog.focused is dialog.query_one("#transfer-result")
+        await pilot.press("pagedown", "pagedown", "pagedown")
+        await pilot.pause()
+        assert last in "\n".join(_screen_lines(app))
+        # The import itself: where the refused rows went is said before the counts.
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        shown = "\n".join(_screen_lines(app))
+        assert "clients.rejected.csv" in shown and "invalid rows:                9" in shown
+        assert t("import.dry_run") not in shown
