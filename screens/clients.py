@@ -308,7 +308,7 @@ class ClientsScreen(Screen):
     def action_segments(self) -> None:
         from screens.segments import SegmentPicker
 
-        self.app.push_screen(SegmentPicker(), self._segment_chosen)
+        self.app.push_screen(SegmentPicker(self.identity.can_write), self._segment_chosen)
 
     def _segment_chosen(self, segment: segments.SegmentInfo | None) -> None:
         if segment is None:
