@@ -158,8 +158,7 @@ class CardScreen(CardActions, Screen[int | None]):
             return
         # Built for an existing client, like most cards opened, so that its footer already holds their keys
         # (merging, say, which a new client has not) and the first card does not rebuild it. No card goes
-        # in before the first one asked for: a blank card would show its "required" reasons, and the first
-        # real card would pay for taking them away again.
+        # in before the first one asked for: the first real card would pay for replacing it.
         screen = cls(identity, sample_client_id)
         screen.built_ahead = True
         app.install_screen(screen, REUSED)
@@ -181,6 +180,14 @@ class CardScreen(CardActions, Screen[int | None]):
         self.saved_id: int | None = None
         self.editors: list[edit_lock.Editor] = []
         self.duplicates_cleared = False
+        self._forget_touches()
+
+    def _forget_touches(self) -> None:
+        """A card just shown says nothing about fields the user has not been to (see `validate_draft`)."""
+        self._edited_editors: set[Widget] = set()
+        self._left_editors: set[Widget] = set()
+        self._showing_errors: set[str] = set()
+        self._save_tried = False
 
     def reopen(self, client_id: int | None, returned: Callable[[int | None], None] | None) -> None:
         """Forgets the previous card, loads the next one and shows the editor once it holds it."""
@@ -270,6 +277,7 @@ class CardScreen(CardActions, Screen[int | None]):
         """Shows `card`, with `draft` in the editors when the user's own changes must survive (a merge)."""
         self.card = card
         self.shown_draft = draft or card.draft
+        self._forget_touches()
         self.query_one("#card-body", ContentSwitcher).display = True
         for body in self.bodies():
             await body.fill(card, self.shown_draft)
@@ -316,25 +324,48 @@ class CardScreen(CardActions, Screen[int | None]):
         return self.card is not None and not self.read_only and self.draft() != self.card.draft
 
     def validate_draft(self) -> dict[str, str]:
-        """Shows every problem beside its field; returns them by field."""
+        """Returns every problem by field, and shows beside its field each one the user has met: after a save
+        was tried, in a field the user changed and left, or one already shown (which follows the typing until
+        it is fixed). A new card or a new row, not yet filled in, is not told it is empty."""
         if self.card is None or self.read_only:
             return {}
         errors: dict[str, str] = {}
         for problem in cards.check(self.card, self.draft()):
             errors.setdefault(problem.field, str(problem))
+        shown = {field: reason for field, reason in errors.items()
+                 if self._save_tried or field in self._showing_errors or self.editor_of(field) in self._left_editors}
+        self._showing_errors = set(shown)
         for grid in self.query(FieldGrid):
-            grid.show_errors(errors)
+            grid.show_errors(shown)
         for body in self.bodies():
             if isinstance(body, (ContactsTab, FamilyTab)):
-                body.show_errors(errors)
+                body.show_errors(shown)
         return errors
+
+    def editor_of(self, field: str) -> Widget | None:
+        """The editor of a field as cards.check names it, if its tab is built."""
+        body = self.body(tab_of(field))
+        if body is None:
+            return None
+        if isinstance(body, (ContactsTab, FamilyTab)):
+            return body.editor_for(field)
+        for grid in body.query(FieldGrid):
+            if field in grid.fields:
+                return grid.fields[field].editor
+        return None
 
     @on(Input.Changed)
     @on(Select.Changed)
     @on(Checkbox.Changed)
     @on(TextArea.Changed)
-    def _edited(self) -> None:
+    def _edited(self, event: Message) -> None:
+        self._edited_editors.add(event.control)
         self.validate_draft()
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        if event.widget in self._edited_editors and event.widget not in self._left_editors:
+            self._left_editors.add(event.widget)
+            self.validate_draft()
 
     # --- workers ------------------------------------------------------------------------------------
 
@@ -428,6 +459,7 @@ class CardScreen(CardActions, Screen[int | None]):
     async def action_save(self) -> None:
         if self.card is None:
             return
+        self._save_tried = True
         errors = self.validate_draft()
         if errors:
             field, reason = next(iter(errors.items()))

@@ -10,6 +10,7 @@ from textual.widgets import Input
 from db import cards
 from db.i18n import t
 from screens.card import REUSED
+from screens.card_tabs.people import ContactRow
 from tests.card_helpers import identity, make_client, settle
 from tui.app import ClientbaseApp
 
@@ -161,3 +162,39 @@ async def test_the_import_check_at_80x24_shows_what_matters_first_and_scrolls_to
         shown = "\n".join(_screen_lines(app))
         assert "clients.rejected.csv" in shown and "invalid rows:                9" in shown
         assert t("import.dry_run") not in shown
+
+
+async def test_new_rows_and_a_new_card_are_not_told_they_are_empty_until_left_or_saved(admin_session):
+    card = make_client()
+    app = _app(admin_session)
+    required = t("valid.empty")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _editor_ready(app, pilot)
+        await pilot.press("tab", "n")
+        await settle(app, pilot)
+        assert t("card.valid.name_required") not in "\n".join(_screen_lines(app))
+        await pilot.press("escape")
+        await settle(app, pilot)
+        await pilot.press("home", "enter")
+        await settle(app, pilot)
+        editor = app.screen
+        assert editor.card.id == card.id
+        await pilot.press("f4", "ctrl+n")
+        await settle(app, pilot)
+        assert required not in "\n".join(_screen_lines(app))
+        await pilot.press("f3", "ctrl+n")
+        await settle(app, pilot)
+        assert required not in "\n".join(_screen_lines(app))
+        # Typed and left, a value's reason is said at once, before saving.
+        await pilot.press(*"12", "tab")
+        await settle(app, pilot)
+        new_row = editor.query(ContactRow).last()
+        reason = str(new_row.query_one(".row-error").content)
+        assert reason and reason[:30] in "\n".join(_screen_lines(app))
+        # Saving says what is still missing, the empty relative too.
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        await pilot.press("f4")
+        await settle(app, pilot)
+        assert required in "\n".join(_screen_lines(app))
+        assert cards.load_card(card.id).version == card.version
