@@ -269,6 +269,8 @@ EN: dict[str, str] = {
     "card.refreshed": "Someone else saved this card; it now shows their version.",
     "card.changed_elsewhere": "Someone else saved this card a moment ago; your save will show both versions.",
     "card.valid.name_required": "A last or first name is required.",
+    "card.date_hint.day_first": "dd.mm.yyyy",
+    "card.date_hint.iso": "yyyy-mm-dd",
     "card.valid.birth_past": "A birth date must be after 1 January 1900.",
     "card.valid.gender": "Gender is m, f or empty.",
     "card.valid.one_primary": "Only one {kind} contact can be the primary one.",

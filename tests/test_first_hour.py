@@ -3,11 +3,14 @@ screen then shows. No keystroke and no row may be lost."""
 
 from __future__ import annotations
 
+import re
 import threading
+
+import pytest
 
 from textual.widgets import Input
 
-from db import cards
+from db import cards, settings
 from db.i18n import t
 from screens.card import REUSED
 from screens.card_tabs.people import ContactRow
@@ -198,3 +201,20 @@ async def test_new_rows_and_a_new_card_are_not_told_they_are_empty_until_left_or
         await settle(app, pilot)
         assert required in "\n".join(_screen_lines(app))
         assert cards.load_card(card.id).version == card.version
+
+
+@pytest.mark.parametrize(("day_first", "hint"), [("yes", "dd.mm.yyyy"), ("no", "yyyy-mm-dd")])
+async def test_an_empty_birth_date_shows_the_format_to_type_not_a_date(admin_session, day_first, hint):
+    settings.set_value("date_day_first", day_first)
+    make_client(birth_date="", relatives=())
+    app = _app(admin_session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _editor_ready(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        birth_row = _row_with(app, t("card.f.birth_date"))
+        assert hint in birth_row and not re.search(r"\d", birth_row)
+        await pilot.press("f4", "ctrl+n")
+        await settle(app, pilot)
+        relative_row = _row_with(app, hint)
+        assert not re.search(r"\d", relative_row)

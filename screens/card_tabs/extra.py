@@ -12,7 +12,7 @@ from db.cards import Card
 from db.i18n import t
 from tui.widgets.tick_box import TickBox
 
-from .form import Field, FieldGrid, get_text, set_text, text_input
+from .form import Field, FieldGrid, date_hint, get_text, set_text, text_input
 
 
 class CustomTab(VerticalScroll):
@@ -21,10 +21,11 @@ class CustomTab(VerticalScroll):
         self.read_only = read_only
         self.definitions: tuple[CustomFieldDef, ...] = ()
         self.loaded: dict[str, str] = {}
+        self.day_first = True
 
     async def fill(self, card: Card, draft: CardDraft) -> None:
-        if card.custom_fields != self.definitions:
-            self.definitions = card.custom_fields
+        if card.custom_fields != self.definitions or card.day_first != self.day_first:
+            self.definitions, self.day_first = card.custom_fields, card.day_first
             await self.remove_children()
             await self.mount(FieldGrid(*[Field(f"custom.{d.name}", self._editor(d), d.label) for d in self.definitions]))
         self.loaded = dict(draft.custom)
@@ -44,7 +45,7 @@ class CustomTab(VerticalScroll):
                           id=f"f-custom-{definition.name}", disabled=self.read_only, prompt=t("card.none"))
         if definition.type == "bool":
             return TickBox(t("card.conflict.yes"), compact=True, id=f"f-custom-{definition.name}", disabled=self.read_only)
-        placeholder = {"number": "12.5", "date": "31.12.2025"}.get(definition.type, "")
+        placeholder = {"number": "12.5", "date": date_hint(self.day_first)}.get(definition.type, "")
         editor = text_input(name, placeholder, disabled=self.read_only)
         if definition.type == "number":
             editor.restrict = r"[-0-9.,\s]*"

@@ -13,6 +13,8 @@ from db.i18n import t
 from db.normalize import CONTACT_KINDS
 from tui.widgets.tick_box import TickBox
 
+from .form import date_hint
+
 
 _ROW_CSS = """
 {row} {{ height: auto; }}
@@ -63,10 +65,11 @@ class ContactRow(_Row):
 class RelativeRow(_Row):
     DEFAULT_CSS = _ROW_CSS.format(row="RelativeRow") + "RelativeRow .birth { width: 14; }"
 
-    def __init__(self, relative: RelativeDraft, read_only: bool) -> None:
+    def __init__(self, relative: RelativeDraft, read_only: bool, day_first: bool = True) -> None:
         super().__init__(classes="card-row")
         self.relative = relative
         self.read_only = read_only
+        self.day_first = day_first
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -78,7 +81,7 @@ class RelativeRow(_Row):
                          value=self.relative.gender or Select.NULL, compact=True, disabled=self.read_only,
                          classes="gender")
             yield Input(self.relative.birth_date, compact=True, disabled=self.read_only, classes="birth",
-                        placeholder="31.12.2015")
+                        placeholder=date_hint(self.day_first))
         yield Static("", classes="row-error")
 
     def collect(self) -> RelativeDraft:
@@ -151,13 +154,15 @@ class FamilyTab(_RowsTab):
     def __init__(self, read_only: bool) -> None:
         super().__init__(id="tab-family-body")
         self.read_only = read_only
+        self.day_first = True
 
     async def fill(self, card: Card, draft: CardDraft) -> None:
+        self.day_first = card.day_first
         await self.remove_children()
-        await self.mount_all([RelativeRow(r, self.read_only) for r in draft.relatives])
+        await self.mount_all([RelativeRow(r, self.read_only, self.day_first) for r in draft.relatives])
 
     async def add_row(self) -> None:
-        row = RelativeRow(RelativeDraft(None, "child", ""), self.read_only)
+        row = RelativeRow(RelativeDraft(None, "child", ""), self.read_only, self.day_first)
         await self.mount(row)
         row.query_one(".name", Input).focus()
 
