@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import re
 import threading
+from datetime import datetime
+from decimal import Decimal
 
 import pytest
 
 from textual.widgets import Input
 
-from db import cards, settings
+from db import card_activity, cards, settings
+from db.card_draft import ContactDraft
 from db.i18n import t
 from screens.card import REUSED
 from screens.card_tabs.people import ContactRow
@@ -218,3 +221,30 @@ async def test_an_empty_birth_date_shows_the_format_to_type_not_a_date(admin_ses
         await settle(app, pilot)
         relative_row = _row_with(app, hint)
         assert not re.search(r"\d", relative_row)
+
+
+@pytest.mark.parametrize(("day_first", "written", "currency"), [("yes", "15.03.2026", "RUB"),
+                                                                ("no", "2026-03-15", "MDL")])
+async def test_the_list_and_the_card_write_dates_phones_and_money_alike(admin_session, day_first, written,
+                                                                          currency):
+    settings.set_value("date_day_first", day_first)
+    settings.set_value("currency", currency)
+    card = make_client(contacts=(ContactDraft(None, "mobile", "+7 912 345-67-89", True),), relatives=())
+    card_activity.add_purchase(card.id, datetime(2026, 3, 15, 12, 0).astimezone(), "shop",
+                               [(None, "Крем", Decimal(1), Decimal("12345.5"))])
+    app = _app(admin_session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _editor_ready(app, pilot)
+        row = _row_with(app, "Петрова")
+        assert written in row and "+7 912 345-67-89" in row and "12 346" in row
+        assert f"Spent, {currency}" in _row_with(app, "Name")
+        await pilot.press("home", "enter")
+        await settle(app, pilot)
+        await pilot.press("f5")
+        await settle(app, pilot)
+        summary = _row_with(app, "purchases")
+        assert f"12 345.50 {currency}" in summary
+        assert f"12 345.50 {currency}" in _row_with(app, written)  # the purchase's row in the table
+        await pilot.press("f3")
+        await settle(app, pilot)
+        assert "+7 912 345-67-89" in _row_with(app, "primary")
