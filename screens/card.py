@@ -180,6 +180,7 @@ class CardScreen(CardActions, Screen[int | None]):
         self.saved_id: int | None = None
         self.editors: list[edit_lock.Editor] = []
         self.duplicates_cleared = False
+        self._close_when_saved = False
         self._forget_touches()
 
     def _forget_touches(self) -> None:
@@ -420,6 +421,7 @@ class CardScreen(CardActions, Screen[int | None]):
             if result.id is not None:
                 self.watch_editors(result.id)
         elif group == "card-save" and isinstance(result, list):
+            self._close_when_saved = False
             self.ask_duplicate(result)
         elif group == "card-save":
             self.saved_id = result.id
@@ -427,6 +429,9 @@ class CardScreen(CardActions, Screen[int | None]):
             await self.show_card(result)
             self.say(t("card.saved"))
             self.watch_editors(result.id)
+            if self._close_when_saved:
+                self._close_when_saved = False
+                self.close()
         elif group == "card-lock":
             self.editors = result
             self._update_title()
@@ -441,6 +446,7 @@ class CardScreen(CardActions, Screen[int | None]):
         if group == "card-rehearsal":
             return  # only a head start: the card the user opens reports its own failure
         self._show_editor()  # the reason is said in the editor, which must be on screen to say it
+        self._close_when_saved = False
         if isinstance(error, ConflictError) and self.card is not None:
             self.resolve_conflict(self.draft(), self.card.draft, error.current)
         elif isinstance(error, ConnectionLost) or (isinstance(error, UserError) and error.key == "card.unreachable"):
@@ -462,6 +468,7 @@ class CardScreen(CardActions, Screen[int | None]):
         self._save_tried = True
         errors = self.validate_draft()
         if errors:
+            self._close_when_saved = False
             field, reason = next(iter(errors.items()))
             self.say(t("card.invalid", reason=reason), error=True)
             await self.action_tab(tab_of(field), field)
@@ -498,18 +505,24 @@ class CardScreen(CardActions, Screen[int | None]):
 
         self.app.push_screen(ConflictScreen(mine, base, current), answered)
 
-    def action_close(self) -> None:
+    async def action_close(self) -> None:
         if not self.dirty:
             self.close()
             return
 
-        def answered(discard: bool | None) -> None:
-            if discard:
+        async def answered(answer: str) -> None:
+            if answer == "discard":
                 self.close()
+            elif answer == "save":
+                # Closed once saved; refused (a field, a conflict, a possible duplicate), the card stays open
+                # with the reason shown and the draft as it was.
+                self._close_when_saved = True
+                await self.action_save()
 
+        # Saving first: the Enter of a hurried user keeps the changes.
         self.app.push_screen(ConfirmScreen(t("card.ask.discard.title"), t("card.ask.discard"),
-                                           [(t("card.ask.discard.no"), False), (t("card.ask.discard.yes"), True)],
-                                           cancel=False), answered)
+                                           [(t("card.ask.discard.save"), "save"), (t("card.ask.discard.no"), "stay"),
+                                            (t("card.ask.discard.yes"), "discard")], cancel="stay"), answered)
 
     async def action_tab(self, tab: str, field: str | None = None) -> None:
         """Shows `tab` and puts the focus in it: on `field`'s editor if it has one, else on its first field."""

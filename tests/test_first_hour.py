@@ -91,7 +91,7 @@ async def test_each_card_opens_in_its_first_field_not_the_last_one_used(admin_se
         assert editor.query_one("#f-position", Input).value == "Director"
         await pilot.press("escape")
         await settle(app, pilot)
-        await pilot.press("tab", "enter")  # the second answer: discard
+        await pilot.press("tab", "tab", "enter")  # the third answer: discard
         await settle(app, pilot)
         assert type(app.screen).__name__ == "ClientsScreen"
         await pilot.press("n", *"Сидоров")
