@@ -554,9 +554,11 @@ class CardScreen(CardActions, Screen[int | None]):
         return first
 
     def on_key(self, event: events.Key) -> None:
-        # Reaches the screen only when no editor took the key: while the card loads nothing has the focus,
-        # and what a fast typist types already belongs in the first field.
-        if self.card is None and not self.read_only and event.is_printable and event.character:
+        # Reaches the screen only when no editor took the key: while a new card loads nothing has the focus,
+        # and what a fast typist types after `n` belongs in its first field. (An existing client's name is
+        # not typed over that way.)
+        if (self.card is None and self.client_id is None and not self.read_only and event.is_printable
+                and event.character):
             self._typed_ahead.append(event.character)
             event.stop()
             event.prevent_default()
