@@ -57,6 +57,8 @@ class Card:
     custom_fields: tuple[CustomFieldDef, ...]
     phone_country: str
     day_first: bool
+    # The shop's currency (ISO code), written with every amount the card shows.
+    currency: str = "RUB"
 
 
 @dataclass(frozen=True)
@@ -90,26 +92,27 @@ SELECT cp.id, cp.kind, cp.value, cp.normalized, cp.is_primary, cp.note, s.reason
 """
 
 
-SETTINGS_SQL = "SELECT key, value FROM settings WHERE key IN ('phone_country', 'date_day_first')"
+SETTINGS_SQL = "SELECT key, value FROM settings WHERE key IN ('phone_country', 'date_day_first', 'currency')"
 RELATIVES_SQL = """
 SELECT id, relation, name, coalesce(gender, ''), birth_date, note FROM relative
  WHERE client_id = %s ORDER BY birth_date NULLS LAST, id
 """
 
 
-def _settings() -> tuple[str, bool]:
+def _settings() -> tuple[str, bool, str]:
     stored = dict(database.execute_sql(SETTINGS_SQL).fetchall())
-    return stored.get("phone_country", "RU"), stored.get("date_day_first", "yes") == "yes"
+    return (stored.get("phone_country", "RU"), stored.get("date_day_first", "yes") == "yes",
+            stored.get("currency", "RUB"))
 
 
 def load_card(client_id: int | None) -> Card:
     """The whole card in ten reads from one snapshot, whatever its size (no query per row); `None` gives an
     empty card for a new client."""
     with reading():
-        country, day_first = _settings()
+        country, day_first, currency = _settings()
         definitions = custom_fields.load_definitions()
         if client_id is None:
-            return _blank(definitions, country, day_first)
+            return _blank(definitions, country, day_first, currency)
         row = database.execute_sql(CLIENT_SQL, (client_id,)).fetchone()
         if row is None:
             raise UserError("card.gone")
@@ -136,13 +139,13 @@ def load_card(client_id: int | None) -> Card:
     )
     return Card(row[0], row[1], draft, row[24], row[25], row[26], row[27], row[28], row[29], row[30], row[31],
                 row[32], row[33], contacts, purchases, favourites, subscriptions, interactions, reminders,
-                definitions, country, day_first)
+                definitions, country, day_first, currency)
 
 
-def _blank(definitions: tuple[CustomFieldDef, ...], country: str, day_first: bool) -> Card:
+def _blank(definitions: tuple[CustomFieldDef, ...], country: str, day_first: bool, currency: str) -> Card:
     draft = CardDraft(custom=tuple(sorted((d.name, "") for d in definitions)))
     return Card(None, 0, draft, None, "potential", 0, Decimal(0), Decimal(0), None, None, None, None, "",
-                (), (), (), (), (), (), definitions, country, day_first)
+                (), (), (), (), (), (), definitions, country, day_first, currency)
 
 
 # --- validation -------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from datetime import datetime
 import peewee
 
 from .clients import Criteria
-from .errors import UserError, is_permission_denied
+from .errors import UserError, driver_error, is_permission_denied
 from .models import Segment, database
 
 
@@ -62,3 +62,48 @@ def save(name: str, criteria: Criteria, description: str = "") -> SegmentInfo:
             raise UserError("clients.segment_admin_only") from None
         raise
     return _info(row)
+
+
+def _refused(exc: peewee.DatabaseError) -> UserError | None:
+    """The sentence for a write the database refused for a reason the user can act on."""
+    import psycopg
+
+    if is_permission_denied(exc):
+        return UserError("clients.segment_admin_only")
+    if isinstance(driver_error(exc), psycopg.errors.UniqueViolation):
+        return UserError("clients.segment_name_taken")
+    return None
+
+
+def rename(segment_id: int, name: str) -> SegmentInfo:
+    """Gives the segment a new name; a name another segment has is refused, not merged (administrator only)."""
+    name = name.strip()
+    if not name:
+        raise UserError("clients.segment_name_empty")
+    try:
+        with database.connection_context(), database.atomic():
+            changed = Segment.update(name=name).where(Segment.id == segment_id).execute()
+            row = Segment.select(*_COLUMNS).where(Segment.id == segment_id).tuples().first()
+    except peewee.DatabaseError as exc:
+        refused = _refused(exc)
+        if refused is None:
+            raise
+        raise refused from None
+    if not changed or row is None:
+        raise UserError("clients.no_segment")
+    return _info(row)
+
+
+def delete(segment_id: int) -> None:
+    """Deletes the segment (administrator only). A campaign made for it keeps its queued messages; the
+    database unlinks it (ON DELETE SET NULL)."""
+    try:
+        with database.connection_context(), database.atomic():
+            deleted = Segment.delete().where(Segment.id == segment_id).execute()
+    except peewee.DatabaseError as exc:
+        refused = _refused(exc)
+        if refused is None:
+            raise
+        raise refused from None
+    if not deleted:
+        raise UserError("clients.no_segment")

@@ -71,6 +71,9 @@ class CardScreen(CardActions, Screen[int | None]):
     class BuiltAhead(Message):
         """The editor `prepare` started is built: the app has made what it keeps for the session."""
 
+    # The focus is put in the first field of the card once it is filled (see `focus_first_field`); left to
+    # Textual, the reused editor would come back to whichever field the previous card was left in.
+    AUTO_FOCUS = ""
     # Absolute, because Textual resolves a relative CSS_PATH against the module of a subclass.
     CSS_PATH = Path(__file__).with_name("card.tcss")
     COMMANDS = {CardCommands}
@@ -97,6 +100,8 @@ class CardScreen(CardActions, Screen[int | None]):
         self._waiting_to_show = False
         self._returned: Callable[[int | None], None] | None = None
         self._show_timer: Timer | None = None
+        # What was typed while the card was loading, for its first field once it is there.
+        self._typed_ahead: list[str] = []
 
     # --- layout -------------------------------------------------------------------------------------
 
@@ -133,6 +138,10 @@ class CardScreen(CardActions, Screen[int | None]):
                 return one_off
             if screen.identity == identity:
                 screen.reopen(client_id, returned)
+                if client_id is None:
+                    # A new client is typed in at once: shown now, the editor keeps what is typed before the
+                    # blank card arrives (see `on_key`); left under the list, the letters would go to the list.
+                    screen._show_editor()
                 return screen
             app.uninstall_screen(REUSED)
         screen = cls(identity, client_id)
@@ -149,8 +158,7 @@ class CardScreen(CardActions, Screen[int | None]):
             return
         # Built for an existing client, like most cards opened, so that its footer already holds their keys
         # (merging, say, which a new client has not) and the first card does not rebuild it. No card goes
-        # in before the first one asked for: a blank card would show its "required" reasons, and the first
-        # real card would pay for taking them away again.
+        # in before the first one asked for: the first real card would pay for replacing it.
         screen = cls(identity, sample_client_id)
         screen.built_ahead = True
         app.install_screen(screen, REUSED)
@@ -172,11 +180,22 @@ class CardScreen(CardActions, Screen[int | None]):
         self.saved_id: int | None = None
         self.editors: list[edit_lock.Editor] = []
         self.duplicates_cleared = False
+        self._close_when_saved = False
+        self._forget_touches()
+
+    def _forget_touches(self) -> None:
+        """A card just shown says nothing about fields the user has not been to (see `validate_draft`)."""
+        self._edited_editors: set[Widget] = set()
+        self._left_editors: set[Widget] = set()
+        self._showing_errors: set[str] = set()
+        self._save_tried = False
 
     def reopen(self, client_id: int | None, returned: Callable[[int | None], None] | None) -> None:
         """Forgets the previous card, loads the next one and shows the editor once it holds it."""
         self._start_card(client_id)
         self.show_tab("main")
+        self.set_focus(None, scroll_visible=False)
+        self._typed_ahead = []
         self.query_one("#card-title", Static).update(t("app.loading"))
         self.say("")
         self._waiting_to_show, self._returned = True, returned
@@ -208,6 +227,9 @@ class CardScreen(CardActions, Screen[int | None]):
 
     def on_mount(self) -> None:
         if self.built_ahead:
+            # With nothing focused (AUTO_FOCUS), no focus change would announce the keys: the footer is
+            # built now, ahead, like the rest.
+            self.refresh_bindings()
             self.post_message(self.BuiltAhead())
         else:
             self.load(self.client_id)
@@ -256,6 +278,7 @@ class CardScreen(CardActions, Screen[int | None]):
         """Shows `card`, with `draft` in the editors when the user's own changes must survive (a merge)."""
         self.card = card
         self.shown_draft = draft or card.draft
+        self._forget_touches()
         self.query_one("#card-body", ContentSwitcher).display = True
         for body in self.bodies():
             await body.fill(card, self.shown_draft)
@@ -302,25 +325,48 @@ class CardScreen(CardActions, Screen[int | None]):
         return self.card is not None and not self.read_only and self.draft() != self.card.draft
 
     def validate_draft(self) -> dict[str, str]:
-        """Shows every problem beside its field; returns them by field."""
+        """Returns every problem by field, and shows beside its field each one the user has met: after a save
+        was tried, in a field the user changed and left, or one already shown (which follows the typing until
+        it is fixed). A new card or a new row, not yet filled in, is not told it is empty."""
         if self.card is None or self.read_only:
             return {}
         errors: dict[str, str] = {}
         for problem in cards.check(self.card, self.draft()):
             errors.setdefault(problem.field, str(problem))
+        shown = {field: reason for field, reason in errors.items()
+                 if self._save_tried or field in self._showing_errors or self.editor_of(field) in self._left_editors}
+        self._showing_errors = set(shown)
         for grid in self.query(FieldGrid):
-            grid.show_errors(errors)
+            grid.show_errors(shown)
         for body in self.bodies():
             if isinstance(body, (ContactsTab, FamilyTab)):
-                body.show_errors(errors)
+                body.show_errors(shown)
         return errors
+
+    def editor_of(self, field: str) -> Widget | None:
+        """The editor of a field as cards.check names it, if its tab is built."""
+        body = self.body(tab_of(field))
+        if body is None:
+            return None
+        if isinstance(body, (ContactsTab, FamilyTab)):
+            return body.editor_for(field)
+        for grid in body.query(FieldGrid):
+            if field in grid.fields:
+                return grid.fields[field].editor
+        return None
 
     @on(Input.Changed)
     @on(Select.Changed)
     @on(Checkbox.Changed)
     @on(TextArea.Changed)
-    def _edited(self) -> None:
+    def _edited(self, event: Message) -> None:
+        self._edited_editors.add(event.control)
         self.validate_draft()
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        if event.widget in self._edited_editors and event.widget not in self._left_editors:
+            self._left_editors.add(event.widget)
+            self.validate_draft()
 
     # --- workers ------------------------------------------------------------------------------------
 
@@ -371,9 +417,11 @@ class CardScreen(CardActions, Screen[int | None]):
             self.say("")
             await self.show_card(result)
             self._show_editor()
+            self.focus_first_field()
             if result.id is not None:
                 self.watch_editors(result.id)
         elif group == "card-save" and isinstance(result, list):
+            self._close_when_saved = False
             self.ask_duplicate(result)
         elif group == "card-save":
             self.saved_id = result.id
@@ -381,6 +429,9 @@ class CardScreen(CardActions, Screen[int | None]):
             await self.show_card(result)
             self.say(t("card.saved"))
             self.watch_editors(result.id)
+            if self._close_when_saved:
+                self._close_when_saved = False
+                self.close()
         elif group == "card-lock":
             self.editors = result
             self._update_title()
@@ -395,6 +446,7 @@ class CardScreen(CardActions, Screen[int | None]):
         if group == "card-rehearsal":
             return  # only a head start: the card the user opens reports its own failure
         self._show_editor()  # the reason is said in the editor, which must be on screen to say it
+        self._close_when_saved = False
         if isinstance(error, ConflictError) and self.card is not None:
             self.resolve_conflict(self.draft(), self.card.draft, error.current)
         elif isinstance(error, ConnectionLost) or (isinstance(error, UserError) and error.key == "card.unreachable"):
@@ -413,8 +465,10 @@ class CardScreen(CardActions, Screen[int | None]):
     async def action_save(self) -> None:
         if self.card is None:
             return
+        self._save_tried = True
         errors = self.validate_draft()
         if errors:
+            self._close_when_saved = False
             field, reason = next(iter(errors.items()))
             self.say(t("card.invalid", reason=reason), error=True)
             await self.action_tab(tab_of(field), field)
@@ -451,31 +505,63 @@ class CardScreen(CardActions, Screen[int | None]):
 
         self.app.push_screen(ConflictScreen(mine, base, current), answered)
 
-    def action_close(self) -> None:
+    async def action_close(self) -> None:
         if not self.dirty:
             self.close()
             return
 
-        def answered(discard: bool | None) -> None:
-            if discard:
+        async def answered(answer: str) -> None:
+            if answer == "discard":
                 self.close()
+            elif answer == "save":
+                # Closed once saved; refused (a field, a conflict, a possible duplicate), the card stays open
+                # with the reason shown and the draft as it was.
+                self._close_when_saved = True
+                await self.action_save()
 
+        # Saving first: the Enter of a hurried user keeps the changes.
         self.app.push_screen(ConfirmScreen(t("card.ask.discard.title"), t("card.ask.discard"),
-                                           [(t("card.ask.discard.no"), False), (t("card.ask.discard.yes"), True)],
-                                           cancel=False), answered)
+                                           [(t("card.ask.discard.save"), "save"), (t("card.ask.discard.no"), "stay"),
+                                            (t("card.ask.discard.yes"), "discard")], cancel="stay"), answered)
 
     async def action_tab(self, tab: str, field: str | None = None) -> None:
-        """Shows `tab` and puts the focus in it, on `field`'s editor if it has one."""
+        """Shows `tab` and puts the focus in it: on `field`'s editor if it has one, else on its first field."""
         self.show_tab(tab)
         body = await self.ensure_tab(tab)
         named = [widget for widget in body.query(f"#f-{field.replace('.', '-')}") if widget.focusable] if field else []
-        if named:
+        if not named and field and hasattr(body, "editor_for"):
+            named = [body.editor_for(field)]
+        if named and named[0] is not None:
             named[0].focus()
-        elif self.focused is None or body not in self.focused.ancestors:
-            # Left in the tab now hidden, the focus would have nowhere to be seen.
-            first = next((widget for widget in body.query("*") if widget.focusable), None)
-            (first or self.query_one(TabStrip)).focus()
+        else:
+            self._focus_first_in(body)
         self.refresh_bindings()
+
+    def focus_first_field(self) -> None:
+        """Puts the focus in the shown tab's first field, with what was typed while the card loaded."""
+        body = self.body(self.active_tab)
+        first = self._focus_first_in(body) if body is not None else None
+        typed, self._typed_ahead = "".join(self._typed_ahead), []
+        if typed and isinstance(first, Input):
+            first.insert_text_at_cursor(typed)
+
+    def _focus_first_in(self, body: Widget) -> Widget:
+        # Every time the first field, never the one used last (on this card or the previous one): a name
+        # typed at once after a tab key must land in the name.
+        first = next((widget for widget in body.query("*") if widget.focusable), None) or self.query_one(TabStrip)
+        first.focus(scroll_visible=False)
+        body.scroll_home(animate=False)
+        return first
+
+    def on_key(self, event: events.Key) -> None:
+        # Reaches the screen only when no editor took the key: while a new card loads nothing has the focus,
+        # and what a fast typist types after `n` belongs in its first field. (An existing client's name is
+        # not typed over that way.)
+        if (self.card is None and self.client_id is None and not self.read_only and event.is_printable
+                and event.character):
+            self._typed_ahead.append(event.character)
+            event.stop()
+            event.prevent_default()
 
     def show_tab(self, tab: str) -> None:
         self.query_one(TabStrip).active = tab

@@ -7,7 +7,7 @@ sort, segments); "/" goes back to the search.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -17,14 +17,16 @@ from textual.timer import Timer
 from textual.widgets import Header, Input, Static
 from textual.worker import Worker, WorkerState
 
-from db import clients, exporting, segments, session
+from db import clients, exporting, segments, session, settings
+from db.card_values import format_date
 from db.clients import ClientRow, Count, Criteria, Filters
 from db.errors import UserError
 from db.i18n import t
 from db.session import Cancelled, ConnectionLost, Identity
 from tui.widgets.connection import ClientsChanged, ConnectionBack
 from tui.widgets.footer import SteadyFooter
-from tui.widgets.money import money
+from tui.widgets.money import money, money_title
+from tui.widgets.phone import phone
 from tui.widgets.virtual_list import Column, VirtualList
 
 SORT_ORDER = tuple(clients.SORTS)
@@ -35,17 +37,51 @@ PREPARE_CARD_AFTER_SECONDS = 0.5
 PAGE_SIZE = clients.PAGE
 
 
-COLUMNS = [
-    Column(t("clients.col.name"), lambda row: row.name, width=16, flex=3, priority=1),
-    Column(t("clients.col.phone"), lambda row: row.phone, width=13, priority=2),
-    Column(t("clients.col.email"), lambda row: row.email, width=12, flex=2, priority=6),
-    Column(t("clients.col.city"), lambda row: row.city, width=10, flex=1, priority=5),
-    Column(t("clients.col.category"), lambda row: t(f"clients.category.{row.category}"), width=9, priority=7),
-    Column(t("clients.col.last_purchase"),
-           lambda row: row.last_purchase_at.date().isoformat() if row.last_purchase_at else "", width=10,
-           priority=4),
-    Column(t("clients.col.total_spent"), lambda row: money(row.total_spent, decimals=0), width=10, right=True, priority=3),
-]
+@dataclass(frozen=True)
+class Formats:
+    """How the shop writes dates and money (its settings), read once with the first page."""
+
+    day_first: bool = True
+    currency: str = ""
+
+
+def read_formats() -> Formats:
+    values = {setting.key: setting.value for setting in settings.list_settings()}
+    return Formats(values["date_day_first"] == "yes", values["currency"])
+
+
+class ShownRow:
+    """A fetched row with its cells written out once, when its page arrives (in the worker), as the card
+    writes them: the list paints every visible row again on each scroll step, and parsing a phone number
+    costs more than painting its line. Everything else is the row's own (`id`, `search`, ...)."""
+
+    __slots__ = ("row", "id", "name", "email", "city", "category", "phone", "last_purchase", "spent")
+
+    def __init__(self, row: ClientRow, formats: Formats) -> None:
+        self.row = row
+        self.id, self.name, self.email, self.city, self.category = row.id, row.name, row.email, row.city, row.category
+        self.phone = phone(row.phone)
+        when = row.last_purchase_at
+        self.last_purchase = format_date(when.astimezone().date(), formats.day_first) if when else ""
+        self.spent = money(row.total_spent, decimals=0)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.row, name)
+
+
+def columns(currency: str) -> list[Column]:
+    # The narrowest widths let name, phone (+7 912 345-67-89), e-mail, city, last purchase and amount share
+    # an 80-column terminal (76 inside the scrollbar); wider terminals give the spare to the names.
+    return [
+        Column(t("clients.col.name"), lambda row: row.name, width=14, flex=3, priority=1),
+        Column(t("clients.col.phone"), lambda row: row.phone, width=16, priority=2),
+        Column(t("clients.col.email"), lambda row: row.email, width=12, flex=2, priority=6),
+        Column(t("clients.col.city"), lambda row: row.city, width=9, flex=1, priority=5),
+        Column(t("clients.col.category"), lambda row: t(f"clients.category.{row.category}"), width=9, priority=7),
+        Column(t("clients.col.last_purchase"), lambda row: row.last_purchase, width=10, priority=4),
+        Column(money_title(t("clients.col.total_spent"), currency), lambda row: row.spent, width=10, right=True,
+               priority=3),
+    ]
 
 
 _FILTER_KEYS = {f"clients.filter.{name}" for name in (
@@ -112,13 +148,15 @@ class ClientsScreen(Screen):
         self._reads = session.Cancellable()
         self._count_timer: Timer | None = None
         self._card_editor_prepared = False
+        self.formats: Formats | None = None
+        self._titled_for: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Input(placeholder=t("clients.search.placeholder"), id="search", compact=True)
         yield Static("", id="status")
         yield Static("", id="active-filters")
-        yield VirtualList(COLUMNS, PAGE_SIZE, placeholder=t("clients.loading"), empty=t("clients.none"),
+        yield VirtualList(columns(""), PAGE_SIZE, placeholder=t("clients.loading"), empty=t("clients.none"),
                           id="list")
         yield SteadyFooter()
 
@@ -158,8 +196,14 @@ class ClientsScreen(Screen):
         if self._count_timer is not None:
             self._count_timer.stop()
             self._count_timer = None
-        self.list.load(lambda start: reads.run(clients.find_page, criteria, self._page_start(start), PAGE_SIZE),
-                       keep_position)
+        self.list.load(lambda start: self._shown(reads.run(clients.find_page, criteria, self._page_start(start),
+                                                           PAGE_SIZE)), keep_position)
+
+    def _shown(self, page: clients.Page) -> clients.Page:
+        """The page with its rows written out for the list (runs in the page's worker)."""
+        if self.formats is None:
+            self.formats = session.read(read_formats)
+        return replace(page, rows=tuple(ShownRow(row, self.formats) for row in page.rows))
 
     def _page_start(self, start: clients.Cursor | int | None) -> clients.Cursor | clients.RowNumber | None:
         # The list asks for a page it jumps to by its row number; the search stays in its mode (fuzzy or not).
@@ -167,6 +211,10 @@ class ClientsScreen(Screen):
 
     @on(VirtualList.Loaded, "#list")
     def _page_loaded(self, event: VirtualList.Loaded) -> None:
+        if self.formats is not None and self.formats.currency != self._titled_for:
+            self._titled_for = self.formats.currency
+            self.list.columns = columns(self.formats.currency)
+            self.list.refresh()
         end = self.list.counted_end
         if self.count is not None and not self.count.exact and end is not None:
             # A jump reached the last match: the estimate gives way to the number.
@@ -248,7 +296,9 @@ class ClientsScreen(Screen):
     @work(thread=True, group="clients-rows", exit_on_error=False)
     def _refresh_rows(self, ids: list[int]) -> None:
         fresh = session.read(clients.get_rows, ids)
-        self.app.call_from_thread(self.list.replace_rows, fresh, lambda row: row.id)
+        formats = self.formats or session.read(read_formats)
+        shown = {key: ShownRow(row, formats) for key, row in fresh.items()}
+        self.app.call_from_thread(self.list.replace_rows, shown, lambda row: row.id)
 
     # --- searching --------------------------------------------------------------------------------
 
@@ -308,7 +358,7 @@ class ClientsScreen(Screen):
     def action_segments(self) -> None:
         from screens.segments import SegmentPicker
 
-        self.app.push_screen(SegmentPicker(), self._segment_chosen)
+        self.app.push_screen(SegmentPicker(self.identity.can_write), self._segment_chosen)
 
     def _segment_chosen(self, segment: segments.SegmentInfo | None) -> None:
         if segment is None:

@@ -39,7 +39,7 @@ class ExportFileScreen(TransferDialog):
                 yield Button(t("import.ui.close"), id="export-close")
             yield Static("", id="transfer-stage")
             yield ProgressBar(id="export-progress", show_eta=True)
-            yield Static(t("export.ui.hint"), id="transfer-summary", classes="summary")
+            yield self.result_view(t("export.ui.hint"))
 
     def on_mount(self) -> None:
         self.query_one("#export-path", Input).focus()

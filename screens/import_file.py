@@ -16,7 +16,8 @@ from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Static
 
 from db.i18n import t
 from screens.transfer_base import TransferDialog
-from tui.importing import ImportOptions, describe, run_import
+from tui.importing import ImportOptions, ImportReport, describe, run_import
+from tui.widgets.tick_box import TickBox
 
 
 class ImportFileScreen(TransferDialog):
@@ -30,22 +31,23 @@ class ImportFileScreen(TransferDialog):
         super().__init__()
         self.initial_path = path
         self.checked: tuple[str, ImportOptions] | None = None
+        self.dry_run = False
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(t("import.ui.title"), classes="title")
-            yield Input(self.initial_path, placeholder=t("import.ui.path"), id="import-path")
+            yield Input(self.initial_path, placeholder=t("import.ui.path"), id="import-path", compact=True)
             with Horizontal():
-                yield Checkbox(t("import.ui.purchases"), id="import-purchases")
-                yield Checkbox(t("import.ui.overwrite"), id="import-overwrite")
-                yield Checkbox(t("import.ui.create_missing"), id="import-create-missing")
+                yield TickBox(t("import.ui.purchases"), id="import-purchases", compact=True)
+                yield TickBox(t("import.ui.overwrite"), id="import-overwrite", compact=True)
+                yield TickBox(t("import.ui.create_missing"), id="import-create-missing", compact=True)
             with Horizontal():
-                yield Button(t("import.ui.check"), id="import-check", variant="primary")
-                yield Button(t("import.ui.run"), id="import-run", variant="warning", disabled=True)
-                yield Button(t("import.ui.close"), id="import-close")
+                yield Button(t("import.ui.check"), id="import-check", variant="primary", compact=True)
+                yield Button(t("import.ui.run"), id="import-run", variant="warning", disabled=True, compact=True)
+                yield Button(t("import.ui.close"), id="import-close", compact=True)
             yield Static("", id="transfer-stage")
             yield ProgressBar(id="import-progress", show_eta=True)
-            yield Static(t("import.ui.hint"), id="transfer-summary", classes="summary")
+            yield self.result_view(t("import.ui.hint"))
 
     def on_mount(self) -> None:
         self.query_one("#import-path", Input).focus()
@@ -70,6 +72,7 @@ class ImportFileScreen(TransferDialog):
             self.say(t("import.ui.no_path"), error=True)
             return
         self.busy(True)
+        self.dry_run = True
         self._run(path, options, dry_run=True)
 
     @on(Button.Pressed, "#import-run")
@@ -78,6 +81,7 @@ class ImportFileScreen(TransferDialog):
             self.say(t("import.ui.check_first"), error=True)
             return
         self.busy(True)
+        self.dry_run = False
         self._run(*self.checked, dry_run=False)
 
     @on(Button.Pressed, "#import-close")
@@ -89,17 +93,35 @@ class ImportFileScreen(TransferDialog):
         chosen = ImportOptions(dry_run=dry_run, purchases=options.purchases, overwrite=options.overwrite,
                                create_missing=options.create_missing)
         result = run_import(Path(path).expanduser(), chosen, self.report_from_worker)
-        self.app.call_from_thread(self._done, path, options, dry_run, "\n".join(describe(result)))
+        self.app.call_from_thread(self._done, path, options, dry_run, self._report(result))
+
+    @staticmethod
+    def _report(result: ImportReport) -> str:
+        """The report with what decides the next step first: whether anything was written, how many rows
+        were refused and where they are; then the confirmation asked for; then every count and reason."""
+        first = [t("import.dry_run")] if result.options.dry_run else []
+        first.append(t("import.summary.invalid", count=len(result.rejects)).strip())
+        if result.rejects and result.reject_file:
+            first.append(t("import.summary.reject_file", path=result.reject_file))
+        if result.options.dry_run:
+            first.append(t("import.ui.confirm"))
+        rest = [line for line in describe(result) if line.strip() not in first]
+        return "\n".join(first + [""] + rest)
+
+    def stage_label(self, stage: str) -> str:
+        # The dry run goes through the same steps as the import, writing in a transaction it rolls back.
+        if stage == "import.stage.write" and self.dry_run:
+            return t("import.stage.check")
+        return t(stage)
 
     def _done(self, path: str, options: ImportOptions, dry_run: bool, summary: str) -> None:
         self.busy(False)
         if dry_run:
             self.checked = (path, options)
-            self.say(summary + "\n" + t("import.ui.confirm"))
         else:
             self.checked = None
             self.changed = True
-            self.say(summary)
+        self.say(summary, focus=True)
         self._choices_changed()
 
     def busy(self, running: bool) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 from textual.binding import Binding
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import ProgressBar, Static
 from textual.worker import Worker, WorkerState
@@ -20,14 +21,19 @@ PROGRESS_EVERY = 0.1  # seconds between progress messages, so a fast job does no
 class TransferDialog(ModalScreen[bool]):
     """Dismisses with True when it changed or wrote something, so the caller can refresh what it shows."""
 
+    # Compact editors and a result that takes every remaining line: at 80×24 the result has 13 lines, and
+    # scrolls (it takes the focus when it arrives) rather than being cut off by the dialog's edge.
     DEFAULT_CSS = """
     TransferDialog { align: center middle; }
-    TransferDialog > Vertical { width: 100%; max-width: 96; height: auto; max-height: 100%; overflow-y: auto; border: thick $primary;
-                                padding: 1 2; background: $surface; }
+    TransferDialog > Vertical { width: 100%; max-width: 96; height: 100%; max-height: 36; border: thick $primary;
+                                padding: 0 1; background: $surface; }
     TransferDialog .title { text-style: bold; padding-bottom: 1; }
     TransferDialog Horizontal { height: auto; padding-top: 1; }
     TransferDialog Button { margin-right: 1; }
-    TransferDialog .summary { height: auto; max-height: 20; padding-top: 1; }
+    TransferDialog TickBox { margin-right: 2; }
+    TransferDialog #transfer-result { height: 1fr; margin-top: 1; }
+    TransferDialog #transfer-result:focus { background-tint: $foreground 5%; }
+    TransferDialog .summary { height: auto; }
     TransferDialog .error { color: $error; }
     """
     BINDINGS = [Binding("escape", "close", t("import.ui.close"), tooltip=t("import.ui.close.tip"),
@@ -45,16 +51,29 @@ class TransferDialog(ModalScreen[bool]):
         if now - self._last_progress < PROGRESS_EVERY and done < total:
             return
         self._last_progress = now
-        self.app.call_from_thread(self._show_progress, t(stage), done, total)
+        self.app.call_from_thread(self._show_progress, self.stage_label(stage), done, total)
+
+    def stage_label(self, stage: str) -> str:
+        return t(stage)
 
     def _show_progress(self, label: str, done: int, total: int) -> None:
         self.query_one(ProgressBar).update(total=max(total, 1), progress=done)
         self.query_one("#transfer-stage", Static).update(label)
 
-    def say(self, text: str, error: bool = False) -> None:
+    @staticmethod
+    def result_view(hint: str) -> VerticalScroll:
+        """Where the dialog says what happened: scrolled from the keyboard once it has the focus."""
+        return VerticalScroll(Static(hint, id="transfer-summary", classes="summary"), id="transfer-result")
+
+    def say(self, text: str, error: bool = False, focus: bool = False) -> None:
+        """Shows `text` from its first line; with `focus`, the keys scroll it (a report longer than the dialog)."""
         summary = self.query_one("#transfer-summary", Static)
         summary.set_class(error, "error")
         summary.update(text)
+        view = self.query_one("#transfer-result", VerticalScroll)
+        view.scroll_home(animate=False)
+        if focus:
+            view.focus()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != self.WORK_GROUP or event.state != WorkerState.ERROR:

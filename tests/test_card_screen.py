@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from textual.widgets import Input, Static
+from textual.widgets import Button, Input, Static
 
 from db import cards, custom_fields
+from db.i18n import t
 from screens.card_tabs.form import FieldGrid
 from screens.card_tabs.people import ContactRow
 from screens.confirm import ConfirmScreen
+from screens.conflict import ConflictScreen
 from tests.card_helpers import CardApp, make_client, settle
 
 
@@ -67,13 +69,57 @@ async def test_escape_with_unsaved_changes_asks_before_discarding(admin_session)
         await pilot.press(*"boss", "escape")
         await settle(app, pilot)
         assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("enter")  # the default answer keeps editing
+        await pilot.press("tab", "enter")  # the second answer keeps editing
         await settle(app, pilot)
         assert app.dismissed == [] and app.card_screen.query_one("#f-position", Input).value == "boss"
-        await pilot.press("escape", "tab", "enter")  # the second answer discards
+        await pilot.press("escape", "escape")  # so does Esc
+        await settle(app, pilot)
+        assert app.dismissed == [] and app.screen is app.card_screen
+        await pilot.press("escape", "tab", "tab", "enter")  # the third answer discards
         await settle(app, pilot)
     assert app.dismissed == [None]
     assert cards.load_card(card.id).draft.position == ""
+
+
+async def test_escape_then_enter_saves_and_closes(admin_session):
+    card = make_client()
+    app = CardApp("admin", card.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.card_screen.query_one("#f-position", Input).focus()
+        await pilot.press(*"boss", "escape")
+        await settle(app, pilot)
+        assert t("card.ask.discard.save") in str(app.screen.query_one("#answer-0", Button).label)
+        await pilot.press("enter")
+        await settle(app, pilot)
+    assert app.dismissed == [card.id]
+    assert cards.load_card(card.id).draft.position == "boss"
+
+
+async def test_save_and_close_refused_keeps_the_card_open_with_the_reason_and_the_draft(admin_session):
+    card = make_client()
+    app = CardApp("admin", card.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        screen = app.card_screen
+        screen.query_one("#f-birth_date", Input).focus()
+        await pilot.press("ctrl+u", *"31.02.1990", "escape")
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.screen is screen and app.dismissed == []
+        assert screen.query_one("#f-birth_date", Input).value == "31.02.1990"
+        assert screen.query_one(FieldGrid).error("birth_date") and screen.focused is screen.query_one("#f-birth_date")
+        # Someone else saves meanwhile: the conflict is shown, the card stays open, nothing is overwritten.
+        with admin_session.connect("admin", autocommit=True) as other:
+            other.execute("UPDATE client SET city = 'Тверь' WHERE id = %s", (card.id,))
+        await pilot.press("ctrl+u", *"28.02.1990", "escape")
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConflictScreen) and app.dismissed == []
+    stored = cards.load_card(card.id).draft
+    assert (stored.city, stored.birth_date) == ("Тверь", "12.03.1985")
 
 
 async def test_a_new_client_with_a_known_phone_offers_the_existing_card(admin_session):
@@ -172,7 +218,7 @@ async def test_a_purchase_with_two_lines_is_added_from_the_card(admin_session):
     assert [line.description for line in loaded.purchases[0].lines] == ["Подарочный сертификат", "Упаковка"]
 
 
-async def test_the_reason_appears_beside_the_field_as_the_user_types(admin_session):
+async def test_the_reason_appears_beside_the_field_the_user_leaves_and_on_saving(admin_session):
     card = make_client()
     app = CardApp("admin", card.id)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -181,8 +227,12 @@ async def test_the_reason_appears_beside_the_field_as_the_user_types(admin_sessi
         screen.query_one("#f-birth_date", Input).focus()
         await pilot.press("ctrl+u", *"01.01.2990")
         await settle(app, pilot)
+        assert screen.query_one(FieldGrid).error("birth_date") == "", "not while the date is being typed"
+        await pilot.press("tab")
+        await settle(app, pilot)
         assert "cannot be in the future" in screen.query_one(FieldGrid).error("birth_date")
-        await pilot.press("ctrl+u", *"01.01.1990")
+        # Once said, the reason follows the typing and goes as soon as the date is right.
+        await pilot.press("shift+tab", "ctrl+u", *"01.01.1990")
         await settle(app, pilot)
         assert screen.query_one(FieldGrid).error("birth_date") == ""
         screen.query_one("#f-last_name", Input).focus()

@@ -10,8 +10,9 @@ from db.card_draft import CardDraft
 from db.card_values import CustomFieldDef, format_date
 from db.cards import Card
 from db.i18n import t
+from tui.widgets.tick_box import TickBox
 
-from .form import Field, FieldGrid, get_text, set_text, text_input
+from .form import Field, FieldGrid, date_hint, get_text, set_text, text_input
 
 
 class CustomTab(VerticalScroll):
@@ -20,10 +21,11 @@ class CustomTab(VerticalScroll):
         self.read_only = read_only
         self.definitions: tuple[CustomFieldDef, ...] = ()
         self.loaded: dict[str, str] = {}
+        self.day_first = True
 
     async def fill(self, card: Card, draft: CardDraft) -> None:
-        if card.custom_fields != self.definitions:
-            self.definitions = card.custom_fields
+        if card.custom_fields != self.definitions or card.day_first != self.day_first:
+            self.definitions, self.day_first = card.custom_fields, card.day_first
             await self.remove_children()
             await self.mount(FieldGrid(*[Field(f"custom.{d.name}", self._editor(d), d.label) for d in self.definitions]))
         self.loaded = dict(draft.custom)
@@ -42,8 +44,8 @@ class CustomTab(VerticalScroll):
             return Select([(choice, choice) for choice in definition.choices], compact=True,
                           id=f"f-custom-{definition.name}", disabled=self.read_only, prompt=t("card.none"))
         if definition.type == "bool":
-            return Checkbox(t("card.conflict.yes"), compact=True, id=f"f-custom-{definition.name}", disabled=self.read_only)
-        placeholder = {"number": "12.5", "date": "31.12.2025"}.get(definition.type, "")
+            return TickBox(t("card.conflict.yes"), compact=True, id=f"f-custom-{definition.name}", disabled=self.read_only)
+        placeholder = {"number": "12.5", "date": date_hint(self.day_first)}.get(definition.type, "")
         editor = text_input(name, placeholder, disabled=self.read_only)
         if definition.type == "number":
             editor.restrict = r"[-0-9.,\s]*"
@@ -75,7 +77,7 @@ class ConsentTab(VerticalScroll):
     def compose(self) -> ComposeResult:
         items: list[Field | Static] = []
         for channel in ("email", "sms"):
-            items += [Field(f"consent_{channel}", Checkbox(t("card.consent.opt_in"), compact=True,
+            items += [Field(f"consent_{channel}", TickBox(t("card.consent.opt_in"), compact=True,
                                                            id=f"f-consent_{channel}", disabled=self.read_only)),
                       Field(f"consent_{channel}_source",
                             text_input(f"consent_{channel}_source", disabled=self.read_only)),

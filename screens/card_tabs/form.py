@@ -81,6 +81,11 @@ def text_input(field: str, placeholder: str = "", **kwargs) -> Input:
                  **kwargs)
 
 
+def date_hint(day_first: bool) -> str:
+    """The placeholder of an empty date: the format to type, which no one can take for a date on file."""
+    return t("card.date_hint.day_first") if day_first else t("card.date_hint.iso")
+
+
 def get_text(widget: Widget) -> str:
     if isinstance(widget, TextArea):
         return widget.text

@@ -45,7 +45,8 @@ class PurchasesTab(Vertical):
 
     async def fill(self, card: Card, draft: CardDraft | None = None) -> None:
         summary = t("card.summary", category=card.category, count=card.purchase_count,
-                    spent=money(card.total_spent), profit=money(card.total_profit))
+                    spent=money(card.total_spent, currency=card.currency),
+                    profit=money(card.total_profit, currency=card.currency))
         if card.favourites:
             products = ", ".join(f"{f.product} ×{f.quantity.normalize():f}" for f in card.favourites)
             summary += "\n" + t("card.favourites", products=products)
@@ -54,8 +55,9 @@ class PurchasesTab(Vertical):
         purchases.clear()
         for purchase in card.purchases:
             items = "; ".join(f"{line.description} ×{line.quantity.normalize():f}" for line in purchase.lines)
-            purchases.add_row(_when(card, purchase.purchased_at), purchase.channel, money(purchase.amount),
-                              money(purchase.profit), items, key=str(purchase.id))
+            purchases.add_row(_when(card, purchase.purchased_at), purchase.channel,
+                              money(purchase.amount, currency=card.currency),
+                              money(purchase.profit, currency=card.currency), items, key=str(purchase.id))
         subscriptions = self.query_one("#subscriptions", DataTable)
         subscriptions.clear()
         today = date.today()

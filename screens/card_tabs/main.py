@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Button, Select, TextArea
+from textual.widgets import Button, Input, Select, TextArea
 
 from db.card_draft import CardDraft
 from db.cards import Card
 from db.i18n import t
 
-from .form import Field, FieldGrid, get_text, set_text, text_input
+from .form import Field, FieldGrid, date_hint, get_text, set_text, text_input
 
 TEXT_FIELDS = ("last_name", "first_name", "middle_name", "birth_date", "company", "position", "region", "city",
                "address", "postal_address", "source", "assigned_to", "tags")
@@ -33,7 +33,7 @@ class MainTab(VerticalScroll):
         yield FieldGrid(
             *[Field(name, text_input(name)) for name in TEXT_FIELDS[:3]],
             Field("gender", gender),
-            Field("birth_date", text_input("birth_date", "31.12.1985")),
+            Field("birth_date", text_input("birth_date", date_hint(True))),
             *[Field(name, text_input(name)) for name in TEXT_FIELDS[4:11]],
             Field("referred_by_id", Button(t("card.none"), id="f-referred_by_id", compact=True)),
             Field("assigned_to", text_input("assigned_to")),
@@ -48,6 +48,7 @@ class MainTab(VerticalScroll):
     async def fill(self, card: Card, draft: CardDraft) -> None:
         for name in TEXT_FIELDS + ("gender", "notes"):
             set_text(self.query_one(f"#f-{name}"), getattr(draft, name))
+        self.query_one("#f-birth_date", Input).placeholder = date_hint(card.day_first)
         self.set_referrer(draft.referred_by_id, draft.referred_by_name)
 
     async def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -11,6 +11,9 @@ from db.card_draft import RELATIONS, CardDraft, ContactDraft, RelativeDraft
 from db.cards import Card
 from db.i18n import t
 from db.normalize import CONTACT_KINDS
+from tui.widgets.tick_box import TickBox
+
+from .form import date_hint
 
 
 _ROW_CSS = """
@@ -47,7 +50,7 @@ class ContactRow(_Row):
             yield Input(self.contact.value, compact=True, disabled=self.read_only, classes="value")
             if self.suppressed:
                 yield Static(self.suppressed, classes="row-note")
-            yield Checkbox(t("card.primary"), self.contact.is_primary, compact=True, disabled=self.read_only,
+            yield TickBox(t("card.primary"), self.contact.is_primary, compact=True, disabled=self.read_only,
                            classes="primary")
         yield Static("", classes="row-error")
 
@@ -62,10 +65,11 @@ class ContactRow(_Row):
 class RelativeRow(_Row):
     DEFAULT_CSS = _ROW_CSS.format(row="RelativeRow") + "RelativeRow .birth { width: 14; }"
 
-    def __init__(self, relative: RelativeDraft, read_only: bool) -> None:
+    def __init__(self, relative: RelativeDraft, read_only: bool, day_first: bool = True) -> None:
         super().__init__(classes="card-row")
         self.relative = relative
         self.read_only = read_only
+        self.day_first = day_first
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -77,7 +81,7 @@ class RelativeRow(_Row):
                          value=self.relative.gender or Select.NULL, compact=True, disabled=self.read_only,
                          classes="gender")
             yield Input(self.relative.birth_date, compact=True, disabled=self.read_only, classes="birth",
-                        placeholder="31.12.2015")
+                        placeholder=date_hint(self.day_first))
         yield Static("", classes="row-error")
 
     def collect(self) -> RelativeDraft:
@@ -100,6 +104,16 @@ class _RowsTab(VerticalScroll):
             if focused is not None and (focused is row or row in focused.ancestors):
                 return row
         return None
+
+    def editor_for(self, field: str) -> Widget | None:
+        """The editor of a row's field named as cards.check names it (`contact.1.value`), if there is one."""
+        _, index, name = (field.split(".") + ["", ""])[:3]
+        rows = self.rows()
+        if not index.isdigit() or int(index) >= len(rows):
+            return None
+        css_class = {"is_primary": "primary", "birth_date": "birth"}.get(name, name)
+        found = [widget for widget in rows[int(index)].query(f".{css_class}") if widget.focusable]
+        return found[0] if found else None
 
     async def remove_row(self, row: _Row) -> None:
         await row.remove()
@@ -140,13 +154,15 @@ class FamilyTab(_RowsTab):
     def __init__(self, read_only: bool) -> None:
         super().__init__(id="tab-family-body")
         self.read_only = read_only
+        self.day_first = True
 
     async def fill(self, card: Card, draft: CardDraft) -> None:
+        self.day_first = card.day_first
         await self.remove_children()
-        await self.mount_all([RelativeRow(r, self.read_only) for r in draft.relatives])
+        await self.mount_all([RelativeRow(r, self.read_only, self.day_first) for r in draft.relatives])
 
     async def add_row(self) -> None:
-        row = RelativeRow(RelativeDraft(None, "child", ""), self.read_only)
+        row = RelativeRow(RelativeDraft(None, "child", ""), self.read_only, self.day_first)
         await self.mount(row)
         row.query_one(".name", Input).focus()
 

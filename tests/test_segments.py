@@ -1,0 +1,128 @@
+"""Saved segments: renamed and deleted by the administrator only, in db/ and from the picker's keys."""
+
+from __future__ import annotations
+
+import pytest
+
+from db import segments, session
+from db.clients import Criteria, Filters
+from db.errors import UserError
+from db.i18n import t
+from screens.confirm import ConfirmScreen
+from screens.segments import SegmentNameDialog, SegmentPicker
+from tests.card_helpers import identity, settle
+from tests.test_first_hour import _screen_lines
+from tui.app import ClientbaseApp
+
+WOMEN = Criteria(text="ова", filters=Filters(gender="f"))
+
+
+def test_rename_keeps_the_criteria_and_refuses_a_taken_or_empty_name(admin_session):
+    women = segments.save("Women", WOMEN)
+    segments.save("Men", Criteria(filters=Filters(gender="m")))
+    renamed = segments.rename(women.id, "  Women who buy  ")
+    assert (renamed.id, renamed.name, renamed.criteria) == (women.id, "Women who buy", WOMEN)
+    with pytest.raises(UserError) as taken:
+        segments.rename(women.id, "Men")
+    assert taken.value.key == "clients.segment_name_taken"
+    with pytest.raises(UserError) as empty:
+        segments.rename(women.id, "   ")
+    assert empty.value.key == "clients.segment_name_empty"
+    assert [s.name for s in segments.list_segments()] == ["Men", "Women who buy"]
+
+
+def test_delete_removes_it_and_a_second_delete_says_it_is_gone(admin_session):
+    women = segments.save("Women", WOMEN)
+    segments.delete(women.id)
+    assert segments.list_segments() == []
+    with pytest.raises(UserError) as gone:
+        segments.delete(women.id)
+    assert gone.value.key == "clients.no_segment"
+    with pytest.raises(UserError):
+        segments.rename(women.id, "Again")
+
+
+@pytest.mark.parametrize("role", ["sales", "manager"])
+def test_only_the_administrator_renames_or_deletes(admin_session, role):
+    women = segments.save("Women", WOMEN)
+    session.bind(admin_session.target(role))
+    for attempt in (lambda: segments.rename(women.id, "Mine"), lambda: segments.delete(women.id)):
+        with pytest.raises(UserError) as refused:
+            attempt()
+        assert refused.value.key == "clients.segment_admin_only"
+    assert [s.name for s in segments.list_segments()] == ["Women"]
+
+
+def _app(db, role: str = "admin") -> ClientbaseApp:
+    session.bind(db.target(role))
+    return ClientbaseApp(db.target(role), identity(role), listen=False)
+
+
+async def test_the_picker_opens_on_the_first_segment_and_enter_loads_it(admin_session):
+    segments.save("Alpha", WOMEN)
+    segments.save("Beta", Criteria(text="ев"))
+    app = _app(admin_session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("tab", "g")
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert type(app.screen).__name__ == "ClientsScreen"
+        assert app.screen.query_one("#search").value == "ова" and app.screen.segment_name == "Alpha"
+
+
+async def test_rename_and_delete_from_the_picker(admin_session):
+    segments.save("Alpha", WOMEN)
+    segments.save("Beta", Criteria(text="ев"))
+    app = _app(admin_session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("tab", "g")
+        await settle(app, pilot)
+        shown = "\n".join(_screen_lines(app))
+        assert t("clients.segments.key.rename") in shown and t("clients.segments.key.delete") in shown
+        await pilot.press("down", "r")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SegmentNameDialog)
+        await pilot.press("ctrl+u", *"Gamma", "enter")
+        await settle(app, pilot)
+        assert [s.name for s in segments.list_segments()] == ["Alpha", "Gamma"]
+        picker = app.screen
+        assert isinstance(picker, SegmentPicker) and picker.highlighted.name == "Gamma"
+        # A name another segment has is said, and nothing changes.
+        await pilot.press("r", "ctrl+u", *"Alpha", "enter")
+        await settle(app, pilot)
+        assert t("clients.segment_name_taken")[:30] in "\n".join(_screen_lines(app))  # the rest wraps
+        assert [s.name for s in segments.list_segments()] == ["Alpha", "Gamma"]
+        # Delete asks first; Enter alone keeps the segment.
+        await pilot.press("up", "delete")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert [s.name for s in segments.list_segments()] == ["Alpha", "Gamma"]
+        await pilot.press("delete")
+        await settle(app, pilot)
+        await pilot.press("tab", "enter")
+        await settle(app, pilot)
+        assert [s.name for s in segments.list_segments()] == ["Gamma"]
+        assert picker.highlighted.name == "Gamma" and "Alpha" not in "\n".join(_screen_lines(app))
+
+
+async def test_a_read_only_login_sees_no_rename_or_delete_and_the_keys_do_nothing(admin_session):
+    segments.save("Alpha", WOMEN)
+    app = _app(admin_session, "sales")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("tab", "g")
+        await settle(app, pilot)
+        shown = "\n".join(_screen_lines(app))
+        assert "Alpha" in shown
+        assert t("clients.segments.key.rename") not in shown and t("clients.segments.key.delete") not in shown
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert t("clients.segments.key.rename") not in titles
+        await pilot.press("r", "delete")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SegmentPicker)
+        assert [s.name for s in segments.list_segments()] == ["Alpha"]
