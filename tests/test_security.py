@@ -7,12 +7,14 @@ played against migration 0007, where it must succeed, so that the tests prove th
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 
 import psycopg
 import pytest
 
-from db import migrate, users
+from db import migrate, notify, users
 from db.embedded import SUPERUSER
 
 PINNED = "search_path=pg_catalog, public, pg_temp"
@@ -242,3 +244,47 @@ def test_the_migration_gives_existing_reading_logins_a_statement_timeout(pg_serv
         with psycopg.connect(pg_server.url(login, name)) as conn:
             timeout = conn.execute("SHOW statement_timeout").fetchone()[0]
         assert timeout == ("0" if role == "admin" else "30s"), role
+
+
+def _wait_for(condition, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_the_listener_hears_administrators_and_not_a_salespersons_notify(admin_session):
+    got: list[notify.Changes] = []
+    stop = threading.Event()
+    thread = threading.Thread(target=notify.listen, args=(notify.CLIENT_CHANGED, got.append, stop.is_set),
+                              kwargs={"poll": 0.1})
+    thread.start()
+    try:
+        with admin_session.connect("admin", autocommit=True) as admin, \
+                admin_session.connect("sales", autocommit=True) as sales:
+            client_id = admin.execute("INSERT INTO client (last_name) VALUES ('Слушатель') RETURNING id").fetchone()[0]
+
+            def edit_heard() -> bool:
+                admin.execute("UPDATE client SET notes = notes || '.' WHERE id = %s", (client_id,))
+                return _wait_for(lambda: any(client_id in changes.ids for changes in got), 0.3)
+
+            assert _wait_for(edit_heard)  # also waits for the listener's LISTEN to be in place
+            got.clear()
+            sales.execute("NOTIFY client_changed, '777'")
+            sales.execute("SELECT pg_notify('client_changed', '*')")
+            assert edit_heard()  # sent after the salesperson's, so theirs have been read by now
+            assert not any(777 in changes.ids or changes.everything for changes in got)
+            # Senders gone before they are looked up cannot be told apart: at most one reload per interval.
+            got.clear()
+            for _ in range(10):
+                with admin_session.connect("sales", autocommit=True) as quick:
+                    quick.execute("NOTIFY client_changed, '778'")
+            assert edit_heard()
+            time.sleep(0.5)
+            assert not any(778 in changes.ids for changes in got)
+            assert sum(changes.everything for changes in got) <= 1
+    finally:
+        stop.set()
+        thread.join(5)
