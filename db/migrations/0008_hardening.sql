@@ -170,8 +170,12 @@ BEGIN
                       WHERE v.attname = 'version'
                         AND v.attrelid IN (SELECT oid FROM pg_class WHERE relkind = 'r'
                                               AND relnamespace = 'public'::regnamespace) LOOP
-        EXECUTE format('CREATE TRIGGER keep_version BEFORE INSERT OR UPDATE OF version ON %s '
-                       'FOR EACH ROW EXECUTE FUNCTION public.keep_version()', versioned);
+        -- The conditions spare the function call on every row an import inserts and on the card's bump.
+        EXECUTE format('CREATE TRIGGER keep_version BEFORE UPDATE OF version ON %s FOR EACH ROW '
+                       'WHEN (NEW.version IS DISTINCT FROM OLD.version + 1) '
+                       'EXECUTE FUNCTION public.keep_version()', versioned);
+        EXECUTE format('CREATE TRIGGER keep_version_new BEFORE INSERT ON %s FOR EACH ROW '
+                       'WHEN (NEW.version IS DISTINCT FROM 1) EXECUTE FUNCTION public.keep_version()', versioned);
     END LOOP;
 END $$;
 
