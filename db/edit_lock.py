@@ -2,7 +2,8 @@
 
 An administrator's open card holds a session advisory lock on a connection of its own, outside the pool:
 the lock lives exactly as long as that connection, so a crashed terminal or a dropped network frees the
-card by itself, and the connection's start is the moment the editing began.
+card by itself, and the connection's start is the moment the editing began. Only administrators may take
+advisory locks (migration 0008), so nobody else can pose as an editor or hold the import's lock.
 """
 
 from __future__ import annotations

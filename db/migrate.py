@@ -17,6 +17,9 @@ from psycopg import sql
 from .errors import SchemaMismatch, UserError
 
 GROUP_ROLES = ("clientbase_admin", "clientbase_manager", "clientbase_sales", "clientbase_mailer")
+# Owns the SECURITY DEFINER functions (0008): NOLOGIN and no superuser, so code running as it can do only
+# what it was granted. Nobody logs in as it or is made a member of it.
+OWNER_ROLE = "clientbase_owner"
 # Any constant would do; it only has to be the same for every clientbase.
 MIGRATION_LOCK = 7_243_118_001
 
@@ -60,7 +63,7 @@ def check_compatible(conn: psycopg.Connection) -> int:
 
 
 def ensure_group_roles(conn: psycopg.Connection) -> None:
-    for role in GROUP_ROLES:
+    for role in (*GROUP_ROLES, OWNER_ROLE):
         present = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
         if not present:
             try:
@@ -69,6 +72,19 @@ def ensure_group_roles(conn: psycopg.Connection) -> None:
                 pass  # another init created it a moment ago
             except psycopg.errors.InsufficientPrivilege:
                 raise UserError("init.no_rights", login=conn.info.user) from None
+    _may_give_to_owner_role(conn)
+
+
+def _may_give_to_owner_role(conn: psycopg.Connection) -> None:
+    """Handing a function to clientbase_owner takes membership in it unless one is a superuser; a database
+    owner with CREATEROLE (not a superuser) grants it to itself: it owns every table already."""
+    able = conn.execute("SELECT rolsuper OR pg_has_role(current_user, %s, 'MEMBER') FROM pg_roles "
+                        "WHERE rolname = current_user", (OWNER_ROLE,)).fetchone()[0]
+    if not able:
+        try:
+            conn.execute(sql.SQL("GRANT {} TO CURRENT_USER").format(sql.Identifier(OWNER_ROLE)))
+        except psycopg.errors.InsufficientPrivilege:
+            pass  # a login that may not will not get as far as changing owners either: migrate() says so
 
 
 def migrate(conn: psycopg.Connection, upto: int | None = None) -> list[Migration]:
@@ -77,8 +93,9 @@ def migrate(conn: psycopg.Connection, upto: int | None = None) -> list[Migration
     ensure_group_roles(conn)
     applied: list[Migration] = []
     with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
         try:
+            # Only administrators and the database owner may take advisory locks (0008).
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migration ("
                 " version integer PRIMARY KEY, name text NOT NULL,"
@@ -92,11 +109,21 @@ def migrate(conn: psycopg.Connection, upto: int | None = None) -> list[Migration
         for migration in migrations():
             if migration.version <= current or (upto is not None and migration.version > upto):
                 continue
-            with conn.transaction():
-                conn.execute(migration.sql)
-                conn.execute(
-                    "INSERT INTO schema_migration (version, name) VALUES (%s, %s)",
-                    (migration.version, migration.name),
-                )
+            try:
+                with conn.transaction():
+                    conn.execute(migration.sql)
+                    conn.execute(
+                        "INSERT INTO schema_migration (version, name) VALUES (%s, %s)",
+                        (migration.version, migration.name),
+                    )
+            except psycopg.errors.InsufficientPrivilege:
+                raise UserError("init.no_rights", login=conn.info.user) from None
             applied.append(migration)
+        if conn.execute("SELECT to_regprocedure('public.cb_secure()') IS NOT NULL").fetchone()[0]:
+            # What a restore or a copy of the database may have lost: the definer functions' owner, and
+            # TEMP kept from PUBLIC (a database's rights are not part of its contents).
+            try:
+                conn.execute("SELECT public.cb_secure()")
+            except psycopg.errors.InsufficientPrivilege:
+                raise UserError("init.no_rights", login=conn.info.user) from None
     return applied

@@ -2,7 +2,14 @@
 
 The triggers of 0005_card_editing.sql send the id of every client whose card data a statement touched on
 the `client_changed` channel, or "*" when it touched more than a thousand. `listen` runs the LISTEN loop
-(it blocks, so it belongs in a thread) and hands each batch back; `notify` sends one.
+(it blocks, so it belongs in a thread) and hands each batch back.
+
+Any login may NOTIFY any channel (PostgreSQL has no right for it), so the listener believes only the
+backends of logins that may change client data: a salesperson's `NOTIFY client_changed, '*'` in a loop
+would otherwise make every terminal reload everything. A sender already gone when it is looked up (a
+`psql -c` or a command-line import exits at once) cannot be told apart, so what it sent becomes one
+"everything changed" at most every UNVERIFIED_SECONDS: a real change is still seen, a forged flood
+costs one reload per interval.
 """
 
 from __future__ import annotations
@@ -19,6 +26,16 @@ from .models import database
 CLIENT_CHANGED = "client_changed"
 EVERYTHING = "*"
 RETRY_SECONDS = 1.0
+UNVERIFIED_SECONDS = 5.0
+
+# The roles allowed to change client data: the administrators, the database owner and superusers.
+_WRITERS_SQL = """
+SELECT a.pid, r.rolsuper OR r.oid = d.datdba OR pg_has_role(r.oid, 'clientbase_admin', 'MEMBER')
+  FROM pg_stat_activity a
+  JOIN pg_roles r ON r.oid = a.usesysid
+  JOIN pg_database d ON d.datname = current_database()
+ WHERE a.pid = ANY(%s)
+"""
 
 
 @dataclass(frozen=True)
@@ -39,6 +56,27 @@ def _parse(payloads: list[str]) -> Changes:
         else:
             everything = True
     return Changes(frozenset(ids), everything)
+
+
+class _Senders:
+    """Whether a sending backend belongs to a login that may change client data, looked up once per pid."""
+
+    LIMIT = 10_000  # pids are reused only after millions of connections; a bound keeps the memory small
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self._conn = conn
+        self._writer: dict[int, bool] = {}
+
+    def sort(self, notifies: list[psycopg.Notify]) -> tuple[list[str], bool]:
+        """The payloads of writers, and whether some came from a sender that is gone."""
+        unknown = {n.pid for n in notifies} - self._writer.keys()
+        if unknown:
+            if len(self._writer) > self.LIMIT:
+                self._writer.clear()
+            self._writer.update(self._conn.execute(_WRITERS_SQL, (list(unknown),)).fetchall())
+        believed = [n.payload for n in notifies if self._writer.get(n.pid)]
+        gone = any(n.pid not in self._writer for n in notifies)
+        return believed, gone
 
 
 def _connect() -> psycopg.Connection:
@@ -64,12 +102,22 @@ def listen(channel: str, deliver: Callable[[Changes], None], stopped: Callable[[
                     lost = False
                     report(True)
                     deliver(Changes(frozenset(), everything=True))
+                senders = _Senders(conn)
+                unverified = False
+                last_unverified = float("-inf")
                 while not stopped():
-                    batch = [n.payload for n in conn.notifies(timeout=poll, stop_after=1)]
+                    batch = list(conn.notifies(timeout=poll, stop_after=1))
                     if batch:
                         # Whatever else arrived with it, so that a bulk change is one delivery.
-                        batch += [n.payload for n in conn.notifies(timeout=0.05)]
-                        deliver(_parse(batch))
+                        batch += list(conn.notifies(timeout=0.05))
+                        believed, gone = senders.sort(batch)
+                        if believed:
+                            deliver(_parse(believed))
+                        unverified = unverified or gone
+                    if unverified and time.monotonic() - last_unverified >= UNVERIFIED_SECONDS:
+                        unverified = False
+                        last_unverified = time.monotonic()
+                        deliver(Changes(frozenset(), everything=True))
         except (psycopg.OperationalError, psycopg.InterfaceError):
             if not lost:
                 lost = True

@@ -82,3 +82,106 @@ def test_purchase_statistics_follow_inserts_updates_and_deletes(fresh_db):
         conn.execute("DELETE FROM purchase")
         count, spent, profit, first, last, category = conn.execute(stats, (client_id,)).fetchone()
         assert (count, float(spent), first, last, category) == (0, 0.0, None, None, "potential")
+
+
+GROUPS = ("clientbase_admin", "clientbase_manager", "clientbase_sales", "clientbase_mailer")
+BOOKKEEPING = ("created_at", "created_by", "updated_at", "updated_by", "search", "purchase_count", "total_spent",
+               "total_profit", "first_purchase_at", "last_purchase_at")
+
+
+@pytest.mark.parametrize("forgery", [
+    "UPDATE client SET total_spent = 1000000 WHERE id = %(id)s",
+    "UPDATE client SET purchase_count = 99, first_purchase_at = now() WHERE id = %(id)s",
+    "UPDATE client SET search = 'не тот' WHERE id = %(id)s",
+    "UPDATE client SET updated_by = 'someone_else' WHERE id = %(id)s",
+    "UPDATE client SET created_by = 'someone_else', created_at = now() - interval '1 year' WHERE id = %(id)s",
+    "UPDATE contact_point SET updated_at = now() - interval '1 year'",
+    "INSERT INTO client (last_name, created_by) VALUES ('Подделка', 'someone_else')",
+    "INSERT INTO purchase (client_id, purchased_at, amount, created_by) VALUES (%(id)s, now(), 1, 'someone_else')",
+    "INSERT INTO suppression (channel, address, reason, created_by) VALUES ('sms', '+1', 'manual', 'someone_else')",
+    "UPDATE message SET created_at = now()",
+])
+def test_an_administrator_cannot_write_bookkeeping_columns(fresh_db, forgery):
+    """Before 0008 these went through, and those on client left no audit row at all."""
+    with fresh_db.connect("admin", autocommit=True) as conn:
+        client_id = conn.execute("INSERT INTO client (last_name) VALUES ('Честный') RETURNING id").fetchone()[0]
+        conn.execute("INSERT INTO contact_point (client_id, kind, value, normalized) "
+                     "VALUES (%s, 'email', 'x@y.example', 'x@y.example')", (client_id,))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(forgery, {"id": client_id})
+
+
+def test_a_written_version_means_one_more_and_an_inserted_one_means_one(fresh_db):
+    with fresh_db.connect("admin", autocommit=True) as conn:
+        client_id = conn.execute("INSERT INTO client (last_name, version) VALUES ('Rusu', 40) RETURNING id"
+                                 ).fetchone()[0]
+        assert conn.execute("SELECT version FROM client WHERE id = %s", (client_id,)).fetchone() == (1,)
+        # The card's save bumps the version itself when only a contact changed; that still works.
+        conn.execute("UPDATE client SET version = version + 1 WHERE id = %s", (client_id,))
+        conn.execute("UPDATE client SET version = 1 WHERE id = %s", (client_id,))  # no rewinding
+        conn.execute("UPDATE client SET version = 1000, notes = 'x' WHERE id = %s", (client_id,))
+        assert conn.execute("SELECT version FROM client WHERE id = %s", (client_id,)).fetchone() == (4,)
+        segment_version = conn.execute("INSERT INTO segment (name, version) VALUES ('s', 9) RETURNING version")
+        assert segment_version.fetchone() == (1,)
+
+
+def test_no_login_may_write_a_bookkeeping_column_of_any_table(fresh_db):
+    """A later migration adding a table or a column cannot grant them by accident."""
+    with fresh_db.connect() as conn:
+        writable = conn.execute(
+            "SELECT g.rolname, c.relname, a.attname, p.privilege"
+            "  FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
+            "  CROSS JOIN pg_roles g CROSS JOIN (VALUES ('INSERT'), ('UPDATE')) p(privilege)"
+            " WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND g.rolname = ANY(%s)"
+            "   AND a.attname = ANY(%s) AND has_column_privilege(g.oid, c.oid, a.attnum, p.privilege)",
+            (list(GROUPS), list(BOOKKEEPING))).fetchall()
+    assert writable == []
+
+
+def test_every_table_a_login_can_change_is_audited(fresh_db):
+    with fresh_db.connect() as conn:
+        unaudited = conn.execute(
+            "SELECT c.relname FROM pg_class c"
+            " WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'"
+            "   AND EXISTS (SELECT 1 FROM pg_roles g WHERE g.rolname = ANY(%s)"
+            "                  AND (has_table_privilege(g.oid, c.oid, 'DELETE')"
+            "                       OR has_any_column_privilege(g.oid, c.oid, 'INSERT')"
+            "                       OR has_any_column_privilege(g.oid, c.oid, 'UPDATE')))"
+            "   AND (SELECT count(*) FROM pg_trigger t WHERE t.tgrelid = c.oid"
+            "                                      AND t.tgname IN ('audit', 'audit_insert')) <> 2",
+            (list(GROUPS),)).fetchall()
+    assert unaudited == []
+
+
+def test_the_mailing_queue_is_audited_but_not_its_delivery(fresh_db):
+    with fresh_db.connect("admin", autocommit=True) as conn:
+        client_id = conn.execute("INSERT INTO client (last_name) VALUES ('Адресат') RETURNING id").fetchone()[0]
+        template_id = conn.execute("INSERT INTO template (name, channel, body) VALUES ('t', 'sms', 'Привет') "
+                                   "RETURNING id").fetchone()[0]
+        campaign_id = conn.execute("INSERT INTO campaign (name, channel) VALUES ('c', 'sms') RETURNING id"
+                                   ).fetchone()[0]
+        conn.execute("INSERT INTO campaign_variant (campaign_id, template_id) VALUES (%s, %s)",
+                     (campaign_id, template_id))
+        message_id = conn.execute("INSERT INTO message (campaign_id, client_id, channel, address) "
+                                  "VALUES (%s, %s, 'sms', '+70000000001') RETURNING id",
+                                  (campaign_id, client_id)).fetchone()[0]
+        conn.execute("UPDATE message SET address = '+70000000002' WHERE id = %s", (message_id,))
+        conn.execute("UPDATE template SET body = 'Здравствуйте'")
+    with fresh_db.connect("mailer", autocommit=True) as conn:
+        conn.execute("UPDATE message SET status = 'sent', sent_at = now(), attempts = 1 WHERE id = %s",
+                     (message_id,))
+    with fresh_db.connect("admin", autocommit=True) as conn:
+        bulk = conn.execute("INSERT INTO campaign (name, channel) VALUES ('bulk', 'sms') RETURNING id").fetchone()[0]
+        conn.execute("INSERT INTO client (last_name) SELECT 'Много ' || g FROM generate_series(1, 1001) g")
+        conn.execute("INSERT INTO message (campaign_id, client_id, channel, address) "
+                     "SELECT %s, id, 'sms', '+7' || id FROM client", (bulk,))
+    with fresh_db.connect("manager") as conn:
+        messages = _audit(conn, "message")
+        templates = _audit(conn, "template")
+    assert [(login, action) for login, action, *_ in messages] == [
+        ("t_admin", "insert"), ("t_admin", "update"), ("t_admin", "insert")]
+    inserted, readdressed, summary = messages
+    assert inserted[2] == str(message_id) and inserted[4]["address"] == "+70000000001"
+    assert (readdressed[3], readdressed[4]) == ({"address": "+70000000001"}, {"address": "+70000000002"})
+    assert summary[2] is None and summary[4]["rows"] == 1002
+    assert templates[-1][1] == "update" and templates[-1][4] == {"body": "Здравствуйте"}

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from db import migrate, models
-from db.errors import SchemaMismatch
+from db.errors import SchemaMismatch, UserError
 
 
 @pytest.fixture
@@ -69,3 +69,11 @@ def test_the_models_match_the_tables(fresh_db):
                 "SELECT column_name FROM information_schema.columns WHERE table_name = %s", (table,))}
             assert columns, table
             assert {field.column_name for field in model._meta.sorted_fields} == columns, table
+
+
+@pytest.mark.parametrize("role", ["manager", "sales", "mailer"])
+def test_init_by_a_reading_login_is_refused_with_one_sentence(fresh_db, role):
+    """The migration lock is an advisory lock, which reading logins may no longer take (0008)."""
+    with fresh_db.connect(role, autocommit=True) as conn:
+        with pytest.raises(UserError, match="may not create the schema"):
+            migrate.migrate(conn)
