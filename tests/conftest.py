@@ -72,6 +72,10 @@ def make_db(pg_server: EmbeddedServer):
         with psycopg.connect(pg_server.url(SUPERUSER, "postgres"), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
         made.append(name)
+        # A clone does not inherit the template's database-level rights (TEMP revoked from PUBLIC), so each
+        # test database gets them the way `clientbase init` restores them on a real base.
+        with psycopg.connect(pg_server.url(SUPERUSER, name), autocommit=True) as conn:
+            conn.execute("SELECT public.cb_secure()")
         return ScratchDatabase(pg_server, name)
 
     yield make
