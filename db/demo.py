@@ -446,8 +446,7 @@ def load(conn: psycopg.Connection, clients: int, seed: int = 1, as_of: date | No
              WHERE pr.subscription_days IS NOT NULL
             """
         )
-        for table in ("company", "client", "purchase", "contact_point", "relative", "purchase_line", "subscription"):
-            conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 1)) FROM {table}")
+        _advance_identity_sequences(conn)
         report("indexes", clients, clients)
         for definition in indexes:
             conn.execute(definition)
@@ -468,6 +467,26 @@ def _load_products(conn: psycopg.Connection) -> None:
             [(n, sku, name, category, price, price, ratio, days)
              for n, (sku, name, category, price, ratio, days) in enumerate(PRODUCTS, start=1)],
         )
+
+
+IDENTITY_COLUMNS_SQL = """
+SELECT format('%I.%I', n.nspname, c.relname), quote_ident(a.attname),
+       pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname)
+  FROM pg_attribute a
+  JOIN pg_class c ON c.oid = a.attrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE a.attidentity <> '' AND NOT a.attisdropped AND c.relkind IN ('r', 'p')
+   AND n.nspname = current_schema()
+"""
+
+
+def _advance_identity_sequences(conn: psycopg.Connection) -> None:
+    """The load writes its ids itself; every identity sequence (read from the catalog, so that a table added
+    later is not forgotten, as the product table once was) must then start after the largest id, or the first
+    row a user adds collides with a demo row."""
+    for table, column, sequence in conn.execute(IDENTITY_COLUMNS_SQL).fetchall():
+        conn.execute(f"SELECT setval(%s, coalesce(max({column}), 1), max({column}) IS NOT NULL) FROM {table}",
+                     (sequence,))
 
 
 def _skip_foreign_key_checks_if_allowed(conn: psycopg.Connection) -> None:

@@ -116,3 +116,44 @@ def test_demo_goes_into_an_empty_base_only(small_demo):
             demo.load(conn, 10, seed=1)
         assert conn.execute("SELECT count(*) FROM client").fetchone()[0] == 1500
         assert conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 0
+
+
+IDENTITY_COLUMNS = """
+SELECT c.relname, a.attname, pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname)
+  FROM pg_attribute a
+  JOIN pg_class c ON c.oid = a.attrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE a.attidentity <> '' AND n.nspname = current_schema() AND c.relkind = 'r'
+"""
+
+
+def test_every_identity_sequence_is_past_its_tables_largest_id(small_demo):
+    with small_demo.connect(autocommit=True) as conn:
+        columns = conn.execute(IDENTITY_COLUMNS).fetchall()
+        assert {"product", "purchase", "client", "subscription"} <= {table for table, _, _ in columns}
+        for table, column, sequence in columns:
+            largest = conn.execute(f'SELECT max("{column}") FROM "{table}"').fetchone()[0]
+            following = conn.execute("SELECT nextval(%s)", (sequence,)).fetchone()[0]
+            assert largest is None or following > largest, (table, following, largest)
+
+
+def test_a_new_user_imports_clients_and_purchases_of_new_products_into_the_demo_base(small_demo, tmp_path):
+    from tests.test_import import RU_HEADERS, RU_ROWS, run_cli, write_csv
+    from tests.test_import_purchases import HEADERS
+
+    result = run_cli(small_demo, "import", write_csv(tmp_path / "clients.csv", RU_HEADERS, RU_ROWS))
+    assert result.returncode == 0, result.stderr
+    rows = [["1001", "", "01.03.2026", "1 500,00", "700", "Новый крем собственной марки", "2", "shop", "R-1"],
+            ["1002", "", "02.03.2026", "990", "", "Совсем новый шампунь", "1", "online", "R-2"],
+            ["A-77", "", "03.03.2026", "250", "", "Новый крем собственной марки", "1", "shop", "R-3"]]
+    sales = write_csv(tmp_path / "sales.csv", HEADERS, rows, "cp1251", ";")
+    result = run_cli(small_demo, "import", sales, "--purchases", "--create-missing")
+    assert result.returncode == 0, result.stderr
+    assert "purchases added:             3" in result.stdout, result.stdout
+    with small_demo.connect(autocommit=True) as conn:
+        assert conn.execute("SELECT count(*) FROM client").fetchone()[0] == 1500 + 3 + 1
+        products = conn.execute("SELECT id, name FROM product WHERE id > %s ORDER BY id",
+                                (len(demo.PRODUCTS),)).fetchall()
+        assert [name for _, name in products] == ["Новый крем собственной марки", "Совсем новый шампунь"]
+        assert conn.execute("SELECT count(*) FROM purchase_line pl JOIN product pr ON pr.id = pl.product_id"
+                            " WHERE pr.id = ANY(%s)", ([p for p, _ in products],)).fetchone()[0] == 3
