@@ -3,7 +3,7 @@
 People are made in Python (names need grammar: Russian surnames and patronymics agree with gender) and
 streamed with COPY; purchases are made inside PostgreSQL, set-based, from a hash of (client, seed): every
 client's parameters are drawn from hashes of their id and their purchases from `generate_series`, so the
-same seed and the same as-of date give the same base, and a million clients load in about two minutes.
+same seed and the same as-of date give the same base.
 
 Cards are made uniformly over the three years before the as-of date. The purchases follow a process like a
 real shop's (the constants below the vocabulary):
