@@ -1,12 +1,37 @@
-"""Realistic synthetic data: `clientbase demo --clients N --seed S`.
+"""Realistic synthetic data: `clientbase demo --clients N --seed S [--as-of D]`.
 
 People are made in Python (names need grammar: Russian surnames and patronymics agree with gender) and
-streamed with COPY; purchases are made inside PostgreSQL from a hash of (client, seed), set-based, so a
-million clients with five million purchases load in well under three minutes. The same seed and the same
-as-of date give the same base.
+streamed with COPY; purchases are made inside PostgreSQL, set-based, from a hash of (client, seed): every
+client's parameters are drawn from hashes of their id and their purchases from `generate_series`, so the
+same seed and the same as-of date give the same base.
 
-Revenue is skewed the way shops see it: a quarter never bought, a third bought once, the rest bought
-repeatedly with a heavy-tailed basket size, and some of those went quiet long ago.
+Cards are made uniformly over the three years before the as-of date. The purchases follow a process like a
+real shop's (the constants below the vocabulary):
+
+- A quarter of the cards never bought (NEVER_BOUGHT). Every other client bought on the day the card was made,
+  then repeatedly by BG/NBD (Fader, Hardie & Lee 2005): while alive, purchases are a Poisson process of rate
+  lambda ~ Gamma(r = 0.243, alpha = 5 days), and after each repeat purchase the client drops out for good
+  with probability p ~ Beta(a = 0.793, b = 2.426). r, a and b are CDNOW's; alpha is CDNOW's 4.414 weeks
+  scaled to this shop's pace (about 4.6 purchases per card, as DESIGN.md's standard base), and lambda is
+  capped at one purchase every other day (MAX_RATE).
+- The rate follows the season: the process runs in "season days", where a day counts as much as its
+  multiplier (SEASON): 1.6 in early December, 2.6 from 15 December, 0.6 on 1-10 January, 2.0 on 16-22
+  February (before 23 February), 2.4 on 1-7 March (before 8 March), 1 otherwise.
+- Spend is gamma-gamma (Fader, Hardie & Lee 2005, CDNOW's p = 6.25, q = 3.74, gamma scaled from 15.44 dollars
+  to 926 roubles): each client has a mean basket, each purchase a draw around it (about 2,100 roubles on
+  average), which picks the product of the price list nearest to it and a quantity. With the dropout this
+  makes the top fifth of the clients bring about 80 % of the revenue.
+- Some clients cost more than they bring: 6 % of the buyers hunt discounts (70 % of their purchases at 35-70 %
+  off, often below cost; others get 10-30 % off on 6 % of purchases), and 4 % return 45 % of what they order
+  online or by phone (others 4 %). A returned order is a purchase of amount 0 (the schema allows no
+  negative amounts) whose cost is a quarter of the goods' cost: shipping both ways and the write-off.
+- 10 % of the buyers hold a pass (gym for 1, 3 or 12 months, or SPA): bought with their first purchase and
+  renewed when it ends (after a gap of 0-9 days, the same for the client) with a probability rho ~ U(0.55,
+  0.95) of their own each time, until it lapses or the as-of date comes. Every pass is a purchase and a
+  `subscription` row.
+
+A BG/NBD fit by hand on a 20,000-client base (seed 1) gives r = 0.28, alpha = 0.90 weeks, a = 0.82, b = 2.76:
+finite and near the parameters above (the seasons and the passes move alpha).
 """
 
 from __future__ import annotations
@@ -308,40 +333,146 @@ CLIENT_COLUMNS = ("id, external_key, kind, last_name, first_name, middle_name, g
 DEMO_TABLES = ("company", "client", "contact_point", "relative", "product", "purchase", "purchase_line",
                "subscription")
 
-# The purchase plan, from a hash of (client, seed) so it needs no Python loop and no ordering to be
-# reproducible. u(k) is uniform in [0, 1); the amounts are log-normal around a per-client basket size.
+# --- the purchase process -------------------------------------------------------------------------------
+# Parameters of the generating process (see the module docstring for what they mean and where they come from).
+NEVER_BOUGHT = 0.25                      # clients with a card and no purchase yet
+BGNBD_R, BGNBD_ALPHA_DAYS = 0.243, 5.0   # purchase rate while alive: lambda ~ Gamma(r, alpha) per (normal) day
+BGNBD_A, BGNBD_B = 0.793, 2.426          # dropout after each repeat purchase: p ~ Beta(a, b)
+MAX_RATE = 0.5                           # nobody buys more often than every other day on average
+SPEND_P, SPEND_Q, SPEND_GAMMA = 6.25, 3.74, 926.0  # gamma-gamma spend: z ~ Gamma(p, nu), nu ~ Gamma(q, gamma)
+DISCOUNT_HUNTERS = 0.06                  # of buyers: 70 % of their purchases at 35-70 % off
+RETURNERS = 0.04                         # of buyers: 45 % of their orders at a distance come back (others 4 %)
+RETURN_LOSS = 0.25                       # what a returned order still costs: shipping both ways, write-off
+SUBSCRIBERS = 0.10                       # of buyers: a pass renewed with probability rho ~ U(0.55, 0.95)
+SEASON = (  # (month, first day, last day, multiplier of the purchase rate)
+    (12, 1, 14, 1.6), (12, 15, 31, 2.6), (1, 1, 10, 0.6), (2, 16, 22, 2.0), (3, 1, 7, 2.4),
+)
+
+# u(k, n) is uniform in [0, 1) from a hash of (k, seed, n); z(k, n) standard normal (Box-Muller); g(shape, k,
+# n) Gamma(shape, 1) (Wilson-Hilferty, with Gamma(s) = Gamma(s + 1) * U^(1/s) below shape 1): all immutable,
+# so the base depends only on the seed and the as-of date, never on the order rows are produced in.
+RANDOM_FUNCTIONS_SQL = [
+    "CREATE OR REPLACE FUNCTION pg_temp.u(bigint, integer) RETURNS float8 LANGUAGE sql IMMUTABLE PARALLEL SAFE "
+    "RETURN ((hashint8extended($1, {seed} * 1000 + $2) & 281474976710655)::float8 / 281474976710656.0)",
+    "CREATE OR REPLACE FUNCTION pg_temp.z(bigint, integer) RETURNS float8 LANGUAGE sql IMMUTABLE PARALLEL SAFE "
+    "RETURN sqrt(-2 * ln(1 - pg_temp.u($1, $2))) * cos(2 * pi() * pg_temp.u($1, $2 + 500))",
+    "CREATE OR REPLACE FUNCTION pg_temp.g(float8, bigint, integer) RETURNS float8 LANGUAGE sql IMMUTABLE "
+    "PARALLEL SAFE RETURN ($1 + ($1 < 1)::int) "
+    "* GREATEST(1 - 1 / (9 * ($1 + ($1 < 1)::int)) + pg_temp.z($2, $3) / (3 * sqrt($1 + ($1 < 1)::int)), 1e-3) ^ 3"
+    " * CASE WHEN $1 < 1 THEN pg_temp.u($2, $3 + 700) ^ (1 / $1) ELSE 1 END",
+]
+
+# One row per client with the parameters of their process. Times are in "season days": a day counts as
+# much as its multiplier, so a Poisson process in season days is busier in December in real days. S(x) maps
+# real days since day 0 to season days, S^-1 back (piecewise linear over the day grid %(season)s).
+BUYER_SQL = """
+CREATE TEMP TABLE demo_buyer ON COMMIT DROP AS
+SELECT c.id, c.created_at, x.s0, x.t_op, x.lambda, x.nu, x.hunter, x.returner,
+       LEAST(4000, x.repeats_alive, ceil(x.lambda * x.t_op + 4 * sqrt(x.lambda * x.t_op) + 1.5))::int AS k,
+       CASE WHEN pg_temp.u(c.id, 7) < %(subscribers)s THEN 1 + width_bucket(pg_temp.u(c.id, 8), ARRAY[0.5, 0.8, 0.95])
+       END AS plan,
+       0.55 + 0.4 * pg_temp.u(c.id, 9) AS renew
+  FROM demo_client c
+ CROSS JOIN LATERAL (SELECT extract(epoch FROM c.created_at - %(day0)s::timestamptz) / 86400 AS real0) AS r
+ CROSS JOIN LATERAL (SELECT (%(season)s::float8[])[1 + floor(r.real0)::int]
+                            + (r.real0 - floor(r.real0)) * (%(rate)s::float8[])[1 + floor(r.real0)::int] AS s0) AS s
+ CROSS JOIN LATERAL (
+     SELECT s.s0, %(end_op)s - s.s0 AS t_op,
+            GREATEST(1e-9, LEAST(%(max_rate)s, pg_temp.g(%(r)s, c.id, 2) / %(alpha)s)) AS lambda,
+            LEAST(1e6, GREATEST(1, ceil(ln(1 - pg_temp.u(c.id, 5))
+                                        / ln(1 - LEAST(1 - 1e-12, GREATEST(1e-12, pg_temp.g(%(a)s, c.id, 3)
+                                             / NULLIF(pg_temp.g(%(a)s, c.id, 3) + pg_temp.g(%(b)s, c.id, 4), 0))))))
+                ) AS repeats_alive,
+            GREATEST(pg_temp.g(%(q)s, c.id, 6), 0.05) / %(gamma)s AS nu,
+            pg_temp.u(c.id, 10) < %(hunters)s AS hunter,
+            pg_temp.u(c.id, 11) < %(returners)s AS returner
+ ) AS x
+ WHERE pg_temp.u(c.id, 1) >= %(never)s
+"""
+
+# Every purchase: the first on the day the card was made, the repeat ones a Poisson process in season days
+# until the client drops out or the as-of date comes, and the renewals of a pass. Amounts come from the
+# price list: the product whose price is nearest the gamma-gamma draw for this purchase.
 PURCHASE_PLAN_SQL = """
 CREATE TEMP TABLE demo_purchase ON COMMIT DROP AS
-WITH buyer AS (
-    SELECT c.id, c.created_at,
-           CASE WHEN pg_temp.u(c.id, 1) < 0.27 THEN 0
-                WHEN pg_temp.u(c.id, 1) < 0.57 THEN 1
-                ELSE 2 + floor(-ln(1 - pg_temp.u(c.id, 2)) * 9)::int END AS n,
-           exp(ln(1800) + 0.9 * sqrt(-2 * ln(1 - pg_temp.u(c.id, 3))) * cos(2 * pi() * pg_temp.u(c.id, 4)))
-               AS basket,
-           -- A third of repeat buyers went quiet some time ago.
-           CASE WHEN pg_temp.u(c.id, 5) < 0.33 THEN pg_temp.u(c.id, 6) * 0.8 ELSE 1.0 END AS active_share
-      FROM demo_client c
+WITH repeat AS (
+    SELECT b.id, g.i, b.s0, b.t_op,
+           sum(-ln(1 - pg_temp.u(b.id * 4096 + g.i, 50))) OVER (PARTITION BY b.id ORDER BY g.i) / b.lambda AS op
+      FROM demo_buyer b CROSS JOIN LATERAL generate_series(1, b.k) AS g(i)
+), event AS (
+    SELECT id AS client_id, 0 AS i, created_at AS purchased_at FROM demo_buyer
+    UNION ALL
+    SELECT r.id, r.i, %(day0)s::timestamptz + make_interval(secs => 86400 * (
+               w.k - 1 + (r.s0 + r.op - (%(season)s::float8[])[w.k]) / (%(rate)s::float8[])[w.k]))
+      FROM repeat r CROSS JOIN LATERAL (SELECT width_bucket(r.s0 + r.op, %(season)s::float8[]) AS k) AS w
+     WHERE r.op < r.t_op
+), ordinary AS (
+    SELECT e.client_id, e.i, e.purchased_at, b.hunter, b.returner,
+           pg_temp.g(%(p)s, e.client_id * 4096 + e.i, 51) / b.nu AS target,
+           LEAST(5, 1 + floor(-ln(1 - pg_temp.u(e.client_id * 4096 + e.i, 52)) * 0.5))::int AS quantity,
+           (ARRAY['shop', 'shop', 'shop', 'online', 'online', 'phone'])
+               [1 + floor(pg_temp.u(e.client_id * 4096 + e.i, 53) * 6)::int] AS channel
+      FROM event e JOIN demo_buyer b ON b.id = e.client_id
+), priced AS (
+    SELECT o.*, q.quantity AS units,
+           (%(ordinary_ids)s::int[])[LEAST(%(ordinary_count)s, GREATEST(1,
+               width_bucket(o.target / q.quantity, %(ordinary_prices)s::float8[])
+               + floor(pg_temp.u(o.client_id * 4096 + o.i, 54) * 5)::int - 2))] AS product_id,
+           CASE WHEN o.hunter AND pg_temp.u(o.client_id * 4096 + o.i, 55) < 0.7
+                THEN 0.35 + 0.35 * pg_temp.u(o.client_id * 4096 + o.i, 56)
+                WHEN pg_temp.u(o.client_id * 4096 + o.i, 55) < 0.06
+                THEN 0.1 + 0.2 * pg_temp.u(o.client_id * 4096 + o.i, 56)
+                ELSE 0 END AS discount,
+           o.channel <> 'shop' AND pg_temp.u(o.client_id * 4096 + o.i, 57)
+               < CASE WHEN o.returner THEN 0.45 ELSE 0.04 END AS returned
+      FROM ordinary o
+     CROSS JOIN LATERAL (SELECT LEAST(10, GREATEST(o.quantity, ceil(o.target / %(top_price)s)))::int AS quantity) q
+), renewal AS (
+    SELECT b.id AS client_id, 3000 + g.i AS i, pr.id AS product_id,
+           b.created_at + make_interval(days => g.i * (pr.subscription_days + gap.days)) AS purchased_at
+      FROM demo_buyer b
+      JOIN product pr ON pr.id = b.plan
+     CROSS JOIN LATERAL (SELECT floor(pg_temp.u(b.id, 12) * 10)::int AS days) AS gap
+     CROSS JOIN LATERAL generate_series(1, LEAST(
+               floor(ln(1 - pg_temp.u(b.id, 13)) / ln(b.renew)),
+               floor(extract(epoch FROM %(as_of)s::timestamptz - b.created_at) / 86400
+                     / (pr.subscription_days + gap.days)))::int) AS g(i)
+     WHERE b.plan IS NOT NULL
+), line AS (
+    SELECT p.client_id, p.i, p.purchased_at, p.channel, p.product_id, p.units AS quantity,
+           CASE WHEN p.returned THEN 0 ELSE round(pr.price * (1 - p.discount::numeric), 2) END AS unit_price,
+           CASE WHEN p.returned THEN round(coalesce(pr.cost, 0) * %(return_loss)s::numeric, 2)
+                ELSE coalesce(pr.cost, 0) END AS unit_cost,
+           CASE WHEN p.returned THEN 'возврат: деньги возвращены' ELSE '' END AS note
+      FROM priced p JOIN product pr ON pr.id = p.product_id
+    UNION ALL
+    -- The pass bought with the first purchase, then each renewal on the day the last one ended (plus a gap).
+    SELECT b.id, 2999, b.created_at, 'shop', pr.id, 1, pr.price, coalesce(pr.cost, 0), ''
+      FROM demo_buyer b JOIN product pr ON pr.id = b.plan
+    UNION ALL
+    SELECT r.client_id, r.i, r.purchased_at, 'shop', pr.id, 1, pr.price, coalesce(pr.cost, 0), ''
+      FROM renewal r JOIN product pr ON pr.id = r.product_id
 )
--- Amounts come from the price list: a product, and as many of it as the client's basket size suggests.
-SELECT row_number() OVER (ORDER BY plan.purchased_at, plan.client_id, plan.i) AS id,
-       plan.client_id, plan.purchased_at, plan.channel, plan.product_id, q.quantity,
-       pr.price * q.quantity AS amount, coalesce(pr.cost, 0) * q.quantity AS cost
-  FROM (
-SELECT b.id AS client_id, g.i,
-       b.created_at + (LEAST(%(as_of)s::timestamptz, b.created_at + interval '1 day'
-                             + (%(as_of)s::timestamptz - b.created_at) * b.active_share) - b.created_at)
-                      * pg_temp.u(b.id * 1024 + g.i, 7) AS purchased_at,
-       b.basket * exp(0.45 * sqrt(-2 * ln(1 - pg_temp.u(b.id * 1024 + g.i, 8)))
-                      * cos(2 * pi() * pg_temp.u(b.id * 1024 + g.i, 9))) AS target,
-       1 + floor(pg_temp.u(b.id * 1024 + g.i, 11) * %(products)s)::int AS product_id,
-       (ARRAY['shop', 'shop', 'shop', 'online', 'online', 'phone'])[1 + floor(pg_temp.u(b.id * 1024 + g.i, 12) * 6)::int]
-           AS channel
-  FROM buyer b CROSS JOIN LATERAL generate_series(1, b.n) AS g(i)
-  ) AS plan
-  JOIN product pr ON pr.id = plan.product_id
- CROSS JOIN LATERAL (SELECT LEAST(5, GREATEST(1, round(plan.target / pr.price)))::int AS quantity) AS q
+SELECT row_number() OVER (ORDER BY l.purchased_at, l.client_id, l.i) AS id, l.client_id, l.purchased_at,
+       l.channel, l.product_id, l.quantity, l.unit_price, l.unit_cost,
+       l.unit_price * l.quantity AS amount, l.unit_cost * l.quantity AS cost, l.note
+  FROM line l
 """
+
+
+def _season(as_of: date) -> tuple[date, list[float], list[float]]:
+    """Day 0 (before the oldest card), the purchase-rate multiplier of every day from it to past the as-of
+    date, and the season days elapsed at the start of each day (S at whole days)."""
+    day0 = as_of - timedelta(days=3 * 365 + 3)
+    rates: list[float] = []
+    for offset in range((as_of - day0).days + 3):
+        day = day0 + timedelta(days=offset)
+        rates.append(next((rate for month, first, last, rate in SEASON
+                           if day.month == month and first <= day.day <= last), 1.0))
+    cumulative = [0.0]
+    for rate in rates:
+        cumulative.append(cumulative[-1] + rate)
+    return day0, rates, cumulative
 
 
 def is_empty(conn: psycopg.Connection) -> bool:
@@ -370,11 +501,8 @@ def load(conn: psycopg.Connection, clients: int, seed: int = 1, as_of: date | No
         _skip_foreign_key_checks_if_allowed(conn)
         # Building an index once over loaded rows is several times cheaper than growing it row by row.
         indexes = _drop_secondary_indexes(conn)
-        conn.execute(
-            "CREATE OR REPLACE FUNCTION pg_temp.u(bigint, integer) RETURNS float8 LANGUAGE sql IMMUTABLE "
-            f"PARALLEL SAFE RETURN ((hashint8extended($1, {int(seed)} * 1000 + $2) & 281474976710655)::float8 "
-            "/ 281474976710656.0)"
-        )
+        for statement in RANDOM_FUNCTIONS_SQL:
+            conn.execute(statement.format(seed=int(seed)))
         people = _People(seed, as_of, companies=max(1, clients // 100))
         _load_products(conn)
         report("companies", 0, clients)
@@ -396,9 +524,11 @@ def load(conn: psycopg.Connection, clients: int, seed: int = 1, as_of: date | No
 
         _copy_rows(conn, f"COPY demo_client ({CLIENT_COLUMNS}) FROM STDIN", client_rows())
         report("purchases", clients, clients)
-        conn.execute(PURCHASE_PLAN_SQL, {"as_of": datetime(as_of.year, as_of.month, as_of.day, 20,
-                                                           tzinfo=timezone.utc),
-                                         "products": len(PRODUCTS)})
+        # The plan's window and sorts would spill to disk at the default 4 MB.
+        conn.execute("SET LOCAL work_mem = '256MB'")
+        parameters = _plan_parameters(as_of)
+        conn.execute(BUYER_SQL, parameters)
+        conn.execute(PURCHASE_PLAN_SQL, parameters)
         conn.execute(
             f"""
             INSERT INTO client ({CLIENT_COLUMNS}, purchase_count, total_spent, total_profit,
@@ -421,9 +551,10 @@ def load(conn: psycopg.Connection, clients: int, seed: int = 1, as_of: date | No
         relatives.clear()
         conn.execute(
             """
-            INSERT INTO purchase (id, client_id, purchased_at, channel, amount, cost, created_at, created_by,
+            INSERT INTO purchase (id, client_id, purchased_at, channel, amount, cost, note, created_at, created_by,
                                   updated_at, updated_by)
-            SELECT id, client_id, purchased_at, channel, amount, cost, purchased_at, 'demo', purchased_at, 'demo'
+            SELECT id, client_id, purchased_at, channel, amount, cost, note, purchased_at, 'demo', purchased_at,
+                   'demo'
               FROM demo_purchase
             """
         )
@@ -431,7 +562,7 @@ def load(conn: psycopg.Connection, clients: int, seed: int = 1, as_of: date | No
             """
             INSERT INTO purchase_line (purchase_id, product_id, description, quantity, price, cost,
                                        created_at, created_by, updated_at, updated_by)
-            SELECT d.id, pr.id, pr.name, d.quantity, pr.price, pr.cost, d.purchased_at, 'demo', d.purchased_at,
+            SELECT d.id, pr.id, pr.name, d.quantity, d.unit_price, d.unit_cost, d.purchased_at, 'demo', d.purchased_at,
                    'demo'
               FROM demo_purchase d JOIN product pr ON pr.id = d.product_id
             """
@@ -446,8 +577,7 @@ def load(conn: psycopg.Connection, clients: int, seed: int = 1, as_of: date | No
              WHERE pr.subscription_days IS NOT NULL
             """
         )
-        for table in ("company", "client", "purchase", "contact_point", "relative", "purchase_line", "subscription"):
-            conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 1)) FROM {table}")
+        _advance_identity_sequences(conn)
         report("indexes", clients, clients)
         for definition in indexes:
             conn.execute(definition)
@@ -460,6 +590,24 @@ def load(conn: psycopg.Connection, clients: int, seed: int = 1, as_of: date | No
     return DemoResult(clients=clients, purchases=purchases, seconds=time.monotonic() - started)
 
 
+def _plan_parameters(as_of: date) -> dict[str, object]:
+    day0, rates, season = _season(as_of)
+    start = datetime(day0.year, day0.month, day0.day, tzinfo=timezone.utc)
+    end = datetime(as_of.year, as_of.month, as_of.day, 20, tzinfo=timezone.utc)
+    real_end = (end - start).total_seconds() / 86400
+    whole = int(real_end)
+    ordinary = sorted((price, n) for n, (_, _, _, price, _, days) in enumerate(PRODUCTS, start=1) if days is None)
+    return {
+        "as_of": end, "day0": start, "season": season, "rate": rates,
+        "end_op": season[whole] + (real_end - whole) * rates[whole],
+        "never": NEVER_BOUGHT, "r": BGNBD_R, "alpha": BGNBD_ALPHA_DAYS, "a": BGNBD_A, "b": BGNBD_B,
+        "max_rate": MAX_RATE, "p": SPEND_P, "q": SPEND_Q, "gamma": SPEND_GAMMA, "hunters": DISCOUNT_HUNTERS,
+        "returners": RETURNERS, "return_loss": RETURN_LOSS, "subscribers": SUBSCRIBERS,
+        "ordinary_ids": [n for _, n in ordinary], "ordinary_prices": [float(price) for price, _ in ordinary],
+        "ordinary_count": len(ordinary), "top_price": float(ordinary[-1][0]),
+    }
+
+
 def _load_products(conn: psycopg.Connection) -> None:
     with conn.cursor() as cur:
         cur.executemany(
@@ -468,6 +616,26 @@ def _load_products(conn: psycopg.Connection) -> None:
             [(n, sku, name, category, price, price, ratio, days)
              for n, (sku, name, category, price, ratio, days) in enumerate(PRODUCTS, start=1)],
         )
+
+
+IDENTITY_COLUMNS_SQL = """
+SELECT format('%I.%I', n.nspname, c.relname), quote_ident(a.attname),
+       pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname)
+  FROM pg_attribute a
+  JOIN pg_class c ON c.oid = a.attrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE a.attidentity <> '' AND NOT a.attisdropped AND c.relkind IN ('r', 'p')
+   AND n.nspname = current_schema()
+"""
+
+
+def _advance_identity_sequences(conn: psycopg.Connection) -> None:
+    """The load writes its ids itself; every identity sequence (read from the catalog, so that a table added
+    later is not forgotten, as the product table once was) must then start after the largest id, or the first
+    row a user adds collides with a demo row."""
+    for table, column, sequence in conn.execute(IDENTITY_COLUMNS_SQL).fetchall():
+        conn.execute(f"SELECT setval(%s, coalesce(max({column}), 1), max({column}) IS NOT NULL) FROM {table}",
+                     (sequence,))
 
 
 def _skip_foreign_key_checks_if_allowed(conn: psycopg.Connection) -> None:

@@ -268,7 +268,7 @@ def _first_cards(ctx: BenchContext, runs: int) -> list[float]:
 
 
 def measure(ctx: BenchContext) -> list[BenchRow]:
-    ids = _sample_ids(ctx)
+    ids = _sample_ids(ctx)[: 3 if ctx.smoke else SAMPLE]
     identity = Identity(login=ctx.target.login, role="admin", database="bench", schema_version=0,
                         server_version="")
     with psycopg.connect(ctx.owner_url, autocommit=True) as conn:
@@ -295,11 +295,12 @@ def measure(ctx: BenchContext) -> list[BenchRow]:
         db_save = timed_ms(save_one, repeat=len(ids) * 2)
         screen_open, screen_save, floor = asyncio.run(_through_screen(ids, identity, rounds=len(ids)))
         reused_open, reused_painted = asyncio.run(_reused_editor(ids, identity, rounds=len(ids) * 2))
-    first_open = _first_cards(ctx, runs=10)
+    first_open = _first_cards(ctx, runs=1 if ctx.smoke else 10)
     note = f"{len(ids)} cards, half of them regular buyers; saves rolled back"
     return [
         BenchRow("open a card (CardScreen, Pilot)", TARGET,
                  f"{fmt_ms(reused_painted)}, {fmt_ms(reused_painted, 'p95')}", fmt_ms(bare_open),
+                 samples=tuple(reused_painted),
                  note="as the app opens cards (CardScreen.open), until the first frame showing the card is "
                       f"composed; the card was in the widgets after {fmt_ms(reused_open)}; " + note),
         BenchRow("  first card after start", TARGET, f"{fmt_ms(first_open)}, {fmt_ms(first_open, 'p95')}",
@@ -311,9 +312,10 @@ def measure(ctx: BenchContext) -> list[BenchRow]:
                       "background build is done"),
         BenchRow("  Textual floor: push an empty screen", "", fmt_ms(floor), "",
                  note="Header + Footer only, push until mounted"),
-        BenchRow("open a card (db.cards.load_card)", TARGET, fmt_ms(db_open), fmt_ms(bare_open),
+        BenchRow("open a card (db.cards.load_card)", TARGET, fmt_ms(db_open), fmt_ms(bare_open), samples=tuple(db_open),
                  note="10 reads in one snapshot"),
         BenchRow("save a card (CardScreen, Ctrl+S)", TARGET, fmt_ms(screen_save), fmt_ms(bare_save),
+                 samples=tuple(screen_save),
                  note="key until the frame showing the saved card is composed; " + note),
         BenchRow("save a card (db.cards.save_card)", TARGET, fmt_ms(db_save), fmt_ms(bare_save),
                  note="UPDATE + reload"),

@@ -22,6 +22,15 @@ class BenchRow:
     app: str           # measured through the app's own code (db/ function, or the screen via the Pilot)
     bare_sql: str = "" # the same query as bare SQL over psycopg, so the app's overhead is visible
     note: str = ""
+    samples: tuple[float, ...] = ()  # the app figure's repeated measures, for --save and --compare
+    unit: str = "ms"
+    peak_mb: float | None = None     # a job's peak resident memory, where the row runs one
+
+    def summary(self) -> dict[str, float] | None:
+        if not self.samples:
+            return None
+        return {"min": min(self.samples), "median": statistics.median(self.samples), "p95": p95(list(self.samples)),
+                "n": len(self.samples)}
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,7 @@ class BenchContext:
     target: Target     # the administrator login on the 1M base; db/ is already bound to it
     owner_url: str     # the database owner (embedded superuser), for bare SQL and set-up
     clients: int
+    smoke: bool = False  # a tiny base, every module once with few repeats: only that nothing is broken
 
 
 def statements_sent(action: Callable[[], object]) -> list[tuple[str, tuple]]:
@@ -71,3 +81,20 @@ def p95(samples: list[float]) -> float:
 def fmt_ms(samples: list[float], quantile: str = "median") -> str:
     value = statistics.median(samples) if quantile == "median" else p95(samples)
     return f"{value:.1f} ms ({quantile})"
+
+
+def compare(row: BenchRow, saved: dict | None) -> str:
+    """The change of a row's median against a saved run. The noise band is the saved run's own spread,
+    [min, p95], widened by the new run's (p95 - min): a median inside it is "noise"."""
+    now = row.summary()
+    if now is None or not saved:
+        return ""
+    before = saved["median"]
+    low = saved["min"] - (now["p95"] - now["min"])
+    high = saved["p95"] + (now["p95"] - now["min"])
+    change = (now["median"] - before) / before * 100 if before else 0.0
+    if low <= now["median"] <= high:
+        return f"{change:+.0f} % (noise)"
+    if now["n"] == 1 and saved["n"] == 1:
+        return f"{change:+.0f} % (one measure each)"
+    return f"{change:+.0f} % {'slower' if change > 0 else 'faster'}"
