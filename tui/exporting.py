@@ -16,6 +16,7 @@ from db.clients import Criteria
 from db.errors import UserError
 from db.normalize import CONTACT_KINDS
 from tui import vcard
+from tui.private_files import open_private
 from tui.progress import Report
 
 CONTACT_HEADERS = {"mobile": "Mobile", "home": "Home phone", "work": "Work phone", "whatsapp": "WhatsApp",
@@ -125,7 +126,7 @@ def _counted(rows: Iterable, total: int, report: Report):
 
 def _write_csv(path, headers, rows, options: ExportOptions, total, report) -> int:
     written = 0
-    with open(path, "w", encoding=options.encoding, errors="replace", newline="") as out:
+    with open_private(path, "w", encoding=options.encoding, errors="replace", newline="") as out:
         writer = csv.writer(out, delimiter=options.delimiter)
         writer.writerow(headers)
         for row in _counted(rows, total, report):
@@ -144,13 +145,14 @@ def _write_xlsx(path, headers, rows, total, report) -> int:
     for row in _counted(rows, total, report):
         sheet.append(row)
         written += 1
-    book.save(path)
+    with open_private(path, "wb") as out:
+        book.save(out)
     return written
 
 
 def _write_lines(path, lines, total, report) -> int:
     written = 0
-    with open(path, "w", encoding="utf-8", newline="") as out:
+    with open_private(path, "w", encoding="utf-8", newline="") as out:
         for line in _counted(lines, total, report):
             out.write(line)
             written += 1

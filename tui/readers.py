@@ -13,6 +13,7 @@ from typing import Iterator
 
 from db.errors import UserError
 from tui import vcard
+from tui.private_files import open_private
 
 
 @dataclass
@@ -166,13 +167,14 @@ def write_rejects(table: Table, rejects: list[tuple[SourceRow, str]], reason_hea
         for row, reason in rejects:
             values = list(row.raw)[: len(table.headers)]
             sheet.append(values + [None] * (len(table.headers) - len(values)) + [reason])
-        book.save(target)
+        with open_private(target, "wb") as out:
+            book.save(out)
     elif table.kind == "vcf":
-        with open(target, "w", encoding=table.encoding, newline="") as out:
+        with open_private(target, "w", encoding=table.encoding, newline="") as out:
             for row, reason in rejects:
                 out.write(vcard.with_reason(str(row.raw), reason))
     else:
-        with open(target, "w", encoding=table.encoding, errors="replace", newline="") as out:
+        with open_private(target, "w", encoding=table.encoding, errors="replace", newline="") as out:
             writer = csv.writer(out, delimiter=table.delimiter)
             writer.writerow(table.headers + [reason_header])
             for row, reason in rejects:
