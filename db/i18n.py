@@ -183,6 +183,10 @@ EN: dict[str, str] = {
     "export.no_segment": "There is no segment {name!r}; the segments are: {names}.",
     "export.purchases_format": "Purchases export to CSV or XLSX only.",
     "export.no_folder": "The folder {folder} does not exist.",
+    "export.unknown_format": "Cannot tell the format from the name {name!r}: end it in .csv, .xlsx, .vcf or .txt, "
+    "or say which with --format.",
+    "export.format_mismatch": "The name {name!r} does not end in .{format}, the format asked for; name the file "
+    "after what it holds, so that the right program opens it.",
     "export.bad_delimiter": "The separator must be one character (or 'tab'), not {delimiter!r}.",
     "export.stage.write": "Exporting",
     "export.done": "Exported {count:,} rows to {path}.",

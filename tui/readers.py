@@ -13,6 +13,7 @@ from typing import Iterator
 
 from db.errors import UserError
 from tui import vcard
+from tui.cells import neutralise, restore, xlsx_row
 from tui.private_files import open_private
 
 
@@ -83,11 +84,13 @@ def open_table(path: Path, sheet: str | None = None) -> Table:
     headers = next(reader, None)
     if not headers or not any(cell.strip() for cell in headers):
         raise UserError("import.empty_file", path=path)
-    return Table(path, "csv", [h.strip() for h in headers], _csv_rows(reader), text.count("\n"), encoding, delimiter)
+    return Table(path, "csv", [restore(h).strip() for h in headers], _csv_rows(reader), text.count("\n"),
+                 encoding, delimiter)
 
 
 def _csv_rows(reader) -> Iterator[SourceRow]:
     for index, cells in enumerate(reader):
+        cells = [restore(cell) for cell in cells]  # the "'" an export put before formula-like cells (tui.cells)
         yield SourceRow(index + 2, cells, cells)
 
 
@@ -163,10 +166,10 @@ def write_rejects(table: Table, rejects: list[tuple[SourceRow, str]], reason_hea
 
         book = openpyxl.Workbook(write_only=True)
         sheet = book.create_sheet(table.sheet or "Sheet1")
-        sheet.append(table.headers + [reason_header])
+        sheet.append(xlsx_row(sheet, table.headers + [reason_header]))
         for row, reason in rejects:
             values = list(row.raw)[: len(table.headers)]
-            sheet.append(values + [None] * (len(table.headers) - len(values)) + [reason])
+            sheet.append(xlsx_row(sheet, values + [None] * (len(table.headers) - len(values)) + [reason]))
         with open_private(target, "wb") as out:
             book.save(out)
     elif table.kind == "vcf":
@@ -176,8 +179,8 @@ def write_rejects(table: Table, rejects: list[tuple[SourceRow, str]], reason_hea
     else:
         with open_private(target, "w", encoding=table.encoding, errors="replace", newline="") as out:
             writer = csv.writer(out, delimiter=table.delimiter)
-            writer.writerow(table.headers + [reason_header])
+            writer.writerow([neutralise(cell) for cell in table.headers + [reason_header]])
             for row, reason in rejects:
                 cells = list(row.cells)
-                writer.writerow(cells + [""] * (len(table.headers) - len(cells)) + [reason])
+                writer.writerow([neutralise(cell) for cell in cells + [""] * (len(table.headers) - len(cells)) + [reason]])
     return target

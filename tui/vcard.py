@@ -25,7 +25,11 @@ class Card:
             self.values.setdefault(column, []).append(value.strip())
 
     def cells(self) -> list[str]:
-        return ["; ".join(self.values.get(column, [])) for column in COLUMNS]
+        # N is the structured name; FN, a display form, is split into parts only for a card without N, or
+        # its words would fill a part N left empty (the surname landing in the middle name).
+        named = self.values.get("last_name") or self.values.get("first_name")
+        return ["" if column == "full_name" and named else "; ".join(self.values.get(column, []))
+                for column in COLUMNS]
 
 
 def unfold(text: str) -> list[str]:
@@ -150,7 +154,10 @@ def with_reason(text: str, reason: str) -> str:
 
 
 def escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace(",", "\\,").replace(";", "\\;")
+    """RFC 6350 §3.4: backslash, comma and semicolon escaped, and every line break (CR LF, a lone CR or a lone
+    LF) written as \\n, so that no value can end its line and start a property of its own."""
+    value = value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
+    return re.sub(r"\r\n|\r|\n", r"\\n", value)
 
 
 def fold(line: str) -> str:
