@@ -12,6 +12,7 @@ cost a handful of statements, and a failure anywhere rolls the whole file back.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Callable, TypeVar
@@ -25,6 +26,7 @@ from .models import database
 
 Progress = Callable[[str, int, int], None]
 IMPORT_LOCK = (7243, 4)  # one import at a time, so two files cannot create the same person twice
+LOCK_WAIT = 5.0          # seconds an import waits for another one before saying whose it is
 OWN_KEY = re.compile(r"cb-[0-9]{1,18}")
 TEXT_FIELDS = ("last_name", "first_name", "middle_name", "position", "region", "city", "address",
                "postal_address", "notes", "source")
@@ -327,8 +329,31 @@ class _DryRun(Exception):
         self.result = result
 
 
+# Who holds the import lock: an advisory lock on two int4 keys is (classid, objid) with objsubid 2.
+LOCK_HOLDER_SQL = """
+SELECT a.usename, a.xact_start
+  FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+ WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s AND l.objid = %s AND l.objsubid = 2
+   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+"""
+
+
+def take_import_lock(conn: psycopg.Connection) -> None:
+    """Takes the import lock for this transaction. Another import holding it is not waited on in silence:
+    after LOCK_WAIT seconds the user is told whose import it is and since when, and nothing is written."""
+    deadline = time.monotonic() + LOCK_WAIT
+    while not conn.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", IMPORT_LOCK).fetchone()[0]:
+        if time.monotonic() >= deadline:
+            holder = conn.execute(LOCK_HOLDER_SQL, IMPORT_LOCK).fetchone()
+            if holder is not None:
+                login, since = holder
+                raise UserError("import.busy", login=login or "?",
+                                since=since.astimezone().strftime("%H:%M:%S") if since else "?")
+        time.sleep(0.2)
+
+
 def _import(conn, rows, overwrite, source, report, total) -> ClientImportResult:
-    conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", IMPORT_LOCK)
+    take_import_lock(conn)
     report("import.stage.match", 0, total)
     by_key, by_contact = _lookup(conn, rows)
     people = group(rows, by_key, by_contact)

@@ -87,7 +87,7 @@ def test_a_line_break_in_a_value_starts_no_vcard_property(fresh_db, make_db, tmp
     lines = text.split("\r\n")
     assert not [line for line in lines if line.startswith(("ADR", "EMAIL", "TEL"))]
     assert "\r" not in text.replace("\r\n", "") and "\n" not in text.replace("\r\n", "")
-    cards = vcard.parse(text)
+    cards = list(vcard.parse(text))
     assert len(cards) == 2 and not any(card.values.get(k) for card in cards for k in ("address", "city", "email",
                                                                                       "mobile", "phone"))
     before = snapshot(fresh_db)

@@ -78,7 +78,13 @@ def _read(table: readers.Table, convert, rejects: list, report: Report) -> Itera
         count += 1
         if count % 2000 == 0:
             report("import.stage.read", count, table.total)
+        if row.error:
+            rejects.append((row, row.error))
+            continue
         if not any(cell.strip() for cell in row.cells):
+            continue
+        if any("\0" in cell for cell in row.cells):  # PostgreSQL text cannot hold it (an XLSX's _x0000_)
+            rejects.append((row, t("import.reason.nul")))
             continue
         try:
             yield convert(row.number, row.cells)
