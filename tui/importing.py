@@ -60,9 +60,9 @@ def run_import(path: Path, options: ImportOptions, progress: Report | None = Non
             timezone=settings.get("timezone"), progress=report)
         _reject_unknown_clients(result)
     else:
-        incoming = list(_read(table, reader.client, result.rejects, report))
-        result.clients = importing.import_clients(incoming, overwrite=options.overwrite, dry_run=options.dry_run,
-                                                  source=source, progress=report)
+        result.clients = importing.import_clients(_read(table, reader.client, result.rejects, report),
+                                                  overwrite=options.overwrite, dry_run=options.dry_run,
+                                                  source=source, progress=report, total=table.total)
     if result.rejects and not options.dry_run:
         try:
             result.reject_file = readers.write_rejects(table, result.rejects, t("import.reason_header"))
