@@ -142,3 +142,14 @@ def test_an_import_waiting_on_another_says_whose_it_is(admin_session, tmp_path, 
         result = run_import(path, ImportOptions())
         release.join()
     assert result.clients.new == 1
+
+
+def test_a_large_file_with_old_mac_line_ends_is_not_one_long_line(fresh_db, tmp_path):
+    path = tmp_path / "mac.csv"
+    rows = "".join(f"Клиент{n};+7 912 {n:07d};{'заметка ' * 20}\r"
+                   for n in range(8000))
+    path.write_bytes(("Фамилия;Телефон;Заметки\r" + rows).encode("utf-8"))
+    assert path.stat().st_size > 2 << 20
+    result = run_cli(fresh_db, "import", path, "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "invalid rows:                0" in result.stdout, result.stdout

@@ -68,14 +68,15 @@ def scan_text(path: Path) -> tuple[str, int]:
             rest, first = b"", "utf-8"
         while True:
             chunk = source.read(SCAN_CHUNK)
-            newline = chunk.find(b"\n")
-            if len(rest) + (newline if newline >= 0 else len(chunk)) > MAX_LINE:
+            # A line ends at LF, or at a lone CR (old Mac spreadsheets); lines are counted by LF.
+            ends = [at for at in (chunk.find(b"\n"), chunk.find(b"\r")) if at >= 0]
+            if len(rest) + (min(ends) if ends else len(chunk)) > MAX_LINE:
                 raise UserError("import.line_too_long", path=path.name, line=lines + 1, limit=MAX_LINE // 1024,
                                 begins=_begins(rest[:200] or chunk[:200]))
-            if newline < 0 and chunk:
+            if not ends and chunk:
                 rest += chunk
                 continue
-            cut = chunk.rfind(b"\n") + 1
+            cut = max(chunk.rfind(b"\n"), chunk.rfind(b"\r")) + 1
             block, rest = (rest + chunk[:cut], chunk[cut:]) if chunk else (rest, b"")
             first = _check_block(path, block, lines, first)
             lines += block.count(b"\n")
