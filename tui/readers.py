@@ -47,8 +47,8 @@ MAX_XLSX_PART = 64 << 20
 QUOTED = 40  # characters of a bad line quoted in a sentence
 
 
-def _begins(data: bytes | str) -> str:
-    text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+def _begins(data: bytes | str, encoding: str | None = None) -> str:
+    text = data.decode(encoding or "utf-8", errors="replace") if isinstance(data, bytes) else data
     text = text[:QUOTED].replace("\r", " ").replace("\n", " ")
     return text + "…" if len(text) == QUOTED else text
 
@@ -72,7 +72,7 @@ def scan_text(path: Path) -> tuple[str, int]:
             ends = [at for at in (chunk.find(b"\n"), chunk.find(b"\r")) if at >= 0]
             if len(rest) + (min(ends) if ends else len(chunk)) > MAX_LINE:
                 raise UserError("import.line_too_long", path=path.name, line=lines + 1, limit=MAX_LINE // 1024,
-                                begins=_begins(rest[:200] or chunk[:200]))
+                                begins=_begins(rest[:200] or chunk[:200], first))
             if not ends and chunk:
                 rest += chunk
                 continue
@@ -167,19 +167,18 @@ def open_table(path: Path, sheet: str | None = None) -> Table:
         records.close()
     except OSError as exc:
         raise UserError("import.cannot_read", path=path, reason=exc.strerror or exc) from None
-    if not headers or not any(cell.strip() for cell in headers[1]):
+    if not headers or not any(cell.strip() for cell in headers):
         raise UserError("import.empty_file", path=path)
-    return Table(path, "csv", [restore(h).strip() for h in headers[1]], _csv_rows(path, encoding, delimiter),
+    return Table(path, "csv", [restore(h).strip() for h in headers], _csv_rows(path, encoding, delimiter),
                  max(lines - 1, 0), encoding, delimiter)
 
 
-def _csv_records(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    """(line where the record ends, cells), streamed from the file."""
+def _csv_records(path: Path, encoding: str, delimiter: str) -> Iterator[list[str]]:
+    """The file's records, streamed."""
     with open(path, encoding=encoding, newline="") as source:
         reader = csv.reader(source, delimiter=delimiter)
         try:
-            for cells in reader:
-                yield reader.line_num, cells
+            yield from reader
         except csv.Error as exc:
             # A cell over the csv module's field limit: a quote left open swallows the rest of the file.
             raise UserError("import.bad_csv", path=path.name, line=reader.line_num, reason=exc) from None
@@ -188,7 +187,7 @@ def _csv_records(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[in
 def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[SourceRow]:
     records = _csv_records(path, encoding, delimiter)
     next(records, None)  # the header
-    for index, (_, cells) in enumerate(records):
+    for index, cells in enumerate(records):
         cells = [restore(cell) for cell in cells]  # the "'" an export put before formula-like cells (tui.cells)
         yield SourceRow(index + 2, cells, cells)
 
@@ -308,6 +307,6 @@ def write_rejects(table: Table, rejects: list[tuple[SourceRow, str]], reason_hea
             writer = csv.writer(out, delimiter=table.delimiter)
             writer.writerow([neutralise(cell) for cell in table.headers + [reason_header]])
             for row, reason in rejects:
-                cells = list(row.cells)
-                writer.writerow([neutralise(cell) for cell in cells + [""] * (len(table.headers) - len(cells)) + [reason]])
+                cells = list(row.cells) + [""] * (len(table.headers) - len(row.cells)) + [reason]
+                writer.writerow([neutralise(cell) for cell in cells])
     return target
