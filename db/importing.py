@@ -4,9 +4,9 @@ in one transaction with set-based SQL.
 Matching is a union-find over the file's rows and the base's clients, joined by the old system's client
 number (external key), normalised phones and e-mails. Two different client numbers are never joined, nor
 two clients already in the base, so a landline shared by two numbered or known people does not fuse them;
-rows with none of these are known by name and birth date. The writes go
-through COPY into temporary tables and then one INSERT … SELECT or UPDATE … FROM each, so 100,000 rows
-cost a handful of statements, and a failure anywhere rolls the whole file back.
+rows with none of these are known by name and birth date. The rows go through COPY into temporary tables
+as the file is read, and then one INSERT … SELECT or UPDATE … FROM each, so 100,000 rows cost a handful of
+statements and the program's memory does not grow with the file; a failure anywhere rolls it all back.
 """
 
 from __future__ import annotations
