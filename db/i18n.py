@@ -113,10 +113,24 @@ EN: dict[str, str] = {
     # Import
     "import.no_file": "There is no file {path}.",
     "import.admin_only": "Only the administrator imports; the login {login!r} may read the base but not change it.",
+    "import.busy": "Another import is running (by {login!r}, since {since}); nothing was written: import this file "
+    "again when it has finished.",
     "import.cannot_read": "Cannot read {path}: {reason}.",
     "import.cannot_write_rejects": "The valid rows were imported, but the rejected ones could not be written to "
     "{path}: {reason}.",
     "export.cannot_write": "Cannot write {path}: {reason}.",
+    "import.nul_byte": "Line {line} of {path} holds a NUL byte, so it is not a text CSV (perhaps a binary file, "
+    "or UTF-16): save it from Excel as \"CSV UTF-8\" and import that.",
+    "import.line_too_long": "Line {line} of {path} is longer than {limit:,} KB (it begins {begins!r}), which no row of "
+    "a client list is; check that this is the CSV you meant.",
+    "import.bad_csv": "{path} cannot be read as CSV at line {line}: {reason}; a quote left open makes the rest of "
+    "the file one cell.",
+    "import.bad_encoding": "Line {line} of {path} is neither UTF-8 nor Windows-1251 text (it begins {begins!r}); "
+    "save the file as \"CSV UTF-8\" and import it again.",
+    "import.mixed_encoding": "Line {line} of {path} is in {other} while the lines before it are in {encoding} "
+    "(it begins {begins!r}); save the whole file in one encoding (\"CSV UTF-8\" in Excel) and import it again.",
+    "import.xlsx_too_large": "The workbook {path} would unpack to {size:,} MB, more than an import reads (up to "
+    "{limit:,} MB of sheets); it is damaged or not a client list: save the sheet as CSV and import that.",
     "import.empty_file": "The file {path} has no header row, so there is nothing to import.",
     "import.bad_xlsx": "The file {path} is not an Excel workbook that can be read (XLSX).",
     "import.no_sheet": "The workbook has no sheet {sheet!r}; its sheets are: {sheets}.",
@@ -142,6 +156,11 @@ EN: dict[str, str] = {
     "import.reason.no_date_amount": "the row lacks the date or the amount of the purchase",
     "import.reason.unknown_client": "no client with this number, phone or e-mail in the base "
     "(import the clients first, or use --create-missing)",
+    "import.reason.vcard_no_end": "the card has no END:VCARD before the next BEGIN:VCARD (a card inside a card, "
+    "or its end missing)",
+    "import.reason.vcard_unfinished": "the file ends inside this card, with no END:VCARD",
+    "import.reason.vcard_outside": "text outside any card (between an END:VCARD and the next BEGIN:VCARD)",
+    "import.reason.nul": "the row holds a NUL character, which no text field may contain",
     "import.reason_header": "Reason rejected",
     "import.what.amount": "amount",
     "import.what.cost": "cost",
@@ -184,6 +203,10 @@ EN: dict[str, str] = {
     "export.no_segment": "There is no segment {name!r}; the segments are: {names}.",
     "export.purchases_format": "Purchases export to CSV or XLSX only.",
     "export.no_folder": "The folder {folder} does not exist.",
+    "export.unknown_format": "Cannot tell the format from the name {name!r}: end it in .csv, .xlsx, .vcf or .txt, "
+    "or say which with --format.",
+    "export.format_mismatch": "The name {name!r} does not end in .{format}, the format asked for; name the file "
+    "after what it holds, so that the right program opens it.",
     "export.bad_delimiter": "The separator must be one character (or 'tab'), not {delimiter!r}.",
     "export.stage.write": "Exporting",
     "export.done": "Exported {count:,} rows to {path}.",

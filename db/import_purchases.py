@@ -14,7 +14,7 @@ from typing import Callable, Iterable
 
 import psycopg
 
-from .importing import IMPORT_LOCK, in_one_transaction
+from .importing import in_one_transaction, take_import_lock
 
 STAGED = ("n, client_key, phone, email, last_name, first_name, middle_name, purchased_at, amount, cost, "
           "product, quantity, channel, purchase_key, note")
@@ -135,7 +135,7 @@ def import_purchases(rows: Iterable[tuple], *, create_missing: bool = False, dry
 
 
 def _import(conn: psycopg.Connection, rows, create_missing, timezone, report) -> PurchaseImportResult:
-    conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", IMPORT_LOCK)
+    take_import_lock(conn)
     conn.execute("SELECT set_config('TimeZone', %s, true)", (timezone,))
     conn.execute(STAGING)
     count = 0

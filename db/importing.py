@@ -4,17 +4,18 @@ in one transaction with set-based SQL.
 Matching is a union-find over the file's rows and the base's clients, joined by the old system's client
 number (external key), normalised phones and e-mails. Two different client numbers are never joined, nor
 two clients already in the base, so a landline shared by two numbered or known people does not fuse them;
-rows with none of these are known by name and birth date. The writes go
-through COPY into temporary tables and then one INSERT … SELECT or UPDATE … FROM each, so 100,000 rows
-cost a handful of statements, and a failure anywhere rolls the whole file back.
+rows with none of these are known by name and birth date. The rows go through COPY into temporary tables
+as the file is read, and then one INSERT … SELECT or UPDATE … FROM each, so 100,000 rows cost a handful of
+statements and the program's memory does not grow with the file; a failure anywhere rolls it all back.
 """
 
 from __future__ import annotations
 
-import re
+import time
+from array import array
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable, TypeVar
+from typing import Callable, Iterable, Iterator, TypeVar
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -25,7 +26,7 @@ from .models import database
 
 Progress = Callable[[str, int, int], None]
 IMPORT_LOCK = (7243, 4)  # one import at a time, so two files cannot create the same person twice
-OWN_KEY = re.compile(r"cb-[0-9]{1,18}")
+LOCK_WAIT = 5.0          # seconds an import waits for another one before saying whose it is
 TEXT_FIELDS = ("last_name", "first_name", "middle_name", "position", "region", "city", "address",
                "postal_address", "notes", "source")
 NULLABLE_FIELDS = ("gender", "birth_date", "assigned_to", "company_id")
@@ -61,41 +62,6 @@ class ClientImportResult:
     contacts_added: int
 
 
-class _Groups:
-    """Union-find whose components carry at most one client number and at most one existing client."""
-
-    def __init__(self) -> None:
-        self.parent: list[int] = []
-        self.key: list[str | None] = []
-        self.client: list[int | None] = []
-
-    def add(self, key: str | None, client: int | None) -> int:
-        self.parent.append(len(self.parent))
-        self.key.append(key)
-        self.client.append(client)
-        return len(self.parent) - 1
-
-    def find(self, node: int) -> int:
-        while self.parent[node] != node:
-            self.parent[node] = self.parent[self.parent[node]]
-            node = self.parent[node]
-        return node
-
-    def union(self, a: int, b: int) -> bool:
-        a, b = self.find(a), self.find(b)
-        if a == b:
-            return True
-        if None not in (self.key[a], self.key[b]) and self.key[a] != self.key[b]:
-            return False
-        if None not in (self.client[a], self.client[b]):
-            return False
-        keep, gone = min(a, b), max(a, b)
-        self.parent[gone] = keep
-        self.key[keep] = self.key[keep] or self.key[gone]
-        self.client[keep] = self.client[keep] or self.client[gone]
-        return True
-
-
 def name_identity(row: Incoming) -> str | None:
     """A person with neither a client number nor a phone or e-mail is known by name and birth date alone, so
     that importing such a row twice finds the card the first import made."""
@@ -106,97 +72,193 @@ def name_identity(row: Incoming) -> str | None:
     return "name:" + "\x1f".join(parts)
 
 
-NAME_MATCH_SQL = """
-SELECT n.identity, c.id, c.external_key
-  FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::date[]) AS n(identity, last, first, middle, born)
-  JOIN client c ON c.last_name = n.last AND c.first_name = n.first AND c.middle_name = n.middle
-               AND c.birth_date IS NOT DISTINCT FROM n.born
- WHERE NOT EXISTS (SELECT 1 FROM contact_point p WHERE p.client_id = c.id)
- ORDER BY c.id
+# --- matching -----------------------------------------------------------------------------------------
+# The file's rows go to PostgreSQL as they are read (imp_row); what the matching needs from the base is
+# looked up there, and the union-find runs over integers only: each row and each candidate client is a
+# node, numbered, with the id of its client number and of its client. So memory holds three integers per
+# node, never the rows: a file of a million clients costs some 50 MB, and 100,000 about 5.
+
+ROW_COLUMNS = ("n, external_key, kind, " + ", ".join(TEXT_FIELDS) + ", gender, birth_date, assigned_to, company,"
+               " tags, consent_email, consent_sms, custom, identity, contact_kinds, contact_values, contact_normalized")
+
+ROW_STAGING = f"""
+CREATE TEMP TABLE imp_row (
+    n int PRIMARY KEY, external_key text, kind text NOT NULL,
+    {", ".join(f"{name} text" for name in TEXT_FIELDS)}, gender text, birth_date date, assigned_to text,
+    company text, tags text[], consent_email boolean, consent_sms boolean, custom jsonb, identity text,
+    contact_kinds text[], contact_values text[], contact_normalized text[]
+) ON COMMIT DROP;
+"""
+
+# Every base client a row may be: by client number (or "cb-<id>", an export's name for a client without
+# one, db.exporting), by phone or e-mail, or, for rows with none of these, by name and birth date.
+CANDIDATES_SQL = """
+CREATE TEMP TABLE imp_row_contact ON COMMIT DROP AS
+SELECT r.n, x.ord::int, x.kind, x.value, x.normalized
+  FROM imp_row r, unnest(r.contact_kinds, r.contact_values, r.contact_normalized) WITH ORDINALITY
+                  AS x(kind, value, normalized, ord);
+CREATE TEMP TABLE imp_bykey ON COMMIT DROP AS
+SELECT k.external_key AS key, coalesce(own.id, c.id) AS client_id
+  FROM (SELECT DISTINCT external_key FROM imp_row WHERE external_key IS NOT NULL) k
+  LEFT JOIN client c ON c.external_key = k.external_key
+  LEFT JOIN client own ON own.id = CASE WHEN k.external_key ~ '^cb-[0-9]{1,18}$'
+                                        THEN substr(k.external_key, 4)::bigint END
+                      AND own.external_key IS NULL
+ WHERE coalesce(own.id, c.id) IS NOT NULL;
+CREATE TEMP TABLE imp_cand ON COMMIT DROP AS
+SELECT DISTINCT cp.normalized AS value, cp.client_id
+  FROM contact_point cp WHERE cp.normalized IN (SELECT normalized FROM imp_row_contact)
+UNION
+SELECT r.identity, c.id
+  FROM (SELECT DISTINCT ON (identity) identity, last_name, first_name, middle_name, birth_date
+          FROM imp_row WHERE identity IS NOT NULL) r
+  JOIN client c ON c.last_name = r.last_name AND c.first_name = r.first_name AND c.middle_name = r.middle_name
+               AND c.birth_date IS NOT DISTINCT FROM r.birth_date
+ WHERE NOT EXISTS (SELECT 1 FROM contact_point p WHERE p.client_id = c.id);
+-- A client found by the number a row gives keeps that number as its own: "cb-<id>" included.
+CREATE TEMP TABLE imp_node ON COMMIT DROP AS
+SELECT u.client_id, (SELECT count(*) FROM imp_row) + row_number() OVER (ORDER BY u.client_id) - 1 AS node,
+       coalesce(c.external_key, (SELECT min(b.key) FROM imp_bykey b WHERE b.client_id = u.client_id)) AS key
+  FROM (SELECT client_id FROM imp_bykey UNION SELECT client_id FROM imp_cand) u JOIN client c ON c.id = u.client_id;
+CREATE TEMP TABLE imp_keyid ON COMMIT DROP AS
+SELECT key, row_number() OVER (ORDER BY key) AS id
+  FROM (SELECT external_key AS key FROM imp_row WHERE external_key IS NOT NULL
+        UNION SELECT key FROM imp_node WHERE key IS NOT NULL) k;
+ANALYZE imp_row; ANALYZE imp_row_contact; ANALYZE imp_cand;
+"""
+
+# The joins of the union-find, in the order the rows come in the file: first each client number (the base's
+# client of that number, then the first row with it), then each phone, e-mail or name identity (the first
+# row with it, then the base's clients with it, the lowest id first, until one joins).
+KEY_EDGES_SQL = """
+SELECT r.n, nd.node, min(r.n) OVER (PARTITION BY r.external_key)
+  FROM imp_row r LEFT JOIN imp_bykey b ON b.key = r.external_key LEFT JOIN imp_node nd ON nd.client_id = b.client_id
+ WHERE r.external_key IS NOT NULL
+ ORDER BY r.n
+"""
+CONTACT_EDGES_SQL = """
+WITH v AS (SELECT n, ord, normalized AS value FROM imp_row_contact
+           UNION ALL SELECT n, 2147483647, identity FROM imp_row WHERE identity IS NOT NULL)
+SELECT v.n, v.ord, min(v.n) OVER (PARTITION BY v.value), nd.node
+  FROM v LEFT JOIN imp_cand c ON c.value = v.value LEFT JOIN imp_node nd ON nd.client_id = c.client_id
+ ORDER BY v.n, v.ord, c.client_id
 """
 
 
-def _lookup(conn: psycopg.Connection, rows: list[Incoming]) -> tuple[dict, dict]:
-    """The base's clients the file's rows may be: by client number, and by each phone, e-mail or (for rows
-    with none of these) name identity."""
-    keys = sorted({r.external_key for r in rows if r.external_key})
-    normalized = sorted({c[2] for r in rows for c in r.contacts})
-    by_key = dict(conn.execute("SELECT external_key, id FROM client WHERE external_key = ANY(%s)", (keys,)))
-    # "cb-<id>" is how an export names a client that has no number of its own (db.exporting).
-    own = [int(key[3:]) for key in keys if OWN_KEY.fullmatch(key)]
-    if own:
-        by_key.update(conn.execute("SELECT 'cb-' || id, id FROM client WHERE id = ANY(%s) AND external_key IS NULL",
-                                   (own,)))
-    by_contact: dict[str, list[tuple[int, str | None]]] = {}
-    for value, client_id, key in conn.execute(
-            "SELECT cp.normalized, cp.client_id, c.external_key FROM contact_point cp"
-            " JOIN client c ON c.id = cp.client_id WHERE cp.normalized = ANY(%s) ORDER BY cp.client_id",
-            (normalized,)):
-        by_contact.setdefault(value, []).append((client_id, key))
-    known_by_name = {name_identity(r): r for r in rows if name_identity(r)}
-    if known_by_name:
-        people = [(identity, r.text.get("last_name", ""), r.text.get("first_name", ""), r.text.get("middle_name", ""),
-                   r.birth_date) for identity, r in known_by_name.items()]
-        columns = [list(column) for column in zip(*people)]  # one array per column, for unnest()
-        for identity, client_id, key in conn.execute(NAME_MATCH_SQL, columns):
-            by_contact.setdefault(identity, []).append((client_id, key))
-    return by_key, by_contact
+class _Groups:
+    """Union-find whose components carry at most one client number and at most one existing client; -1 is
+    none. A component's root is its lowest node, so rows (numbered first) root their groups at their
+    first row."""
+
+    def __init__(self, size: int) -> None:
+        self.parent = array("q", range(size))
+        self.key = array("q", [-1]) * size
+        self.client = array("q", [-1]) * size
+
+    def find(self, node: int) -> int:
+        parent = self.parent
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    def union(self, a: int, b: int) -> bool:
+        a, b = self.find(a), self.find(b)
+        if a == b:
+            return True
+        if self.key[a] != -1 and self.key[b] != -1 and self.key[a] != self.key[b]:
+            return False
+        if self.client[a] != -1 and self.client[b] != -1:
+            return False
+        keep, gone = min(a, b), max(a, b)
+        self.parent[gone] = keep
+        if self.key[keep] == -1:
+            self.key[keep] = self.key[gone]
+        if self.client[keep] == -1:
+            self.client[keep] = self.client[gone]
+        return True
 
 
-def group(rows: list[Incoming], by_key: dict[str, int],
-          by_contact: dict[str, list[tuple[int, str | None]]]) -> list[tuple[int | None, list[Incoming]]]:
-    """The file's rows gathered per person: (existing client id or None, the rows in file order)."""
-    groups = _Groups()
-    for row in rows:
-        groups.add(row.external_key, None)
-    client_nodes: dict[int, int] = {}
-
-    def client_node(client_id: int, key: str | None) -> int:
-        if client_id not in client_nodes:
-            client_nodes[client_id] = groups.add(key, client_id)
-        return client_nodes[client_id]
-
-    first_with: dict[str, int] = {}
-    for index, row in enumerate(rows):
-        if row.external_key:
-            if row.external_key in by_key:
-                groups.union(index, client_node(by_key[row.external_key], row.external_key))
-            groups.union(index, first_with.setdefault("key:" + row.external_key, index))
-    for index, row in enumerate(rows):
-        identity = name_identity(row)
-        for normalized in [contact[2] for contact in row.contacts] + ([identity] if identity else []):
-            groups.union(index, first_with.setdefault(normalized, index))
-            for client_id, key in by_contact.get(normalized, ()):
-                if groups.union(index, client_node(client_id, key)):
-                    break
-    members: dict[int, list[Incoming]] = {}
-    for index, row in enumerate(rows):
-        members.setdefault(groups.find(index), []).append(row)
-    return [(groups.client[root], found) for root, found in members.items()]
+def _stream(conn: psycopg.Connection, sql: str) -> Iterator[tuple]:
+    """A query's rows a batch at a time (a server-side cursor), not all of them at once."""
+    with conn.cursor(name="imp_stream") as cursor:
+        cursor.itersize = 10_000
+        cursor.execute(sql)
+        yield from cursor
 
 
-def merge(found: list[Incoming]) -> Incoming:
-    """One person from several rows: the first non-empty value of each field, every tag and contact."""
-    merged = Incoming(row=found[0].row, kind=found[0].kind)
-    seen: set[str] = set()
-    for row in found:
-        merged.external_key = merged.external_key or row.external_key
-        for name, value in row.text.items():
-            if value and not merged.text.get(name):
-                merged.text[name] = value
-        for name in ("gender", "birth_date", "assigned_to", "consent_email", "consent_sms"):
-            if getattr(merged, name) is None:
-                setattr(merged, name, getattr(row, name))
-        merged.company = merged.company or row.company
-        merged.tags += [tag for tag in row.tags if tag not in merged.tags]
-        merged.custom = {**row.custom, **merged.custom}
-        for contact in row.contacts:
-            if contact[2] not in seen:
-                seen.add(contact[2])
-                merged.contacts.append(contact)
-        if row.kind == "person":
-            merged.kind = "person"
-    return merged
+def _group(conn: psycopg.Connection, rows: int) -> None:
+    """Fills imp_group: each row's group (its first row) and the base's client it is, if any."""
+    conn.execute(CANDIDATES_SQL)
+    nodes = rows + conn.execute("SELECT count(*) FROM imp_node").fetchone()[0]
+    groups = _Groups(nodes)
+    for n, key_id in _stream(conn, "SELECT r.n, k.id FROM imp_row r JOIN imp_keyid k ON k.key = r.external_key"):
+        groups.key[n] = key_id
+    for node, key_id, client_id in _stream(conn, "SELECT nd.node, k.id, nd.client_id FROM imp_node nd"
+                                                 " LEFT JOIN imp_keyid k ON k.key = nd.key"):
+        groups.key[node] = -1 if key_id is None else key_id
+        groups.client[node] = client_id
+    for n, node, first in _stream(conn, KEY_EDGES_SQL):
+        if node is not None:
+            groups.union(n, node)
+        groups.union(n, first)
+    current, joined = None, False
+    for n, ord_, first, node in _stream(conn, CONTACT_EDGES_SQL):
+        if (n, ord_) != current:
+            current, joined = (n, ord_), False
+            groups.union(n, first)
+        if node is not None and not joined:
+            joined = groups.union(n, node)
+    conn.execute("CREATE TEMP TABLE imp_group (n int PRIMARY KEY, gid int NOT NULL, client_id bigint)"
+                 " ON COMMIT DROP")
+    with conn.cursor() as cur, cur.copy("COPY imp_group (n, gid, client_id) FROM STDIN") as copy:
+        for n in range(rows):
+            root = groups.find(n)
+            client = groups.client[root]
+            copy.write_row((n, root, None if client == -1 else client))
+    conn.execute("ANALYZE imp_group")
+
+
+def _first(column: str, empty: str = "IS NOT NULL") -> str:
+    return f"(array_agg(r.{column} ORDER BY r.n) FILTER (WHERE r.{column} {empty}))[1]"
+
+
+def _first_text(column: str) -> str:
+    return "coalesce(" + _first(column, "<> ''") + ", '')"
+
+
+_NON_EMPTY_TEXT = ", ".join(_first_text(name) for name in TEXT_FIELDS)
+
+# One person from the rows of a group: the first non-empty value of each field in file order, every tag
+# and contact once, in the order they first come; an earlier row's custom value wins over a later one's.
+MERGE_SQL = f"""
+INSERT INTO imp_client (gid, client_id, is_new, external_key, kind, {", ".join(TEXT_FIELDS)}, gender, birth_date,
+                        assigned_to, company, tags, consent_email, consent_sms, custom)
+SELECT g.gid, max(g.client_id), max(g.client_id) IS NULL, {_first("external_key")},
+       CASE WHEN bool_or(r.kind = 'person') THEN 'person' ELSE (array_agg(r.kind ORDER BY r.n))[1] END,
+       {_NON_EMPTY_TEXT},
+       {_first("gender")}, {_first("birth_date")}, {_first("assigned_to")}, {_first_text("company")},
+       '{{}}', {_first("consent_email")}, {_first("consent_sms")}, '{{}}'
+  FROM imp_group g JOIN imp_row r USING (n)
+ GROUP BY g.gid;
+UPDATE imp_client s SET tags = t.tags
+  FROM (SELECT gid, array_agg(tag ORDER BY first) AS tags
+          FROM (SELECT g.gid, u.tag, min(ARRAY[g.n::bigint, u.o]) AS first
+                  FROM imp_group g JOIN imp_row r USING (n), unnest(r.tags) WITH ORDINALITY AS u(tag, o)
+                 GROUP BY g.gid, u.tag) x
+         GROUP BY gid) t
+ WHERE t.gid = s.gid;
+UPDATE imp_client s SET custom = c.custom
+  FROM (SELECT g.gid, jsonb_object_agg(e.key, e.value ORDER BY g.n DESC) AS custom
+          FROM imp_group g JOIN imp_row r USING (n), jsonb_each(r.custom) AS e
+         GROUP BY g.gid) c
+ WHERE c.gid = s.gid;
+INSERT INTO imp_contact (gid, ord, kind, value, normalized)
+SELECT gid, row_number() OVER (PARTITION BY gid ORDER BY n, ord), kind, value, normalized
+  FROM (SELECT DISTINCT ON (g.gid, x.normalized) g.gid, x.n, x.ord, x.kind, x.value, x.normalized
+          FROM imp_row_contact x JOIN imp_group g USING (n)
+         ORDER BY g.gid, x.normalized, x.n, x.ord) d;
+"""
 
 
 STAGING = """
@@ -295,12 +357,12 @@ UPDATE imp_client s SET company_id = co.id
 """
 
 
-def import_clients(rows: list[Incoming], *, overwrite: bool = False, dry_run: bool = False, source: str = "import",
-                   progress: Progress | None = None) -> ClientImportResult:
+def import_clients(rows: Iterable[Incoming], *, overwrite: bool = False, dry_run: bool = False,
+                   source: str = "import", progress: Progress | None = None, total: int = 0) -> ClientImportResult:
     """Writes the rows as one transaction; with `dry_run` does every step and rolls back, so the counts are
-    exactly what a real import would do."""
+    exactly what a real import would do. `rows` are read as they are written to the staging table, so they
+    may stream from the file; `total` is an estimate for the progress bar."""
     report = progress or (lambda stage, done, total: None)
-    total = len(rows)
     return in_one_transaction(lambda conn: _import(conn, rows, overwrite, source, report, total), dry_run)
 
 
@@ -327,40 +389,61 @@ class _DryRun(Exception):
         self.result = result
 
 
+# Who holds the import lock: an advisory lock on two int4 keys is (classid, objid) with objsubid 2.
+LOCK_HOLDER_SQL = """
+SELECT a.usename, a.xact_start
+  FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+ WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s AND l.objid = %s AND l.objsubid = 2
+   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+"""
+
+
+def take_import_lock(conn: psycopg.Connection) -> None:
+    """Takes the import lock for this transaction. Another import holding it is not waited on in silence:
+    after LOCK_WAIT seconds the user is told whose import it is and since when, and nothing is written."""
+    deadline = time.monotonic() + LOCK_WAIT
+    while not conn.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", IMPORT_LOCK).fetchone()[0]:
+        if time.monotonic() >= deadline:
+            holder = conn.execute(LOCK_HOLDER_SQL, IMPORT_LOCK).fetchone()
+            if holder is not None:
+                login, since = holder
+                raise UserError("import.busy", login=login or "?",
+                                since=since.astimezone().strftime("%H:%M:%S") if since else "?")
+        time.sleep(0.2)
+
+
 def _import(conn, rows, overwrite, source, report, total) -> ClientImportResult:
-    conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", IMPORT_LOCK)
-    report("import.stage.match", 0, total)
-    by_key, by_contact = _lookup(conn, rows)
-    people = group(rows, by_key, by_contact)
-    persons = [merge(found) for _, found in people]
+    take_import_lock(conn)
+    conn.execute(ROW_STAGING)
+    count = 0
+    with conn.cursor() as cur, cur.copy(f"COPY imp_row ({ROW_COLUMNS}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row((count, row.external_key, row.kind, *(row.text.get(name, "") for name in TEXT_FIELDS),
+                            row.gender, row.birth_date, row.assigned_to, row.company, row.tags, row.consent_email,
+                            row.consent_sms, Jsonb(row.custom), name_identity(row),
+                            [c[0] for c in row.contacts], [c[1] for c in row.contacts],
+                            [c[2] for c in row.contacts]))
+            count += 1
+    report("import.stage.match", 0, count)
+    _group(conn, count)
     conn.execute(STAGING)
-    report("import.stage.write", 0, total)
-    with conn.cursor() as cur:
-        with cur.copy(f"COPY imp_client ({STAGED_COLUMNS}) FROM STDIN") as copy:
-            for gid, ((client_id, _), person) in enumerate(zip(people, persons)):
-                copy.write_row((gid, client_id, client_id is None, person.external_key, person.kind,
-                                *(person.text.get(name, "") for name in TEXT_FIELDS), person.gender,
-                                person.birth_date, person.assigned_to, person.company, person.tags,
-                                person.consent_email, person.consent_sms, Jsonb(person.custom)))
-        with cur.copy("COPY imp_contact (gid, ord, kind, value, normalized) FROM STDIN") as copy:
-            for gid, person in enumerate(persons):
-                for ord_, (kind, value, normalized) in enumerate(person.contacts):
-                    copy.write_row((gid, ord_, kind, value, normalized))
+    report("import.stage.write", 0, count)
+    conn.execute(MERGE_SQL)
     conn.execute("ANALYZE imp_client; ANALYZE imp_contact")
-    report("import.stage.write", total // 4, total)
+    report("import.stage.write", count // 4, count)
     conn.execute(COMPANIES_SQL)
     conn.execute("UPDATE imp_client SET client_id = nextval(pg_get_serial_sequence('client', 'id')) WHERE is_new")
     params = {"ow": overwrite, "source": source}
     new = conn.execute(INSERT_SQL, params).rowcount
-    report("import.stage.write", total // 2, total)
+    report("import.stage.write", count // 2, count)
     conn.execute(UPDATE_SQL, params)
     contacts = conn.execute(CONTACTS_SQL).rowcount
     updated = conn.execute("SELECT count(DISTINCT t.id) FROM imp_touched t JOIN imp_client s ON s.client_id = t.id"
                            " AND NOT s.is_new").fetchone()[0]
-    report("import.stage.write", total, total)
-    matched = sum(1 for client_id, _ in people if client_id is not None)
-    return ClientImportResult(rows=total, new=new, updated=updated, unchanged=matched - updated,
-                              duplicates_in_file=total - len(people), duplicates_in_base=matched,
+    people, matched = conn.execute("SELECT count(*), count(*) FILTER (WHERE NOT is_new) FROM imp_client").fetchone()
+    report("import.stage.write", count, count)
+    return ClientImportResult(rows=count, new=new, updated=updated, unchanged=matched - updated,
+                              duplicates_in_file=count - people, duplicates_in_base=matched,
                               contacts_added=contacts)
 
 

@@ -140,8 +140,8 @@ def test_vcards_exported_import_back_with_their_names_and_contacts(demo_base, ma
 
 
 def test_an_unwritable_file_is_one_sentence(demo_base, tmp_path):
-    (tmp_path / "taken").mkdir()
-    result = run_cli(demo_base, "export", tmp_path / "taken")
+    (tmp_path / "taken.csv").mkdir()
+    result = run_cli(demo_base, "export", tmp_path / "taken.csv")
     assert result.returncode == 1 and "Cannot write" in result.stderr and "Traceback" not in result.stderr
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from db.errors import UserError
 from tui import columns, progress, values
-from tui.readers import decode, sniff_delimiter
+from tui.readers import scan_text, sniff_delimiter
 
 
 @pytest.mark.parametrize("text,parts", [
@@ -57,10 +57,14 @@ def test_headers_are_guessed_in_three_languages_and_map_wins():
         columns.guess(["Amount", "Date"], {})
 
 
-def test_encodings_and_separators_are_detected():
-    assert decode("Фамилия".encode("cp1251")) == ("Фамилия", "cp1251")
-    assert decode("\ufeffФамилия".encode("utf-8")) == ("Фамилия", "utf-8-sig")
-    assert decode("Nume".encode("utf-8")) == ("Nume", "utf-8")
+def test_encodings_and_separators_are_detected(tmp_path):
+    path = tmp_path / "a.csv"
+    for data, expected in [("Фамилия\nИванов".encode("cp1251"), ("cp1251", 2)),
+                           ("\ufeffФамилия\n".encode("utf-8"), ("utf-8-sig", 1)),
+                           ("Nume\nIon\n".encode("utf-8"), ("utf-8", 2)),
+                           ("Nume\nȘtefan\n".encode("utf-8"), ("utf-8", 2))]:
+        path.write_bytes(data)
+        assert scan_text(path) == expected
     assert sniff_delimiter('"a;b",c,d\n1;2;3') == ","
     assert sniff_delimiter("a;b;c\n") == ";" and sniff_delimiter("a\tb\n") == "\t"
 
@@ -85,6 +89,6 @@ def test_amounts_with_thousands_separators_and_impossible_sizes():
 def test_a_vcard_line_without_a_name_or_with_an_unknown_charset_is_read_around():
     from tui import vcard
 
-    cards = vcard.parse("BEGIN:VCARD\r\nVERSION:2.1\r\n:stray\r\nN:Ivanov;Ivan\r\n"
-                        "TEL;CELL;ENCODING=QUOTED-PRINTABLE;CHARSET=x-unknown:=38=39=31=32\r\nEND:VCARD\r\n")
+    cards = list(vcard.parse("BEGIN:VCARD\r\nVERSION:2.1\r\n:stray\r\nN:Ivanov;Ivan\r\n"
+                        "TEL;CELL;ENCODING=QUOTED-PRINTABLE;CHARSET=x-unknown:=38=39=31=32\r\nEND:VCARD\r\n"))
     assert cards[0].values["last_name"] == ["Ivanov"] and cards[0].values["mobile"] == ["8912"]

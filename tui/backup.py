@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import IO
 
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
@@ -19,6 +20,7 @@ from db.connection import Target
 from db.embedded import bin_dir
 from db.errors import UserError
 from db.i18n import t
+from tui.private_files import open_private
 from tui.progress import Report
 
 
@@ -62,10 +64,22 @@ def run_backup(target: Target, path: Path, report: Report) -> dict[str, list]:
     with connection.connect(conninfo, target) as conn:
         with backup.exported_snapshot(conn) as (snapshot, counts):
             report("backup.stage.dump", 0, len(counts))
+            # FILE exists, empty and private, before pg_dump opens it: its fopen("wb") truncates a file and
+            # keeps its mode, so no byte of the dump is ever readable under the umask. (Writing the dump to
+            # our own descriptor through stdout is not the same: pg_dump then writes a different, larger file.)
+            _private(path, "wb").close()
             _run("pg_dump", conninfo, ["--format=custom", f"--snapshot={snapshot}", f"--file={path}"],
                  len(counts), report, "backup.stage.dump", "backup.failed")
-    manifest_path(path).write_text(json.dumps({"tables": counts}, indent=1, ensure_ascii=False), encoding="utf-8")
+    with _private(manifest_path(path), "w", encoding="utf-8") as out:
+        out.write(json.dumps({"tables": counts}, indent=1, ensure_ascii=False))
     return counts
+
+
+def _private(path: Path, mode: str, **kwargs) -> IO:
+    try:
+        return open_private(path, mode, **kwargs)
+    except OSError as exc:
+        raise UserError("export.cannot_write", path=path, reason=exc.strerror or exc) from None
 
 
 def run_restore(target: Target, path: Path, force: bool, report: Report) -> tuple[dict | None, list[str]]:

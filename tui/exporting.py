@@ -16,6 +16,8 @@ from db.clients import Criteria
 from db.errors import UserError
 from db.normalize import CONTACT_KINDS
 from tui import vcard
+from tui.cells import neutralise, xlsx_row
+from tui.private_files import open_private
 from tui.progress import Report
 
 CONTACT_HEADERS = {"mobile": "Mobile", "home": "Home phone", "work": "Work phone", "whatsapp": "WhatsApp",
@@ -26,7 +28,7 @@ CLIENT_HEADERS = ["Client number", "Last name", "First name", "Middle name", "Ge
                   "Last purchase"]
 PURCHASE_HEADERS = ["Client number", "Name", "Date", "Amount", "Cost", "Product", "Quantity", "Channel",
                     "Receipt", "Note"]
-FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".vcf": "vcf", ".txt": "txt"}
+FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".vcf": "vcf", ".vcard": "vcf", ".txt": "txt"}
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ def run_export(path: Path, options: ExportOptions, progress: Report | None = Non
 
 
 def _export(path: Path, options: ExportOptions, report: Report) -> int:
-    fmt = options.format or FORMATS.get(path.suffix.lower(), "csv")
+    fmt = file_format(path, options.format)
     if options.purchases and fmt in ("vcf", "txt"):
         raise UserError("export.purchases_format")
     exporting.check_may_export(mailing_list=fmt == "txt")
@@ -113,6 +115,20 @@ def _export(path: Path, options: ExportOptions, report: Report) -> int:
     return _write_csv(path, headers, rows, options, total, report)
 
 
+def file_format(path: Path, requested: str | None) -> str:
+    """The format to write: the one the name's extension promises, or --format, which must not contradict it;
+    a CSV named .pdf or Excel inside a .vcf would only be opened by the wrong program."""
+    extension = path.suffix.lower()
+    implied = FORMATS.get(extension)
+    if requested is None:
+        if implied is None:
+            raise UserError("export.unknown_format", name=path.name)
+        return implied
+    if extension and implied != requested:
+        raise UserError("export.format_mismatch", name=path.name, format=requested)
+    return requested
+
+
 def _counted(rows: Iterable, total: int, report: Report):
     count = 0
     for row in rows:
@@ -125,11 +141,11 @@ def _counted(rows: Iterable, total: int, report: Report):
 
 def _write_csv(path, headers, rows, options: ExportOptions, total, report) -> int:
     written = 0
-    with open(path, "w", encoding=options.encoding, errors="replace", newline="") as out:
+    with open_private(path, "w", encoding=options.encoding, errors="replace", newline="") as out:
         writer = csv.writer(out, delimiter=options.delimiter)
-        writer.writerow(headers)
+        writer.writerow([neutralise(cell) for cell in headers])
         for row in _counted(rows, total, report):
-            writer.writerow(row)
+            writer.writerow([neutralise(cell) for cell in row])
             written += 1
     return written
 
@@ -139,18 +155,19 @@ def _write_xlsx(path, headers, rows, total, report) -> int:
 
     book = openpyxl.Workbook(write_only=True)  # rows go to a temporary file, not memory
     sheet = book.create_sheet("Clients")
-    sheet.append(headers)
+    sheet.append(xlsx_row(sheet, headers))
     written = 0
     for row in _counted(rows, total, report):
-        sheet.append(row)
+        sheet.append(xlsx_row(sheet, row))
         written += 1
-    book.save(path)
+    with open_private(path, "wb") as out:
+        book.save(out)
     return written
 
 
 def _write_lines(path, lines, total, report) -> int:
     written = 0
-    with open(path, "w", encoding="utf-8", newline="") as out:
+    with open_private(path, "w", encoding="utf-8", newline="") as out:
         for line in _counted(lines, total, report):
             out.write(line)
             written += 1

@@ -60,9 +60,9 @@ def run_import(path: Path, options: ImportOptions, progress: Report | None = Non
             timezone=settings.get("timezone"), progress=report)
         _reject_unknown_clients(result)
     else:
-        incoming = list(_read(table, reader.client, result.rejects, report))
-        result.clients = importing.import_clients(incoming, overwrite=options.overwrite, dry_run=options.dry_run,
-                                                  source=source, progress=report)
+        result.clients = importing.import_clients(_read(table, reader.client, result.rejects, report),
+                                                  overwrite=options.overwrite, dry_run=options.dry_run,
+                                                  source=source, progress=report, total=table.total)
     if result.rejects and not options.dry_run:
         try:
             result.reject_file = readers.write_rejects(table, result.rejects, t("import.reason_header"))
@@ -78,7 +78,13 @@ def _read(table: readers.Table, convert, rejects: list, report: Report) -> Itera
         count += 1
         if count % 2000 == 0:
             report("import.stage.read", count, table.total)
+        if row.error:
+            rejects.append((row, row.error))
+            continue
         if not any(cell.strip() for cell in row.cells):
+            continue
+        if any("\0" in cell for cell in row.cells):  # PostgreSQL text cannot hold it (an XLSX's _x0000_)
+            rejects.append((row, t("import.reason.nul")))
             continue
         try:
             yield convert(row.number, row.cells)

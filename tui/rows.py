@@ -116,12 +116,12 @@ class RowReader:
 
     def _contact(self, name: str, value: str) -> tuple[str, str, str]:
         if name in PHONE_FIELDS:
-            normalized = _phone(value, self.country)
+            normalized = _parse_phone(value, self.country)
             if name == "phone":
                 name = _phone_kind(normalized)
             return name, value, normalized
         if name == "email":
-            return name, value, _email(value)
+            return name, value, _parse_email(value)
         return name, value, normalize_contact(name, value, self.country)
 
     # --- purchases -----------------------------------------------------------------------------------
@@ -168,19 +168,21 @@ class RowReader:
             raise ValueError(f"{header}: {exc}") from None
 
 
-# Sales history repeats the same dates and amounts endlessly; a million rows parse each distinct one once.
-@lru_cache(maxsize=100_000)
+# Sales history repeats the same dates, amounts and clients endlessly, so a purchase file parses each value
+# it repeats once. The caches are bounded so that an import's memory does not grow with the file: a few
+# thousand hot dates and amounts, the phones and e-mails of some tens of thousands of clients (about 10 MB
+# each when full). A client file's phones and e-mails are nearly all different: its rows parse them uncached.
+@lru_cache(maxsize=8192)
 def _moment(text: str, day_first: bool) -> str:
     return values.parse_datetime(text, day_first)
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=8192)
 def _amount(text: str, what: str):
     return values.parse_amount(text, what)
 
 
-@lru_cache(maxsize=200_000)
-def _phone(value: str, country: str) -> str:
+def _parse_phone(value: str, country: str) -> str:
     try:
         return normalize_phone(value, country)
     except ValidationError:
@@ -196,12 +198,15 @@ _PLAIN_EMAIL = re.compile(r"[a-z0-9_+-]+(?:\.[a-z0-9_+-]+)*@(?:[a-z0-9](?:[a-z0-
                           r"(?!(?:local|localhost|test|invalid|onion|arpa|internal)$)[a-z]{2,24}")
 
 
-@lru_cache(maxsize=200_000)
-def _email(value: str) -> str:
+def _parse_email(value: str) -> str:
     lowered = value.strip().lower()
     if len(lowered) <= 254 and lowered.find("@") <= 64 and _PLAIN_EMAIL.fullmatch(lowered):
         return lowered
     return normalize_email(value)
+
+
+_phone = lru_cache(maxsize=32_768)(_parse_phone)
+_email = lru_cache(maxsize=32_768)(_parse_email)
 
 
 def _phone_kind(e164: str) -> str:

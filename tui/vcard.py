@@ -9,6 +9,9 @@ import codecs
 import quopri
 import re
 from dataclasses import dataclass, field
+from typing import Iterable, Iterator
+
+from db.i18n import t
 
 COLUMNS = ("last_name", "first_name", "middle_name", "full_name", "mobile", "home", "work", "phone", "email",
            "birth_date", "company", "position", "address", "city", "region", "notes", "tags", "website")
@@ -19,25 +22,34 @@ PHONE_TYPES = {"cell": "mobile", "mobile": "mobile", "iphone": "mobile", "home":
 class Card:
     text: str
     values: dict[str, list[str]] = field(default_factory=dict)
+    error: str = ""  # a card that is not whole (no END:VCARD): rejected with this reason, never read half
 
     def add(self, column: str, value: str) -> None:
         if value.strip():
             self.values.setdefault(column, []).append(value.strip())
 
     def cells(self) -> list[str]:
-        return ["; ".join(self.values.get(column, [])) for column in COLUMNS]
+        # N is the structured name; FN, a display form, is split into parts only for a card without N, or
+        # its words would fill a part N left empty (the surname landing in the middle name).
+        named = self.values.get("last_name") or self.values.get("first_name")
+        return ["" if column == "full_name" and named else "; ".join(self.values.get(column, []))
+                for column in COLUMNS]
 
 
-def unfold(text: str) -> list[str]:
-    lines: list[str] = []
-    for line in re.split(r"\r\n|\r|\n", text):
-        if line[:1] in (" ", "\t") and lines:
-            lines[-1] += line[1:]
-        elif lines and lines[-1].endswith("=") and "QUOTED-PRINTABLE" in lines[-1].split(":", 1)[0].upper():
-            lines[-1] = lines[-1][:-1] + line  # a 2.1 soft line break
+def unfold(lines: Iterable[str]) -> Iterator[str]:
+    """Logical lines from physical ones (without their line ends): folded lines joined, 2.1 soft breaks too."""
+    pending: str | None = None
+    for line in lines:
+        if pending is not None and line[:1] in (" ", "\t"):
+            pending += line[1:]
+        elif pending is not None and pending.endswith("=") and "QUOTED-PRINTABLE" in pending.split(":", 1)[0].upper():
+            pending = pending[:-1] + line  # a 2.1 soft line break
         else:
-            lines.append(line)
-    return lines
+            if pending is not None:
+                yield pending
+            pending = line
+    if pending is not None:
+        yield pending
 
 
 def _unescape(value: str) -> str:
@@ -74,27 +86,49 @@ def _property(line: str) -> tuple[str, dict[str, list[str]], str] | None:
     return name, params, value
 
 
-def parse(text: str) -> list[Card]:
-    cards: list[Card] = []
+def parse(source: str | Iterable[str]) -> Iterator[Card]:
+    """The cards of a text or of a file opened with newline="", one at a time. A card that never ends (its
+    END:VCARD missing, or another card beginning inside it) and text outside any card come out as cards
+    with an `error`, so that the import rejects them with the reason instead of dropping them unseen."""
+    if isinstance(source, str):
+        lines: Iterable[str] = re.split(r"\r\n|\r|\n", source)
+    else:
+        lines = (line.rstrip("\r\n") for line in source)
     current: Card | None = None
     raw: list[str] = []
-    for line in unfold(text):
+    stray: list[str] = []
+    for line in unfold(lines):
         upper = line.strip().upper()
         if upper == "BEGIN:VCARD":
+            if stray:
+                yield _broken(stray, t("import.reason.vcard_outside"))
+                stray = []
+            if current is not None:
+                yield _broken(raw, t("import.reason.vcard_no_end"))
             current, raw = Card(""), [line]
             continue
         if current is None:
+            # An END:VCARD alone is what a card begun inside another leaves behind; it carries no data.
+            if line.strip() and upper != "END:VCARD":
+                stray.append(line)
             continue
         raw.append(line)
         if upper == "END:VCARD":
             current.text = "\r\n".join(raw) + "\r\n"
-            cards.append(current)
+            yield current
             current = None
             continue
         prop = _property(line)
         if prop is not None:
             _read(current, *prop)
-    return cards
+    if current is not None:
+        yield _broken(raw, t("import.reason.vcard_unfinished"))
+    if stray:
+        yield _broken(stray, t("import.reason.vcard_outside"))
+
+
+def _broken(lines: list[str], reason: str) -> Card:
+    return Card("\r\n".join(lines) + "\r\n", error=reason)
 
 
 def _read(card: Card, name: str, params: dict[str, list[str]], value: str) -> None:
@@ -141,8 +175,14 @@ def _bday(value: str) -> str:
 
 
 def with_reason(text: str, reason: str) -> str:
-    """The card as read, with the reason it was rejected as a note only clientbase looks at."""
-    body = text.rstrip("\r\n").rsplit("\r\n", 1)[0]
+    """The card as read, with the reason it was rejected as a note only clientbase looks at; a broken card
+    gets the BEGIN:VCARD or END:VCARD it lacked, so that the reject file is whole cards again."""
+    lines = text.rstrip("\r\n").split("\r\n")
+    if lines[-1].strip().upper() == "END:VCARD":
+        lines.pop()
+    if lines[0].strip().upper() != "BEGIN:VCARD":
+        lines.insert(0, "BEGIN:VCARD")
+    body = "\r\n".join(lines)
     return f"{body}\r\n{fold('X-CLIENTBASE-REJECTED:' + escape(reason))}\r\nEND:VCARD\r\n"
 
 
@@ -150,7 +190,10 @@ def with_reason(text: str, reason: str) -> str:
 
 
 def escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace(",", "\\,").replace(";", "\\;")
+    """RFC 6350 §3.4: backslash, comma and semicolon escaped, and every line break (CR LF, a lone CR or a lone
+    LF) written as \\n, so that no value can end its line and start a property of its own."""
+    value = value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
+    return re.sub(r"\r\n|\r|\n", r"\\n", value)
 
 
 def fold(line: str) -> str:
