@@ -119,11 +119,16 @@ def migrate(conn: psycopg.Connection, upto: int | None = None) -> list[Migration
             except psycopg.errors.InsufficientPrivilege:
                 raise UserError("init.no_rights", login=conn.info.user) from None
             applied.append(migration)
-        if conn.execute("SELECT to_regprocedure('public.cb_secure()') IS NOT NULL").fetchone()[0]:
-            # What a restore or a copy of the database may have lost: the definer functions' owner, and
-            # TEMP kept from PUBLIC (a database's rights are not part of its contents).
-            try:
-                conn.execute("SELECT public.cb_secure()")
-            except psycopg.errors.InsufficientPrivilege:
-                raise UserError("init.no_rights", login=conn.info.user) from None
+        reassert_security(conn)
     return applied
+
+
+def reassert_security(conn: psycopg.Connection) -> None:
+    """Puts back what a restore or a copy of the database may have lost: the definer functions' owner, and
+    TEMP kept from PUBLIC (a database's rights are not part of its contents). Run after every migration and
+    every restore."""
+    if conn.execute("SELECT to_regprocedure('public.cb_secure()') IS NOT NULL").fetchone()[0]:
+        try:
+            conn.execute("SELECT public.cb_secure()")
+        except psycopg.errors.InsufficientPrivilege:
+            raise UserError("init.no_rights", login=conn.info.user) from None

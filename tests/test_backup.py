@@ -38,6 +38,13 @@ def test_backup_then_restore_into_a_fresh_database_gives_identical_counts_and_ch
         conn.execute("INSERT INTO client (last_name) VALUES ('Новый')")
     with target.connect("sales") as conn:
         assert conn.execute("SELECT count(*) FROM client").fetchone()[0] == 201
+    with target.connect() as conn:
+        # pg_restore --no-owner hands functions to the restoring superuser; the restore gives them back.
+        owners = conn.execute("SELECT DISTINCT pg_get_userbyid(proowner) FROM pg_proc "
+                              "WHERE pronamespace = 'public'::regnamespace AND prosecdef").fetchall()
+        assert owners == [("clientbase_owner",)]
+        assert conn.execute("SELECT has_database_privilege('t_sales', current_database(), 'TEMP')").fetchone() \
+            == (False,)
 
 
 def test_restore_refuses_a_base_with_clients_unless_forced(fresh_db, make_db, tmp_path):

@@ -107,6 +107,9 @@ def run_restore(target: Target, path: Path, force: bool, report: Report) -> tupl
     _run("pg_restore", conninfo, ["--single-transaction", "--exit-on-error", "--clean", "--if-exists", "--no-owner",
                                   str(path)],
          entries, report, "backup.stage.restore", "restore.failed")
+    with connection.connect(conninfo, target, autocommit=True) as conn:
+        # pg_restore --no-owner gave the definer functions to the restoring login.
+        migrate.reassert_security(conn)
     if expected is None:
         return None, []
     with connection.connect(conninfo, target) as conn:
