@@ -462,6 +462,9 @@ EN: dict[str, str] = {
     "clients.no_segment": "That segment no longer exists; someone may have deleted it.",
     "clients.segment_name_empty": "A segment needs a name.",
     "clients.segment_admin_only": "Only an administrator may save segments.",
+    "clients.search_bad_char": "The search text holds a character that cannot be searched for (a NUL or a "
+    "broken character); type it again.",
+    "clients.search_too_long": "A search may hold at most {words} words and {chars} characters; shorten it.",
     "list.cursor_up": "Up",
     "list.cursor_up.tooltip": "Select the row above",
     "list.cursor_down": "Down",
