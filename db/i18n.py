@@ -13,6 +13,8 @@ EN: dict[str, str] = {
     "db.auth_failed": "The database refused the login {login!r}: wrong password or no such login.",
     "db.no_such_login": "There is no login {login!r} on this database; an administrator can add it with "
     "'clientbase user add {login} --role sales'.",
+    "db.url_options": "The database URL sets server options ({options!r}); clientbase sets its own session, so "
+    "remove 'options' from the URL.",
     "db.too_old_server": "PostgreSQL {version} is too old; clientbase needs PostgreSQL 15 or newer.",
     "db.schema_newer": "This database was upgraded by a newer clientbase (schema {db_version}, this program "
     "knows up to {app_version}); please update clientbase.",
@@ -23,11 +25,21 @@ EN: dict[str, str] = {
     "db.back": "Connected again.",
     "embedded.busy": "Another clientbase is starting the embedded database in {home}; try again in a moment.",
     "embedded.start_failed": "The embedded database in {home} did not start: {reason}.",
-    "embedded.not_initialised": "There is no embedded database in {home} yet; start 'clientbase' once to create it.",
+    "embedded.not_initialised": "There is no embedded database in {home} yet; start 'clientbase' or run "
+    "'clientbase init' to create it (or set CLIENTBASE_HOME to where it is).",
     "embedded.only": "This command works on the embedded database only, not on {url}.",
+    "embedded.unsafe_socket_dir": "The socket folder {path} already exists and is not a private folder of this "
+    "account (a symlink, another user's, or open to others); remove it, or set a shorter CLIENTBASE_HOME.",
+    "server.bad_port": "The port must be a number from 1 to 65535, not {port}; nothing was changed.",
+    "server.bad_listen": "The address to listen on must be an IP address of this computer (such as 0.0.0.0 for "
+    "every network, or 192.168.1.10), '*' or 'localhost', not {listen!r}; nothing was changed.",
+    "server.change_failed": "The database server could not start on {where} ({reason}); it runs as before, on "
+    "{before}.",
+    "server.local_only": "The database server runs for this computer only (no network listener); to open it to "
+    "the office network, run 'clientbase server start --listen 0.0.0.0'.",
+    "server.started": "The database server is listening on {where}; other terminals connect with\n  {url}",
     "server.running": "The database server in {home} is running (PostgreSQL {version}), {where}.",
     "server.stopped": "The database server in {home} is not running.",
-    "server.started": "The database server is listening on {where}; other terminals connect with\n  {url}",
     "server.this_address": "THIS-COMPUTER-ADDRESS",
     "server.stopping": "The database server in {home} has stopped.",
     "server.needs_passwords": "Logins without a password cannot connect over the network; set one with "
@@ -41,6 +53,7 @@ EN: dict[str, str] = {
     "user.no_such": "There is no login {login!r}.",
     "user.not_allowed": "Your login {login!r} may not manage logins; ask the administrator.",
     "user.password_empty": "The password read from standard input is empty.",
+    "user.password_nul": "A password cannot hold a NUL character.",
     "role.admin": "administrator",
     "role.manager": "manager",
     "role.sales": "salesperson",
@@ -110,6 +123,10 @@ EN: dict[str, str] = {
     "cli.password_prompt": "Password for {login}: ",
     "cli.new_password_prompt": "New password for {login}: ",
     "cli.permission": "Your login may not do this: {detail}.",
+    "cli.no_terminal_for_password": "There is no terminal to type the password at; pass it with --password-stdin.",
+    "cli.password_not_given": "No password was given; nothing changed.",
+    "cli.password_not_text": "The password read from standard input is not UTF-8 text.",
+    "cli.bad_text": "{option} holds bytes that are not UTF-8 text; check the terminal's or the file's encoding.",
     # Import
     "import.no_file": "There is no file {path}.",
     "import.admin_only": "Only the administrator imports; the login {login!r} may read the base but not change it.",
