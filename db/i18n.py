@@ -44,6 +44,20 @@ EN: dict[str, str] = {
     "server.stopping": "The database server in {home} has stopped.",
     "server.needs_passwords": "Logins without a password cannot connect over the network; set one with "
     "'clientbase user password LOGIN'.",
+    "server.cert_pair": "Give both --cert FILE and --key FILE (a certificate and its private key), or neither to "
+    "use the self-signed one; nothing was changed.",
+    "server.cert_unreadable": "The file {path} does not exist or cannot be read; nothing was changed.",
+    "server.gateway_failed": "The encrypted listener could not start on {where}: {reason}.",
+    "server.tls_required": "this server accepts only encrypted connections: add sslmode=require to the "
+    "database URL",
+    "server.tls_certificate": "Connections are encrypted (TLS) with the certificate {cert}\n  SHA-256 "
+    "fingerprint {fingerprint}",
+    "server.tls_pin": "To make sure a terminal talks to this server and no other, copy {cert} to it and use "
+    "sslmode=verify-ca&sslrootcert=PATH-OF-THE-COPY in the URL instead of sslmode=require.",
+    "server.tls_running": "The encrypted listener (TLS) runs on {where}; certificate {cert}, SHA-256 "
+    "fingerprint {fingerprint}.",
+    "server.tls_not_running": "The encrypted listener (TLS) for {where} is not running, so other terminals "
+    "cannot connect; 'clientbase server start' starts it (why it stopped: {log}).",
     # Users and roles
     "user.bad_role": "Unknown role {role!r}; choose one of: {choices}.",
     "user.bad_login": "A login may hold only letters, digits, '_', '.', '@' and '-', up to 63 characters: {login!r}.",
@@ -114,6 +128,8 @@ EN: dict[str, str] = {
     "cli.help.server": "the embedded server for the office network",
     "cli.help.server_start": "start it, optionally listening on the network",
     "cli.help.listen": "address to listen on, e.g. 0.0.0.0 for every network (default: this computer only)",
+    "cli.help.cert": "a TLS certificate (PEM) for the network listener, instead of the self-signed one",
+    "cli.help.key": "the private key (PEM) of --cert",
     "cli.help.server_stop": "stop it",
     "cli.help.server_status": "say whether it runs and where",
     "cli.help.demo_flag": "on an empty base, load {count} demo clients before starting",

@@ -142,10 +142,12 @@ def test_a_bad_server_start_keeps_the_running_server_and_a_good_one_always_recov
     url = f"postgresql://127.0.0.1:{port}/clientbase?user=postgres"
 
     def still_serving() -> None:
-        assert run(home, "server", "status").returncode == 0
+        status = run(home, "server", "status")
+        assert status.returncode == 0 and "encrypted listener (TLS) runs on" in status.stdout
         assert EmbeddedServer(home).config_file.read_text() == saved
         with psycopg.connect(EmbeddedServer(home).url()) as conn:
-            assert conn.execute("SELECT current_setting('port')").fetchone() == (str(port),)
+            # The server sits beside its TLS gateway, on loopback.
+            assert conn.execute("SELECT current_setting('port')").fetchone() == (str(port + 1),)
         # The network listener is the old one too (the superuser has no password: refused, but reached).
         with pytest.raises(psycopg.OperationalError, match="password"):
             psycopg.connect(url, connect_timeout=10)
@@ -163,6 +165,14 @@ def test_a_bad_server_start_keeps_the_running_server_and_a_good_one_always_recov
         assert_one_sentence(failed, f"could not start on 127.0.0.1:{busy}")
         assert f"runs as before, on 127.0.0.1:{port}" in failed.stderr
         still_serving()
+    # The same when the port the server itself would take, beside the gateway's, is held.
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        beside = squatter.getsockname()[1] - 1
+        failed = run(home, "server", "start", "--port", str(beside))
+        assert_one_sentence(failed, f"could not start on 127.0.0.1:{beside}")
+        still_serving()
     # A later start with good values moves the server.
     other = _free_port()
     moved = run(home, "server", "start", "--port", str(other))
@@ -172,7 +182,8 @@ def test_a_bad_server_start_keeps_the_running_server_and_a_good_one_always_recov
     EmbeddedServer(home).config_file.write_text(json.dumps({"port": 99999, "listen": "not-an-ip"}))
     recovered = run(home, "server", "start", "--port", str(port))
     assert recovered.returncode == 0, recovered.stderr
-    assert json.loads(EmbeddedServer(home).config_file.read_text()) == {"port": port, "listen": ""}
+    assert json.loads(EmbeddedServer(home).config_file.read_text()) == {"port": port, "listen": "", "cert": "",
+                                                                        "key": ""}
 
 
 def test_commands_other_than_init_and_the_app_do_not_create_a_base(home, tmp_path):

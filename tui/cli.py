@@ -87,6 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("--listen", metavar="ADDR", default=None,
                        help=t("cli.help.listen"))
     start.add_argument("--port", type=_positive_int, default=None)
+    start.add_argument("--cert", metavar="FILE", default=None, help=t("cli.help.cert"))
+    start.add_argument("--key", metavar="FILE", default=None, help=t("cli.help.key"))
     server_actions.add_parser("stop", help=t("cli.help.server_stop"))
     server_actions.add_parser("status", help=t("cli.help.server_status"))
     transfer_cli.add_parsers(commands)
@@ -260,7 +262,7 @@ def cmd_db(target: Target, args: argparse.Namespace) -> int:
 
 
 def cmd_server(target: Target, args: argparse.Namespace) -> int:
-    from db.embedded import ServerConfig
+    from db.embedded import ServerConfig, certificate_fingerprint
 
     server = target.embedded
     if server is None:
@@ -271,7 +273,15 @@ def cmd_server(target: Target, args: argparse.Namespace) -> int:
             return 3
         with connection.connect(server.url(database="postgres"), target) as conn:
             version = conn.info.parameter_status("server_version")
-        _say(t("server.running", home=server.home, version=version, where=server.config().where))
+        config = server.config()
+        _say(t("server.running", home=server.home, version=version, where=config.where))
+        if config.listen:
+            if server.gateway_pid() is not None:
+                cert = server.tls_files(config)[0]
+                _say(t("server.tls_running", where=config.where, cert=cert,
+                       fingerprint=certificate_fingerprint(cert)))
+            else:
+                _say(t("server.tls_not_running", where=config.where, log=server.gateway_log))
         return 0
     if args.action == "stop":
         server.stop()
@@ -279,8 +289,11 @@ def cmd_server(target: Target, args: argparse.Namespace) -> int:
         return 0
     # Everything is checked before the running server is touched: a typo must not cut the office off.
     current = server.config()
+    own_files = args.cert is not None or args.key is not None
     config = ServerConfig(port=args.port or current.port,
-                          listen=current.listen if args.listen is None else args.listen).validated()
+                          listen=current.listen if args.listen is None else args.listen,
+                          cert=(args.cert or "") if own_files else current.cert,
+                          key=(args.key or "") if own_files else current.key).validated()
     # The office server's first start creates the base, as the app's first start does.
     with server.start_lock():
         if not server.is_initialised():
@@ -294,8 +307,12 @@ def cmd_server(target: Target, args: argparse.Namespace) -> int:
     host = hosts[0] if hosts else t("server.this_address")
     if ":" in host:
         host = f"[{host}]"
-    url = f"postgresql://LOGIN@{host}:{config.port}/{connection.DATABASE_NAME}"
-    _say(t("server.started", where=config.where, url=f"clientbase --database {url}"))
+    url = f"postgresql://LOGIN@{host}:{config.port}/{connection.DATABASE_NAME}?sslmode=require"
+    # Quoted: a shell would take '?' as a pattern and '&' (of the pinned form) as "run in the background".
+    _say(t("server.started", where=config.where, url=f"clientbase --database '{url}'"))
+    cert = server.tls_files(config)[0]
+    _say(t("server.tls_certificate", cert=cert, fingerprint=certificate_fingerprint(cert)))
+    _say(t("server.tls_pin", cert=cert))
     _say(t("server.needs_passwords"))
     return 0
 
