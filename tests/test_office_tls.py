@@ -131,15 +131,16 @@ def test_a_certificate_of_ones_own_replaces_the_self_signed_one_without_a_restar
 
 
 @pytest.fixture
-def gateway(tmp_path, monkeypatch):
+def gateway_context(tmp_path, monkeypatch):
     """The gateway in this process, relaying to a stand-in server that records what reaches it."""
     monkeypatch.setattr(office_gateway, "HANDSHAKE_TIMEOUT", 0.5)
+    monkeypatch.setattr(office_gateway, "MAX_CONNECTIONS", office_gateway.MAX_CONNECTIONS)
     make_certificate(tmp_path / "cert.pem", tmp_path / "key.pem", ["127.0.0.1"])
     context = tls_context(tmp_path / "cert.pem", tmp_path / "key.pem")
     return context
 
 
-async def test_the_gateway_relays_nothing_unencrypted_and_drops_silent_clients(gateway):
+async def test_the_gateway_relays_nothing_unencrypted_and_drops_silent_clients(gateway_context):
     received: list[bytes] = []
 
     async def upstream(reader, writer):
@@ -147,7 +148,7 @@ async def test_the_gateway_relays_nothing_unencrypted_and_drops_silent_clients(g
         writer.close()
 
     stand_in = await asyncio.start_server(upstream, "127.0.0.1", 0)
-    relay = Gateway(gateway, stand_in.sockets[0].getsockname()[1])
+    relay = Gateway(gateway_context, stand_in.sockets[0].getsockname()[1])
     [listener] = office_gateway.listeners("127.0.0.1", 0)
     accepting = asyncio.create_task(relay.accept(listener))
     address = listener.getsockname()
@@ -173,9 +174,36 @@ async def test_the_gateway_relays_nothing_unencrypted_and_drops_silent_clients(g
             assert await asyncio.wait_for(reader.read(), 5) == b""
         assert time.monotonic() - began < 0.4
         writer.close()
+        # A GSSENCRequest is declined and the SSLRequest after it accepted.
+        reader, writer = await asyncio.open_connection(*address)
+        writer.write(struct.pack("!II", 8, office_gateway.GSSENC_REQUEST))
+        assert await reader.readexactly(1) == b"N"
+        writer.write(struct.pack("!II", 8, office_gateway.SSL_REQUEST))
+        assert await reader.readexactly(1) == b"S"
+        writer.close()
+        # A plaintext StartupMessage gets PostgreSQL's ErrorResponse: FATAL, 28000, the sentence.
+        reader, writer = await asyncio.open_connection(*address)
+        body = struct.pack("!I", 196608) + b"user\0anna\0\0"
+        writer.write(struct.pack("!I", len(body) + 4) + body)
+        answer = await asyncio.wait_for(reader.read(), 5)
+        assert answer[:1] == b"E" and struct.unpack("!I", answer[1:5])[0] == len(answer) - 1
+        fields = dict((item[:1], item[1:].decode()) for item in answer[5:].split(b"\0") if item)
+        assert fields[b"S"] == "FATAL" and fields[b"C"] == "28000"
+        assert fields[b"M"].startswith("this server accepts only encrypted connections: add sslmode=require")
+        writer.close()
         await asyncio.sleep(0.2)
         assert received == []
         assert not relay.connections
+        # Past the bound on connections, a new one is closed at once.
+        office_gateway.MAX_CONNECTIONS = 1
+        first = await asyncio.open_connection(*address)
+        await asyncio.sleep(0.1)
+        reader, writer = await asyncio.open_connection(*address)
+        began = time.monotonic()
+        assert await asyncio.wait_for(reader.read(), 5) == b""
+        assert time.monotonic() - began < 0.4
+        writer.close()
+        first[1].close()
     finally:
         accepting.cancel()
         listener.close()
