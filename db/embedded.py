@@ -413,7 +413,7 @@ class EmbeddedServer:
         if _running_as_root():
             # It binds the port and reads the key as root, then serves the network as the server's user.
             command += ["--run-as", "{}:{}".format(*_server_ids())]
-        # Its log, like the server's, may name clients' addresses: 0600 whatever the umask.
+        # Its log is private like the server's: 0600 whatever the umask.
         log = os.open(self.gateway_log, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
         try:
             os.fchmod(log, 0o600)

@@ -96,6 +96,11 @@ def test_the_office_listener_speaks_only_tls(home, tmp_path):
     # The same start again leaves the gateway (and the sessions through it) alone.
     pid = server.gateway_pid()
     assert pid is not None and run(home, "server", "start").returncode == 0
+    if os.geteuid() == 0:
+        # Started as root to bind the port and read the key, it serves the network as the server's user.
+        with open(f"/proc/{pid}/status") as proc_status:
+            ids = dict(line.split(":", 1) for line in proc_status.read().splitlines() if ":" in line)
+        assert "0" not in ids["Uid"].split() + ids["Gid"].split() + ids["Groups"].split()
     assert server.gateway_pid() == pid
 
     stopped = run(home, "server", "stop")
