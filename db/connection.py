@@ -71,6 +71,8 @@ def resolve(database_url: str | None = None, login: str | None = None, home: Pat
     """The command line wins over CLIENTBASE_DATABASE_URL, which wins over the embedded server."""
     url = database_url or os.environ.get("CLIENTBASE_DATABASE_URL")
     if url:
+        if any("\ud800" <= ch <= "\udfff" or ch == "\x00" for ch in url):
+            raise UserError("db.bad_url", url=url.encode("utf-8", "backslashreplace").decode())
         scheme = urlsplit(url).scheme
         if scheme not in ("postgresql", "postgres"):
             raise UserError("db.bad_url", url=url)
@@ -78,6 +80,10 @@ def resolve(database_url: str | None = None, login: str | None = None, home: Pat
             parts = conninfo_to_dict(url)
         except psycopg.ProgrammingError:
             raise UserError("db.bad_url", url=url) from None
+        if parts.get("options"):
+            # Server options in the URL change the session under the program's feet (a search_path that
+            # hides the schema, read-only transactions, a bad -c): each failed later as a traceback.
+            raise UserError("db.url_options", options=parts["options"])
         return Target(url=url, login=login or parts.get("user") or os_login())
     server = EmbeddedServer(home or default_home())
     return Target(url=server.url(SUPERUSER), login=login or os_login(), embedded=server)
@@ -112,21 +118,28 @@ def connect(conninfo: str, target: Target, **kwargs: object) -> psycopg.Connecti
     return conn
 
 
-def prepare_embedded(target: Target) -> list[migrate.Migration]:
+def prepare_embedded(target: Target, *, create: bool = True) -> list[migrate.Migration]:
     """Starts the embedded server; creates the database, the schema and the OS user's admin login when
-    missing and upgrades the schema, since this database belongs to the person running it."""
+    missing and upgrades the schema, since this database belongs to the person running it. With
+    create=False a missing base is an error: only the app's first start and `init` make one, so that a
+    mistyped CLIENTBASE_HOME is said instead of quietly giving an empty base."""
     server = target.embedded
     assert server is not None
     # Held to the end, so that two terminals starting at once create the database and the login once.
     with server.start_lock():
+        if not create and not server.is_initialised():
+            raise UserError("embedded.not_initialised", home=server.home)
         server.ensure_running_locked()
-        return _bootstrap_embedded(server, target)
+        return bootstrap_embedded(server, target, create=create)
 
 
-def _bootstrap_embedded(server: EmbeddedServer, target: Target) -> list[migrate.Migration]:
+def bootstrap_embedded(server: EmbeddedServer, target: Target, *, create: bool = True) -> list[migrate.Migration]:
+    """The database, the schema and the OS user's admin login on a running server (under its start lock)."""
     with connect(server.url(SUPERUSER, "postgres"), target, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)).fetchone()
         if not exists:
+            if not create:
+                raise UserError("embedded.not_initialised", home=server.home)
             conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
     with connect(target.owner_conninfo(), target, autocommit=True) as conn:
         applied = migrate.migrate(conn)

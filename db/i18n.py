@@ -13,6 +13,8 @@ EN: dict[str, str] = {
     "db.auth_failed": "The database refused the login {login!r}: wrong password or no such login.",
     "db.no_such_login": "There is no login {login!r} on this database; an administrator can add it with "
     "'clientbase user add {login} --role sales'.",
+    "db.url_options": "The database URL sets server options ({options!r}); clientbase sets its own session, so "
+    "remove 'options' from the URL.",
     "db.too_old_server": "PostgreSQL {version} is too old; clientbase needs PostgreSQL 15 or newer.",
     "db.schema_newer": "This database was upgraded by a newer clientbase (schema {db_version}, this program "
     "knows up to {app_version}); please update clientbase.",
@@ -23,15 +25,39 @@ EN: dict[str, str] = {
     "db.back": "Connected again.",
     "embedded.busy": "Another clientbase is starting the embedded database in {home}; try again in a moment.",
     "embedded.start_failed": "The embedded database in {home} did not start: {reason}.",
-    "embedded.not_initialised": "There is no embedded database in {home} yet; start 'clientbase' once to create it.",
+    "embedded.not_initialised": "There is no embedded database in {home} yet; start 'clientbase' or run "
+    "'clientbase init' to create it (or set CLIENTBASE_HOME to where it is).",
     "embedded.only": "This command works on the embedded database only, not on {url}.",
+    "embedded.unsafe_socket_dir": "The socket folder {path} already exists and is not a private folder of this "
+    "account (a symlink, another user's, or open to others); remove it, or set a shorter CLIENTBASE_HOME.",
+    "server.bad_port": "The port must be a number from 1 to 65535, not {port}; nothing was changed.",
+    "server.bad_listen": "The address to listen on must be an IP address of this computer (such as 0.0.0.0 for "
+    "every network, or 192.168.1.10), '*' or 'localhost', not {listen!r}; nothing was changed.",
+    "server.change_failed": "The database server could not start on {where} ({reason}); it runs as before, on "
+    "{before}.",
+    "server.local_only": "The database server runs for this computer only (no network listener); to open it to "
+    "the office network, run 'clientbase server start --listen 0.0.0.0'.",
+    "server.started": "The database server is listening on {where}; other terminals connect with\n  {url}",
     "server.running": "The database server in {home} is running (PostgreSQL {version}), {where}.",
     "server.stopped": "The database server in {home} is not running.",
-    "server.started": "The database server is listening on {where}; other terminals connect with\n  {url}",
     "server.this_address": "THIS-COMPUTER-ADDRESS",
     "server.stopping": "The database server in {home} has stopped.",
     "server.needs_passwords": "Logins without a password cannot connect over the network; set one with "
     "'clientbase user password LOGIN'.",
+    "server.cert_pair": "Give both --cert FILE and --key FILE (a certificate and its private key), or neither to "
+    "use the self-signed one; nothing was changed.",
+    "server.cert_unreadable": "The file {path} does not exist or cannot be read; nothing was changed.",
+    "server.gateway_failed": "The encrypted listener could not start on {where}: {reason}.",
+    "server.tls_required": "this server accepts only encrypted connections: add sslmode=require to the "
+    "database URL",
+    "server.tls_certificate": "Connections are encrypted (TLS) with the certificate {cert}\n  SHA-256 "
+    "fingerprint {fingerprint}",
+    "server.tls_pin": "To make sure a terminal talks to this server and no other, copy {cert} to it and use "
+    "sslmode=verify-ca&sslrootcert=PATH-OF-THE-COPY in the URL instead of sslmode=require.",
+    "server.tls_running": "The encrypted listener (TLS) runs on {where}; certificate {cert}, SHA-256 "
+    "fingerprint {fingerprint}.",
+    "server.tls_not_running": "The encrypted listener (TLS) for {where} is not running, so other terminals "
+    "cannot connect; 'clientbase server start' starts it (why it stopped: {log}).",
     # Users and roles
     "user.bad_role": "Unknown role {role!r}; choose one of: {choices}.",
     "user.bad_login": "A login may hold only letters, digits, '_', '.', '@' and '-', up to 63 characters: {login!r}.",
@@ -41,6 +67,7 @@ EN: dict[str, str] = {
     "user.no_such": "There is no login {login!r}.",
     "user.not_allowed": "Your login {login!r} may not manage logins; ask the administrator.",
     "user.password_empty": "The password read from standard input is empty.",
+    "user.password_nul": "A password cannot hold a NUL character.",
     "role.admin": "administrator",
     "role.manager": "manager",
     "role.sales": "salesperson",
@@ -101,6 +128,8 @@ EN: dict[str, str] = {
     "cli.help.server": "the embedded server for the office network",
     "cli.help.server_start": "start it, optionally listening on the network",
     "cli.help.listen": "address to listen on, e.g. 0.0.0.0 for every network (default: this computer only)",
+    "cli.help.cert": "a TLS certificate (PEM) for the network listener, instead of the self-signed one",
+    "cli.help.key": "the private key (PEM) of --cert",
     "cli.help.server_stop": "stop it",
     "cli.help.server_status": "say whether it runs and where",
     "cli.help.demo_flag": "on an empty base, load {count} demo clients before starting",
@@ -110,6 +139,10 @@ EN: dict[str, str] = {
     "cli.password_prompt": "Password for {login}: ",
     "cli.new_password_prompt": "New password for {login}: ",
     "cli.permission": "Your login may not do this: {detail}.",
+    "cli.no_terminal_for_password": "There is no terminal to type the password at; pass it with --password-stdin.",
+    "cli.password_not_given": "No password was given; nothing changed.",
+    "cli.password_not_text": "The password read from standard input is not UTF-8 text.",
+    "cli.bad_text": "{option} holds bytes that are not UTF-8 text; check the terminal's or the file's encoding.",
     # Import
     "import.no_file": "There is no file {path}.",
     "import.admin_only": "Only the administrator imports; the login {login!r} may read the base but not change it.",
@@ -490,6 +523,9 @@ EN: dict[str, str] = {
     "clients.segment_name_empty": "A segment needs a name.",
     "clients.segment_admin_only": "Only an administrator may save segments.",
     "clients.segment_name_taken": "Another segment already has that name; choose another one.",
+    "clients.search_bad_char": "The search text holds a character that cannot be searched for (a NUL or a "
+    "broken character); type it again.",
+    "clients.search_too_long": "A search may hold at most {words} words and {chars} characters; shorten it.",
     "list.cursor_up": "Up",
     "list.cursor_up.tooltip": "Select the row above",
     "list.cursor_down": "Down",

@@ -45,8 +45,8 @@ def add_login(conn: psycopg.Connection, login: str, role: str, password: str | N
         raise UserError("user.exists", login=login)
     statement = sql.SQL("CREATE ROLE {} LOGIN IN ROLE {}").format(sql.Identifier(login), sql.Identifier(group))
     if password is not None:
-        # A password is a literal in DDL (no bound parameters there); sql.Literal quotes it safely.
-        statement = statement + sql.SQL(" PASSWORD {}").format(sql.Literal(password))
+        # A password is a literal in DDL (no bound parameters there): see password_literal.
+        statement = statement + sql.SQL(" PASSWORD {}").format(password_literal(conn, login, password))
     try:
         conn.execute(statement)
         if role != "admin":
@@ -59,11 +59,21 @@ def add_login(conn: psycopg.Connection, login: str, role: str, password: str | N
         raise UserError("user.not_allowed", login=conn.info.user) from None
 
 
+def password_literal(conn: psycopg.Connection, login: str, password: str) -> sql.Literal:
+    """The password as its SCRAM verifier, made here by libpq (PQencryptPasswordConn): a statement that
+    fails is written to the server log with its text, and the clear password must never be."""
+    if "\x00" in password:
+        raise UserError("user.password_nul")
+    verifier = conn.pgconn.encrypt_password(password.encode(), login.encode(), b"scram-sha-256")
+    return sql.Literal(verifier.decode("ascii"))
+
+
 def set_password(conn: psycopg.Connection, login: str, password: str) -> None:
     if not login_exists(conn, login):
         raise UserError("user.no_such", login=login)
     try:
-        conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(login), sql.Literal(password)))
+        conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(login),
+                                                                 password_literal(conn, login, password)))
     except psycopg.errors.InsufficientPrivilege:
         raise UserError("user.not_allowed", login=conn.info.user) from None
 

@@ -202,6 +202,11 @@ async def test_ten_thousand_characters_and_emoji_in_the_search_box(fresh_db, peo
         app.screen.query_one("#search").value = "😀ж" * 5_000
         await pilot.press("ж")
         await settle(app, pilot)
+        # Far beyond what anyone types: the limit is said, and the app lives on.
+        assert any(note.message == t("clients.search_too_long", words=10, chars=200)
+                   for note in app._notifications)
+        app.screen.query_one("#search").value = "😀ж"
+        await settle(app, pilot)
         assert t("clients.none") in screen_text(app)
 
 

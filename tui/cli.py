@@ -87,6 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("--listen", metavar="ADDR", default=None,
                        help=t("cli.help.listen"))
     start.add_argument("--port", type=_positive_int, default=None)
+    start.add_argument("--cert", metavar="FILE", default=None, help=t("cli.help.cert"))
+    start.add_argument("--key", metavar="FILE", default=None, help=t("cli.help.key"))
     server_actions.add_parser("stop", help=t("cli.help.server_stop"))
     server_actions.add_parser("status", help=t("cli.help.server_status"))
     transfer_cli.add_parsers(commands)
@@ -101,15 +103,45 @@ def _say(message: str) -> None:
 
 
 def _read_password() -> str:
-    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        password = sys.stdin.readline().rstrip("\r\n") if sys.stdin is not None else ""
+    except UnicodeDecodeError:
+        raise UserError("cli.password_not_text") from None
     if not password:
         raise UserError("user.password_empty")
     return password
 
 
-def _owner_connection(target: Target) -> psycopg.Connection:
+def _ask_password(prompt: str) -> str:
+    """A password typed at the terminal; Ctrl+D, an empty answer or no terminal at all is one sentence."""
+    if sys.stdin is None or not sys.stdin.isatty():
+        raise UserError("cli.no_terminal_for_password")
+    try:
+        password = getpass.getpass(prompt)
+    except EOFError:
+        print(file=sys.stderr)  # the prompt's line stays open after Ctrl+D
+        raise UserError("cli.password_not_given") from None
+    if not password:
+        raise UserError("cli.password_not_given")
+    return password
+
+
+def _unencodable(text: str) -> bool:
+    # Bytes that are not UTF-8 reach argv as lone surrogates (PEP 383); PostgreSQL cannot take them.
+    return any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+def _check_arguments(args: argparse.Namespace) -> None:
+    for name, value in vars(args).items():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and _unencodable(item):
+                positional = name in ("login", "key", "value")
+                raise UserError("cli.bad_text", option=name if positional else "--" + name.replace("_", "-"))
+
+
+def _owner_connection(target: Target, create: bool = False) -> psycopg.Connection:
     if target.embedded is not None:
-        connection.prepare_embedded(target)
+        connection.prepare_embedded(target, create=create)
     return connection.connect(target.owner_conninfo(), target, autocommit=True)
 
 
@@ -118,9 +150,10 @@ def _with_password_prompt(target: Target, attempt: Callable[[Target], object]) -
     try:
         return attempt(target)
     except UserError as exc:
-        if exc.key != "db.auth_failed" or target.password is not None or not sys.stdin.isatty():
+        if exc.key != "db.auth_failed" or target.password is not None or sys.stdin is None \
+                or not sys.stdin.isatty():
             raise
-        password = getpass.getpass(t("cli.password_prompt", login=target.login))
+        password = _ask_password(t("cli.password_prompt", login=target.login))
         return attempt(target.with_password(password))
 
 
@@ -147,10 +180,14 @@ def cmd_user(target: Target, args: argparse.Namespace) -> int:
             users.add_login(conn, args.login, args.role, password)
         _say(t("user.added", login=args.login, role=args.role))
     elif args.action == "password":
-        password = _read_password() if args.password_stdin else getpass.getpass(t("cli.new_password_prompt", login=args.login))
-        if not password:
-            raise UserError("user.password_empty")
         with _owner_connection(target) as conn:
+            # Said before the password is asked for: typing one for a misspelt login wastes it.
+            if not users.login_exists(conn, args.login):
+                raise UserError("user.no_such", login=args.login)
+            if args.password_stdin:
+                password = _read_password()
+            else:
+                password = _ask_password(t("cli.new_password_prompt", login=args.login))
             users.set_password(conn, args.login, password)
         _say(t("user.password_set", login=args.login))
     else:
@@ -184,7 +221,7 @@ def _progress_printer() -> Callable[[str, int, int], None]:
     return show
 
 
-def _bind_app_database(target: Target) -> Target:
+def _bind_app_database(target: Target, create: bool = False) -> Target:
     from db import session
 
     def attempt(candidate: Target) -> Target:
@@ -193,7 +230,7 @@ def _bind_app_database(target: Target) -> Target:
         return candidate
 
     if target.embedded is not None:
-        connection.prepare_embedded(target)
+        connection.prepare_embedded(target, create=create)
     return _with_password_prompt(target, attempt)
 
 
@@ -217,7 +254,7 @@ def cmd_settings(target: Target, args: argparse.Namespace) -> int:
 
 def cmd_db(target: Target, args: argparse.Namespace) -> int:
     if target.embedded is not None:
-        connection.prepare_embedded(target)
+        connection.prepare_embedded(target, create=False)
         _say(target.embedded.url(target.login))
     else:
         _say(target.url)
@@ -225,7 +262,7 @@ def cmd_db(target: Target, args: argparse.Namespace) -> int:
 
 
 def cmd_server(target: Target, args: argparse.Namespace) -> int:
-    from db.embedded import ServerConfig
+    from db.embedded import ServerConfig, certificate_fingerprint
 
     server = target.embedded
     if server is None:
@@ -236,23 +273,47 @@ def cmd_server(target: Target, args: argparse.Namespace) -> int:
             return 3
         with connection.connect(server.url(database="postgres"), target) as conn:
             version = conn.info.parameter_status("server_version")
-        _say(t("server.running", home=server.home, version=version, where=server.config().where))
+        config = server.config()
+        _say(t("server.running", home=server.home, version=version, where=config.where))
+        if config.listen:
+            if server.gateway_pid() is not None:
+                cert = server.tls_files(config)[0]
+                _say(t("server.tls_running", where=config.where, cert=cert,
+                       fingerprint=certificate_fingerprint(cert)))
+            else:
+                _say(t("server.tls_not_running", where=config.where, log=server.gateway_log))
         return 0
     if args.action == "stop":
         server.stop()
         _say(t("server.stopping", home=server.home))
         return 0
+    # Everything is checked before the running server is touched: a typo must not cut the office off.
     current = server.config()
+    own_files = args.cert is not None or args.key is not None
     config = ServerConfig(port=args.port or current.port,
-                          listen=current.listen if args.listen is None else args.listen)
-    connection.prepare_embedded(target)
-    if config != current:
-        server.restart(config)
-    host = config.listen if config.listen not in ("", "0.0.0.0", "*", "::") else t("server.this_address")
-    _say(t("server.started", where=config.where,
-           url=f"clientbase --database postgresql://LOGIN@{host}:{config.port}/{connection.DATABASE_NAME}"))
-    if config.listen:
-        _say(t("server.needs_passwords"))
+                          listen=current.listen if args.listen is None else args.listen,
+                          cert=(args.cert or "") if own_files else current.cert,
+                          key=(args.key or "") if own_files else current.key).validated()
+    # The office server's first start creates the base, as the app's first start does.
+    with server.start_lock():
+        if not server.is_initialised():
+            server.initialise()
+        server.change(config)
+        connection.bootstrap_embedded(server, target)
+    if not config.listen:
+        _say(t("server.local_only"))
+        return 0
+    hosts = [part for part in config.listen.split(",") if part not in ("0.0.0.0", "*", "::")]
+    host = hosts[0] if hosts else t("server.this_address")
+    if ":" in host:
+        host = f"[{host}]"
+    url = f"postgresql://LOGIN@{host}:{config.port}/{connection.DATABASE_NAME}?sslmode=require"
+    # Quoted: a shell would take '?' as a pattern and '&' (of the pinned form) as "run in the background".
+    _say(t("server.started", where=config.where, url=f"clientbase --database '{url}'"))
+    cert = server.tls_files(config)[0]
+    _say(t("server.tls_certificate", cert=cert, fingerprint=certificate_fingerprint(cert)))
+    _say(t("server.tls_pin", cert=cert))
+    _say(t("server.needs_passwords"))
     return 0
 
 
@@ -260,12 +321,12 @@ def cmd_app(target: Target, args: argparse.Namespace) -> int:
     from db import demo, session
 
     if args.demo:
-        with _owner_connection(target) as conn:
+        with _owner_connection(target, create=True) as conn:
             if demo.is_empty(conn):
                 result = demo.load(conn, DEMO_ON_FIRST_START, progress=_progress_printer())
                 _say(t("demo.loaded", clients=f"{result.clients:,}", purchases=f"{result.purchases:,}",
                        seconds=result.seconds))
-    target = _bind_app_database(target)
+    target = _bind_app_database(target, create=True)
     identity = session.identity(target)
     from tui.app import ClientbaseApp
 
@@ -284,6 +345,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     target = None
     try:
+        _check_arguments(args)
         target = connection.resolve(args.database, args.user)
         handler = COMMANDS.get(args.command, cmd_app)
         return handler(target, args)
