@@ -190,7 +190,8 @@ def test_commands_other_than_init_and_the_app_do_not_create_a_base(home, tmp_pat
     source = tmp_path / "people.csv"
     source.write_text("Фамилия;Имя\nИванов;Пётр\n", encoding="utf-8")
     for args in (["db", "url"], ["import", str(source), "--dry-run"], ["user", "list"],
-                 ["settings", "list"], ["demo", "--clients", "10"], ["user", "password", "x"]):
+                 ["settings", "list"], ["demo", "--clients", "10"], ["user", "password", "x"],
+                 ["backup", str(tmp_path / "base.dump")]):
         assert_one_sentence(run(home, *args), f"There is no embedded database in {home}")
     assert not (home / "pgdata").exists()
     assert run(home, "init").returncode == 0

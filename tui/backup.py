@@ -30,7 +30,9 @@ def manifest_path(path: Path) -> Path:
 
 def _owner(target: Target) -> str:
     if target.embedded is not None:
-        connection.prepare_embedded(target)
+        # A backup or a restore into a home that holds no base is a mistyped CLIENTBASE_HOME, not a wish
+        # for a new base: only `init` and the app's first start make one.
+        connection.prepare_embedded(target, create=False)
     return target.owner_conninfo()
 
 
