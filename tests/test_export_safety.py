@@ -120,3 +120,15 @@ def test_format_given_for_a_name_without_extension_or_matching_it(hostile_base, 
     assert (tmp_path / "plain").read_bytes().startswith(b"\xef\xbb\xbfClient number;")
     assert run_cli(hostile_base, "export", tmp_path / "b.XLSX", "--format", "xlsx").returncode == 0
     assert zipfile.is_zipfile(tmp_path / "b.XLSX")
+
+
+def test_a_control_character_in_a_value_does_not_end_an_xlsx_export(fresh_db, tmp_path):
+    """XLSX cannot hold most control characters; a note pasted with one must not cost the whole export."""
+    with fresh_db.connect(autocommit=True) as conn:
+        conn.execute("INSERT INTO client (last_name, notes) VALUES ('Ionescu', 'bell\x07 and form\x0cfeed'),"
+                     " ('Popescu', '=x\x01')")
+    result = run_cli(fresh_db, "export", tmp_path / "out.xlsx")
+    assert result.returncode == 0, result.stderr
+    sheet = openpyxl.load_workbook(tmp_path / "out.xlsx").worksheets[0]
+    values = {cell.value for row in sheet.iter_rows() for cell in row}
+    assert {"Ionescu", "Popescu", "bell and formfeed", "=x"} <= values

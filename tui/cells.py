@@ -18,7 +18,7 @@ import re
 from typing import Iterable
 
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 
 FORMULA_START = re.compile(r"'*[=+\-@\t\r]")
 
@@ -38,9 +38,13 @@ def restore(cell: str) -> str:
 
 def xlsx_row(sheet, values: Iterable) -> list:
     """Values for a write-only sheet's append(): text that openpyxl would turn into a formula or an error
-    value goes in as a text cell instead."""
+    value goes in as a text cell instead, and text without the control characters XLSX cannot hold."""
     row = []
     for value in values:
+        if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):
+            # XLSX cannot hold most control characters (a note pasted with a \x01, say), and openpyxl's
+            # refusal would end the whole export midway: such a cell goes without them.
+            value = ILLEGAL_CHARACTERS_RE.sub("", value)
         if isinstance(value, str) and (FORMULA_START.match(value) or value in ERROR_CODES):
             cell = WriteOnlyCell(sheet, value)
             cell.data_type = "s"
