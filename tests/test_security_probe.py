@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import psycopg
 import pytest
@@ -129,3 +130,23 @@ def test_reading_logins_cannot_use_the_servers_own_databases(home):  # noqa: F81
         with pytest.raises(psycopg.OperationalError, match="permission denied"):
             psycopg.connect(server.url("vanzator", database)).close()
     psycopg.connect(server.url("vanzator")).close()
+
+
+def test_the_listener_believes_a_senders_pid_for_a_minute_only(fresh_db):
+    """A pid is reused by the operating system: once its administrator is gone, a minute later the pid is
+    asked about again instead of lending that administrator's trust to whoever gets it next."""
+    from db import notify
+
+    now = [0.0]
+    with fresh_db.connect(autocommit=True) as listener:
+        senders = notify._Senders(listener, clock=lambda: now[0])
+        admin = fresh_db.connect("admin")
+        pid = admin.info.backend_pid
+        assert senders.sort([psycopg.Notify("client_changed", "7", pid)]) == (["7"], False)
+        admin.close()
+        deadline = time.monotonic() + 10
+        while listener.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone():
+            assert time.monotonic() < deadline, "the closed session's backend did not end"
+            time.sleep(0.05)
+        now[0] += notify._Senders.BELIEVED_SECONDS + 1
+        assert senders.sort([psycopg.Notify("client_changed", "7", pid)]) == ([], True)
