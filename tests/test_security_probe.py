@@ -150,3 +150,15 @@ def test_the_listener_believes_a_senders_pid_for_a_minute_only(fresh_db):
             time.sleep(0.05)
         now[0] += notify._Senders.BELIEVED_SECONDS + 1
         assert senders.sort([psycopg.Notify("client_changed", "7", pid)]) == ([], True)
+
+
+def test_an_interactions_author_is_who_entered_it(fresh_db):
+    with fresh_db.connect("admin", autocommit=True) as conn:
+        client = conn.execute("INSERT INTO client (last_name) VALUES ('Ionescu') RETURNING id").fetchone()[0]
+        for statement in ("INSERT INTO interaction (client_id, kind, author, text) VALUES (%s, 'call', 't_sales', "
+                          "'promised a 90%% discount')",
+                          "UPDATE interaction SET author = 't_manager' WHERE client_id = %s"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement, (client,))
+        conn.execute("INSERT INTO interaction (client_id, kind, text) VALUES (%s, 'call', 'called')", (client,))
+        assert conn.execute("SELECT author FROM interaction").fetchone() == ("t_admin",)

@@ -138,6 +138,10 @@ END $$;
 -- SELECT stays, for pg_dump; the audit's inserts need no right on the identity's sequence.
 REVOKE USAGE, UPDATE ON SEQUENCE public.audit_log_id_seq FROM clientbase_admin;
 
+-- An interaction's author is who entered it, as its audit row says: the card shows it as such, so it is
+-- the database's to set (its default, session_user), never the administrator's to type.
+REVOKE INSERT (author), UPDATE (author) ON public.interaction FROM clientbase_admin;
+
 -- A reading login may hold at most 16 connections (so that opening a hundred cannot lock everyone else
 -- out) and an idle open transaction for 10 minutes (so that it cannot stall a migration, and every read
 -- queued behind it). A login cannot raise its own connection limit; db/users.py sets both on new logins.
