@@ -141,6 +141,10 @@ def bootstrap_embedded(server: EmbeddedServer, target: Target, *, create: bool =
             if not create:
                 raise UserError("embedded.not_initialised", home=server.home)
             conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+        # The server's own databases keep PostgreSQL's defaults (any login may connect and make temporary
+        # objects and large objects there): a second place for a reading login to store data. Nobody but
+        # the superuser needs them.
+        conn.execute("REVOKE CONNECT, TEMPORARY ON DATABASE postgres, template1 FROM PUBLIC")
     with connect(target.owner_conninfo(), target, autocommit=True) as conn:
         applied = migrate.migrate(conn)
         if not users.login_exists(conn, os_login()):

@@ -103,6 +103,8 @@ EN: dict[str, str] = {
     # Init
     "init.done": "Schema is at version {version}.",
     "init.applied": "Applied migration {version}: {name}.",
+    "init.blocked": "The upgrade waited {seconds} s for other sessions that keep the tables busy, since: "
+    "{sessions}; ask them to close clientbase, then run 'clientbase init' again. Nothing was changed.",
     "init.no_rights": "The login {login!r} may not create the schema or the group roles; run 'clientbase init' "
     "as the database owner.",
     "cli.interrupted": "Interrupted.",

@@ -22,6 +22,7 @@ GROUP_ROLES = ("clientbase_admin", "clientbase_manager", "clientbase_sales", "cl
 OWNER_ROLE = "clientbase_owner"
 # Any constant would do; it only has to be the same for every clientbase.
 MIGRATION_LOCK = 7_243_118_001
+MIGRATION_LOCK_TIMEOUT_MS = 10_000
 
 
 @dataclass(frozen=True)
@@ -106,9 +107,13 @@ def migrate(conn: psycopg.Connection, upto: int | None = None) -> list[Migration
         current = schema_version(conn) or 0
         if current > LATEST:
             raise SchemaMismatch("db.schema_newer", db_version=current, app_version=LATEST)
-        for migration in migrations():
-            if migration.version <= current or (upto is not None and migration.version > upto):
-                continue
+        pending = [migration for migration in migrations()
+                   if migration.version > current and (upto is None or migration.version <= upto)]
+        if pending:
+            # A session idling in an open transaction holds its tables: without a limit the upgrade, and
+            # every read queued behind its lock, would wait as long as that session does.
+            conn.execute("SET LOCAL lock_timeout = %s" % MIGRATION_LOCK_TIMEOUT_MS)
+        for migration in pending:
             try:
                 with conn.transaction():
                     conn.execute(migration.sql)
@@ -118,9 +123,22 @@ def migrate(conn: psycopg.Connection, upto: int | None = None) -> list[Migration
                     )
             except psycopg.errors.InsufficientPrivilege:
                 raise UserError("init.no_rights", login=conn.info.user) from None
+            except psycopg.errors.LockNotAvailable:
+                raise UserError("init.blocked", seconds=MIGRATION_LOCK_TIMEOUT_MS // 1000,
+                                sessions=_open_transactions(conn)) from None
             applied.append(migration)
         reassert_security(conn)
     return applied
+
+
+def _open_transactions(conn: psycopg.Connection) -> str:
+    """Who else holds a transaction open in this database, oldest first: whom to ask to close clientbase."""
+    with conn.transaction(force_rollback=True):
+        rows = conn.execute(
+            "SELECT usename, to_char(xact_start, 'HH24:MI') FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL"
+            " ORDER BY xact_start LIMIT 5").fetchall()
+    return ", ".join(f"{login} ({since})" for login, since in rows) or "?"
 
 
 def reassert_security(conn: psycopg.Connection) -> None:

@@ -59,22 +59,31 @@ def _parse(payloads: list[str]) -> Changes:
 
 
 class _Senders:
-    """Whether a sending backend belongs to a login that may change client data, looked up once per pid."""
+    """Whether a sending backend belongs to a login that may change client data, looked up per pid and
+    believed for a minute: the operating system reuses a pid after some tens of thousands of processes, and
+    a reading login must not inherit an administrator's old pid for longer than that."""
 
-    LIMIT = 10_000  # pids are reused only after millions of connections; a bound keeps the memory small
+    LIMIT = 10_000  # a bound keeps the memory small
+    BELIEVED_SECONDS = 60.0
 
-    def __init__(self, conn: psycopg.Connection) -> None:
+    def __init__(self, conn: psycopg.Connection, clock: Callable[[], float] = time.monotonic) -> None:
         self._conn = conn
-        self._writer: dict[int, bool] = {}
+        self._clock = clock
+        self._writer: dict[int, tuple[bool, float]] = {}
 
     def sort(self, notifies: list[psycopg.Notify]) -> tuple[list[str], bool]:
         """The payloads of writers, and whether some came from a sender that is gone."""
-        unknown = {n.pid for n in notifies} - self._writer.keys()
+        now = self._clock()
+        unknown = {n.pid for n in notifies
+                   if n.pid not in self._writer or now - self._writer[n.pid][1] > self.BELIEVED_SECONDS}
         if unknown:
             if len(self._writer) > self.LIMIT:
                 self._writer.clear()
-            self._writer.update(self._conn.execute(_WRITERS_SQL, (list(unknown),)).fetchall())
-        believed = [n.payload for n in notifies if self._writer.get(n.pid)]
+            for pid in unknown:
+                self._writer.pop(pid, None)
+            self._writer.update((pid, (writer, now))
+                                for pid, writer in self._conn.execute(_WRITERS_SQL, (list(unknown),)).fetchall())
+        believed = [n.payload for n in notifies if self._writer.get(n.pid, (False, 0.0))[0]]
         gone = any(n.pid not in self._writer for n in notifies)
         return believed, gone
 

@@ -14,6 +14,8 @@ ROLES = ("admin", "manager", "sales", "mailer")
 # A runaway search stops here instead of holding a server core. Settings of a group role do not reach its
 # members, so each reading login carries its own; migration 0008 gave it to the logins made before.
 READING_TIMEOUT = "30s"
+READING_IDLE_TIMEOUT = "10min"
+READING_CONNECTION_LIMIT = 16
 LOGIN_PATTERN = re.compile(r"[A-Za-z0-9_.@-]{1,63}")
 
 
@@ -50,8 +52,13 @@ def add_login(conn: psycopg.Connection, login: str, role: str, password: str | N
     try:
         conn.execute(statement)
         if role != "admin":
+            # See migrations 0008 and 0009: what keeps one reading login from holding the server.
             conn.execute(sql.SQL("ALTER ROLE {} SET statement_timeout = {}").format(
                 sql.Identifier(login), sql.Literal(READING_TIMEOUT)))
+            conn.execute(sql.SQL("ALTER ROLE {} SET idle_in_transaction_session_timeout = {}").format(
+                sql.Identifier(login), sql.Literal(READING_IDLE_TIMEOUT)))
+            conn.execute(sql.SQL("ALTER ROLE {} CONNECTION LIMIT {}").format(
+                sql.Identifier(login), sql.Literal(READING_CONNECTION_LIMIT)))
     except psycopg.errors.DuplicateObject:
         if not exist_ok:
             raise UserError("user.exists", login=login) from None

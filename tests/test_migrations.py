@@ -77,3 +77,23 @@ def test_init_by_a_reading_login_is_refused_with_one_sentence(fresh_db, role):
     with fresh_db.connect(role, autocommit=True) as conn:
         with pytest.raises(UserError, match="may not create the schema"):
             migrate.migrate(conn)
+
+
+def test_an_upgrade_held_up_by_an_idle_transaction_says_by_whom_and_changes_nothing(fresh_db, monkeypatch):
+    upgrade = migrate.Migration(migrate.LATEST + 1, "needs the client table alone",
+                                "ALTER TABLE client ADD COLUMN nickname text")
+    known = migrate.migrations()
+    monkeypatch.setattr(migrate, "migrations", lambda: [*known, upgrade])
+    monkeypatch.setattr(migrate, "LATEST", upgrade.version)
+    monkeypatch.setattr(migrate, "MIGRATION_LOCK_TIMEOUT_MS", 1000)
+    with fresh_db.connect("sales") as idle:
+        idle.execute("SELECT 1 FROM client LIMIT 1")  # and stays in its transaction
+        with fresh_db.connect(autocommit=True) as conn:
+            with pytest.raises(UserError) as refused:
+                migrate.migrate(conn)
+    assert refused.value.key == "init.blocked"
+    assert "t_sales" in str(refused.value) and "Nothing was changed" in str(refused.value)
+    with fresh_db.connect() as conn:
+        assert conn.execute("SELECT max(version) FROM schema_migration").fetchone()[0] == upgrade.version - 1
+        assert conn.execute("SELECT count(*) FROM pg_attribute WHERE attrelid = 'client'::regclass "
+                            "AND attname = 'nickname'").fetchone()[0] == 0
