@@ -33,8 +33,8 @@ from rich.table import Table
 import tests
 from db import connection, session
 from db.embedded import SUPERUSER
-from tests.bench_import import database_url, run_measured
-from tests.benchlib import BenchContext, BenchRow, compare
+from tests.bench_import import run_measured
+from tests.benchlib import BenchContext, BenchRow, compare, database_url
 
 DEFAULT_CLIENTS = 1_000_000
 SMOKE_CLIENTS = 2_000
