@@ -286,7 +286,7 @@ def measure(ctx: BenchContext) -> list[BenchRow]:
     bare_open, bare_save, db_open, db_save, db_save_rolled_back = figures["sql"]
     screen_open, screen_save, floor, reused_open, reused_painted = figures["screen"]
     first_open = _first_cards(ctx, runs=1 if ctx.smoke else 10)
-    note = f"{len(ids)} cards, half of them regular buyers; saves committed, into a copy of the base"
+    note = f"{len(ids)} cards, half of them regular buyers, on a copy of the base (saves commit there)"
     return [
         BenchRow("open a card (CardScreen, Pilot)", TARGET,
                  f"{fmt_ms(reused_painted)}, {fmt_ms(reused_painted, 'p95')}", fmt_ms(bare_open),
