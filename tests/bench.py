@@ -5,7 +5,7 @@ process of its own, timed, its peak memory read; the record is kept beside the b
 date), then runs every `tests/bench_<area>.py` module's `measure(ctx)` and prints each figure beside its
 target and beside the bare SQL of the same query. Figures, never assertions: tests do not time anything.
 
-    --measure-demo    time `clientbase demo` again in this run, into a scratch database (about 2 minutes)
+    --measure-demo    time `clientbase demo` again in this run, into a scratch database (under 3 minutes)
     --save FILE       keep this run's figures (min, median, p95 of every repeated measure)
     --compare FILE    print each row's change against a saved run, "noise" inside the band of the two runs
     --smoke           every module once on a tiny base with few repeats (a test runs it: the bench cannot rot)
@@ -33,8 +33,8 @@ from rich.table import Table
 import tests
 from db import connection, session
 from db.embedded import SUPERUSER
-from tests.bench_import import database_url, run_measured
-from tests.benchlib import BenchContext, BenchRow, compare
+from tests.bench_import import run_measured
+from tests.benchlib import BenchContext, BenchRow, compare, database_url
 
 DEFAULT_CLIENTS = 1_000_000
 SMOKE_CLIENTS = 2_000

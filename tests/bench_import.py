@@ -15,14 +15,9 @@ import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
-
-import psycopg
-from psycopg.conninfo import conninfo_to_dict
 
 from db.connection import Target
-from db.models import database
-from tests.benchlib import BenchContext, BenchRow
+from tests.benchlib import BenchContext, BenchRow, scratch_copy
 from tui.backup import run_backup
 
 CLIENT_ROWS = 100_000
@@ -61,23 +56,6 @@ def _write_purchases(path: Path, count: int, clients: int) -> None:
                              (start + timedelta(days=rng.randrange(2000))).strftime("%d.%m.%Y"),
                              f"{amount},00", f"{amount // 2}", rng.choice(PRODUCTS), rng.randrange(1, 4),
                              rng.choice(("shop", "online"))])
-
-
-def database_url(url: str, name: str) -> str:
-    """The same server and login as URL (a postgresql:// URL, which the CLI needs), another database."""
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + quote(name, safe="")))
-
-
-def _scratch_copy(ctx: BenchContext) -> str:
-    """A copy of the 1M bench base beside it; its URL for the superuser. Nobody may be connected to the
-    base while it is copied, so the app's own pool is closed first (it reconnects when next used)."""
-    database.close_all()
-    source = conninfo_to_dict(ctx.owner_url)["dbname"]
-    with psycopg.connect(database_url(ctx.owner_url, "postgres"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{SCRATCH}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{SCRATCH}" TEMPLATE "{source}" STRATEGY FILE_COPY')
-    return database_url(ctx.owner_url, SCRATCH)
 
 
 def run_measured(args: list[str], url: str) -> tuple[int, float, float, str]:
@@ -122,17 +100,13 @@ def measure(ctx: BenchContext) -> list[BenchRow]:
         clients_file, purchases_file = work / "clients.csv", work / "purchases.csv"
         _write_clients(clients_file, client_rows)
         _write_purchases(purchases_file, purchase_rows, client_rows)
-        scratch_url = _scratch_copy(ctx)
-        try:
+        with scratch_copy(ctx, SCRATCH) as scratch_url:
             rows.append(_import_row(f"import {client_rows:,} CSV client rows", "< 30 s",
                                     ["import", str(clients_file)], scratch_url, client_rows))
             rows.append(_import_row(f"re-import the same {client_rows:,} rows", "",
                                     ["import", str(clients_file)], scratch_url, client_rows))
             rows.append(_import_row(f"import {purchase_rows:,} purchase rows", "< 60 s",
                                     ["import", str(purchases_file), "--purchases"], scratch_url, purchase_rows))
-        finally:
-            with psycopg.connect(database_url(ctx.owner_url, "postgres"), autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{SCRATCH}" WITH (FORCE)')
         rows.append(_export(ctx, work / "export.csv"))
         rows.append(_backup(ctx, work / "base.dump"))
     return rows

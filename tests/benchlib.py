@@ -9,10 +9,16 @@ from __future__ import annotations
 import logging
 import statistics
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
 from db.connection import Target
+from db.models import database
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,32 @@ class BenchContext:
     owner_url: str     # the database owner (embedded superuser), for bare SQL and set-up
     clients: int
     smoke: bool = False  # a tiny base, every module once with few repeats: only that nothing is broken
+
+
+def database_url(url: str, name: str) -> str:
+    """The same server and login as URL (a postgresql:// URL, which the CLI needs), another database."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + quote(name, safe="")))
+
+
+@contextmanager
+def scratch_copy(ctx: BenchContext, name: str) -> Iterator[str]:
+    """A copy of the bench base beside it (`CREATE DATABASE … TEMPLATE`), dropped afterwards, so that rows
+    may write and commit while the base itself never changes; yields its URL for the superuser. Nobody may
+    be connected to the base while it is copied, so the app's own pool is closed first (it reconnects when
+    next used)."""
+    if database.database is not None:
+        database.close_all()
+    source = conninfo_to_dict(ctx.owner_url)["dbname"]
+    admin = database_url(ctx.owner_url, "postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}" STRATEGY FILE_COPY')
+    try:
+        yield database_url(ctx.owner_url, name)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def statements_sent(action: Callable[[], object]) -> list[tuple[str, tuple]]:

@@ -8,7 +8,10 @@ import os
 import subprocess
 import sys
 
-from tests.benchlib import BenchRow, compare
+import psycopg
+
+from db import demo
+from tests.benchlib import BenchContext, BenchRow, compare, scratch_copy
 
 
 def test_every_bench_module_runs_on_a_tiny_base_and_compares_with_a_saved_run(tmp_path):
@@ -34,3 +37,24 @@ def test_a_change_inside_the_spread_of_the_two_runs_is_noise():
     assert compare(BenchRow("x", "", "", samples=(15.0, 15.5, 16.0)), saved) == "+55 % slower"
     assert compare(BenchRow("x", "", "", samples=(5.0, 5.2, 5.4)), saved) == "-48 % faster"
     assert compare(BenchRow("x", "", ""), saved) == ""
+
+
+def test_bench_saves_are_committed_into_a_copy_and_the_base_never_changes(fresh_db):
+    from tests.bench_card import _bare_save
+
+    with fresh_db.connect(autocommit=True) as conn:
+        demo.load(conn, 30, seed=1)
+        client_id, version = conn.execute("SELECT id, version FROM client ORDER BY id LIMIT 1").fetchone()
+    ctx = BenchContext(target=fresh_db.target("admin"), owner_url=fresh_db.url(), clients=30, smoke=True)
+    copy = f"{fresh_db.name}_copy"
+    with scratch_copy(ctx, copy) as copy_url:
+        versions = {client_id: version}
+        with psycopg.connect(copy_url, autocommit=True) as conn:
+            _bare_save(conn, client_id, versions)
+            _bare_save(conn, client_id, versions)  # checks the version the first save committed
+        with psycopg.connect(copy_url) as other:  # committed: another session sees both saves
+            assert other.execute("SELECT version FROM client WHERE id = %s", (client_id,)).fetchone()[0] \
+                == version + 2 == versions[client_id]
+    with fresh_db.connect(autocommit=True) as conn:
+        assert conn.execute("SELECT version FROM client WHERE id = %s", (client_id,)).fetchone()[0] == version
+        assert conn.execute("SELECT count(*) FROM pg_database WHERE datname = %s", (copy,)).fetchone()[0] == 0

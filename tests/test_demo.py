@@ -216,3 +216,25 @@ def test_a_new_user_imports_clients_and_purchases_of_new_products_into_the_demo_
         assert [name for _, name in products] == ["Новый крем собственной марки", "Совсем новый шампунь"]
         assert conn.execute("SELECT count(*) FROM purchase_line pl JOIN product pr ON pr.id = pl.product_id"
                             " WHERE pr.id = ANY(%s)", ([p for p, _ in products],)).fetchone()[0] == 3
+
+
+def test_copy_lines_escape_what_copy_reserves_and_only_that():
+    assert demo._copy_line([7, None, "Иванова", True, date(2026, 6, 15)]) == "7\t\\N\tИванова\tTrue\t2026-06-15"
+    assert demo._copy_line([1, "a\tb", "c\\d", "e\nf\rg", None]) == "1\ta\\tb\tc\\\\d\te\\nf\\rg\t\\N"
+
+
+def test_the_loads_memory_does_not_grow_with_the_number_of_clients(fresh_db, make_db, monkeypatch):
+    """A million people have two million contacts: they must not wait in memory for their COPY."""
+    import tracemalloc
+
+    monkeypatch.setattr(demo, "COPY_BATCH", 1000)  # the one buffer that may grow, small enough to see the rest
+    peaks = []
+    for database, clients in ((fresh_db, 4000), (make_db(), 12_000)):
+        with database.connect(autocommit=True) as conn:
+            tracemalloc.start()
+            try:
+                demo.load(conn, clients, seed=3, as_of=AS_OF)
+                peaks.append(tracemalloc.get_traced_memory()[1])
+            finally:
+                tracemalloc.stop()
+    assert peaks[1] < peaks[0] + 500_000, peaks
