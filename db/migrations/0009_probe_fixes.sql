@@ -36,15 +36,17 @@ END $$;
 
 -- `category` is derived on client only (a generated column); on product it is a real field, whose change
 -- went unaudited, unversioned and without its author.
+-- The columns the database maintains itself, in one place for the version bump and the audit: a change
+-- to them alone is not an edit by a person, and the audit leaves them out.
+CREATE FUNCTION public.cb_derived_columns(table_name text) RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN ARRAY['version', 'updated_at', 'updated_by', 'search', 'purchase_count', 'total_spent', 'total_profit',
+             'first_purchase_at', 'last_purchase_at']
+       || CASE WHEN table_name = 'client' THEN ARRAY['category'] ELSE ARRAY[]::text[] END;
+
 CREATE OR REPLACE FUNCTION public.touch_row() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    -- Columns the database maintains itself; a change to them alone is not an edit by a person.
-    derived text[] := ARRAY['version', 'updated_at', 'updated_by', 'search', 'purchase_count', 'total_spent',
-                            'total_profit', 'first_purchase_at', 'last_purchase_at'];
+    derived text[] := public.cb_derived_columns(TG_TABLE_NAME);
 BEGIN
-    IF TG_TABLE_NAME = 'client' THEN
-        derived := derived || 'category'::text;
-    END IF;
     IF (to_jsonb(NEW) - derived) IS DISTINCT FROM (to_jsonb(OLD) - derived) THEN
         NEW.version := OLD.version + 1;
         NEW.updated_at := now();
@@ -56,15 +58,11 @@ END $$;
 CREATE OR REPLACE FUNCTION public.audit_row() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
-    derived text[] := ARRAY['version', 'updated_at', 'updated_by', 'search', 'purchase_count', 'total_spent',
-                            'total_profit', 'first_purchase_at', 'last_purchase_at'];
+    derived text[] := public.cb_derived_columns(TG_TABLE_NAME);
     old_values jsonb;
     new_values jsonb;
     row_key text;
 BEGIN
-    IF TG_TABLE_NAME = 'client' THEN
-        derived := derived || 'category'::text;
-    END IF;
     row_key := coalesce(to_jsonb(NEW) ->> 'id', to_jsonb(OLD) ->> 'id', to_jsonb(NEW) ->> 'key', to_jsonb(OLD) ->> 'key');
     IF TG_OP <> 'INSERT' THEN old_values := to_jsonb(OLD) - derived; END IF;
     IF TG_OP <> 'DELETE' THEN new_values := to_jsonb(NEW) - derived; END IF;
@@ -87,12 +85,8 @@ CREATE OR REPLACE FUNCTION public.audit_inserted_rows() RETURNS trigger LANGUAGE
     SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     summary jsonb;
-    derived text[] := ARRAY['version', 'updated_at', 'updated_by', 'search', 'purchase_count', 'total_spent',
-                            'total_profit', 'first_purchase_at', 'last_purchase_at'];
+    derived text[] := public.cb_derived_columns(TG_TABLE_NAME);
 BEGIN
-    IF TG_TABLE_NAME = 'client' THEN
-        derived := derived || 'category'::text;
-    END IF;
     IF TG_NARGS > 0 THEN
         SELECT jsonb_build_object('rows', count(*), 'first_id', min(id), 'last_id', max(id))
           INTO summary FROM new_rows;
