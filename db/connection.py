@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from . import migrate, users
-from .embedded import SUPERUSER, EmbeddedServer, default_home
-from .errors import UserError
+from db import migrate, users
+from db.embedded import SUPERUSER, EmbeddedServer, default_home
+from db.errors import UserError
 
 DATABASE_NAME = "clientbase"
 MIN_SERVER_VERSION = 150000

@@ -46,7 +46,7 @@ from typing import IO, Callable, Iterator
 
 import psycopg
 
-from .errors import UserError
+from db.errors import UserError
 
 # --- vocabulary ---------------------------------------------------------------------------------------
 

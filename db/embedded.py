@@ -5,7 +5,7 @@ helper does not offer: a Unicode-aware builtin locale whatever the user's LANG i
 one terminal (so that several terminals share it), an optional LAN listener with password logins, and a
 lock so that two terminals starting at once end up on one server.
 
-The wheel's PostgreSQL is built without TLS, so the LAN listener is a gateway process (tui/office_gateway.py)
+The wheel's PostgreSQL is built without TLS, so the LAN listener is a gateway process (tui/server/office_gateway.py)
 that takes the network port, speaks TLS and relays to the server on loopback. It is managed here, beside the
 server, because it is part of "the server runs": the rule that a failed change brings the old state back, the
 app's start after a reboot and `server stop` must cover both, in one place. db/ runs it as a module name, it
@@ -35,7 +35,7 @@ from urllib.parse import quote
 
 import platformdirs
 
-from .errors import UserError
+from db.errors import UserError
 
 SUPERUSER = "postgres"
 DEFAULT_PORT = 5432
@@ -45,7 +45,7 @@ START_LOCK_TIMEOUT = 90.0
 ROOT_SYSTEM_USER = "clientbase_pg"
 # Each failed password costs the guesser this long (auth_delay): 200 wrong passwords took 0.8 s without it.
 AUTH_DELAY_MS = 500
-GATEWAY_MODULE = "tui.office_gateway"
+GATEWAY_MODULE = "tui.server.office_gateway"
 # The gateway says "ready" once it listens; making its certificate and starting Python take well under this.
 GATEWAY_START_TIMEOUT = 30.0
 GATEWAY_STOP_TIMEOUT = 10.0

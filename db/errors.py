@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .i18n import t
+from db.i18n import t
 
 
 class UserError(Exception):

@@ -14,7 +14,7 @@ from importlib import resources
 import psycopg
 from psycopg import sql
 
-from .errors import SchemaMismatch, UserError
+from db.errors import SchemaMismatch, UserError
 
 GROUP_ROLES = ("clientbase_admin", "clientbase_manager", "clientbase_sales", "clientbase_mailer")
 # Owns the SECURITY DEFINER functions (0008): NOLOGIN and no superuser, so code running as it can do only

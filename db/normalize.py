@@ -5,7 +5,7 @@ from __future__ import annotations
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from .errors import ValidationError
+from db.errors import ValidationError
 
 PHONE_KINDS = ("mobile", "home", "work", "whatsapp")
 CONTACT_KINDS = ("mobile", "home", "work", "email", "telegram", "whatsapp", "skype", "vk", "website")

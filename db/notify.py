@@ -21,7 +21,7 @@ from typing import Callable
 import psycopg
 from psycopg import sql
 
-from .models import database
+from db.models import database
 
 CLIENT_CHANGED = "client_changed"
 EVERYTHING = "*"

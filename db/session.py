@@ -10,9 +10,9 @@ import peewee
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from . import migrate, users
-from .connection import Target, describe_failure
-from .models import database
+from db import migrate, users
+from db.connection import Target, describe_failure
+from db.models import database
 
 
 @dataclass(frozen=True)

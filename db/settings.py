@@ -14,9 +14,9 @@ from typing import Callable
 import peewee
 import phonenumbers
 
-from .errors import UserError, is_permission_denied
-from .i18n import t
-from .models import Settings, database
+from db.errors import UserError, is_permission_denied
+from db.i18n import t
+from db.models import Settings, database
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 LANGUAGES = ("en",)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from .errors import UserError
+from db.errors import UserError
 
 ROLES = ("admin", "manager", "sales", "mailer")
 # A runaway search stops here instead of holding a server core. Settings of a group role do not reach its

@@ -3,7 +3,7 @@ as the bare SQL of the same statements over psycopg.
 
 Saves are committed, as a user's are (the commit's WAL flush is part of a save), into a copy of the bench
 base (`CREATE DATABASE … TEMPLATE`, dropped afterwards), so that the base itself never changes; opens and
-saves alike run on that copy. db.cards.save_card is also measured rolled back, to show what the commit adds.
+saves alike run on that copy. db.card.cards.save_card is also measured rolled back, to show what the commit adds.
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ from textual.app import App, ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
 
-from db import cards, session
+from db import session
+from db.card import cards
 from db.models import database
 from db.session import Identity
-from screens.card import REUSED, CardScreen
+from screens.card.screen import REUSED, CardScreen
 from tests.benchlib import BenchContext, BenchRow, database_url, fmt_ms, scratch_copy, timed_ms
 # Imported here, not where it is used: importing the app fixes Textual's frame timer (tui/textual_fixes.py),
 # and every screen below must paint as it does in the app.
@@ -50,7 +51,7 @@ def _sample_ids(ctx: BenchContext) -> list[int]:
 
 @contextmanager
 def _rolled_back():
-    """db.card_tx.writing, except that the transaction is rolled back at the end."""
+    """db.card.tx.writing, except that the transaction is rolled back at the end."""
     with database.connection_context():
         with database.atomic() as transaction:
             yield
@@ -73,8 +74,8 @@ def _cycle(ids: list[int]):
 
 def _card_statements(client_id: int) -> list[tuple[str, tuple | None]]:
     """The eleven reads of cards.load_card, the same text and parameters."""
-    from db import card_activity as a, custom_fields
-
+    from db.card import activity as a
+    from db.card import custom_fields
     return [
         (cards.SETTINGS_SQL, None),
         (custom_fields.DEFINITIONS_SQL, None),
@@ -302,12 +303,12 @@ def measure(ctx: BenchContext) -> list[BenchRow]:
                       "background build is done"),
         BenchRow("  Textual floor: push an empty screen", "", fmt_ms(floor), "",
                  note="Header + Footer only, push until mounted"),
-        BenchRow("open a card (db.cards.load_card)", TARGET, fmt_ms(db_open), fmt_ms(bare_open), samples=tuple(db_open),
+        BenchRow("open a card (db.card.cards.load_card)", TARGET, fmt_ms(db_open), fmt_ms(bare_open), samples=tuple(db_open),
                  note="10 reads in one snapshot"),
         BenchRow("save a card (CardScreen, Ctrl+S)", TARGET, fmt_ms(screen_save), fmt_ms(bare_save),
                  samples=tuple(screen_save),
                  note="key until the frame showing the saved card is composed; " + note),
-        BenchRow("save a card (db.cards.save_card)", TARGET, fmt_ms(db_save), fmt_ms(bare_save),
+        BenchRow("save a card (db.card.cards.save_card)", TARGET, fmt_ms(db_save), fmt_ms(bare_save),
                  note=f"UPDATE, commit, reload; committed into a copy of the base; rolled back instead of "
                       f"committed: {fmt_ms(db_save_rolled_back)}"),
     ]
@@ -337,7 +338,7 @@ def _on_scratch(owner_url: str, ids: list[int], identity: Identity,
         cards.save_card(card, replace(card.draft, notes=card.draft.notes + " "))
 
     next_db = _cycle(ids)
-    with mock.patch("db.cards.writing", _rolled_back):
+    with mock.patch("db.card.cards.writing", _rolled_back):
         db_save_rolled_back = timed_ms(save_rolled_back, repeat=len(ids) * 2)
     # A smoke run opens and saves one card each way, unwarmed: only that every path still works.
     rounds, warmup = (1, 0) if smoke else (len(ids), 2)

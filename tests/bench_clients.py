@@ -15,8 +15,9 @@ import time
 import psycopg
 from textual.worker import WorkerState
 
-from db import clients, session
-from db.clients import Criteria
+from db import session
+from db.clients import listing as clients
+from db.clients.listing import Criteria
 from tests.bench_database import _bare, _captured
 from tests.benchlib import BenchContext, BenchRow, fmt_ms, statements_sent, timed_ms
 from tui.app import ClientbaseApp

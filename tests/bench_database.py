@@ -7,7 +7,7 @@ import random
 
 import psycopg
 
-from db import clients
+from db.clients import listing as clients
 from tests.benchlib import BenchContext, BenchRow, fmt_ms, statements_sent, timed_ms
 
 

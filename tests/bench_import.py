@@ -18,7 +18,7 @@ from pathlib import Path
 
 from db.connection import Target
 from tests.benchlib import BenchContext, BenchRow, scratch_copy
-from tui.backup import run_backup
+from tui.transfer.backup_job import run_backup
 
 CLIENT_ROWS = 100_000
 PURCHASE_ROWS = 1_000_000

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from textual.app import App
 
-from db import cards, session
-from db.card_draft import CardDraft, ContactDraft, RelativeDraft
+from db import session
+from db.card import cards
+from db.card.draft import CardDraft, ContactDraft, RelativeDraft
 from db.session import Identity
-from screens.card import CardScreen
+from screens.card.screen import CardScreen
 
 ROLES = {"admin": "t_admin", "manager": "t_manager", "sales": "t_sales"}
 

@@ -93,7 +93,6 @@ def fresh_db(make_db) -> ScratchDatabase:
 def admin_session(fresh_db: ScratchDatabase) -> ScratchDatabase:
     """db/ functions bound to a fresh database as the administrator login."""
     from db import session
-
     session.bind(fresh_db.target("admin"))
     yield fresh_db
     from db.models import database

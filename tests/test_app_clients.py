@@ -9,7 +9,8 @@ from datetime import date
 import pytest
 from textual.worker import WorkerState
 
-from db import clients, demo, session
+from db import demo, session
+from db.clients import listing as clients
 from db.i18n import t
 from tui.app import ClientbaseApp
 from tui.widgets.phone import phone
@@ -45,9 +46,9 @@ async def wait_for(pilot, condition, seconds: float = 20.0) -> None:
 @pytest.fixture(autouse=True)
 def count_at_once(monkeypatch):
     """The screen waits for a pause in the typing before counting; a test types no faster than it reads."""
-    import screens.clients
+    import screens.clients.screen
 
-    monkeypatch.setattr(screens.clients, "COUNT_AFTER_SECONDS", 0.001)
+    monkeypatch.setattr(screens.clients.screen, "COUNT_AFTER_SECONDS", 0.001)
 
 
 def make_app(db, role: str = "admin", listen: bool = False) -> ClientbaseApp:
@@ -322,9 +323,9 @@ async def test_save_the_search_as_a_segment_and_load_it_back(fresh_db, people):
 def _small_pages(monkeypatch) -> list[object]:
     """Pages of 10 rows, 3 kept, a margin of 5: a 300-row base behaves like a big one. Returns the starts
     of every page the list asks the database for."""
-    import screens.clients
+    import screens.clients.screen
 
-    monkeypatch.setattr(screens.clients, "PAGE_SIZE", 10)
+    monkeypatch.setattr(screens.clients.screen, "PAGE_SIZE", 10)
     monkeypatch.setattr(VirtualList, "PAGE_CACHE", 3)
     monkeypatch.setattr(VirtualList, "MARGIN", 5)
     asked: list[object] = []

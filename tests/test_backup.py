@@ -6,9 +6,8 @@ import json
 import subprocess
 import sys
 
-from db import backup, demo
-
-
+from db import demo
+from db.transfer import backup
 def run_cli(db, *args):
     return subprocess.run([sys.executable, "-m", "tui.cli", *map(str, args)], env=db.env(), capture_output=True,
                           text=True, timeout=300)

@@ -8,12 +8,12 @@ import threading
 from textual.widgets import Input, Static
 from textual.widgets._footer import FooterKey
 
-from db import cards
+from db.card import cards
 from db.i18n import t
 from db.session import ConnectionLost
-from screens.card import REUSED, SHOW_LOADING_AFTER, CardScreen
-from screens.card_tabs.main import MainTab
-from screens.card_tabs.people import ContactRow
+from screens.card.screen import REUSED, SHOW_LOADING_AFTER, CardScreen
+from screens.card.tabs.main import MainTab
+from screens.card.tabs.people import ContactRow
 from tests.card_helpers import bind, identity, make_client, settle
 from tui.app import ClientbaseApp
 

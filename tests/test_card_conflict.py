@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, Input
 
-from db import cards
-from screens.conflict import ConflictScreen
+from db.card import cards
+from screens.card.conflict import ConflictScreen
 from tests.card_helpers import CardApp, make_client, settle
 
 

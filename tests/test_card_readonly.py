@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input, Static
 
-from db import cards, session
+from db import session
+from db.card import cards
 from db.connection import Target
 from db.notify import Changes
-from screens.card_actions import WRITES
+from screens.card.actions import WRITES
 from tests.card_helpers import CardApp, bind, make_client, settle
 from tui.widgets.connection import ClientsChanged
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from textual.widgets import Button, Input, Static
 
-from db import cards, custom_fields
+from db.card import cards
+
+from db.card import custom_fields
 from db.i18n import t
-from screens.card_tabs.form import FieldGrid
-from screens.card_tabs.people import ContactRow
+from screens.card.tabs.form import FieldGrid
+from screens.card.tabs.people import ContactRow
 from screens.confirm import ConfirmScreen
-from screens.conflict import ConflictScreen
+from screens.card.conflict import ConflictScreen
 from tests.card_helpers import CardApp, make_client, settle
 
 

@@ -1,4 +1,4 @@
-"""db/cards.py against a real database: loading a whole card without N+1, saving under optimistic locking,
+"""db/card/cards.py against a real database: loading a whole card without N+1, saving under optimistic locking,
 validation with a reason per field, duplicates, and the read-only roles refused by PostgreSQL itself."""
 
 from __future__ import annotations
@@ -10,8 +10,13 @@ from decimal import Decimal
 import pytest
 from playhouse.test_utils import assert_query_count
 
-from db import card_activity, cards, custom_fields, session
-from db.card_draft import CardDraft, ContactDraft, RelativeDraft
+from db import session
+from db.card import activity as card_activity
+
+from db.card import cards
+
+from db.card import custom_fields
+from db.card.draft import CardDraft, ContactDraft, RelativeDraft
 from db.errors import ConflictError, UserError, ValidationError
 
 

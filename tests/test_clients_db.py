@@ -1,4 +1,4 @@
-"""db.clients against an independent computation: the demo base read back raw and filtered in Python."""
+"""db.clients.listing against an independent computation: the demo base read back raw and filtered in Python."""
 
 from __future__ import annotations
 
@@ -12,8 +12,11 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from db import clients, demo, notify, segments, session
-from db.clients import Criteria, Filters
+from db import demo, notify, session
+from db.clients import listing as clients
+
+from db.clients import segments
+from db.clients.listing import Criteria, Filters
 from db.embedded import SUPERUSER
 from db.errors import UserError
 from tests.benchlib import statements_sent
@@ -92,7 +95,7 @@ def base(raw_base, shared_db):
 
 
 def matches(r: Raw, text: str) -> bool:
-    """The search as DESIGN.md and db.clients say it: every word somewhere in the name; a lone word of one
+    """The search as DESIGN.md and db.clients.listing say it: every word somewhere in the name; a lone word of one
     or two letters starts the name; short words beside longer ones start some word of it."""
     words = fold(text).split()
     if len(words) == 1 and len(words[0]) < 3:

@@ -10,8 +10,6 @@ import openpyxl
 import pytest
 
 from db import demo
-
-
 def run_cli(db, *args, role="admin"):
     return subprocess.run([sys.executable, "-m", "tui.cli", *map(str, args)], env=db.env(role),
                           capture_output=True, text=True, timeout=180)

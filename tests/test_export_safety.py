@@ -10,8 +10,8 @@ import openpyxl
 import pytest
 
 from tests.test_export import run_cli, snapshot
-from tui import vcard
-from tui.cells import neutralise, restore
+from tui.transfer import vcard
+from tui.transfer.cells import neutralise, restore
 
 HOSTILE = {
     "last_name": "=HYPERLINK(\"http://evil.example\",\"click\")",

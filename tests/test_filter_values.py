@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import date
 
 from db import demo, session
-from db.filter_values import filter_values, spelled_as_in_base
+from db.clients.filter_values import filter_values, spelled_as_in_base
 
 
 def _most_common_first(values) -> list[str]:

@@ -12,11 +12,14 @@ import pytest
 
 from textual.widgets import Input
 
-from db import card_activity, cards, settings
-from db.card_draft import ContactDraft
+from db import settings
+from db.card import activity as card_activity
+
+from db.card import cards
+from db.card.draft import ContactDraft
 from db.i18n import t
-from screens.card import REUSED
-from screens.card_tabs.people import ContactRow
+from screens.card.screen import REUSED
+from screens.card.tabs.people import ContactRow
 from tests.card_helpers import identity, make_client, settle
 from tui.app import ClientbaseApp
 

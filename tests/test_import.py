@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from tui.importing import ImportOptions, run_import
+from tui.transfer.import_job import ImportOptions, run_import
 
 RU_HEADERS = ["Код клиента", "ФИО", "Моб. телефон", "E-mail", "Дата рождения", "Город", "Хобби"]
 RU_ROWS = [

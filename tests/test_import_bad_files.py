@@ -10,11 +10,11 @@ import zipfile
 import openpyxl
 import pytest
 
-from db import importing
+from db.transfer import import_clients as importing
 from db.errors import UserError
 from tests.test_import import clients, run_cli
-from tui import vcard
-from tui.importing import ImportOptions, run_import
+from tui.transfer import vcard
+from tui.transfer.import_job import ImportOptions, run_import
 
 
 def refused(db, path, *more):

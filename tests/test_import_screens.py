@@ -7,9 +7,9 @@ import csv
 from textual.app import App
 from textual.widgets import Button, Input, Static
 
-from db.clients import Criteria
-from screens.export_file import ExportFileScreen
-from screens.import_file import ImportFileScreen
+from db.clients.listing import Criteria
+from screens.transfer.export_dialog import ExportFileScreen
+from screens.transfer.import_dialog import ImportFileScreen
 from tests.test_import import RU_HEADERS, RU_ROWS, clients, write_csv
 
 
@@ -63,7 +63,7 @@ async def test_a_missing_file_is_said_on_the_dialog(admin_session, tmp_path):
 
 async def test_export_the_current_search_from_the_dialog(admin_session, tmp_path):
     write_csv(tmp_path / "in.csv", RU_HEADERS, RU_ROWS)
-    from tui.importing import ImportOptions, run_import
+    from tui.transfer.import_job import ImportOptions, run_import
 
     run_import(tmp_path / "in.csv", ImportOptions())
     screen = ExportFileScreen(Criteria(text="Иванов"), folder=tmp_path)

@@ -8,8 +8,10 @@ from decimal import Decimal
 import pytest
 
 from db.errors import UserError
-from tui import columns, progress, values
-from tui.readers import scan_text, sniff_delimiter
+from tui.transfer import columns
+from tui.transfer import progress
+from tui.transfer import values
+from tui.transfer.readers import scan_text, sniff_delimiter
 
 
 @pytest.mark.parametrize("text,parts", [
@@ -77,7 +79,7 @@ def test_the_progress_bar_draws_on_a_terminal(capsys):
 
 
 def test_amounts_with_thousands_separators_and_impossible_sizes():
-    from tui.values import parse_amount
+    from tui.transfer.values import parse_amount
 
     assert parse_amount("12,000") == Decimal("12000")
     assert parse_amount("1,234,567") == Decimal("1234567")
@@ -87,8 +89,7 @@ def test_amounts_with_thousands_separators_and_impossible_sizes():
 
 
 def test_a_vcard_line_without_a_name_or_with_an_unknown_charset_is_read_around():
-    from tui import vcard
-
+    from tui.transfer import vcard
     cards = list(vcard.parse("BEGIN:VCARD\r\nVERSION:2.1\r\n:stray\r\nN:Ivanov;Ivan\r\n"
                         "TEL;CELL;ENCODING=QUOTED-PRINTABLE;CHARSET=x-unknown:=38=39=31=32\r\nEND:VCARD\r\n"))
     assert cards[0].values["last_name"] == ["Ivanov"] and cards[0].values["mobile"] == ["8912"]

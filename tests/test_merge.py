@@ -10,8 +10,12 @@ from decimal import Decimal
 import pytest
 from textual.widgets import Input
 
-from db import card_activity, cards, merge
-from db.card_draft import CardDraft, ContactDraft, RelativeDraft
+from db.card import activity as card_activity
+
+from db.card import cards
+
+from db.card import merge
+from db.card.draft import CardDraft, ContactDraft, RelativeDraft
 from db.errors import ConflictError, ValidationError
 from screens.confirm import ConfirmScreen
 from tests.card_helpers import CardApp, make_client, settle

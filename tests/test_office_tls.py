@@ -21,8 +21,8 @@ from cryptography import x509
 
 from db.embedded import EmbeddedServer, certificate_fingerprint
 from tests.test_embedded import _free_port, assert_one_sentence, run
-from tui import office_gateway
-from tui.office_gateway import Gateway, make_certificate, tls_context
+from tui.server import office_gateway
+from tui.server.office_gateway import Gateway, make_certificate, tls_context
 
 
 @pytest.fixture

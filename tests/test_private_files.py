@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from db import demo
-from tui.private_files import open_private
+from tui.transfer.private_files import open_private
 
 
 def run_cli(db, *args):

@@ -136,7 +136,6 @@ def test_the_listener_believes_a_senders_pid_for_a_minute_only(fresh_db):
     """A pid is reused by the operating system: once its administrator is gone, a minute later the pid is
     asked about again instead of lending that administrator's trust to whoever gets it next."""
     from db import notify
-
     now = [0.0]
     with fresh_db.connect(autocommit=True) as listener:
         senders = notify._Senders(listener, clock=lambda: now[0])

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from db import segments, session
-from db.clients import Criteria, Filters
+from db import session
+from db.clients import segments
+from db.clients.listing import Criteria, Filters
 from db.errors import UserError
 from db.i18n import t
 from screens.confirm import ConfirmScreen
-from screens.segments import SegmentNameDialog, SegmentPicker
+from screens.clients.segments import SegmentNameDialog, SegmentPicker
 from tests.card_helpers import identity, settle
 from tests.test_first_hour import _screen_lines
 from tui.app import ClientbaseApp

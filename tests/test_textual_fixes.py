@@ -10,7 +10,6 @@ from textual.timer import Timer
 
 import tui.app  # noqa: F401  (the app applies its Textual fixes when it is imported)
 from tui import textual_fixes
-
 FRAME = 10.0
 
 

@@ -16,7 +16,7 @@ from db import notify, session
 from db.connection import Target
 from db.i18n import t
 from db.session import Identity
-from screens.clients import ClientsScreen
+from screens.clients.screen import ClientsScreen
 from tui import textual_fixes
 from tui.widgets.connection import ClientsChanged, ConnectionBack, ConnectionBanner
 

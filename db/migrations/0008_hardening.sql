@@ -25,7 +25,7 @@ DECLARE
     definer regprocedure;
 BEGIN
     EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database());
-    -- The imports stage their rows in temporary tables (db/importing.py, db/import_purchases.py).
+    -- The imports stage their rows in temporary tables (db/transfer/import_clients.py, db/transfer/import_purchases.py).
     EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO clientbase_admin', current_database());
     -- A new owner needs CREATE on the schema; clientbase_owner holds it only for this moment.
     GRANT CREATE ON SCHEMA public TO clientbase_owner;

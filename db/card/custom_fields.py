@@ -1,0 +1,104 @@
+"""Custom field definitions: the administrator adds fields every card then shows (name, label, type, choices).
+
+Values live in client.custom (JSONB) under the field's name; removing a definition leaves the values in
+place, so that re-creating the field brings them back and nothing typed into a card is lost.
+"""
+
+from __future__ import annotations
+
+import re
+
+import peewee
+import psycopg
+
+from db.card.tx import reading, writing
+from db.card.values import FIELD_TYPES, CustomFieldDef
+from db.errors import ConflictError, UserError, ValidationError, driver_error
+from db.models import database
+
+NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,62}")
+_COLUMNS = "id, name, label, type, choices, position, version"
+DEFINITIONS_SQL = f"SELECT {_COLUMNS} FROM custom_field ORDER BY position, id"
+
+
+def _definition(row: tuple) -> CustomFieldDef:
+    return CustomFieldDef(row[0], row[1], row[2], row[3], tuple(row[4]), row[5], row[6])
+
+
+def load_definitions() -> tuple[CustomFieldDef, ...]:
+    """Inside an open transaction (the card's), or on its own."""
+    rows = database.execute_sql(DEFINITIONS_SQL).fetchall()
+    return tuple(_definition(row) for row in rows)
+
+
+def list_definitions() -> list[CustomFieldDef]:
+    with reading():
+        return list(load_definitions())
+
+
+def _check(name: str, label: str, type_: str, choices: list[str]) -> tuple[str, str, list[str]]:
+    name = name.strip().lower()
+    if not NAME_PATTERN.fullmatch(name):
+        raise ValidationError("name", "card.valid.field_name")
+    label = label.strip()
+    if not label:
+        raise ValidationError("label", "valid.empty")
+    if type_ not in FIELD_TYPES:
+        raise ValidationError("type", "card.valid.field_type", choices=", ".join(FIELD_TYPES))
+    clean = []
+    for choice in choices:
+        if choice.strip() and choice.strip() not in clean:
+            clean.append(choice.strip())
+    if type_ == "choice" and not clean:
+        raise ValidationError("choices", "card.valid.no_choices")
+    return name, label, clean if type_ == "choice" else []
+
+
+def create_definition(name: str, label: str, type_: str, choices: list[str] = ()) -> CustomFieldDef:
+    name, label, clean = _check(name, label, type_, list(choices))
+    try:
+        with writing():
+            row = database.execute_sql(
+                f"INSERT INTO custom_field (name, label, type, choices, position) "
+                f"VALUES (%s, %s, %s, %s, (SELECT coalesce(max(position), 0) + 1 FROM custom_field)) "
+                f"RETURNING {_COLUMNS}", (name, label, type_, clean)).fetchone()
+    except peewee.IntegrityError as exc:
+        if isinstance(driver_error(exc), psycopg.errors.UniqueViolation):
+            raise ValidationError("name", "card.valid.field_exists", name=name) from None
+        raise
+    return _definition(row)
+
+
+def update_definition(definition: CustomFieldDef, label: str, type_: str, choices: list[str]) -> CustomFieldDef:
+    """The name is the key of the stored values and never changes; the rest may, under optimistic locking."""
+    _, label, clean = _check(definition.name, label, type_, list(choices))
+    with writing():
+        row = database.execute_sql(
+            f"UPDATE custom_field SET label = %s, type = %s, choices = %s WHERE id = %s AND version = %s "
+            f"RETURNING {_COLUMNS}", (label, type_, clean, definition.id, definition.version)).fetchone()
+        if row is None:
+            current = database.execute_sql(f"SELECT {_COLUMNS} FROM custom_field WHERE id = %s",
+                                           (definition.id,)).fetchone()
+            if current is None:
+                raise UserError("card.field_gone")
+            raise ConflictError(_definition(current))
+    return _definition(row)
+
+
+def delete_definition(definition: CustomFieldDef) -> None:
+    with writing():
+        database.execute_sql("DELETE FROM custom_field WHERE id = %s", (definition.id,))
+
+
+def move_definition(definition: CustomFieldDef, offset: int) -> None:
+    """Swaps the field with its neighbour, so the order on the card is the administrator's."""
+    with writing():
+        fields = list(load_definitions())
+        index = next(i for i, field in enumerate(fields) if field.id == definition.id)
+        other = index + offset
+        if not 0 <= other < len(fields):
+            return
+        fields[index], fields[other] = fields[other], fields[index]
+        for position, field in enumerate(fields, start=1):
+            if field.position != position:
+                database.execute_sql("UPDATE custom_field SET position = %s WHERE id = %s", (position, field.id))

@@ -1,0 +1,91 @@
+"""Merging two cards of the same person into one, in one transaction (so the audit log holds every step).
+
+The kept card keeps its own values; its empty fields are filled from the other card, tags are united,
+and a consent the other card holds is carried over with its date and source. Contacts, relatives,
+purchases, subscriptions, interactions, reminders and mailing history move over; a contact the kept card
+already has is not doubled. Clients the other card referred now name the kept one. Then the other card is
+deleted.
+"""
+
+from __future__ import annotations
+
+from db.card.tx import writing
+from db.card.cards import Card, load_card
+from db.errors import ConflictError, UserError, ValidationError
+from db.models import database
+
+_FILL_TEXT = ("last_name", "first_name", "middle_name", "position", "region", "city", "address", "postal_address",
+              "source", "notes")
+_FILL_NULL = ("gender", "birth_date", "company_id", "assigned_to")
+
+
+class _Stale(Exception):
+    pass
+
+
+def merge_cards(keep: Card, other_id: int) -> Card:
+    """Merges client `other_id` into `keep` (as the editor loaded it) and returns the merged card."""
+    if keep.id is None or keep.id == other_id:
+        raise ValidationError("other", "card.valid.merge_self")
+    try:
+        with writing():
+            _merge(keep, other_id)
+    except _Stale:
+        raise ConflictError(load_card(keep.id)) from None
+    return load_card(keep.id)
+
+
+def _merge(keep: Card, other_id: int) -> None:
+    execute = database.execute_sql
+    rows = execute("SELECT id, version FROM client WHERE id IN (%s, %s) ORDER BY id FOR UPDATE",
+                   (keep.id, other_id)).fetchall()
+    versions = dict(rows)
+    if other_id not in versions or keep.id not in versions:
+        raise UserError("card.gone")
+    if versions[keep.id] != keep.version:
+        raise _Stale
+    fill = ", ".join([f"{c} = CASE WHEN k.{c} = '' THEN o.{c} ELSE k.{c} END" for c in _FILL_TEXT]
+                     + [f"{c} = coalesce(k.{c}, o.{c})" for c in _FILL_NULL])
+    consent = ", ".join(
+        f"consent_{ch} = k.consent_{ch} OR o.consent_{ch}, "
+        f"consent_{ch}_at = CASE WHEN k.consent_{ch} OR NOT o.consent_{ch} THEN k.consent_{ch}_at "
+        f"ELSE o.consent_{ch}_at END, "
+        f"consent_{ch}_source = CASE WHEN k.consent_{ch} OR NOT o.consent_{ch} THEN k.consent_{ch}_source "
+        f"ELSE o.consent_{ch}_source END"
+        for ch in ("email", "sms"))
+    execute(
+        f"""
+        UPDATE client k
+           SET {fill}, {consent},
+               referred_by_id = coalesce(k.referred_by_id, nullif(o.referred_by_id, k.id)),
+               tags = ARRAY(SELECT DISTINCT unnest(k.tags || o.tags) ORDER BY 1),
+               custom = o.custom || k.custom,
+               version = k.version + 1
+          FROM client o
+         WHERE k.id = %s AND o.id = %s
+        """, (keep.id, other_id))
+    # A contact both cards have stays once; the other card's primary mark yields to the kept card's.
+    execute(
+        """
+        DELETE FROM contact_point o USING contact_point k
+         WHERE o.client_id = %s AND k.client_id = %s AND k.kind = o.kind AND k.normalized = o.normalized
+        """, (other_id, keep.id))
+    execute(
+        """
+        UPDATE contact_point o SET client_id = %s,
+               is_primary = o.is_primary AND NOT EXISTS (SELECT 1 FROM contact_point k
+                                                        WHERE k.client_id = %s AND k.kind = o.kind AND k.is_primary)
+         WHERE o.client_id = %s
+        """, (keep.id, keep.id, other_id))
+    for table in ("relative", "purchase", "subscription", "interaction", "reminder"):
+        execute(f"UPDATE {table} SET client_id = %s WHERE client_id = %s", (keep.id, other_id))
+    # One message per campaign and client: a campaign that reached both cards keeps the kept card's.
+    execute(
+        """
+        UPDATE message m SET client_id = %s
+         WHERE m.client_id = %s
+           AND NOT EXISTS (SELECT 1 FROM message k WHERE k.campaign_id = m.campaign_id AND k.client_id = %s)
+        """, (keep.id, other_id, keep.id))
+    execute("UPDATE client SET referred_by_id = %s WHERE referred_by_id = %s AND id <> %s",
+            (keep.id, other_id, keep.id))
+    execute("DELETE FROM client WHERE id = %s", (other_id,))

@@ -1,0 +1,53 @@
+"""Transactions for the card editor's reads and writes, with the database's refusals said as sentences.
+
+A refused write (a read-only login) is a `UserError`. A write that lost its connection is one too, after
+the dead pooled connections are dropped, so that saving again once the server is back works; it is never
+retried here, since it may have committed just before the connection broke. A read that lost its
+connection propagates the driver's error unchanged, for `session.read` to retry on a fresh connection.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+import peewee
+import psycopg
+
+from db.errors import UserError, driver_error
+from db.models import database
+from db.session import is_connection_lost
+
+
+def _refused(exc: BaseException) -> bool:
+    return isinstance(driver_error(exc), psycopg.errors.InsufficientPrivilege)
+
+
+@contextmanager
+def _guarded(read_only: bool) -> Iterator[None]:
+    try:
+        with database.connection_context():
+            outermost = database.transaction_depth() == 0
+            with database.atomic():
+                if read_only and outermost:
+                    # The several queries of one card must see one moment, not a save half-way through.
+                    # Inside a caller's transaction (a save reloading its card) the caller's snapshot rules.
+                    database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                yield
+    except (peewee.DatabaseError, peewee.InterfaceError, psycopg.Error) as exc:
+        if _refused(exc):
+            raise UserError("card.read_only") from None
+        if read_only or not is_connection_lost(exc):
+            raise
+        database.close_all()
+        raise UserError("card.unreachable") from None
+
+
+def reading():
+    """One consistent snapshot for the several queries that load a card."""
+    return _guarded(read_only=True)
+
+
+def writing():
+    """One transaction: everything inside it is saved, or nothing is."""
+    return _guarded(read_only=False)

@@ -1,0 +1,109 @@
+"""Saved segments: a named search + filters (db.clients.listing.Criteria), for the list, the dashboard and campaigns."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import peewee
+
+from db.clients.listing import Criteria
+from db.errors import UserError, driver_error, is_permission_denied
+from db.models import Segment, database
+
+
+@dataclass(frozen=True)
+class SegmentInfo:
+    id: int
+    name: str
+    description: str
+    criteria: Criteria
+    updated_by: str
+    updated_at: datetime
+
+
+def _info(row: tuple) -> SegmentInfo:
+    segment_id, name, description, saved, updated_by, updated_at = row
+    saved = saved if isinstance(saved, dict) else json.loads(saved)
+    return SegmentInfo(segment_id, name, description, Criteria.from_json(saved), updated_by, updated_at)
+
+
+_COLUMNS = (Segment.id, Segment.name, Segment.description, Segment.filter, Segment.updated_by, Segment.updated_at)
+
+
+def list_segments() -> list[SegmentInfo]:
+    with database.connection_context():
+        return [_info(row) for row in Segment.select(*_COLUMNS).order_by(Segment.name).tuples()]
+
+
+def load(segment_id: int) -> SegmentInfo:
+    with database.connection_context():
+        row = Segment.select(*_COLUMNS).where(Segment.id == segment_id).tuples().first()
+    if row is None:
+        raise UserError("clients.no_segment")
+    return _info(row)
+
+
+def save(name: str, criteria: Criteria, description: str = "") -> SegmentInfo:
+    """Saves under `name`, replacing a segment of the same name (administrator only)."""
+    name = name.strip()
+    if not name:
+        raise UserError("clients.segment_name_empty")
+    try:
+        with database.connection_context(), database.atomic():
+            (Segment.insert(name=name, description=description, filter=criteria.to_json())
+             .on_conflict(conflict_target=[Segment.name],
+                          update={Segment.filter: criteria.to_json(), Segment.description: description})
+             .execute())
+            row = Segment.select(*_COLUMNS).where(Segment.name == name).tuples().first()
+    except peewee.DatabaseError as exc:
+        if is_permission_denied(exc):
+            raise UserError("clients.segment_admin_only") from None
+        raise
+    return _info(row)
+
+
+def _refused(exc: peewee.DatabaseError) -> UserError | None:
+    """The sentence for a write the database refused for a reason the user can act on."""
+    import psycopg
+
+    if is_permission_denied(exc):
+        return UserError("clients.segment_admin_only")
+    if isinstance(driver_error(exc), psycopg.errors.UniqueViolation):
+        return UserError("clients.segment_name_taken")
+    return None
+
+
+def rename(segment_id: int, name: str) -> SegmentInfo:
+    """Gives the segment a new name; a name another segment has is refused, not merged (administrator only)."""
+    name = name.strip()
+    if not name:
+        raise UserError("clients.segment_name_empty")
+    try:
+        with database.connection_context(), database.atomic():
+            changed = Segment.update(name=name).where(Segment.id == segment_id).execute()
+            row = Segment.select(*_COLUMNS).where(Segment.id == segment_id).tuples().first()
+    except peewee.DatabaseError as exc:
+        refused = _refused(exc)
+        if refused is None:
+            raise
+        raise refused from None
+    if not changed or row is None:
+        raise UserError("clients.no_segment")
+    return _info(row)
+
+
+def delete(segment_id: int) -> None:
+    """Deletes the segment (administrator only). A campaign made for it keeps its queued messages; the
+    database unlinks it (ON DELETE SET NULL)."""
+    try:
+        with database.connection_context(), database.atomic():
+            deleted = Segment.delete().where(Segment.id == segment_id).execute()
+    except peewee.DatabaseError as exc:
+        refused = _refused(exc)
+        if refused is None:
+            raise
+        raise refused from None
+    if not deleted:
+        raise UserError("clients.no_segment")

@@ -1,0 +1,306 @@
+"""The card editor's actions besides saving: rows, activity forms, referrer, merge, custom fields.
+
+A mixin of CardScreen, kept apart so that neither module grows into a second app. `check_action` shows in
+the footer only what applies to the role and the current tab; `CardCommands` puts every action in the
+palette, where a read-only login's attempt to write is answered with the reason.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from dataclasses import replace
+from datetime import date
+
+from textual import work
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.widgets import Input, Select
+
+from db import session
+from db.card import activity as card_activity
+
+from db.card import cards
+from db.card.values import format_date, parse_date
+from db.errors import ValidationError
+from db.i18n import t
+from screens.card.form_modal import FormScreen
+from screens.card.tabs.form import Field
+from screens.card.pick import NOBODY, PickClientScreen
+from screens.card.purchase import PurchaseScreen
+from tui.widgets.tab_strip import TabStrip
+
+# action -> (key, label key, tooltip key, the tabs it applies to; empty: every tab)
+ACTIONS = {
+    "add_contact": ("ctrl+n", "card.key.add_contact", None, ("contacts",)),
+    "add_relative": ("ctrl+n", "card.key.add_relative", None, ("family",)),
+    "add_purchase": ("ctrl+n", "card.key.add_purchase", None, ("purchases",)),
+    "add_interaction": ("ctrl+n", "card.key.add_interaction", None, ("activity",)),
+    "add_reminder": ("ctrl+n", "card.key.add_reminder", None, ("reminders",)),
+    "add_subscription": ("ctrl+b", "card.key.add_subscription", None, ("purchases",)),
+    "remove_row": ("ctrl+r", "card.key.remove", "card.key.remove.tip", ("contacts", "family")),
+    "tick": ("ctrl+t", "card.key.tick", "card.key.tick.tip", ("reminders",)),
+    "pick_referrer": ("ctrl+o", "card.key.pick_referrer", "card.key.pick_referrer.tip", ("main",)),
+    "fields": ("ctrl+f", "card.key.fields", "card.key.fields.tip", ("custom",)),
+    "merge": ("ctrl+g", "card.key.merge", "card.key.merge.tip", ("main",)),
+}
+WRITES = {"save", *ACTIONS}
+# These write at once, to a client that must already exist.
+NEEDS_CLIENT = {"add_purchase", "add_interaction", "add_reminder", "add_subscription", "tick", "merge"}
+
+
+def when_loaded(action):
+    """While the reused editor loads the next card, the write keys stay as they will be once it is there,
+    so that the footer is not rebuilt twice per card; pressed in that moment, they do nothing."""
+    @functools.wraps(action)
+    async def guarded(self, *args):
+        if self.card is None:
+            return
+        result = action(self, *args)
+        if inspect.isawaitable(result):
+            await result
+
+    return guarded
+
+
+def _tooltip(action: str) -> str:
+    _, label, tooltip, _ = ACTIONS[action]
+    return t(tooltip) if tooltip else t("card.key.add.tip", what=t(label))
+
+
+class CardActions:
+    ACTION_BINDINGS = [
+        *[Binding(key, action, t(label), tooltip=_tooltip(action), id=f"card-{action.replace('_', '-')}")
+          for action, (key, label, _, _) in ACTIONS.items()],
+        # For read-only logins the same keys answer with the reason instead of doing nothing.
+        *[Binding(key, "refuse_write", show=False, id=f"card-refuse-{key.replace('+', '-')}")
+          for key in sorted({"ctrl+s"} | {key for key, *_ in ACTIONS.values()})],
+    ]
+
+    @property
+    def active_tab(self) -> str:
+        return self.query_one("#card-tabs", TabStrip).active
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "refuse_write":
+            return self.read_only
+        if action not in WRITES:
+            return True
+        if self.read_only:
+            return False
+        client_id = self.card.id if self.card is not None else self.client_id
+        if action in NEEDS_CLIENT and client_id is None:
+            return False
+        tabs = ACTIONS[action][3] if action in ACTIONS else ()
+        return not tabs or self.active_tab in tabs
+
+    def action_refuse_write(self) -> None:
+        self.say(t("card.read_only"), error=True)
+        self.notify(t("card.read_only"), severity="warning")
+
+    # --- rows ---------------------------------------------------------------------------------------
+
+    @when_loaded
+    async def action_add_contact(self) -> None:
+        await (await self.ensure_tab("contacts")).add_row()
+        self.validate_draft()
+
+    @when_loaded
+    async def action_add_relative(self) -> None:
+        await (await self.ensure_tab("family")).add_row()
+        self.validate_draft()
+
+    @when_loaded
+    async def action_remove_row(self) -> None:
+        tab = await self.ensure_tab(self.active_tab)
+        row = tab.focused_row(self.focused) or (tab.rows()[-1] if tab.rows() else None)
+        if row is not None:
+            await tab.remove_row(row)
+            self.validate_draft()
+
+    # --- referrer, merge, fields --------------------------------------------------------------------
+
+    @when_loaded
+    def action_pick_referrer(self) -> None:
+        def chosen(choice: tuple[int, str] | None) -> None:
+            if choice is not None:
+                client_id, name = choice
+                self.body("main").set_referrer(None if choice == NOBODY else client_id, name)
+                self.validate_draft()
+
+        self.app.push_screen(PickClientScreen(t("card.pick.title"), self.card.id), chosen)
+
+    @when_loaded
+    def action_merge(self) -> None:
+        from screens.card.merge import MergeScreen
+
+        if self.dirty:
+            self.say(t("card.merge.save_first"), error=True)
+            return
+
+        def merged(other: int | None) -> None:
+            if other is not None:
+                self.saved_id = self.card.id
+                self.load(self.card.id)
+                self.say(t("card.merge.done", other=other))
+
+        self.app.push_screen(MergeScreen(self.card), merged)
+
+    @when_loaded
+    def action_fields(self) -> None:
+        from screens.admin.custom_fields import CustomFieldsScreen
+
+        self.app.push_screen(CustomFieldsScreen(), lambda _: self.reload_fields(self.card.id))
+
+    @work(thread=True, exclusive=True, group="card-fields", exit_on_error=False)
+    def reload_fields(self, client_id: int | None) -> None:
+        fresh = session.read(cards.load_card, client_id)
+        self.app.call_from_thread(self._fields_loaded, fresh)
+
+    async def _fields_loaded(self, fresh: cards.Card) -> None:
+        # Only the definitions change: the card keeps its version and the user's draft keeps its values.
+        mine = dict(self.draft().custom)
+        custom = tuple((name, mine.get(name, value)) for name, value in fresh.draft.custom)
+        draft = replace(self.draft(), custom=custom)
+        self.card = replace(self.card, custom_fields=fresh.custom_fields,
+                            draft=replace(self.card.draft, custom=fresh.draft.custom))
+        await self.show_card(self.card, draft)
+
+    # --- activity: written at once, then the history tabs reload ------------------------------------
+
+    def _today(self) -> str:
+        return format_date(date.today(), self.card.day_first)
+
+    def _date(self, values: dict[str, str], field: str) -> date:
+        parsed = parse_date(values[field], field, self.card.day_first)
+        if parsed is None:
+            raise ValidationError(field, "valid.empty")
+        return parsed
+
+    def _open_form(self, title_key: str, fields: list[Field], submit) -> None:
+        def done(result: object) -> None:
+            if result is not None:
+                self.reload_history(self.card.id)
+
+        self.app.push_screen(FormScreen(t(title_key), fields, submit), done)
+
+    @when_loaded
+    def action_add_purchase(self) -> None:
+        self.open_product_form("purchase")
+
+    @when_loaded
+    def action_add_subscription(self) -> None:
+        self.open_product_form("subscription")
+
+    @work(thread=True, exclusive=True, group="card-products", exit_on_error=False)
+    def open_product_form(self, kind: str) -> None:
+        products = card_activity.products()
+        self.app.call_from_thread(self._product_form, kind, products)
+
+    def _product_form(self, kind: str, products: list[card_activity.Product]) -> None:
+        client_id = self.card.id
+        if kind == "purchase":
+            def added(purchase_id: int | None) -> None:
+                if purchase_id is not None:
+                    self.reload_history(client_id)
+
+            self.app.push_screen(PurchaseScreen(client_id, products, self.card.day_first), added)
+            return
+
+        def submit(values: dict[str, str]) -> int:
+            return card_activity.add_subscription(
+                client_id, int(values["product"]) if values["product"] else None,
+                self._date(values, "starts_on"), self._date(values, "ends_on"), values["note"])
+
+        product = Select([(p.name, str(p.id)) for p in products], compact=True, prompt=t("card.none"))
+        self._open_form("card.key.add_subscription", [
+            Field("product", product, t("card.form.product")),
+            Field("starts_on", Input(self._today(), compact=True), t("card.form.starts_on")),
+            Field("ends_on", Input(compact=True), t("card.form.ends_on")),
+            Field("note", Input(compact=True), t("card.form.note"))], submit)
+
+    @when_loaded
+    def action_add_interaction(self) -> None:
+        client_id = self.card.id
+        kinds = Select([(t(f"card.interaction.{k}"), k) for k in card_activity.INTERACTION_KINDS],
+                       value="call", allow_blank=False, compact=True)
+        self._open_form("card.key.add_interaction", [
+            Field("kind", kinds, t("card.form.kind")),
+            Field("text", Input(compact=True), t("card.form.text")),
+            Field("outcome", Input(compact=True), t("card.form.outcome"))],
+            lambda v: card_activity.add_interaction(client_id, v["kind"], v["text"], v["outcome"]))
+
+    @when_loaded
+    def action_add_reminder(self) -> None:
+        client_id = self.card.id
+        self._open_form("card.key.add_reminder", [
+            Field("due_on", Input(self._today(), compact=True), t("card.form.due_on")),
+            Field("text", Input(compact=True), t("card.form.text")),
+            Field("assignee", Input(self.identity.login, compact=True), t("card.form.assignee"))],
+            lambda v: card_activity.add_reminder(client_id, self._date(v, "due_on"), v["text"], v["assignee"]))
+
+    @when_loaded
+    async def action_tick(self) -> None:
+        reminder_id = (await self.ensure_tab("reminders")).selected()
+        if reminder_id is not None:
+            done = next(r.done for r in self.card.reminders if r.id == reminder_id)
+            self.tick_reminder(reminder_id, not done)
+
+    @work(thread=True, exclusive=True, group="card-tick", exit_on_error=False)
+    def tick_reminder(self, reminder_id: int, done: bool) -> None:
+        card_activity.set_reminder_done(reminder_id, done)
+        self.app.call_from_thread(self.reload_history, self.card.id)
+
+    @work(thread=True, exclusive=True, group="card-history", exit_on_error=False)
+    def reload_history(self, client_id: int) -> None:
+        fresh = session.read(cards.load_card, client_id)
+        self.app.call_from_thread(self._history_loaded, fresh)
+
+    async def _history_loaded(self, fresh: cards.Card) -> None:
+        # The history is not part of the draft: take it without touching the version or the user's edits.
+        self.card = replace(self.card, category=fresh.category, purchase_count=fresh.purchase_count,
+                            total_spent=fresh.total_spent, total_profit=fresh.total_profit,
+                            last_purchase_at=fresh.last_purchase_at, purchases=fresh.purchases,
+                            favourites=fresh.favourites, subscriptions=fresh.subscriptions,
+                            interactions=fresh.interactions, reminders=fresh.reminders)
+        await self.fill_tabs("purchases", "activity", "reminders")
+        self._update_title()
+
+    # --- the palette --------------------------------------------------------------------------------
+
+    def palette_commands(self) -> list[tuple[str, str, object]]:
+        """The actions the app's palette does not list by itself because they do not apply right now:
+        those of another tab (the command switches to it), and writes for a read-only login (the
+        command says why). What applies now comes from the screen's bindings (tui.app)."""
+        commands = [(t("card.key.save"), t("card.key.save.tip"), "save")]
+        commands += [(t(label), _tooltip(action), action) for action, (_, label, _, _) in ACTIONS.items()]
+        return [(name, help_text, self._palette_runner(action)) for name, help_text, action in commands
+                if self.check_action(action, ()) is not True]
+
+    def _palette_runner(self, action: str):
+        async def run() -> None:
+            if self.read_only and action in WRITES:
+                self.action_refuse_write()
+                return
+            tabs = ACTIONS[action][3] if action in ACTIONS else ()
+            if tabs and self.active_tab not in tabs:
+                await self.action_tab(tabs[0])
+            await self.run_action(action)
+
+        return run
+
+
+class CardCommands(Provider):
+    """The card's actions that do not apply at this moment, as palette commands that make them apply or
+    say why they cannot."""
+
+    async def discover(self) -> Hits:
+        for name, help_text, run in self.screen.palette_commands():
+            yield DiscoveryHit(name, run, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, run in self.screen.palette_commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), run, help=help_text)

@@ -1,0 +1,128 @@
+"""The optimistic-locking dialog: someone saved the card after it was opened here.
+
+Both versions side by side, one row per differing field, the side that will win highlighted. Keep mine,
+take theirs, or merge: each field starts on the side of whoever changed it, and Space switches it; Esc goes back to editing with the draft intact.
+Nothing is saved over the other version without one of these choices.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, DataTable, Label, Static
+
+from db.card.draft import CardDraft, changed_fields, take_fields
+from db.card.cards import Card
+from db.i18n import t
+from tui.widgets.footer import SteadyFooter
+
+
+def shown(draft: CardDraft, field: str) -> str:
+    if field.startswith("custom."):
+        return draft.custom_value(field.removeprefix("custom."))
+    if field == "contacts":
+        return "; ".join(f"{c.kind} {c.value}{' *' if c.is_primary else ''}" for c in draft.contacts)
+    if field == "relatives":
+        return "; ".join(f"{r.name} {r.birth_date}".strip() for r in draft.relatives)
+    if field == "referred_by_id":
+        return f"#{draft.referred_by_id} {draft.referred_by_name}" if draft.referred_by_id else ""
+    value = getattr(draft, field)
+    if isinstance(value, bool):
+        return t("card.conflict.yes") if value else t("card.conflict.no")
+    return str(value)
+
+
+def label_of(field: str, current: Card) -> str:
+    if field.startswith("custom."):
+        name = field.removeprefix("custom.")
+        return next((d.label for d in current.custom_fields if d.name == name), name)
+    return t(f"card.f.{field}")
+
+
+class ConflictScreen(ModalScreen[tuple[str, CardDraft] | None]):
+    DEFAULT_CSS = """
+    ConflictScreen { align: center middle; }
+    ConflictScreen > Vertical { width: 100%; max-width: 110; height: auto; max-height: 22;
+                                border: thick $error; background: $surface; padding: 0 1; }
+    ConflictScreen .title { text-style: bold; }
+    ConflictScreen DataTable { height: auto; max-height: 12; }
+    ConflictScreen Horizontal { height: auto; }
+    ConflictScreen Button { margin-right: 1; min-width: 10; }
+    """
+    BINDINGS = [
+        Binding("space", "toggle", t("card.conflict.toggle"), tooltip=t("card.conflict.toggle"), id="conflict-toggle"),
+        Binding("k", "keep", t("card.conflict.keep"), tooltip=t("card.conflict.keep"), id="conflict-keep"),
+        Binding("t", "take", t("card.conflict.take"), tooltip=t("card.conflict.take"), id="conflict-take"),
+        Binding("m", "merge", t("card.conflict.merge"), tooltip=t("card.conflict.merge"), id="conflict-merge"),
+        Binding("escape", "cancel", t("card.conflict.cancel"), tooltip=t("card.conflict.cancel"),
+                id="conflict-cancel"),
+    ]
+
+    def __init__(self, mine: CardDraft, base: CardDraft, current: Card) -> None:
+        super().__init__()
+        self.mine = mine
+        self.current = current
+        self.fields = changed_fields(mine, current.draft)
+        # A field only they changed starts on their side, one I changed on mine: the merge loses nobody's work.
+        untouched = set(self.fields) - set(changed_fields(mine, base))
+        self.take_theirs: set[str] = untouched
+
+    def compose(self) -> ComposeResult:
+        at = f"{self.current.updated_at:%H:%M}" if self.current.updated_at else "?"
+        with Vertical():
+            yield Label(t("card.conflict.title"), classes="title")
+            yield Static(t("card.conflict.intro", login=self.current.updated_by or "?", at=at))
+            table = DataTable(id="conflict-table", cursor_type="row")
+            table.add_column(t("card.conflict.field"), key="field", width=16)
+            table.add_column(t("card.conflict.mine"), key="mine", width=28)
+            table.add_column(t("card.conflict.theirs"), key="theirs", width=28)
+            yield table
+            with Horizontal():
+                yield Button(t("card.conflict.keep"), id="keep")
+                yield Button(t("card.conflict.take"), id="take")
+                yield Button(t("card.conflict.merge"), id="merge", variant="primary")
+                yield Button(t("card.conflict.cancel"), id="cancel")
+        yield SteadyFooter()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for field in self.fields:
+            table.add_row(*self._cells(field), key=field)
+        table.focus()
+
+    def _cells(self, field: str) -> tuple[Text, Text, Text]:
+        theirs_win = field in self.take_theirs
+        winner, loser = "bold reverse", "dim"
+        return (Text(label_of(field, self.current)),
+                Text(shown(self.mine, field), style=loser if theirs_win else winner),
+                Text(shown(self.current.draft, field), style=winner if theirs_win else loser))
+
+    def action_toggle(self) -> None:
+        table = self.query_one(DataTable)
+        if not self.fields:
+            return
+        field = self.fields[table.cursor_row]
+        self.take_theirs ^= {field}
+        for column, cell in zip(("field", "mine", "theirs"), self._cells(field)):
+            table.update_cell(field, column, cell)
+
+    def merged(self) -> CardDraft:
+        return take_fields(self.mine, self.current.draft, sorted(self.take_theirs))
+
+    def action_keep(self) -> None:
+        self.dismiss(("keep", self.mine))
+
+    def action_take(self) -> None:
+        self.dismiss(("take", self.current.draft))
+
+    def action_merge(self) -> None:
+        self.dismiss(("merge", self.merged()))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        getattr(self, f"action_{event.button.id}")()

@@ -1,0 +1,84 @@
+"""Choose a client by typing a part of the name: for "referred by" and for the card to merge in."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+from db.card import cards
+from db.i18n import t
+from tui.widgets.footer import SteadyFooter
+
+NOBODY = (0, "")
+
+
+class PickClientScreen(ModalScreen[tuple[int, str] | None]):
+    """Dismisses with (id, name), with NOBODY when the user clears the choice, or None on Esc."""
+
+    DEFAULT_CSS = """
+    PickClientScreen { align: center middle; }
+    PickClientScreen > Vertical { width: 64; height: 18; border: thick $primary; background: $surface; padding: 0 1; }
+    PickClientScreen OptionList { height: 1fr; }
+    """
+    BINDINGS = [
+        Binding("escape", "cancel", t("card.form.cancel"), tooltip=t("card.form.cancel"), id="pick-cancel"),
+        Binding("down", "to_list", show=False, id="pick-down"),
+    ]
+
+    def __init__(self, title: str, exclude: int | None, allow_nobody: bool = True) -> None:
+        super().__init__()
+        self.pick_title = title
+        self.exclude = exclude
+        self.allow_nobody = allow_nobody
+        self.found: dict[int, str] = {}
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.pick_title)
+            yield Input(placeholder=t("card.pick.placeholder"), id="pick-text")
+            yield OptionList(id="pick-list")
+        yield SteadyFooter()
+
+    def on_mount(self) -> None:
+        self._fill([])
+
+    def _fill(self, found: list[tuple[int, str]]) -> None:
+        listing = self.query_one("#pick-list", OptionList)
+        listing.clear_options()
+        if self.allow_nobody:
+            listing.add_option(Option(t("card.pick.clear"), id="0"))
+        listing.add_options([Option(f"#{client_id}  {name}", id=str(client_id)) for client_id, name in found])
+        self.found = dict(found)
+
+    @on(Input.Changed, "#pick-text")
+    def _search(self, event: Input.Changed) -> None:
+        self.search(event.value)
+
+    @work(thread=True, exclusive=True, group="card-pick", exit_on_error=False)
+    def search(self, text: str) -> None:
+        found = cards.pick_clients(text, exclude=self.exclude)
+        self.app.call_from_thread(self._fill, found)
+
+    def action_to_list(self) -> None:
+        self.query_one("#pick-list", OptionList).focus()
+
+    @on(Input.Submitted, "#pick-text")
+    def _first(self) -> None:
+        if self.found:
+            self.choose(next(iter(self.found.items())))
+
+    @on(OptionList.OptionSelected, "#pick-list")
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        client_id = int(event.option.id)
+        self.choose(NOBODY if client_id == 0 else (client_id, self.found[client_id]))
+
+    def choose(self, choice: tuple[int, str]) -> None:
+        self.dismiss(choice)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

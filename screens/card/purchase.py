@@ -1,0 +1,150 @@
+"""A purchase with its lines, entered from the card: date, channel, then one row per product (Ctrl+N adds
+a row). Written at once in one transaction (db/card_activity.add_purchase); a refused value is said and
+the form stays open with everything typed."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Select, Static
+from textual.worker import Worker, WorkerState
+
+from db.card import activity as card_activity
+from db.card.values import format_date, parse_date
+from db.errors import UserError, ValidationError
+from db.i18n import t
+from screens.card.tabs.form import Field, FieldGrid
+from tui.widgets.footer import SteadyFooter
+
+
+class LineRow(Horizontal):
+    DEFAULT_CSS = """
+    LineRow { height: 1; }
+    LineRow Select { width: 28; }
+    LineRow .description { width: 1fr; }
+    LineRow .quantity { width: 7; }
+    LineRow .price { width: 11; }
+    """
+
+    def __init__(self, products: list[card_activity.Product]) -> None:
+        super().__init__()
+        self.products = products
+
+    def compose(self) -> ComposeResult:
+        yield Select([(p.name, p.id) for p in self.products], compact=True, prompt=t("card.form.product"),
+                     classes="product")
+        yield Input(placeholder=t("card.form.description"), compact=True, classes="description")
+        yield Input("1", compact=True, classes="quantity", restrict=r"[0-9.,]*")
+        yield Input(placeholder=t("card.form.price"), compact=True, classes="price", restrict=r"[0-9., ]*")
+
+    def line(self, prices: dict[int, Decimal]) -> tuple[int | None, str, Decimal, Decimal]:
+        product = self.query_one(".product", Select).value
+        product_id = None if product is Select.NULL else int(product)
+        description = self.query_one(".description", Input).value.strip()
+        if product_id is None and not description:
+            raise ValidationError("lines", "card.valid.line_product")
+        try:
+            quantity = Decimal(self.query_one(".quantity", Input).value.replace(",", ".") or "1")
+            typed = self.query_one(".price", Input).value.replace(",", ".").replace(" ", "")
+            price = Decimal(typed) if typed else prices.get(product_id, Decimal(-1))
+        except InvalidOperation:
+            raise ValidationError("lines", "card.valid.number") from None
+        return product_id, description, quantity, price
+
+    @on(Select.Changed, ".product")
+    def _suggest_price(self, event: Select.Changed) -> None:
+        price = self.query_one(".price", Input)
+        chosen = next((p for p in self.products if p.id == event.value), None)
+        if chosen is not None and not price.value:
+            price.value = f"{chosen.price}"
+
+
+class PurchaseScreen(ModalScreen[int | None]):
+    """Dismisses with the new purchase's id, or None."""
+
+    DEFAULT_CSS = """
+    PurchaseScreen { align: center middle; }
+    PurchaseScreen > Vertical { width: 78; height: auto; max-height: 22; border: thick $primary;
+                                background: $surface; padding: 0 1; }
+    PurchaseScreen .title { text-style: bold; }
+    PurchaseScreen #lines { height: auto; max-height: 10; }
+    PurchaseScreen #purchase-status { color: $error; height: auto; }
+    """
+    BINDINGS = [
+        Binding("ctrl+s", "submit", t("card.form.ok"), tooltip=t("card.key.add_purchase"), id="purchase-submit"),
+        Binding("ctrl+n", "add_line", t("card.form.add_line"), tooltip=t("card.form.add_line"), id="purchase-line"),
+        Binding("ctrl+r", "remove_line", t("card.form.remove_line"), tooltip=t("card.form.remove_line"),
+                id="purchase-remove-line"),
+        Binding("escape", "cancel", t("card.form.cancel"), tooltip=t("card.form.cancel"), id="purchase-cancel"),
+    ]
+
+    def __init__(self, client_id: int, products: list[card_activity.Product], day_first: bool) -> None:
+        super().__init__()
+        self.client_id = client_id
+        self.products = products
+        self.day_first = day_first
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(t("card.key.add_purchase"), classes="title")
+            yield FieldGrid(
+                Field("date", Input(format_date(date.today(), self.day_first), compact=True, id="purchase-date"),
+                      t("card.form.date")),
+                Field("channel", Input("shop", compact=True, id="purchase-channel"), t("card.form.channel")))
+            with VerticalScroll(id="lines"):
+                yield LineRow(self.products)
+            yield Static("", id="purchase-status")
+        yield SteadyFooter()
+
+    def on_mount(self) -> None:
+        self.query_one(LineRow).query_one(".product", Select).focus()
+
+    async def action_add_line(self) -> None:
+        row = LineRow(self.products)
+        await self.query_one("#lines").mount(row)
+        row.query_one(".product", Select).focus()
+
+    async def action_remove_line(self) -> None:
+        rows = list(self.query(LineRow))
+        focused = next((row for row in rows if self.focused in row.query("*")), rows[-1])
+        if len(rows) > 1:
+            await focused.remove()
+
+    def action_submit(self) -> None:
+        prices = {p.id: p.price for p in self.products}
+        try:
+            when = parse_date(self.query_one("#purchase-date", Input).value, "date", self.day_first)
+            if when is None:
+                raise ValidationError("date", "valid.empty")
+            lines = [row.line(prices) for row in self.query(LineRow)]
+        except ValidationError as problem:
+            self.query_one("#purchase-status", Static).update(str(problem))
+            return
+        # Entered today: now; another day: midday of that day, so the date survives any time zone.
+        moment = datetime.now().astimezone() if when == date.today() else \
+            datetime(when.year, when.month, when.day, 12).astimezone()
+        self.write(moment, self.query_one("#purchase-channel", Input).value, lines)
+
+    @work(thread=True, exclusive=True, group="card-purchase", exit_on_error=False)
+    def write(self, moment: datetime, channel: str, lines: list) -> int:
+        return card_activity.add_purchase(self.client_id, moment, channel, lines)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "card-purchase":
+            return
+        if event.state == WorkerState.SUCCESS:
+            self.dismiss(event.worker.result)
+        elif event.state == WorkerState.ERROR:
+            error = event.worker.error
+            if not isinstance(error, UserError):
+                raise error
+            self.query_one("#purchase-status", Static).update(str(error))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

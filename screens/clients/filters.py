@@ -1,0 +1,170 @@
+"""The filter panel: every filter of the clients list as one row; Ctrl+S (or Enter in a box) applies,
+Escape cancels, Ctrl+R empties the panel. Returns the new Filters, or None when cancelled."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from decimal import Decimal, InvalidOperation
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
+from textual.widgets import Input, Label, Select, Static
+from textual.worker import Worker, WorkerState
+
+from db import session
+from db.clients import listing as clients
+
+from db.card import custom_fields
+
+from db.clients import filter_values
+
+from db.clients import segments
+from db.clients.listing import CATEGORIES, GENDERS, Filters
+from db.errors import ValidationError
+from db.i18n import t
+from db.session import ConnectionLost
+
+TEXT_FILTERS = ("tag", "region", "city", "assigned_to")
+NUMBER_FILTERS = ("age_min", "age_max", "birthday_within", "no_purchase_days")
+MONEY_FILTERS = ("spent_min", "spent_max")
+
+
+class FiltersScreen(ModalScreen[Filters | None]):
+    BINDINGS = [
+        Binding("ctrl+s", "apply", t("clients.filters.apply"), tooltip=t("clients.filters.apply.tip"),
+                id="filters.apply"),
+        Binding("escape", "cancel", t("clients.filters.cancel"), tooltip=t("clients.filters.cancel.tip"),
+                id="filters.cancel"),
+        Binding("ctrl+r", "reset", t("clients.filters.reset"), tooltip=t("clients.filters.reset.tip"),
+                id="filters.reset"),
+    ]
+
+    def __init__(self, filters: Filters) -> None:
+        super().__init__()
+        self.filters = filters
+        self.segment_name: str | None = None  # the chosen segment's name, for the list to show
+        self._segment_names: dict[int, str] = {}
+        self._known: dict[str, list[str]] = {}
+
+    def _row(self, name: str, widget) -> Horizontal:
+        return Horizontal(Label(t(f"clients.filter.{name}"), classes="filter-label"), widget, classes="filter-row")
+
+    def compose(self) -> ComposeResult:
+        f = self.filters
+        with Vertical(id="filters-dialog"):
+            yield Static(t("clients.filters.title"), classes="clients-dialog-title")
+            with VerticalScroll():
+                yield self._row("category", Select([(t(f"clients.category.{c}"), c) for c in CATEGORIES],
+                                                   value=f.category or Select.NULL, prompt=t("clients.any"),
+                                                   id="category", compact=True))
+                yield self._row("segment", Select([], prompt=t("clients.any"), id="segment_id", compact=True))
+                for name in TEXT_FILTERS:
+                    yield self._row(name, Input(getattr(f, name) or "", id=name, compact=True))
+                yield self._row("gender", Select([(t(f"clients.gender.{g}"), g) for g in GENDERS],
+                                                 value=f.gender or Select.NULL, prompt=t("clients.any"),
+                                                 id="gender", compact=True))
+                yield self._row("has_children", Select(
+                    [(t("clients.yes"), True), (t("clients.no"), False)], prompt=t("clients.any"),
+                    value=Select.NULL if f.has_children is None else f.has_children, id="has_children",
+                    compact=True))
+                for name in NUMBER_FILTERS + MONEY_FILTERS:
+                    value = getattr(f, name)
+                    yield self._row(name, Input("" if value is None else str(value), id=name, compact=True,
+                                                restrict=r"[0-9.]*"))
+                custom_name, custom_value = f.custom[0] if f.custom else (None, "")
+                yield self._row("custom", Horizontal(
+                    Select([], prompt=t("clients.any"), id="custom_name", compact=True),
+                    Input(custom_value, id="custom_value", compact=True), classes="custom-pair"))
+            yield Static("", id="filters-error")
+            yield Static(t("clients.filters.hint"), classes="clients-dialog-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#category").focus()
+        self._load_choices()
+
+    @work(thread=True, exclusive=True, group="filters-choices", exit_on_error=False)
+    def _load_choices(self) -> None:
+        saved = session.read(segments.list_segments)
+        definitions = session.read(custom_fields.list_definitions)
+        self.app.call_from_thread(self._choices_loaded, saved, definitions)
+        # Read after the lists the panel needs at once: on a large base this takes a moment.
+        known = session.read(filter_values.filter_values)
+        self.app.call_from_thread(self._values_loaded, known)
+
+    def _values_loaded(self, known: dict[str, list[str]]) -> None:
+        """Each text filter completes what is typed with the values in the base (→ accepts)."""
+        self._known = known
+        for name in TEXT_FILTERS:
+            self.query_one(f"#{name}", Input).suggester = SuggestFromList(known[name], case_sensitive=False)
+
+    def _choices_loaded(self, saved: list, definitions: list) -> None:
+        self._segment_names = {s.id: s.name for s in saved}
+        segment = self.query_one("#segment_id", Select)
+        segment.set_options([(s.name, s.id) for s in saved])
+        if self.filters.segment_id in {s.id for s in saved}:
+            segment.value = self.filters.segment_id
+        custom = self.query_one("#custom_name", Select)
+        custom.set_options([(d.label, d.name) for d in definitions])
+        if self.filters.custom and self.filters.custom[0][0] in {d.name for d in definitions}:
+            custom.value = self.filters.custom[0][0]
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.group == "filters-choices":
+            if isinstance(event.worker.error, ConnectionLost):
+                self.app.connection_lost()
+            else:
+                raise event.worker.error
+
+    def _select(self, name: str) -> object | None:
+        value = self.query_one(f"#{name}", Select).value
+        return None if value == Select.NULL else value
+
+    def _read(self) -> Filters:
+        values: dict[str, object] = {name: self._select(name) for name in ("category", "segment_id", "gender",
+                                                                          "has_children")}
+        for name in TEXT_FILTERS:
+            typed = self.query_one(f"#{name}", Input).value.strip()
+            values[name] = filter_values.spelled_as_in_base(typed, self._known.get(name, [])) if typed else None
+        for name in NUMBER_FILTERS + MONEY_FILTERS:
+            text = self.query_one(f"#{name}", Input).value.strip()
+            if not text:
+                values[name] = None
+                continue
+            try:
+                values[name] = Decimal(text) if name in MONEY_FILTERS else int(text)
+            except (ValueError, InvalidOperation):
+                raise ValueError(t("clients.filters.bad_number", field=t(f"clients.filter.{name}"))) from None
+            try:
+                clients.check_filter_number(name, values[name])
+            except ValidationError as exc:
+                raise ValueError(f"{t(f'clients.filter.{name}')}: {exc}") from None
+        custom_name = self._select("custom_name")
+        custom_value = self.query_one("#custom_value", Input).value.strip()
+        values["custom"] = ((str(custom_name), custom_value),) if custom_name and custom_value else ()
+        values["extra"] = self.filters.extra
+        return Filters(**{item.name: values[item.name] for item in fields(Filters)})
+
+    def on_input_submitted(self) -> None:
+        self.action_apply()
+
+    def action_apply(self) -> None:
+        try:
+            filters = self._read()
+        except ValueError as exc:
+            self.query_one("#filters-error", Static).update(str(exc))
+            return
+        self.segment_name = self._segment_names.get(filters.segment_id)
+        self.dismiss(filters)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_reset(self) -> None:
+        for select in self.query(Select):
+            select.clear()
+        for box in self.query(Input):
+            box.value = ""

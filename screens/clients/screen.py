@@ -1,0 +1,450 @@
+"""The clients list: type-ahead search, filters, sort and the count over a virtual, keyset-paged list.
+
+Focus starts in the search box: typing searches, the arrows and Page keys move the selection, Enter opens
+the card. Tab, Escape or Down leaves the box for the list, where single letters are keys (new, filters,
+sort, segments); "/" goes back to the search.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Header, Input, Static
+from textual.worker import Worker, WorkerState
+
+from db import session, settings
+from db.clients import listing as clients
+
+from db.transfer import export as exporting
+
+from db.clients import segments
+from db.card.values import format_date
+from db.clients.listing import ClientRow, Count, Criteria, Filters
+from db.errors import UserError
+from db.i18n import t
+from db.session import Cancelled, ConnectionLost, Identity
+from tui.widgets.connection import ClientsChanged, ConnectionBack
+from tui.widgets.footer import SteadyFooter
+from tui.widgets.money import money, money_title
+from tui.widgets.phone import phone
+from tui.widgets.virtual_list import Column, VirtualList
+
+SORT_ORDER = tuple(clients.SORTS)
+WRITE_ACTIONS = {"new_client", "save_segment", "import_file"}
+COUNT_AFTER_SECONDS = 0.25
+# The card editor is built in the background once the list is on screen, after the first page has painted.
+PREPARE_CARD_AFTER_SECONDS = 0.5
+PAGE_SIZE = clients.PAGE
+
+
+@dataclass(frozen=True)
+class Formats:
+    """How the shop writes dates and money (its settings), read once with the first page."""
+
+    day_first: bool = True
+    currency: str = ""
+
+
+def read_formats() -> Formats:
+    values = {setting.key: setting.value for setting in settings.list_settings()}
+    return Formats(values["date_day_first"] == "yes", values["currency"])
+
+
+class ShownRow:
+    """A fetched row with its cells written out once, when its page arrives (in the worker), as the card
+    writes them: the list paints every visible row again on each scroll step, and parsing a phone number
+    costs more than painting its line. Everything else is the row's own (`id`, `search`, ...)."""
+
+    __slots__ = ("row", "id", "name", "email", "city", "category", "phone", "last_purchase", "spent")
+
+    def __init__(self, row: ClientRow, formats: Formats) -> None:
+        self.row = row
+        self.id, self.name, self.email, self.city, self.category = row.id, row.name, row.email, row.city, row.category
+        self.phone = phone(row.phone)
+        when = row.last_purchase_at
+        self.last_purchase = format_date(when.astimezone().date(), formats.day_first) if when else ""
+        self.spent = money(row.total_spent, decimals=0)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.row, name)
+
+
+def columns(currency: str) -> list[Column]:
+    # The narrowest widths let name, phone (+7 912 345-67-89), e-mail, city, last purchase and amount share
+    # an 80-column terminal (76 inside the scrollbar); wider terminals give the spare to the names.
+    return [
+        Column(t("clients.col.name"), lambda row: row.name, width=14, flex=3, priority=1),
+        Column(t("clients.col.phone"), lambda row: row.phone, width=16, priority=2),
+        Column(t("clients.col.email"), lambda row: row.email, width=12, flex=2, priority=6),
+        Column(t("clients.col.city"), lambda row: row.city, width=9, flex=1, priority=5),
+        Column(t("clients.col.category"), lambda row: t(f"clients.category.{row.category}"), width=9, priority=7),
+        Column(t("clients.col.last_purchase"), lambda row: row.last_purchase, width=10, priority=4),
+        Column(money_title(t("clients.col.total_spent"), currency), lambda row: row.spent, width=10, right=True,
+               priority=3),
+    ]
+
+
+_FILTER_KEYS = {f"clients.filter.{name}" for name in (
+    "category", "segment", "tag", "region", "city", "assigned_to", "gender", "age_min", "age_max",
+    "has_children", "birthday_within", "no_purchase_days", "spent_min", "spent_max")}
+
+
+def describe_filters(filters: Filters, segment_name: str | None = None) -> str:
+    parts = [f"{t('clients.filter.segment')}: {segment_name}"] if segment_name else []
+    for name, value in filters.active():
+        if name == "segment_id":
+            continue
+        label = t(f"clients.filter.{name}") if f"clients.filter.{name}" in _FILTER_KEYS else name
+        if name == "category":
+            value = t(f"clients.category.{value}")
+        elif name == "has_children":
+            value = t("clients.yes") if value == "True" else t("clients.no")
+        elif name == "gender":
+            value = t(f"clients.gender.{value}")
+        parts.append(f"{label}: {value}")
+    return " · ".join(parts)
+
+
+class ClientsScreen(Screen):
+    BINDINGS = [
+        Binding("n", "new_client", t("clients.key.new"), tooltip=t("clients.key.new.tip"), id="clients.new"),
+        Binding("f", "filters", t("clients.key.filters"), tooltip=t("clients.key.filters.tip"), id="clients.filters"),
+        Binding("x", "clear_filters", t("clients.key.clear"), tooltip=t("clients.key.clear.tip"),
+                id="clients.clear"),
+        Binding("s", "next_sort", t("clients.key.sort"), tooltip=t("clients.key.sort.tip"), id="clients.sort"),
+        Binding("g", "segments", t("clients.key.segments"), tooltip=t("clients.key.segments.tip"),
+                id="clients.segments"),
+        # Off the footer so that the keys fit in 80 columns; it is in the palette under its name.
+        Binding("ctrl+s", "save_segment", t("clients.key.save_segment"), tooltip=t("clients.key.save_segment.tip"),
+                show=False, id="clients.save_segment"),
+        Binding("i", "import_file", t("clients.key.import"), tooltip=t("clients.key.import.tip"),
+                id="clients.import"),
+        Binding("e", "export_file", t("clients.key.export"), tooltip=t("clients.key.export.tip"),
+                id="clients.export"),
+        Binding("r", "refresh", t("clients.key.refresh"), tooltip=t("clients.key.refresh.tip"), show=False,
+                id="clients.refresh"),
+        Binding("slash", "focus_search", t("clients.key.search"), tooltip=t("clients.key.search.tip"),
+                id="clients.search"),
+        Binding("escape", "focus_list", t("clients.key.list"), tooltip=t("clients.key.list.tip"), show=False,
+                id="clients.list"),
+        Binding("down", "move(1)", t("list.cursor_down"), tooltip=t("list.cursor_down.tooltip"), show=False,
+                id="clients.down"),
+        Binding("up", "move(-1)", t("list.cursor_up"), tooltip=t("list.cursor_up.tooltip"), show=False,
+                id="clients.up"),
+        Binding("pagedown", "move(20)", t("list.page_down"), tooltip=t("list.page_down.tooltip"), show=False,
+                id="clients.page_down"),
+        Binding("pageup", "move(-20)", t("list.page_up"), tooltip=t("list.page_up.tooltip"), show=False,
+                id="clients.page_up"),
+    ]
+
+    def __init__(self, identity: Identity) -> None:
+        super().__init__()
+        self.identity = identity
+        self.criteria = Criteria()
+        self.sales_may_export = False
+        self.segment_name: str | None = None
+        self.count: Count | None = None
+        self.fuzzy = False
+        self._reads = session.Cancellable()
+        self._count_timer: Timer | None = None
+        self._card_editor_prepared = False
+        self.formats: Formats | None = None
+        self._titled_for: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(placeholder=t("clients.search.placeholder"), id="search", compact=True)
+        yield Static("", id="status")
+        yield Static("", id="active-filters")
+        yield VirtualList(columns(""), PAGE_SIZE, placeholder=t("clients.loading"), empty=t("clients.none"),
+                          id="list")
+        yield SteadyFooter()
+
+    def on_mount(self) -> None:
+        self.query_one("#search", Input).focus()
+        self._reload()
+        if self.identity.role == "sales":
+            self._load_export_right()
+
+    @work(thread=True, exclusive=True, group="clients-export-right", exit_on_error=False)
+    def _load_export_right(self) -> None:
+        try:
+            session.read(exporting.check_may_export)
+            allowed = True
+        except UserError:
+            allowed = False
+        self.app.call_from_thread(self._export_right_loaded, allowed)
+
+    def _export_right_loaded(self, allowed: bool) -> None:
+        self.sales_may_export = allowed
+        self.refresh_bindings()
+
+    @property
+    def list(self) -> VirtualList:
+        return self.query_one("#list", VirtualList)
+
+    # --- loading ----------------------------------------------------------------------------------
+
+    def _reload(self, keep_position: bool = False) -> None:
+        criteria = self.criteria
+        self.count = None
+        self._show_status()
+        self.refresh_bindings()
+        # The previous search's statements stop on the server; the new one does not queue behind them.
+        self._reads.cancel()
+        self._reads = reads = session.Cancellable()
+        if self._count_timer is not None:
+            self._count_timer.stop()
+            self._count_timer = None
+        self.list.load(lambda start: self._shown(reads.run(clients.find_page, criteria, self._page_start(start),
+                                                           PAGE_SIZE)), keep_position)
+
+    def _shown(self, page: clients.Page) -> clients.Page:
+        """The page with its rows written out for the list (runs in the page's worker)."""
+        if self.formats is None:
+            self.formats = session.read(read_formats)
+        return replace(page, rows=tuple(ShownRow(row, self.formats) for row in page.rows))
+
+    def _page_start(self, start: clients.Cursor | int | None) -> clients.Cursor | clients.RowNumber | None:
+        # The list asks for a page it jumps to by its row number; the search stays in its mode (fuzzy or not).
+        return clients.RowNumber(start, self.fuzzy) if isinstance(start, int) else start
+
+    @on(VirtualList.Loaded, "#list")
+    def _page_loaded(self, event: VirtualList.Loaded) -> None:
+        if self.formats is not None and self.formats.currency != self._titled_for:
+            self._titled_for = self.formats.currency
+            self.list.columns = columns(self.formats.currency)
+            self.list.refresh()
+        end = self.list.counted_end
+        if self.count is not None and not self.count.exact and end is not None:
+            # A jump reached the last match: the estimate gives way to the number.
+            self.count = Count(end, exact=True)
+            self._show_status()
+        if event.first:
+            self.fuzzy = event.page.fuzzy
+            self._show_status()
+            # Counted once the first page is on screen and the typing has paused, so that counting
+            # never delays a page.
+            criteria, fuzzy, reads = self.criteria, self.fuzzy, self._reads
+            self._count_timer = self.set_timer(COUNT_AFTER_SECONDS, lambda: self._count(criteria, fuzzy, reads))
+            if not self._card_editor_prepared:
+                self._card_editor_prepared = True
+                self.set_timer(PREPARE_CARD_AFTER_SECONDS, self._prepare_card_editor)
+
+    @work(thread=True, exclusive=True, group="clients-count", exit_on_error=False)
+    def _count(self, criteria: Criteria, fuzzy: bool, reads: session.Cancellable, exact: bool = False) -> None:
+        result = reads.run(clients.count, criteria, fuzzy, None, exact)
+        self.app.call_from_thread(self._counted, criteria, result)
+
+    @on(VirtualList.NeedsExactTotal, "#list")
+    def _count_exactly(self) -> None:
+        # End on an estimated count: counting every match (30 ms to 400 ms on a million rows) and then one
+        # jump is faster than jumping by the estimate and correcting, and lands on the last row at once.
+        self._count(self.criteria, self.fuzzy, self._reads, exact=True)
+
+    def _counted(self, criteria: Criteria, result: Count) -> None:
+        if criteria == self.criteria:
+            self.count = result
+            self.list.set_total(result.value, result.exact)
+            self._show_status()
+
+    def _show_status(self) -> None:
+        if self.count is None:
+            count = t("clients.counting")
+        elif self.count.exact:
+            count = t("clients.count.exact", count=f"{self.count.value:,}")
+        else:
+            count = t("clients.count.about", count=f"{self.count.value:,}")
+        parts = [count, t("clients.sorted_by", sort=t(f"clients.sort.{self.criteria.sort}"))]
+        if self.fuzzy:
+            parts.append(t("clients.fuzzy"))
+        self.query_one("#status", Static).update(" · ".join(parts))
+        described = describe_filters(self.criteria.filters, self.segment_name)
+        active = self.query_one("#active-filters", Static)
+        active.update(t("clients.filters_active", filters=described) if described else "")
+        active.display = bool(described)
+
+    @on(VirtualList.Failed, "#list")
+    def _page_failed(self, event: VirtualList.Failed) -> None:
+        self._failed(event.error)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.group.startswith("clients-"):
+            self._failed(event.worker.error)
+
+    def _failed(self, error: BaseException | None) -> None:
+        if isinstance(error, Cancelled):
+            return  # superseded by a newer search, as intended
+        if isinstance(error, ConnectionLost):
+            self.app.connection_lost()
+        elif isinstance(error, UserError):
+            self.notify(str(error), severity="error")
+        elif error is not None:
+            raise error
+
+    def on_connection_back(self, message: ConnectionBack) -> None:
+        self._reload(keep_position=True)
+
+    def on_clients_changed(self, message: ClientsChanged) -> None:
+        if message.changes.everything:
+            self._reload(keep_position=True)
+            return
+        shown = {row.id for row in self.list.cached_rows()} & message.changes.ids
+        if shown:
+            self._refresh_rows(sorted(shown))
+
+    @work(thread=True, group="clients-rows", exit_on_error=False)
+    def _refresh_rows(self, ids: list[int]) -> None:
+        fresh = session.read(clients.get_rows, ids)
+        formats = self.formats or session.read(read_formats)
+        shown = {key: ShownRow(row, formats) for key, row in fresh.items()}
+        self.app.call_from_thread(self.list.replace_rows, shown, lambda row: row.id)
+
+    # --- searching --------------------------------------------------------------------------------
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        if event.value != self.criteria.text:
+            self.segment_name = None  # the search is no longer the saved segment's
+            self.criteria = replace(self.criteria, text=event.value)
+            self._reload()
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self) -> None:
+        self.action_open()
+
+    @on(VirtualList.Chosen, "#list")
+    def _chosen(self) -> None:
+        self.action_open()
+
+    def action_move(self, delta: int) -> None:
+        self.list.move_cursor(delta)
+
+    def action_focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_focus_list(self) -> None:
+        self.list.focus()
+
+    def action_refresh(self) -> None:
+        self._reload(keep_position=True)
+
+    def action_next_sort(self) -> None:
+        position = SORT_ORDER.index(self.criteria.sort)
+        self.criteria = clients.with_sort(self.criteria, SORT_ORDER[(position + 1) % len(SORT_ORDER)])
+        self._reload()
+
+    # --- filters and segments ---------------------------------------------------------------------
+
+    def action_filters(self) -> None:
+        from screens.clients.filters import FiltersScreen
+
+        panel = FiltersScreen(self.criteria.filters)
+
+        def chosen(filters: Filters | None) -> None:
+            if filters is not None and filters != self.criteria.filters:
+                self.segment_name = panel.segment_name
+                self.criteria = replace(self.criteria, filters=filters)
+                self._reload()
+
+        self.app.push_screen(panel, chosen)
+
+    def action_clear_filters(self) -> None:
+        if self.criteria.filters != Filters() or self.segment_name:
+            self.segment_name = None
+            self.criteria = replace(self.criteria, filters=Filters())
+            self._reload()
+
+    def action_segments(self) -> None:
+        from screens.clients.segments import SegmentPicker
+
+        self.app.push_screen(SegmentPicker(self.identity.can_write), self._segment_chosen)
+
+    def _segment_chosen(self, segment: segments.SegmentInfo | None) -> None:
+        if segment is None:
+            return
+        self.segment_name = segment.name
+        self.criteria = segment.criteria
+        search = self.query_one("#search", Input)
+        with search.prevent(Input.Changed):
+            search.value = segment.criteria.text
+        self._reload()
+
+    def action_save_segment(self) -> None:
+        from screens.clients.segments import SegmentNameDialog
+
+        self.app.push_screen(SegmentNameDialog(self.segment_name or ""), self._segment_named)
+
+    def _segment_named(self, name: str | None) -> None:
+        if name:
+            self._save_segment(name, self.criteria)
+
+    @work(thread=True, group="clients-segment", exit_on_error=False)
+    def _save_segment(self, name: str, criteria: Criteria) -> None:
+        saved = segments.save(name, criteria)
+        self.app.call_from_thread(self._segment_saved, saved)
+
+    def _segment_saved(self, saved: segments.SegmentInfo) -> None:
+        self.segment_name = saved.name
+        self._show_status()
+        self.notify(t("clients.segment_saved", name=saved.name))
+
+    # --- the card ---------------------------------------------------------------------------------
+
+    def action_open(self) -> None:
+        row: ClientRow | None = self.list.current
+        if row is not None:
+            self._open_card(row.id)
+
+    def action_new_client(self) -> None:
+        self._open_card(None)
+
+    def action_import_file(self) -> None:
+        from screens.transfer.import_dialog import ImportFileScreen
+
+        def returned(wrote: bool | None) -> None:
+            if wrote:
+                self._reload()
+
+        self.app.push_screen(ImportFileScreen(), returned)
+
+    def action_export_file(self) -> None:
+        from screens.transfer.export_dialog import ExportFileScreen
+
+        self.app.push_screen(ExportFileScreen(criteria=self.criteria))
+
+    def _prepare_card_editor(self) -> None:
+        from screens.card.screen import CardScreen
+
+        first = self.list.row_at(0)
+        CardScreen.prepare(self.app, self.identity, first.id if first is not None else None)
+
+    def _open_card(self, client_id: int | None) -> None:
+        from screens.card.screen import CardScreen
+
+        def returned(saved_id: int | None) -> None:
+            if saved_id is None:
+                return
+            if client_id is None:
+                self._reload()
+            else:
+                self._refresh_rows([saved_id])
+
+        CardScreen.open(self.app, self.identity, client_id, returned)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in WRITE_ACTIONS and not self.identity.can_write:
+            return False
+        if action == "clear_filters":
+            # Shown only when there is something to clear.
+            return self.criteria.filters != Filters() or self.segment_name is not None
+        if action == "export_file":
+            # Only keeps a key the login may not use off the footer: db/exporting refuses anyway. Salespeople
+            # are asked about once the screen is up (it depends on a setting); the others know by their role.
+            return self.identity.role in ("admin", "manager") or self.sales_may_export
+        return True

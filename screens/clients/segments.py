@@ -1,0 +1,177 @@
+"""Saved segments: pick one to load its search and filters, rename or delete one (administrator), or name
+the current search and filters to save them."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
+
+from db import session
+from db.clients import segments
+from db.errors import UserError
+from db.i18n import t
+from db.session import ConnectionLost
+from screens.confirm import ConfirmScreen
+from tui.widgets.footer import SteadyFooter
+
+WRITE_ACTIONS = {"rename", "delete"}
+
+
+class SegmentPicker(ModalScreen[segments.SegmentInfo | None]):
+    """Lists the saved segments with the first one highlighted, so that Enter loads it at once. Renaming
+    and deleting are offered to those who may write (the database refuses everyone else anyway)."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", t("clients.filters.cancel"), tooltip=t("clients.segments.cancel.tip"),
+                id="segments.cancel"),
+        Binding("r", "rename", t("clients.segments.key.rename"), tooltip=t("clients.segments.key.rename.tip"),
+                id="segments.rename"),
+        Binding("delete", "delete", t("clients.segments.key.delete"), tooltip=t("clients.segments.key.delete.tip"),
+                id="segments.delete"),
+    ]
+
+    def __init__(self, can_write: bool = False) -> None:
+        super().__init__()
+        self.can_write = can_write
+        self.saved: dict[str, segments.SegmentInfo] = {}
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="segments-dialog", classes="clients-dialog"):
+            yield Static(t("clients.segments.title"), classes="clients-dialog-title")
+            yield OptionList(id="segment-list")
+            yield Static(t("clients.loading"), id="segments-note", classes="clients-dialog-hint")
+        yield SteadyFooter()
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+        self._load()
+
+    @property
+    def highlighted(self) -> segments.SegmentInfo | None:
+        options = self.query_one(OptionList)
+        if options.highlighted is None or not self.saved:
+            return None
+        return self.saved.get(options.get_option_at_index(options.highlighted).id)
+
+    @work(thread=True, exclusive=True, group="segments-list", exit_on_error=False)
+    def _load(self, highlight_id: int | None = None, refusal: str = "") -> None:
+        saved = session.read(segments.list_segments)
+        self.app.call_from_thread(self._loaded, saved, highlight_id, refusal)
+
+    def _loaded(self, saved: list[segments.SegmentInfo], highlight_id: int | None, refusal: str) -> None:
+        self.saved = {str(s.id): s for s in saved}
+        options = self.query_one(OptionList)
+        options.clear_options()
+        options.add_options([Option(s.name, id=str(s.id)) for s in saved])
+        if saved:
+            ids = [s.id for s in saved]
+            options.highlighted = ids.index(highlight_id) if highlight_id in ids else 0
+        hint = "clients.segments.hint_admin" if self.can_write else "clients.segments.hint"
+        if refusal:
+            self._note(refusal, error=True)
+        else:
+            self._note(t(hint) if saved else t("clients.segments.none"))
+        self.refresh_bindings()
+
+    def _note(self, text: str, error: bool = False) -> None:
+        note = self.query_one("#segments-note", Static)
+        note.set_class(error, "-error")
+        note.update(text)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR or not event.worker.group.startswith("segments-"):
+            return
+        error = event.worker.error
+        if isinstance(error, ConnectionLost):
+            self.app.connection_lost()
+        elif isinstance(error, UserError):
+            # Shown over the list as it is now: another terminal may have renamed or deleted the segment.
+            current = self.highlighted
+            self._load(current.id if current is not None else None, str(error))
+        else:
+            raise error
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.saved[event.option.id])
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in WRITE_ACTIONS:
+            return self.can_write and bool(self.saved)
+        return True
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_rename(self) -> None:
+        segment = self.highlighted
+        if segment is None:
+            return
+
+        def named(name: str | None) -> None:
+            if name and name != segment.name:
+                self._rename(segment, name)
+
+        self.app.push_screen(SegmentNameDialog(segment.name, t("clients.segments.rename_title", name=segment.name),
+                                               t("clients.segments.rename_hint")), named)
+
+    @work(thread=True, exclusive=True, group="segments-write", exit_on_error=False)
+    def _rename(self, segment: segments.SegmentInfo, name: str) -> None:
+        renamed = segments.rename(segment.id, name)
+        self.app.call_from_thread(self._written, t("clients.segment_renamed", name=renamed.name), renamed.id)
+
+    def action_delete(self) -> None:
+        segment = self.highlighted
+        if segment is None:
+            return
+
+        def answered(delete: bool | None) -> None:
+            if delete:
+                self._delete(segment)
+
+        # "Keep it" first, so that the Enter of a hurried user keeps the segment.
+        self.app.push_screen(ConfirmScreen(t("clients.segments.delete_title"),
+                                           t("clients.segments.delete_body", name=segment.name),
+                                           [(t("clients.segments.delete_no"), False),
+                                            (t("clients.segments.delete_yes"), True)], cancel=False), answered)
+
+    @work(thread=True, exclusive=True, group="segments-write", exit_on_error=False)
+    def _delete(self, segment: segments.SegmentInfo) -> None:
+        segments.delete(segment.id)
+        self.app.call_from_thread(self._written, t("clients.segment_deleted", name=segment.name), None)
+
+    def _written(self, said: str, highlight_id: int | None) -> None:
+        self.notify(said)
+        self._load(highlight_id)
+
+
+class SegmentNameDialog(ModalScreen[str | None]):
+    BINDINGS = [
+        Binding("escape", "cancel", t("clients.filters.cancel"), tooltip=t("clients.segments.cancel.tip"),
+                id="segment-name.cancel"),
+    ]
+
+    def __init__(self, name: str, title: str | None = None, hint: str | None = None) -> None:
+        super().__init__()
+        self.initial = name
+        self.title_text = title or t("clients.segments.save_title")
+        self.hint = hint or t("clients.segments.save_hint")
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="segment-name-dialog", classes="clients-dialog"):
+            yield Static(self.title_text, classes="clients-dialog-title")
+            yield Input(self.initial, placeholder=t("clients.segments.name"), id="segment-name")
+            yield Static(self.hint, classes="clients-dialog-hint")
+
+    @on(Input.Submitted)
+    def _named(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

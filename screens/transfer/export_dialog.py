@@ -1,0 +1,77 @@
+"""Export what the clients list shows (its search and filters) to a file, from the app."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
+
+from db.clients.listing import Criteria
+from db.i18n import t
+from screens.transfer.base import TransferDialog
+from tui.transfer.export_job import ExportOptions, run_export
+
+FORMATS = ("csv", "xlsx", "vcf", "txt")
+
+
+class ExportFileScreen(TransferDialog):
+    BINDINGS = [Binding("ctrl+s", "export", t("export.ui.run"), tooltip=t("export.ui.run.tip"), id="export.run")]
+    WORK_GROUP = "export"
+
+    def __init__(self, criteria: Criteria | None = None, folder: Path | None = None) -> None:
+        super().__init__()
+        self.criteria = criteria or Criteria()
+        self.folder = folder or Path.home()
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(t("export.ui.title"), classes="title")
+            yield Input(str(self.folder / f"clients-{date.today().isoformat()}.csv"), id="export-path")
+            yield Select([(t(f"export.ui.format.{name}"), name) for name in FORMATS], value="csv",
+                         allow_blank=False, id="export-format")
+            with Horizontal():
+                yield Button(t("export.ui.run"), id="export-run", variant="primary")
+                yield Button(t("import.ui.close"), id="export-close")
+            yield Static("", id="transfer-stage")
+            yield ProgressBar(id="export-progress", show_eta=True)
+            yield self.result_view(t("export.ui.hint"))
+
+    def on_mount(self) -> None:
+        self.query_one("#export-path", Input).focus()
+
+    @on(Select.Changed, "#export-format")
+    def _format_changed(self, event: Select.Changed) -> None:
+        path_input = self.query_one("#export-path", Input)
+        path = Path(path_input.value.strip() or "clients.csv")
+        path_input.value = str(path.with_suffix(f".{event.value}"))
+
+    @on(Button.Pressed, "#export-run")
+    @on(Input.Submitted)
+    def action_export(self) -> None:
+        path = self.query_one("#export-path", Input).value.strip()
+        if not path:
+            self.say(t("import.ui.no_path"), error=True)
+            return
+        self.busy(True)
+        self._run(Path(path).expanduser(), str(self.query_one("#export-format", Select).value))
+
+    @on(Button.Pressed, "#export-close")
+    def _close(self) -> None:
+        self.action_close()
+
+    @work(thread=True, exclusive=True, group="export", exit_on_error=False)
+    def _run(self, path: Path, fmt: str) -> None:
+        written = run_export(path, ExportOptions(format=fmt, criteria=self.criteria), self.report_from_worker)
+        self.app.call_from_thread(self._done, t("export.done", count=written, path=path))
+
+    def _done(self, text: str) -> None:
+        self.busy(False)
+        self.say(text)
+
+    def busy(self, running: bool) -> None:
+        self.query_one("#export-run", Button).disabled = running

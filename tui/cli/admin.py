@@ -1,0 +1,191 @@
+"""The administrator's commands: init, user, demo, settings, db and server."""
+
+from __future__ import annotations
+
+import argparse
+
+from db import connection, migrate, users
+from db.connection import Target
+from db.errors import UserError
+from db.i18n import t
+from tui.cli.common import (ask_password, bind_app_database, iso_date, owner_connection, positive_int,
+                            progress_printer, read_password, say)
+
+
+def add_parsers(commands: argparse._SubParsersAction) -> None:
+    commands.add_parser("init", help=t("cli.help.init"))
+
+    user = commands.add_parser("user", help=t("cli.help.user_command")).add_subparsers(dest="action", required=True,
+                                                                             metavar="ACTION")
+    add = user.add_parser("add", help=t("cli.help.user_add"))
+    add.add_argument("login")
+    add.add_argument("--role", required=True, help=t("cli.help.role"))
+    add.add_argument("--password-stdin", action="store_true", help=t("cli.help.password_stdin"))
+    user.add_parser("list", help=t("cli.help.user_list"))
+    password = user.add_parser("password", help=t("cli.help.user_password"))
+    password.add_argument("login")
+    password.add_argument("--password-stdin", action="store_true")
+
+    demo = commands.add_parser("demo", help=t("cli.help.demo"))
+    demo.add_argument("--clients", type=positive_int, default=10_000)
+    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--as-of", type=iso_date, default=None, help=t("cli.help.as_of"))
+
+    settings = commands.add_parser("settings", help=t("cli.help.settings")).add_subparsers(
+        dest="action", required=True, metavar="ACTION")
+    settings.add_parser("list", help=t("cli.help.settings_list"))
+    get = settings.add_parser("get", help=t("cli.help.settings_get"))
+    get.add_argument("key")
+    set_ = settings.add_parser("set", help=t("cli.help.settings_set"))
+    set_.add_argument("key")
+    set_.add_argument("value")
+
+    db = commands.add_parser("db", help=t("cli.help.db")).add_subparsers(
+        dest="action", required=True, metavar="ACTION")
+    db.add_parser("url", help=t("cli.help.db_url"))
+
+    server = commands.add_parser("server", help=t("cli.help.server"))
+    server_actions = server.add_subparsers(dest="action", required=True, metavar="ACTION")
+    start = server_actions.add_parser("start", help=t("cli.help.server_start"))
+    start.add_argument("--listen", metavar="ADDR", default=None,
+                       help=t("cli.help.listen"))
+    start.add_argument("--port", type=positive_int, default=None)
+    start.add_argument("--cert", metavar="FILE", default=None, help=t("cli.help.cert"))
+    start.add_argument("--key", metavar="FILE", default=None, help=t("cli.help.key"))
+    server_actions.add_parser("stop", help=t("cli.help.server_stop"))
+    server_actions.add_parser("status", help=t("cli.help.server_status"))
+
+
+def cmd_init(target: Target, args: argparse.Namespace) -> int:
+    if target.embedded is not None:
+        applied = connection.prepare_embedded(target)
+    else:
+        with connection.connect(target.owner_conninfo(), target, autocommit=True) as conn:
+            applied = migrate.migrate(conn)
+    for migration in applied:
+        say(t("init.applied", version=migration.version, name=migration.name))
+    say(t("init.done", version=migrate.LATEST))
+    return 0
+
+
+def cmd_user(target: Target, args: argparse.Namespace) -> int:
+    if args.action == "add":
+        users.group_of(args.role)  # an unknown role is refused before anything else happens
+        password = read_password() if args.password_stdin else None
+        with owner_connection(target) as conn:
+            users.add_login(conn, args.login, args.role, password)
+        say(t("user.added", login=args.login, role=args.role))
+    elif args.action == "password":
+        with owner_connection(target) as conn:
+            # Said before the password is asked for: typing one for a misspelt login wastes it.
+            if not users.login_exists(conn, args.login):
+                raise UserError("user.no_such", login=args.login)
+            if args.password_stdin:
+                password = read_password()
+            else:
+                password = ask_password(t("cli.new_password_prompt", login=args.login))
+            users.set_password(conn, args.login, password)
+        say(t("user.password_set", login=args.login))
+    else:
+        with owner_connection(target) as conn:
+            logins = users.list_logins(conn)
+        width = max([len(login.name) for login in logins] + [5])
+        for login in logins:
+            say(f"{login.name:<{width}}  {login.role or '-'}")
+    return 0
+
+
+def cmd_demo(target: Target, args: argparse.Namespace) -> int:
+    from db import demo
+
+    with owner_connection(target) as conn:
+        result = demo.load(conn, args.clients, args.seed, args.as_of, progress=progress_printer())
+    say(t("demo.loaded", clients=f"{result.clients:,}", purchases=f"{result.purchases:,}", seconds=result.seconds))
+    return 0
+
+
+def cmd_settings(target: Target, args: argparse.Namespace) -> int:
+    from db import settings
+
+    target = bind_app_database(target)
+    if args.action == "list":
+        rows = settings.list_settings()
+        width = max(len(row.key) for row in rows)
+        for row in rows:
+            marker = "" if row.is_default else f"  ({t('settings.changed')})"
+            say(f"{row.key:<{width}}  {row.value:<14}  {row.description}{marker}")
+    elif args.action == "get":
+        say(settings.get(args.key))
+    else:
+        settings.validate(args.key, args.value)
+        say(t("settings.saved", key=args.key, value=settings.set_value(args.key, args.value)))
+    return 0
+
+
+def cmd_db(target: Target, args: argparse.Namespace) -> int:
+    if target.embedded is not None:
+        connection.prepare_embedded(target, create=False)
+        say(target.embedded.url(target.login))
+    else:
+        say(target.url)
+    return 0
+
+
+def cmd_server(target: Target, args: argparse.Namespace) -> int:
+    from db.embedded import ServerConfig, certificate_fingerprint
+
+    server = target.embedded
+    if server is None:
+        raise UserError("embedded.only", url=target.display)
+    if args.action == "status":
+        if not server.is_running():
+            say(t("server.stopped", home=server.home))
+            return 3
+        with connection.connect(server.url(database="postgres"), target) as conn:
+            version = conn.info.parameter_status("server_version")
+        config = server.config()
+        say(t("server.running", home=server.home, version=version, where=config.where))
+        if config.listen:
+            if server.gateway_pid() is not None:
+                cert = server.tls_files(config)[0]
+                say(t("server.tls_running", where=config.where, cert=cert,
+                       fingerprint=certificate_fingerprint(cert)))
+            else:
+                say(t("server.tls_not_running", where=config.where, log=server.gateway_log))
+        return 0
+    if args.action == "stop":
+        server.stop()
+        say(t("server.stopping", home=server.home))
+        return 0
+    # Everything is checked before the running server is touched: a typo must not cut the office off.
+    current = server.config()
+    own_files = args.cert is not None or args.key is not None
+    config = ServerConfig(port=args.port or current.port,
+                          listen=current.listen if args.listen is None else args.listen,
+                          cert=(args.cert or "") if own_files else current.cert,
+                          key=(args.key or "") if own_files else current.key).validated()
+    # The office server's first start creates the base, as the app's first start does.
+    with server.start_lock():
+        if not server.is_initialised():
+            server.initialise()
+        server.change(config)
+        connection.bootstrap_embedded(server, target)
+    if not config.listen:
+        say(t("server.local_only"))
+        return 0
+    hosts = [part for part in config.listen.split(",") if part not in ("0.0.0.0", "*", "::")]
+    host = hosts[0] if hosts else t("server.this_address")
+    if ":" in host:
+        host = f"[{host}]"
+    url = f"postgresql://LOGIN@{host}:{config.port}/{connection.DATABASE_NAME}?sslmode=require"
+    # Quoted: a shell would take '?' as a pattern and '&' (of the pinned form) as "run in the background".
+    say(t("server.started", where=config.where, url=f"clientbase --database '{url}'"))
+    cert = server.tls_files(config)[0]
+    say(t("server.tls_certificate", cert=cert, fingerprint=certificate_fingerprint(cert)))
+    say(t("server.tls_pin", cert=cert))
+    say(t("server.needs_passwords"))
+    return 0
+
+
+COMMANDS = {"init": cmd_init, "user": cmd_user, "demo": cmd_demo, "settings": cmd_settings, "db": cmd_db,
+            "server": cmd_server}

@@ -1,0 +1,118 @@
+"""What every command group shares: argument types, talking to the user, passwords, and connecting."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from datetime import date
+from typing import Callable
+
+import psycopg
+
+from db import connection
+from db.connection import Target
+from db.errors import UserError
+from db.i18n import t
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(t("cli.bad_number", text=text)) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(t("cli.bad_positive", text=text))
+    return value
+
+
+def iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(t("cli.bad_date", text=text)) from None
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def read_password() -> str:
+    try:
+        password = sys.stdin.readline().rstrip("\r\n") if sys.stdin is not None else ""
+    except UnicodeDecodeError:
+        raise UserError("cli.password_not_text") from None
+    if not password:
+        raise UserError("user.password_empty")
+    return password
+
+
+def ask_password(prompt: str) -> str:
+    """A password typed at the terminal; Ctrl+D, an empty answer or no terminal at all is one sentence."""
+    if sys.stdin is None or not sys.stdin.isatty():
+        raise UserError("cli.no_terminal_for_password")
+    try:
+        password = getpass.getpass(prompt)
+    except EOFError:
+        print(file=sys.stderr)  # the prompt's line stays open after Ctrl+D
+        raise UserError("cli.password_not_given") from None
+    if not password:
+        raise UserError("cli.password_not_given")
+    return password
+
+
+def _unencodable(text: str) -> bool:
+    # Bytes that are not UTF-8 reach argv as lone surrogates (PEP 383); PostgreSQL cannot take them.
+    return any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+def check_arguments(args: argparse.Namespace) -> None:
+    for name, value in vars(args).items():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and _unencodable(item):
+                positional = name in ("login", "key", "value")
+                raise UserError("cli.bad_text", option=name if positional else "--" + name.replace("_", "-"))
+
+
+def owner_connection(target: Target, create: bool = False) -> psycopg.Connection:
+    if target.embedded is not None:
+        connection.prepare_embedded(target, create=create)
+    return connection.connect(target.owner_conninfo(), target, autocommit=True)
+
+
+def with_password_prompt(target: Target, attempt: Callable[[Target], object]) -> object:
+    """Runs `attempt`; if the server asks for a password and someone is at the keyboard, asks once."""
+    try:
+        return attempt(target)
+    except UserError as exc:
+        if exc.key != "db.auth_failed" or target.password is not None or sys.stdin is None \
+                or not sys.stdin.isatty():
+            raise
+        password = ask_password(t("cli.password_prompt", login=target.login))
+        return attempt(target.with_password(password))
+
+
+def progress_printer() -> Callable[[str, int, int], None]:
+    if not sys.stderr.isatty():
+        return lambda stage, done, total: None
+
+    def show(stage: str, done: int, total: int) -> None:
+        sys.stderr.write(f"\r{stage}: {done:,} / {total:,}   ")
+        sys.stderr.flush()
+        if stage == "analyse":
+            sys.stderr.write("\n")
+
+    return show
+
+
+def bind_app_database(target: Target, create: bool = False) -> Target:
+    from db import session
+
+    def attempt(candidate: Target) -> Target:
+        session.bind(candidate)
+        connection.check_schema(candidate)
+        return candidate
+
+    if target.embedded is not None:
+        connection.prepare_embedded(target, create=create)
+    return with_password_prompt(target, attempt)
