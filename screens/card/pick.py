@@ -47,13 +47,13 @@ class PickClientScreen(ModalScreen[tuple[int, str] | None]):
     def on_mount(self) -> None:
         self._fill([])
 
-    def _fill(self, found: list[tuple[int, str]]) -> None:
+    def _fill(self, found: list[cards.ClientName]) -> None:
         listing = self.query_one("#pick-list", OptionList)
         listing.clear_options()
         if self.allow_nobody:
             listing.add_option(Option(t("card.pick.clear"), id="0"))
-        listing.add_options([Option(f"#{client_id}  {name}", id=str(client_id)) for client_id, name in found])
-        self.found = dict(found)
+        listing.add_options([Option(f"#{client.id}  {client.name}", id=str(client.id)) for client in found])
+        self.found = {client.id: client.name for client in found}
 
     @on(Input.Changed, "#pick-text")
     def _search(self, event: Input.Changed) -> None:
