@@ -261,7 +261,7 @@ class _People:
         consent_sms = has_phone and rng.random() < 0.5
         consent_at = created if (consent_email or consent_sms) else None
         street = f"{rng.choice(STREETS[culture])}, {rng.randint(1, 150)}"
-        client = [
+        client: list[object] = [
             client_id, None, "person", last, first, middle, gender, birth, company_id, position or "",
             region, city, street if rng.random() < 0.5 else "", "", _pg_array(tags), note,
             rng.choice(SOURCES), None, rng.choice(SALESPEOPLE),

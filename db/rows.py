@@ -67,3 +67,11 @@ def dicts(cursor: Cursor[Any]) -> list[DictRow]:
 def one_dict(cursor: Cursor[Any]) -> DictRow | None:
     cursor.row_factory = dict_row
     return cursor.fetchone()
+
+
+def the_dict(cursor: Cursor[Any]) -> DictRow:
+    """The row a statement always returns (an aggregate without GROUP BY, INSERT ... RETURNING of one row)."""
+    row = one_dict(cursor)
+    if row is None:
+        raise LookupError(f"no row from a statement that always returns one ({cursor.statusmessage})")
+    return row

@@ -203,7 +203,7 @@ def _clean(card: Card, draft: CardDraft, problems: list[ValidationError]) -> _Cl
         problems.append(ValidationError("gender", "card.valid.gender"))
     contacts = []
     primaries: dict[str, int] = {}
-    stored = {(c.id, c.kind, c.value): c.normalized for c in card.contacts}
+    stored: dict[tuple[int | None, str, str], str] = {(c.id, c.kind, c.value): c.normalized for c in card.contacts}
     for index, contact in enumerate(draft.contacts):
         # A contact saved earlier and left as it was keeps its stored form: an old import's number that
         # today's rules reject must not stop the administrator from saving the rest of the card.

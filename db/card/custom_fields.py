@@ -7,6 +7,7 @@ place, so that re-creating the field brings them back and nothing typed into a c
 from __future__ import annotations
 
 import re
+from typing import Sequence
 
 import peewee
 import psycopg
@@ -54,11 +55,11 @@ def _check(name: str, label: str, type_: str, choices: list[str]) -> tuple[str, 
     return name, label, clean if type_ == "choice" else []
 
 
-def create_definition(name: str, label: str, type_: str, choices: list[str] = ()) -> CustomFieldDef:
+def create_definition(name: str, label: str, type_: str, choices: Sequence[str] = ()) -> CustomFieldDef:
     name, label, clean = _check(name, label, type_, list(choices))
     try:
         with writing():
-            row = rows.one_dict(database.execute_sql(
+            row = rows.the_dict(database.execute_sql(
                 f"INSERT INTO custom_field (name, label, type, choices, position) "
                 f"VALUES (%s, %s, %s, %s, (SELECT coalesce(max(position), 0) + 1 FROM custom_field)) "
                 f"RETURNING {_COLUMNS}", (name, label, type_, clean)))
@@ -69,7 +70,7 @@ def create_definition(name: str, label: str, type_: str, choices: list[str] = ()
     return _definition(row)
 
 
-def update_definition(definition: CustomFieldDef, label: str, type_: str, choices: list[str]) -> CustomFieldDef:
+def update_definition(definition: CustomFieldDef, label: str, type_: str, choices: Sequence[str]) -> CustomFieldDef:
     """The name is the key of the stored values and never changes; the rest may, under optimistic locking."""
     _, label, clean = _check(definition.name, label, type_, list(choices))
     with writing():

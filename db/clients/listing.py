@@ -53,7 +53,7 @@ class Filters:
 
     def active(self) -> list[tuple[str, str]]:
         """The filters in use, as (name, value) pairs, in declaration order."""
-        shown = []
+        shown: list[tuple[str, str]] = []
         for item in fields(self):
             value = getattr(self, item.name)
             if value is None or value == ():
@@ -306,7 +306,7 @@ def _order_sql(sort: _Sort) -> str:
 
 
 def _paged_sql(where: str, params: list, sort: _Sort, after: Cursor | None, limit: int,
-               materialize: bool) -> tuple[str, list]:
+               materialize: bool) -> tuple[str, str, list]:
     """One statement for one page. A descending sort with an ascending id tie-breaker cannot be a row
     comparison, so the page after (v, id) is, in index order: the rest of v's ties, then everything
     below v, then (for a nullable column) the NULLs. Each part is a range of the same index, and the

@@ -24,6 +24,8 @@ class SegmentInfo:
 
 
 def _info(segment: Segment) -> SegmentInfo:
+    # The model leaves them to the database, whose columns are NOT NULL: a stored segment has both.
+    assert segment.updated_by is not None and segment.updated_at is not None
     saved = segment.filter if isinstance(segment.filter, dict) else json.loads(segment.filter)
     return SegmentInfo(id=segment.id, name=segment.name, description=segment.description,
                        criteria=Criteria.from_json(saved), updated_by=segment.updated_by, updated_at=segment.updated_at)

@@ -165,9 +165,8 @@ def _stream(sql: str, segment: str | None, search: str | None, criteria: clients
         with conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             where, params = _criteria_sql(segment, search, criteria)
-            with conn.cursor(name="clientbase_export") as cursor:
+            with conn.cursor(name="clientbase_export", row_factory=dict_row) as cursor:
                 cursor.itersize = BATCH
-                cursor.row_factory = dict_row
                 cursor.execute(sql.format(where=where, phone_as_written=PHONE_AS_WRITTEN), [*leading, *params])
                 yield from cursor
 

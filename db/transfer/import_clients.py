@@ -15,7 +15,7 @@ import time
 from array import array
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import Callable, Generic, Iterable, Iterator, TypeVar, cast
 
 import psycopg
 from psycopg.rows import class_row
@@ -202,7 +202,7 @@ class _KeyOfRow:
 class _Node:
     node: int
     key_id: int | None
-    client_id: int | None
+    client_id: int  # a node is a client of the base
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,12 +412,12 @@ def in_one_transaction(work: Callable[[psycopg.Connection], R], dry_run: bool) -
                 if dry_run:
                     raise _DryRun(result)
         except _DryRun as done:
-            return done.result
+            return cast(R, done.result)
     return result
 
 
-class _DryRun(Exception):
-    def __init__(self, result: object) -> None:
+class _DryRun(Exception, Generic[R]):
+    def __init__(self, result: R) -> None:
         self.result = result
 
 
@@ -472,9 +472,8 @@ def _import(conn, rows, overwrite, source, report, total) -> ClientImportResult:
     contacts = conn.execute(CONTACTS_SQL).rowcount
     updated = rows_of.value(conn.execute(
         "SELECT count(DISTINCT t.id) FROM imp_touched t JOIN imp_client s ON s.client_id = t.id AND NOT s.is_new"))
-    totals = rows_of.one_dict(conn.execute(
+    totals = rows_of.the_dict(conn.execute(
         "SELECT count(*) AS people, count(*) FILTER (WHERE NOT is_new) AS matched FROM imp_client"))
-    assert totals is not None  # an aggregate without GROUP BY always gives its one row
     people, matched = totals["people"], totals["matched"]
     report("import.stage.write", count, count)
     return ClientImportResult(rows=count, new=new, updated=updated, unchanged=matched - updated,
