@@ -15,13 +15,13 @@ from psycopg.types.json import Jsonb
 
 from db import rows
 from db.card import activity, custom_fields
-
 from db.card.draft import RELATIONS, CardDraft, ContactDraft, RelativeDraft
 from db.card.tx import reading, writing
 from db.card.values import CustomFieldDef, custom_to_json, custom_to_text, format_date, parse_date
 from db.errors import ConflictError, UserError, ValidationError
 from db.models import database
 from db.normalize import CONTACT_KINDS, PHONE_KINDS, normalize_contact
+
 
 @dataclass(frozen=True)
 class Contact:
