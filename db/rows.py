@@ -11,7 +11,7 @@ psycopg `conn.execute(...)`; it sets the cursor's row factory, which applies to 
 
 from __future__ import annotations
 
-from typing import Any, Iterator, TypeVar
+from typing import Any, TypeVar
 
 from psycopg import Cursor
 from psycopg.rows import DictRow, class_row, dict_row, scalar_row
@@ -23,18 +23,6 @@ def all_of(cls: type[T], cursor: Cursor[Any]) -> list[T]:
     """Every row as a `cls`, built from the columns by name."""
     cursor.row_factory = class_row(cls)
     return cursor.fetchall()
-
-
-def one_of(cls: type[T], cursor: Cursor[Any]) -> T | None:
-    """The first row as a `cls`, or None when the query found nothing."""
-    cursor.row_factory = class_row(cls)
-    return cursor.fetchone()
-
-
-def each_of(cls: type[T], cursor: Cursor[Any]) -> Iterator[T]:
-    """The rows as `cls`, fetched as they are read (for a server-side cursor's long stream)."""
-    cursor.row_factory = class_row(cls)
-    return iter(cursor)
 
 
 def value(cursor: Cursor[Any]) -> Any:

@@ -179,3 +179,25 @@ def test_the_check_finds_each_kind_of_positional_read(source):
 ])
 def test_the_check_leaves_reads_by_name_alone(source):
     assert positional_reads(source) == []
+
+
+def test_reading_by_name_fails_loudly_when_query_and_reader_disagree(fresh_db):
+    from dataclasses import dataclass
+
+    from db import rows
+
+    @dataclass(frozen=True)
+    class Named:
+        id: int
+        name: str
+
+    with fresh_db.connect() as conn:
+        assert rows.all_of(Named, conn.execute("SELECT 1 AS id, 'Анна' AS name")) == [Named(1, "Анна")]
+        with pytest.raises(TypeError, match="name"):
+            rows.all_of(Named, conn.execute("SELECT 1 AS id, 'Анна' AS last_name"))
+        assert rows.value(conn.execute("SELECT 42")) == 42
+        assert rows.value(conn.execute("SELECT 1 WHERE false")) is None
+        with pytest.raises(TypeError, match="one column"):
+            rows.value(conn.execute("SELECT 1, 2"))
+        with pytest.raises(LookupError):
+            rows.the_dict(conn.execute("SELECT 1 AS id WHERE false"))
