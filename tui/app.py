@@ -17,11 +17,11 @@ from db.connection import Target
 from db.i18n import t
 from db.session import Identity
 from screens.clients.screen import ClientsScreen
-from tui import textual_fixes
+from tui import textual_compat
 from tui.widgets.connection import ClientsChanged, ConnectionBack, ConnectionBanner
 
 # Every screen of the app paints through Textual's timers: fixed before the first one is made.
-textual_fixes.apply()
+textual_compat.apply()
 
 BACK_BANNER_SECONDS = 3.0
 PING_SECONDS = 1.0
