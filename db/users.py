@@ -121,7 +121,7 @@ def role_of(conn: psycopg.Connection, login: str) -> str | None:
     owner, *memberships = row
     if owner:
         return "admin"
-    for role, member in zip(ROLES, memberships):
+    for role, member in zip(ROLES, memberships, strict=True):
         if member:
             return role
     return None

@@ -163,7 +163,7 @@ def add_purchase(client_id: int, purchased_at: datetime, channel: str,
     are passes start a subscription, as the demo data and the triggers expect."""
     if not lines:
         raise ValidationError("lines", "card.valid.no_lines")
-    for _, description, quantity, price in lines:
+    for _, _description, quantity, price in lines:
         if quantity <= 0:
             raise ValidationError("quantity", "card.valid.quantity")
         if price < 0:

@@ -1,7 +1,8 @@
 """The optimistic-locking dialog: someone saved the card after it was opened here.
 
 Both versions side by side, one row per differing field, the side that will win highlighted. Keep mine,
-take theirs, or merge: each field starts on the side of whoever changed it, and Space switches it; Esc goes back to editing with the draft intact.
+take theirs, or merge: each field starts on the side of whoever changed it, and Space switches it; Esc goes back
+to editing with the draft intact.
 Nothing is saved over the other version without one of these choices.
 """
 
@@ -100,7 +101,7 @@ class ConflictScreen(ModalScreen[tuple[str, CardDraft] | None]):
             return
         field = self.fields[table.cursor_row]
         self.take_theirs ^= {field}
-        for column, cell in zip(("field", "mine", "theirs"), self._cells(field)):
+        for column, cell in zip(("field", "mine", "theirs"), self._cells(field), strict=True):
             table.update_cell(field, column, cell)
 
     def merged(self) -> CardDraft:

@@ -56,7 +56,7 @@ EDITORS_EVERY_SECONDS = 20
 REUSED = "clientbase-card-editor"
 # A reused editor waits this long for its card before it shows itself with "Loading…".
 SHOW_LOADING_AFTER = 0.15
-TAB_KEYS = dict(zip(TABS, ("f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9")))
+TAB_KEYS = dict(zip(TABS, ("f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9"), strict=True))
 
 
 def tab_of(field: str) -> str:
