@@ -57,6 +57,8 @@ async def test_the_administrator_sees_the_audit_key_and_goes_there_and_back(fres
         assert app.current_mode == "clients" and isinstance(app.screen, ClientsScreen)
         assert AUDIT_LABEL in footer(app)
         assert t("mode.clients") not in footer(app), "the key of the mode on screen is hidden"
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert AUDIT_LABEL in titles and t("mode.clients") not in titles, "the palette offers the other modes"
         await pilot.press(*"Петр")
         await settle(pilot)
         await pilot.press("f12")

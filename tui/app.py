@@ -148,7 +148,7 @@ class ClientbaseApp(App):
         if not ok:
             self.connection_lost()
 
-    # --- modes and the palette ---------------------------------------------------------------------
+    # --- modes -----------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # The key of the mode on screen is hidden (False; None would show it greyed), as in Textual's demo:
