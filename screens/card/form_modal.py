@@ -17,7 +17,7 @@ from textual.worker import Worker, WorkerState
 
 from db.errors import UserError, ValidationError
 from db.i18n import t
-from screens.card.tabs.form import Field, FieldGrid, get_text
+from tui.widgets.field_grid import Field, FieldGrid, get_text
 from tui.widgets.footer import SteadyFooter
 
 
