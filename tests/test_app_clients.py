@@ -11,7 +11,7 @@ from textual.worker import WorkerState
 
 from db import demo, session
 from db.clients import listing as clients
-from db.i18n import t
+from db.i18n import t, tn
 from tui.app import ClientbaseApp
 from tui.widgets.phone import phone
 from tui.widgets.virtual_list import VirtualList
@@ -89,7 +89,7 @@ async def test_opens_on_the_clients_list_with_who_is_connected(fresh_db, people)
         await settle(app, pilot)
         text = screen_text(app)
         assert "t_admin" in text and t("role.admin") in text
-        assert t("clients.count.exact", count="300") in text
+        assert tn("{count:,} client", "{count:,} clients", 300) in text
         assert t("clients.col.name") in text and t("clients.col.phone") in text
 
 
@@ -104,7 +104,7 @@ async def test_search_by_part_of_a_cyrillic_name(fresh_db, people):
         await settle(app, pilot)
         text = screen_text(app)
         assert phone(someone[4]) in text
-        assert t("clients.count.exact", count=f"{len(expected)}") in text or len(expected) < 5
+        assert tn("{count:,} client", "{count:,} clients", len(expected)) in text or len(expected) < 5
 
 
 async def test_search_by_the_last_four_digits_of_a_phone(fresh_db, people):
@@ -145,13 +145,13 @@ async def test_apply_and_clear_filters_from_the_keyboard(fresh_db, people):
         await settle(app, pilot)
         text = screen_text(app)
         assert f"{t('clients.filter.city')}: {city}" in text
-        assert t("clients.count.exact", count=f"{len(in_city)}") in text
+        assert tn("{count:,} client", "{count:,} clients", len(in_city)) in text
         assert {row.city for row in app.screen.list.cached_rows()} == {city}
         await pilot.press("x")
         await settle(app, pilot)
         text = screen_text(app)
         assert f"{t('clients.filter.city')}: {city}" not in text
-        assert t("clients.count.exact", count="300") in text
+        assert tn("{count:,} client", "{count:,} clients", 300) in text
 
 
 async def test_a_wrong_number_in_the_filter_panel_is_said_and_nothing_changes(fresh_db, people):
@@ -165,7 +165,7 @@ async def test_a_wrong_number_in_the_filter_panel_is_said_and_nothing_changes(fr
         assert t("clients.filters.bad_number", field=t("clients.filter.age_min")) in screen_text(app)
         await pilot.press("escape")
         await settle(app, pilot)
-        assert t("clients.count.exact", count="300") in screen_text(app)
+        assert tn("{count:,} client", "{count:,} clients", 300) in screen_text(app)
 
 
 async def test_an_impossible_age_in_the_filter_panel_is_said_and_the_app_lives_on(fresh_db, people):
@@ -179,7 +179,7 @@ async def test_an_impossible_age_in_the_filter_panel_is_said_and_the_app_lives_o
         assert t("clients.filters.out_of_range", low=0, high="150") in screen_text(app)
         await pilot.press("escape")
         await settle(app, pilot)
-        assert t("clients.count.exact", count="300") in screen_text(app)
+        assert tn("{count:,} client", "{count:,} clients", 300) in screen_text(app)
 
 
 @pytest.mark.parametrize("typed", ["%", "_", "\\", "'; DROP TABLE client; --", "a\\%b"])
@@ -399,7 +399,7 @@ async def test_an_estimated_count_off_either_way_gives_way_to_the_rows_found(fre
         await pilot.press("end")
         await settle(app, pilot)
         assert widget.row_count == 300 and widget.current.id == by_name[-1]
-        assert t("clients.count.exact", count="300") in screen_text(app)
+        assert tn("{count:,} client", "{count:,} clients", 300) in screen_text(app)
         # Counted too few: the same, in one press.
         await pilot.press("home")
         screen._reload()
@@ -468,4 +468,4 @@ async def test_the_filter_panel_completes_a_city_and_takes_the_base_spelling(fre
         await settle(app, pilot)
         assert f"{t('clients.filter.city')}: {city}" in screen_text(app)
         assert {row.city for row in app.screen.list.cached_rows()} == {city}
-        assert t("clients.count.exact", count=f"{len(in_city)}") in screen_text(app)
+        assert tn("{count:,} client", "{count:,} clients", len(in_city)) in screen_text(app)

@@ -14,14 +14,24 @@ from textual.screen import Screen
 
 from db import notify, session
 from db.connection import Target
-from db.i18n import t
+from db.i18n import N_, t
 from db.session import Identity
 from screens.clients.screen import ClientsScreen
-from tui import textual_fixes
+from tui import i18n, textual_fixes
 from tui.widgets.connection import ClientsChanged, ConnectionBack, ConnectionBanner
 
 # Every screen of the app paints through Textual's timers: fixed before the first one is made.
 textual_fixes.apply()
+
+# Textual's own palette commands, translated in the catalogs like every other sentence.
+TEXTUAL_COMMANDS = (
+    N_("Theme"), N_("Change the current theme"), N_("Quit"), N_("Quit the application as soon as possible"),
+    N_("Keys"), N_("Hide the keys and widget help panel"),
+    N_("Show help for the focused widget and a summary of available keys"),
+    N_("Minimize"), N_("Minimize the widget and restore to normal size"), N_("Maximize"),
+    N_("Maximize the focused widget"), N_("Screenshot"), N_("Save an SVG 'screenshot' of the current screen"),
+    N_("Bell"), N_("Ring the bell"),
+)
 
 BACK_BANNER_SECONDS = 3.0
 PING_SECONDS = 1.0
@@ -35,6 +45,9 @@ class ClientbaseApp(App):
     ]
 
     def __init__(self, target: Target, identity: Identity, listen: bool = True) -> None:
+        # Before any screen or widget is made: their bindings are in the settled language, and a letter key
+        # works from the Russian layout too.
+        i18n.ensure_localized()
         super().__init__()
         self.target = target
         self.identity = identity
@@ -140,11 +153,13 @@ class ClientbaseApp(App):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The app's commands, then every key of the current screen that applies now, so that whatever
         a key does can also be found by name."""
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            yield SystemCommand(t(command.title), t(command.help), command.callback, command.discover)
         for binding in screen.BINDINGS:
             if not isinstance(binding, Binding) or not binding.description:
                 continue
             if screen.check_action(binding.action, ()) is not True:
                 continue
-            yield SystemCommand(binding.description, binding.tooltip or binding.description,
+            # BINDINGS holds the English made at import; the palette speaks the language settled since.
+            yield SystemCommand(t(binding.description), t(binding.tooltip or binding.description),
                                 lambda action=binding.action: self.call_later(screen.run_action, action))

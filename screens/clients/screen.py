@@ -26,7 +26,7 @@ from db.clients import segments
 from db.card.values import format_date
 from db.clients.listing import ClientRow, Count, Criteria, Filters
 from db.errors import UserError
-from db.i18n import t
+from db.i18n import t, tn
 from db.session import Cancelled, ConnectionLost, Identity
 from tui.widgets.connection import ClientsChanged, ConnectionBack
 from tui.widgets.footer import SteadyFooter
@@ -257,9 +257,9 @@ class ClientsScreen(Screen):
         if self.count is None:
             count = t("clients.counting")
         elif self.count.exact:
-            count = t("clients.count.exact", count=f"{self.count.value:,}")
+            count = tn("{count:,} client", "{count:,} clients", self.count.value)
         else:
-            count = t("clients.count.about", count=f"{self.count.value:,}")
+            count = tn("about {count:,} client", "about {count:,} clients", self.count.value)
         parts = [count, t("clients.sorted_by", sort=t(f"clients.sort.{self.criteria.sort}"))]
         if self.fuzzy:
             parts.append(t("clients.fuzzy"))
