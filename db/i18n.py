@@ -59,7 +59,7 @@ _FORMATTER = _Formatter()
 
 
 def _fill(text: str, values: dict[str, object]) -> str:
-    return _FORMATTER.vformat(text, (), values) if values or "{" in text else text
+    return _FORMATTER.vformat(text, (), values) if values else text
 
 
 def source_text(key_or_text: str) -> str:
@@ -582,6 +582,9 @@ EN: dict[str, str] = {
     "card.col.due": "Due",
     "card.col.done": "Done",
     "card.col.assignee": "Assignee",
+    "card.channel.shop": "shop",
+    "card.channel.online": "online",
+    "card.channel.phone": "phone",
     "card.interaction.call": "call",
     "card.interaction.meeting": "meeting",
     "card.interaction.email": "e-mail",

@@ -177,23 +177,23 @@ def set_value(key: str, value: str) -> str:
 
 
 # What a new base assumes where the person who creates it lives: the locale's region, else its language's.
-LOCALE_DEFAULTS: dict[str, tuple[str, str]] = {
-    "RU": ("RU", "RUB"), "MD": ("MD", "MDL"), "RO": ("RO", "RON"),
+LOCALE_DEFAULTS: dict[str, tuple[str, str, str]] = {
+    "RU": ("RU", "RUB", "Europe/Moscow"),
+    "MD": ("MD", "MDL", "Europe/Chisinau"),
+    "RO": ("RO", "RON", "Europe/Bucharest"),
 }
 LANGUAGE_REGIONS = {"ru": "RU", "ro": "RO"}
 
 
 def defaults_for_locale(language: str, region: str | None) -> dict[str, str]:
     """The settings a new base starts with for a locale such as ru_RU, ro_MD or en: its language, and the
-    currency and phone country of its region; an unknown region keeps the catalogue's defaults."""
+    currency, phone country and time zone of its region; an unknown region keeps the catalogue's defaults."""
     chosen: dict[str, str] = {}
     if language in LANGUAGES and language != CATALOGUE["language"].default:
         chosen["language"] = language
     place = (region or LANGUAGE_REGIONS.get(language, "")).upper()
     if place in LOCALE_DEFAULTS:
-        country, currency = LOCALE_DEFAULTS[place]
-        chosen["phone_country"] = country
-        chosen["currency"] = currency
+        chosen["phone_country"], chosen["currency"], chosen["timezone"] = LOCALE_DEFAULTS[place]
     return {key: value for key, value in chosen.items() if value != CATALOGUE[key].default}
 
 

@@ -210,9 +210,9 @@ def test_dates_are_read_in_both_forms():
 
 @pytest.mark.parametrize(("language", "region", "expected"), [
     ("ru", "RU", {"language": "ru"}),
-    ("ro", "RO", {"language": "ro", "phone_country": "RO", "currency": "RON"}),
-    ("ro", "MD", {"language": "ro", "phone_country": "MD", "currency": "MDL"}),
-    ("ru", "MD", {"language": "ru", "phone_country": "MD", "currency": "MDL"}),
+    ("ro", "RO", {"language": "ro", "phone_country": "RO", "currency": "RON", "timezone": "Europe/Bucharest"}),
+    ("ro", "MD", {"language": "ro", "phone_country": "MD", "currency": "MDL", "timezone": "Europe/Chisinau"}),
+    ("ru", "MD", {"language": "ru", "phone_country": "MD", "currency": "MDL", "timezone": "Europe/Chisinau"}),
     ("en", None, {}),
 ])
 def test_a_new_base_takes_currency_and_phone_country_from_the_locale(language, region, expected):
@@ -279,3 +279,45 @@ def test_the_language_setting_accepts_ru_and_ro():
 def test_the_runtime_keeps_english_until_a_catalog_is_installed(english_after):
     runtime.install(runtime._gettext.NullTranslations(), "en")
     assert t("clients.key.filters") == "Filters"
+
+
+def test_the_shop_and_each_login_choose_their_language(fresh_db, english_after):
+    """`settings set language ru` is accepted; a login's own choice (0012) wins over it, and only that login
+    sees or changes it."""
+    import subprocess as run_process
+
+    from db import session
+    from db import settings as shop_settings
+    from tui.cli.common import settle_language_from_database
+
+    def cli(role, *args):
+        return run_process.run([sys.executable, "-m", "tui.cli", *args], env=fresh_db.env(role),
+                               capture_output=True, text=True, timeout=120)
+
+    assert cli("admin", "settings", "set", "language", "ru").stdout.strip() == "language = ru"
+    assert "Язык вашего логина" not in cli("sales", "settings", "my-language").stdout
+    chosen = cli("sales", "settings", "my-language", "ro")
+    assert chosen.returncode == 0 and "Limba utilizatorului dvs.: ro." in chosen.stdout
+    # The admin (no choice of its own) reads the shop's language; the salesperson its own.
+    listed_admin = cli("admin", "settings", "list").stdout
+    assert "Язык интерфейса" in listed_admin
+    listed_sales = cli("sales", "settings", "list").stdout
+    assert "Limba interfeței" in listed_sales
+    # --lang wins over both.
+    assert "Language of the interface" in cli("sales", "--lang", "en", "settings", "list").stdout
+    refused = cli("sales", "settings", "my-language", "de")
+    assert refused.returncode == 1 and "de" in refused.stderr
+
+    session.bind(fresh_db.target("sales"))
+    assert shop_settings.my_language() == "ro"
+    settle_language_from_database()
+    assert i18n.current() == Choice("ro", "RO")
+    session.bind(fresh_db.target("admin"))
+    assert shop_settings.my_language() is None  # one login's choice is not another's
+    shop_settings.set_my_language("en")
+    assert shop_settings.my_language() == "en"
+    shop_settings.set_my_language(None)
+    assert shop_settings.my_language() is None
+    from db.models import database
+
+    database.close_all()

@@ -10,6 +10,7 @@ from typing import Iterable
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.screen import Screen
 
 from db import notify, session
@@ -30,7 +31,7 @@ TEXTUAL_COMMANDS = (
     N_("Show help for the focused widget and a summary of available keys"),
     N_("Minimize"), N_("Minimize the widget and restore to normal size"), N_("Maximize"),
     N_("Maximize the focused widget"), N_("Screenshot"), N_("Save an SVG 'screenshot' of the current screen"),
-    N_("Bell"), N_("Ring the bell"),
+    N_("Bell"), N_("Ring the bell"), N_("Search for commands…"),
 )
 
 BACK_BANNER_SECONDS = 3.0
@@ -42,6 +43,9 @@ class ClientbaseApp(App):
     CSS_PATH = "app.tcss"
     BINDINGS = [
         Binding("ctrl+q", "quit", t("app.quit"), tooltip=t("app.quit.tooltip"), priority=True, id="quit"),
+        # Textual adds this binding itself, in English, unless the app has one: here it is translatable.
+        Binding("ctrl+p", "command_palette", N_("Commands"), tooltip=N_("Open the command palette"), show=False,
+                priority=True, id="palette"),
     ]
 
     def __init__(self, target: Target, identity: Identity, listen: bool = True) -> None:
@@ -149,6 +153,10 @@ class ClientbaseApp(App):
             self.connection_lost()
 
     # --- the palette ----------------------------------------------------------------------------
+
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(placeholder=t("Search for commands…"), id="--command-palette"))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The app's commands, then every key of the current screen that applies now, so that whatever

@@ -9,7 +9,8 @@ from db.connection import Target
 from db.errors import UserError
 from db.i18n import t
 from tui.cli.common import (ask_password, bind_app_database, iso_date, owner_connection, positive_int,
-                            prepare_embedded, progress_printer, read_password, say, seed_new_base)
+                            prepare_embedded, progress_printer, read_password, say, seed_new_base,
+                            settle_language_from_database)
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -136,6 +137,7 @@ def _my_language(value: str | None) -> None:
             settings.set_my_language(None if value == "default" else value)
         except ValueError as exc:
             raise UserError("settings.bad_value", key="my-language", value=value, reason=str(exc)) from None
+        settle_language_from_database()  # the answer is said in the language just chosen
     chosen = settings.my_language()
     say(t("settings.my_language", language=chosen) if chosen else t("settings.my_language_default"))
 

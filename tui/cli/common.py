@@ -80,7 +80,7 @@ def owner_connection(target: Target, create: bool = False) -> psycopg.Connection
     return connection.connect(target.owner_conninfo(), target, autocommit=True)
 
 
-def prepare_embedded(target: Target, create: bool = False) -> list:
+def prepare_embedded(target: Target, create: bool = True) -> list:
     """connection.prepare_embedded, and a base it has just created gets the locale's defaults."""
     applied = connection.prepare_embedded(target, create=create)
     if any(migration.version == 1 for migration in applied):

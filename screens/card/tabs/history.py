@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Static
 from db.card.draft import CardDraft
 from db.card.values import format_date
 from db.card.cards import Card
-from db.i18n import t
+from db.i18n import EN, t
 from tui.widgets.money import money
 
 
@@ -44,7 +44,7 @@ class PurchasesTab(Vertical):
         yield _table("subscriptions", "product", "from", "until")
 
     async def fill(self, card: Card, draft: CardDraft | None = None) -> None:
-        summary = t("card.summary", category=card.category, count=card.purchase_count,
+        summary = t("card.summary", category=t(f"clients.category.{card.category}"), count=card.purchase_count,
                     spent=money(card.total_spent, currency=card.currency),
                     profit=money(card.total_profit, currency=card.currency))
         if card.favourites:
@@ -55,7 +55,8 @@ class PurchasesTab(Vertical):
         purchases.clear()
         for purchase in card.purchases:
             items = "; ".join(f"{line.description} ×{line.quantity.normalize():f}" for line in purchase.lines)
-            purchases.add_row(_when(card, purchase.purchased_at), purchase.channel,
+            channel = f"card.channel.{purchase.channel}"
+            purchases.add_row(_when(card, purchase.purchased_at), t(channel) if channel in EN else purchase.channel,
                               money(purchase.amount, currency=card.currency),
                               money(purchase.profit, currency=card.currency), items, key=str(purchase.id))
         subscriptions = self.query_one("#subscriptions", DataTable)
