@@ -12,7 +12,7 @@ from babel.messages.pofile import read_po
 from textual.widgets._footer import FooterKey
 
 from db import demo, settings
-from db.i18n import EN, t, tn
+from db.i18n import t, tn
 from screens.card.screen import TAB_KEYS, CardScreen
 from screens.clients.filters import FiltersScreen
 from screens.transfer.export_dialog import ExportFileScreen
@@ -40,7 +40,10 @@ def _english_only_words(language: str) -> set[str]:
     for message in catalog:
         for text in message.string if isinstance(message.string, tuple) else (message.string,):
             translated |= {word.lower() for word in WORD.findall(text or "")}
-    english = {word.lower() for text in EN.values() for word in WORD.findall(text)}
+    with open(LOCALE_DIR / "clientbase.pot", "rb") as source:
+        sources = [text for message in read_po(source) if message.id
+                   for text in (message.id if isinstance(message.id, tuple) else (message.id,))]
+    english = {word.lower() for text in sources for word in WORD.findall(text)}
     return english - translated
 
 

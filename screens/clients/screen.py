@@ -89,9 +89,9 @@ def columns(currency: str) -> list[Column]:
     ]
 
 
-_FILTER_KEYS = {f"clients.filter.{name}" for name in (
+_LABELLED_FILTERS = {
     "category", "segment", "tag", "region", "city", "assigned_to", "gender", "age_min", "age_max",
-    "has_children", "birthday_within", "no_purchase_days", "spent_min", "spent_max")}
+    "has_children", "birthday_within", "no_purchase_days", "spent_min", "spent_max"}
 
 
 def describe_filters(filters: Filters, segment_name: str | None = None) -> str:
@@ -99,7 +99,7 @@ def describe_filters(filters: Filters, segment_name: str | None = None) -> str:
     for name, value in filters.active():
         if name == "segment_id":
             continue
-        label = t(f"clients.filter.{name}") if f"clients.filter.{name}" in _FILTER_KEYS else name
+        label = t(f"clients.filter.{name}") if name in _LABELLED_FILTERS else name
         if name == "category":
             value = t(f"clients.category.{value}")
         elif name == "has_children":

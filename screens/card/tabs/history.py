@@ -11,8 +11,12 @@ from textual.widgets import DataTable, Static
 from db.card.draft import CardDraft
 from db.card.values import format_date
 from db.card.cards import Card
-from db.i18n import EN, t
+from db.i18n import t
 from tui.widgets.money import money
+
+
+# The channels the app and the import write; another one typed by hand is shown as typed.
+CHANNELS = {"shop", "online", "phone"}
 
 
 def _when(card: Card, value) -> str:
@@ -55,8 +59,8 @@ class PurchasesTab(Vertical):
         purchases.clear()
         for purchase in card.purchases:
             items = "; ".join(f"{line.description} ×{line.quantity.normalize():f}" for line in purchase.lines)
-            channel = f"card.channel.{purchase.channel}"
-            purchases.add_row(_when(card, purchase.purchased_at), t(channel) if channel in EN else purchase.channel,
+            channel = t(f"card.channel.{purchase.channel}") if purchase.channel in CHANNELS else purchase.channel
+            purchases.add_row(_when(card, purchase.purchased_at), channel,
                               money(purchase.amount, currency=card.currency),
                               money(purchase.profit, currency=card.currency), items, key=str(purchase.id))
         subscriptions = self.query_one("#subscriptions", DataTable)
