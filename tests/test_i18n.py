@@ -28,7 +28,7 @@ LOCALE_DIR = Path(i18n.__file__).parent / "locale"
 @pytest.fixture
 def english_after():
     yield
-    i18n.activate(Choice("en"))
+    i18n.settle(environ={})  # English, and no --lang remembered from a test that ran the CLI in-process
 
 
 def _catalog(language: str, compiled: bool = False):
@@ -239,6 +239,24 @@ def test_the_layout_twins_of_a_letter():
     assert i18n.layout_twins("y") == ["н", "z"]
     assert i18n.layout_twins("N") == ["Т"]
     assert i18n.layout_twins("ctrl+s") == [] and i18n.layout_twins("f5") == [] and i18n.layout_twins("/") == []
+
+
+def test_argparse_still_looks_its_words_up_through_its_module_level_gettext():
+    """Canary for tui/cli's translate_argparse: argparse calls the module global `_` for 'usage: '."""
+    import argparse
+    import inspect
+
+    assert callable(getattr(argparse, "_", None))
+    assert "_('usage: ')" in inspect.getsource(argparse.HelpFormatter)
+
+
+def test_argparse_speaks_the_language(capsys, english_after):
+    from tui.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["--lang", "ru", "settings", "set"])
+    error = capsys.readouterr().err
+    assert "использование: " in error and "ошибка: нужны аргументы: key, value" in error
 
 
 def test_textual_still_merges_bindings_where_clientbase_localizes_them():

@@ -1,6 +1,6 @@
 -- The language each login chose for itself (issue 12); it wins over the shop's `language` setting.
--- A login reaches its own row only, through the two definer functions below: the table is granted to no
--- login, so nobody reads or changes another person's choice.
+-- A login changes its own row only, through the two definer functions below; nobody changes another
+-- person's choice.
 CREATE TABLE public.login_language (
     login    text PRIMARY KEY,
     language text NOT NULL CHECK (language IN ('en', 'ru', 'ro')),
@@ -8,6 +8,8 @@ CREATE TABLE public.login_language (
 );
 REVOKE ALL ON public.login_language FROM PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE ON public.login_language TO clientbase_owner;
+-- The two roles that read everything read this too (a backup by the administrator dumps every table).
+GRANT SELECT ON public.login_language TO clientbase_admin, clientbase_manager;
 SELECT public.audit_attach('public.login_language');
 
 -- NULL when the login has not chosen one.
