@@ -11,7 +11,11 @@ class UserError(Exception):
     def __init__(self, key: str, /, **values: object) -> None:
         self.key = key
         self.values = values
-        super().__init__(t(key, **values))
+        super().__init__(key)
+
+    def __str__(self) -> str:
+        # Translated when shown, not when raised: db/ marks the sentence, the edge says it in the user's language.
+        return t(self.key, **self.values)
 
 
 class ValidationError(UserError):

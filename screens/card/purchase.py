@@ -19,6 +19,7 @@ from textual.worker import Worker, WorkerState
 from db.card import activity as card_activity
 from db.card.values import format_date, parse_date
 from db.errors import UserError, ValidationError
+from db.normalize import parse_amount
 from db.i18n import t
 from tui.widgets.field_grid import Field, FieldGrid
 from tui.widgets.footer import SteadyFooter
@@ -51,10 +52,10 @@ class LineRow(Horizontal):
         if product_id is None and not description:
             raise ValidationError("lines", "card.valid.line_product")
         try:
-            quantity = Decimal(self.query_one(".quantity", Input).value.replace(",", ".") or "1")
-            typed = self.query_one(".price", Input).value.replace(",", ".").replace(" ", "")
-            price = Decimal(typed) if typed else prices.get(product_id, Decimal(-1))
-        except InvalidOperation:
+            quantity = parse_amount(self.query_one(".quantity", Input).value or "1")
+            typed = self.query_one(".price", Input).value.strip()
+            price = parse_amount(typed) if typed else prices.get(product_id, Decimal(-1))
+        except (InvalidOperation, ValueError):
             raise ValidationError("lines", "card.valid.number") from None
         return product_id, description, quantity, price
 

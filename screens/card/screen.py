@@ -298,7 +298,7 @@ class CardScreen(CardActions, Screen[int | None]):
         name = self.card.draft.display_name if self.card.id is not None else t("card.new")
         parts = [f"#{self.card.id} {name}" if self.card.id is not None else name]
         if self.card.id is not None:
-            parts.append(self.card.category)
+            parts.append(t(f"clients.category.{self.card.category}"))
         if self.read_only:
             parts.append(f"[b reverse] {t('card.readonly_mark')} [/]")
         for editor in self.editors:

@@ -27,7 +27,7 @@ from db.clients import segments
 from db.card.values import format_date
 from db.clients.listing import ClientRow, Count, Criteria, Filters
 from db.errors import UserError
-from db.i18n import t
+from db.i18n import t, tn
 from db.session import Cancelled, ConnectionLost, Identity
 from tui.widgets.connection import ClientsChanged, ConnectionBack
 from tui.widgets.footer import SteadyFooter
@@ -90,9 +90,9 @@ def columns(currency: str) -> list[Column]:
     ]
 
 
-_FILTER_KEYS = {f"clients.filter.{name}" for name in (
+_LABELLED_FILTERS = {
     "category", "segment", "tag", "region", "city", "assigned_to", "gender", "age_min", "age_max",
-    "has_children", "birthday_within", "no_purchase_days", "spent_min", "spent_max")}
+    "has_children", "birthday_within", "no_purchase_days", "spent_min", "spent_max"}
 
 
 def describe_filters(filters: Filters, segment_name: str | None = None) -> str:
@@ -100,7 +100,7 @@ def describe_filters(filters: Filters, segment_name: str | None = None) -> str:
     for name, value in filters.active():
         if name == "segment_id":
             continue
-        label = t(f"clients.filter.{name}") if f"clients.filter.{name}" in _FILTER_KEYS else name
+        label = t(f"clients.filter.{name}") if name in _LABELLED_FILTERS else name
         if name == "category":
             value = t(f"clients.category.{value}")
         elif name == "has_children":
@@ -259,9 +259,9 @@ class ClientsScreen(Screen):
         if self.count is None:
             count = t("clients.counting")
         elif self.count.exact:
-            count = t("clients.count.exact", count=f"{self.count.value:,}")
+            count = tn("{count:,} client", "{count:,} clients", self.count.value)
         else:
-            count = t("clients.count.about", count=f"{self.count.value:,}")
+            count = tn("about {count:,} client", "about {count:,} clients", self.count.value)
         parts = [count, t("clients.sorted_by", sort=t(f"clients.sort.{self.criteria.sort}"))]
         if self.fuzzy:
             parts.append(t("clients.fuzzy"))
