@@ -14,6 +14,7 @@ from textual.screen import Screen
 
 from db import notify, session
 from db.connection import Target
+from db.errors import ConnectionLost
 from db.i18n import t
 from db.session import Identity
 from screens.clients.screen import ClientsScreen
@@ -85,7 +86,7 @@ class ClientbaseApp(App):
         while not self._stopping.is_set():
             try:
                 session.ping()
-            except session.ConnectionLost:
+            except ConnectionLost:
                 time.sleep(PING_SECONDS)
                 continue
             self.call_from_thread(self._connection_back)
