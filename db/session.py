@@ -10,7 +10,7 @@ from typing import Callable, Iterator, TypeVar
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from db import migrate, users
+from db import migrate, rows, users
 from db.connection import Target, describe_failure
 from db.errors import DRIVER_ERRORS, ConnectionLost, driver_error, lost_connections
 from db.models import database
@@ -44,7 +44,7 @@ def current_login_and_role() -> tuple[str, str | None]:
     """Who this connection logged in as, and that login's clientbase role."""
     with database.connection_context():
         conn: psycopg.Connection = database.connection()
-        login = conn.execute("SELECT session_user").fetchone()[0]
+        login = rows.value(conn.execute("SELECT session_user"))
         role = users.role_of(conn, login)
         conn.rollback()
     return login, role

@@ -7,6 +7,7 @@ label, type and choices may change later.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from textual import on
 from textual.app import ComposeResult
@@ -33,11 +34,7 @@ class CustomFieldsScreen(DatabaseScreen, Screen[None]):
     class Written(Message):
         """A definition was created, changed, moved or deleted."""
 
-    DEFAULT_CSS = """
-    CustomFieldsScreen #fields { height: 1fr; border-bottom: solid $primary; }
-    CustomFieldsScreen #fields-status { height: auto; padding: 0 1; color: $error; }
-    CustomFieldsScreen FieldGrid { padding: 0 1; }
-    """
+    CSS_PATH = Path(__file__).with_name("admin.tcss")
     BINDINGS = [
         Binding("ctrl+s", "save", t("card.fields.update"), tooltip=t("card.fields.update"), id="fields-save"),
         Binding("ctrl+n", "new", t("card.fields.new"), tooltip=t("card.fields.new"), id="fields-new"),

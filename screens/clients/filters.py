@@ -4,6 +4,7 @@ Escape cancels, Ctrl+R empties the panel. Returns the new Filters, or None when 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from pathlib import Path
 from decimal import Decimal, InvalidOperation
 
 from textual import on
@@ -44,6 +45,7 @@ class FiltersScreen(DatabaseScreen, ModalScreen[Filters | None]):
     class ValuesRead(Message):
         known: dict[str, list[str]]
 
+    CSS_PATH = Path(__file__).with_name("clients.tcss")
     BINDINGS = [
         Binding("ctrl+s", "apply", t("clients.filters.apply"), tooltip=t("clients.filters.apply.tip"),
                 id="filters.apply"),

@@ -8,6 +8,7 @@ sort, segments); "/" goes back to the search.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from textual import on
 from textual.app import ComposeResult
@@ -131,6 +132,7 @@ class ClientsScreen(DatabaseScreen, Screen):
     class SegmentSaved(Message):
         segment: segments.SegmentInfo
 
+    CSS_PATH = Path(__file__).with_name("clients.tcss")
     BINDINGS = [
         Binding("n", "new_client", t("clients.key.new"), tooltip=t("clients.key.new.tip"), id="clients.new"),
         Binding("f", "filters", t("clients.key.filters"), tooltip=t("clients.key.filters.tip"), id="clients.filters"),

@@ -4,6 +4,7 @@ the current search and filters to save them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from textual import on
 from textual.app import ComposeResult
@@ -40,6 +41,7 @@ class SegmentPicker(DatabaseScreen, ModalScreen[segments.SegmentInfo | None]):
         said: str
         highlight_id: int | None
 
+    CSS_PATH = Path(__file__).with_name("clients.tcss")
     BINDINGS = [
         Binding("escape", "cancel", t("clients.filters.cancel"), tooltip=t("clients.segments.cancel.tip"),
                 id="segments.cancel"),
@@ -159,6 +161,7 @@ class SegmentPicker(DatabaseScreen, ModalScreen[segments.SegmentInfo | None]):
 
 
 class SegmentNameDialog(ModalScreen[str | None]):
+    CSS_PATH = Path(__file__).with_name("clients.tcss")
     BINDINGS = [
         Binding("escape", "cancel", t("clients.filters.cancel"), tooltip=t("clients.segments.cancel.tip"),
                 id="segment-name.cancel"),
