@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 import peewee
 import pytest
@@ -20,7 +19,6 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import WorkerState
 
-import tui.app
 from db import session
 from db.card.tx import reading, writing
 from db.connection import Target
@@ -70,16 +68,13 @@ class SaysItHere(Probe):
 
 
 class ProbeApp(ClientbaseApp):
-    # Textual reads a relative CSS_PATH from the subclass's module.
-    CSS_PATH = Path(tui.app.__file__).with_name("app.tcss")
-
     def __init__(self, db, probe: Probe) -> None:
         super().__init__(db.target("admin"), Identity("t_admin", "admin", "test", 0, ""), listen=False)
         self.probe = probe
         self.notified: list[str] = []
 
     def on_mount(self, event: events.Mount) -> None:
-        event.prevent_default()  # the probe alone, not the clients list
+        event.prevent_default()  # the probe alone, not the app's modes
         self.push_screen(self.probe)
 
     def notify(self, message: str, **kwargs) -> None:
