@@ -8,7 +8,7 @@ from db.card import cards
 
 from db.card import custom_fields
 from db.i18n import t
-from screens.card.tabs.form import FieldGrid
+from tui.widgets.field_grid import FieldGrid
 from screens.card.tabs.people import ContactRow
 from screens.confirm import ConfirmScreen
 from screens.card.conflict import ConflictScreen

@@ -21,7 +21,7 @@ from db.card.values import FIELD_TYPES, CustomFieldDef
 from db.errors import ConflictError, UserError, ValidationError
 from db.i18n import t
 from screens.base import DatabaseScreen, database_work
-from screens.card.tabs.form import Field, FieldGrid, set_text
+from tui.widgets.field_grid import Field, FieldGrid, set_text
 from screens.confirm import ConfirmScreen
 from tui.widgets.footer import SteadyFooter
 

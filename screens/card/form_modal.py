@@ -19,7 +19,7 @@ from textual.widgets import Button, Label, Static
 from db.errors import UserError, ValidationError
 from db.i18n import t
 from screens.base import DatabaseScreen, database_work
-from screens.card.tabs.form import Field, FieldGrid, get_text
+from tui.widgets.field_grid import Field, FieldGrid, get_text
 from tui.widgets.footer import SteadyFooter
 
 

@@ -22,7 +22,7 @@ from db.card.values import format_date, parse_date
 from db.errors import UserError, ValidationError
 from db.i18n import t
 from screens.base import DatabaseScreen, database_work
-from screens.card.tabs.form import Field, FieldGrid
+from tui.widgets.field_grid import Field, FieldGrid
 from tui.widgets.footer import SteadyFooter
 
 

@@ -35,7 +35,7 @@ from db.session import Identity
 from screens.base import DatabaseScreen, database_work
 from screens.card.actions import CardActions, CardCommands
 from screens.card.tabs.extra import ConsentTab, CustomTab
-from screens.card.tabs.form import FieldGrid
+from tui.widgets.field_grid import FieldGrid
 from screens.card.tabs.history import ActivityTab, PurchasesTab, RemindersTab
 from screens.card.tabs.main import MainTab
 from screens.card.tabs.people import ContactsTab, FamilyTab
