@@ -16,6 +16,7 @@ from textual.screen import Screen
 
 from db import notify, session
 from db.connection import Target
+from db.errors import ConnectionLost
 from db.i18n import N_, t
 from db.session import Identity
 import screens
@@ -115,7 +116,7 @@ class ClientbaseApp(App):
         while not self._stopping.is_set():
             try:
                 session.ping()
-            except session.ConnectionLost:
+            except ConnectionLost:
                 time.sleep(PING_SECONDS)
                 continue
             self.call_from_thread(self._connection_back)
