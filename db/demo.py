@@ -233,8 +233,8 @@ WORDS = {
 
 def product_rows(language: str) -> list[tuple[str, str, str, float, float, int | None]]:
     if language != "ro":
-        return PRODUCTS
-    named = []
+        return list(PRODUCTS)
+    named: list[tuple[str, str, str, float, float, int | None]] = []
     for sku, name, category, price, ratio, days in PRODUCTS:
         kind, _, model = name.rpartition(" ") if days is None else (name, "", "")
         local = f"{PRODUCT_NAMES_RO[kind]} {model}" if days is None else PRODUCT_NAMES_RO[name]
@@ -584,8 +584,7 @@ def load(conn: psycopg.Connection, clients: int, seed: int = 1, as_of: date | No
         for statement in RANDOM_FUNCTIONS_SQL:
             conn.execute(statement.format(seed=int(seed)))
         if language is None:
-            stored = conn.execute("SELECT value FROM settings WHERE key = 'language'").fetchone()
-            language = stored[0] if stored else "en"
+            language = rows.value(conn.execute("SELECT value FROM settings WHERE key = 'language'")) or "en"
         people = _People(seed, as_of, companies=max(1, clients // 100), language=language)
         _load_products(conn, language)
         report("companies", 0, clients)
