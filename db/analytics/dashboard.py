@@ -188,7 +188,7 @@ _CLIENT_VALUE_SELECT = (
 
 
 def top_clients(conn: psycopg.Connection, run: Run, limit: int = 20) -> list[ClientValue]:
-    """The clients with the highest expected 12-month value (index analytics_client_value)."""
+    """The clients with the highest expected 12-month value (index analytics_client_<slot>_value)."""
     with conn.cursor(row_factory=class_row(ClientValue)) as cursor:
         return cursor.execute(
             _CLIENT_VALUE_SELECT + " WHERE a.slot = %s AND a.expected_value_12m IS NOT NULL"
@@ -202,7 +202,7 @@ def inactive_after_days(conn: psycopg.Connection) -> int:
 
 def inactive_clients(conn: psycopg.Connection, run: Run, days: int, limit: int = 50) -> list[ClientValue]:
     """The reactivation list: buyers with no purchase for `days` days, by what they used to spend
-    (index analytics_client_spent, read from the top until `limit` quiet clients are found)."""
+    (index analytics_client_<slot>_spent, read from the top until `limit` quiet clients are found)."""
     with conn.cursor(row_factory=class_row(ClientValue)) as cursor:
         return cursor.execute(
             _CLIENT_VALUE_SELECT + " WHERE a.slot = %s AND a.r_days >= %s ORDER BY a.m DESC, a.client_id LIMIT %s",

@@ -89,15 +89,18 @@ CREATE TABLE analytics_client (
     p_alive                 double precision,
     prev_segment            text,
     prev_abc_class          "char",
-    prev_ae_class           "char",
-    PRIMARY KEY (slot, client_id)
+    prev_ae_class           "char"
 ) PARTITION BY LIST (slot);
-CREATE TABLE analytics_client_0 PARTITION OF analytics_client FOR VALUES IN (0);
-CREATE TABLE analytics_client_1 PARTITION OF analytics_client FOR VALUES IN (1);
+-- Keys and indexes are the partitions' own, none on the parent: pg_restore --clean cannot drop a constraint
+-- or index a partition inherits, so a backup of a base with inherited ones would not restore.
+CREATE TABLE analytics_client_0 PARTITION OF analytics_client (PRIMARY KEY (client_id)) FOR VALUES IN (0);
+CREATE TABLE analytics_client_1 PARTITION OF analytics_client (PRIMARY KEY (client_id)) FOR VALUES IN (1);
 -- Top clients by expected value and the reactivation list (by what they used to spend) read the head of
 -- these indexes instead of sorting a million rows.
-CREATE INDEX analytics_client_value ON analytics_client (slot, expected_value_12m DESC NULLS LAST, client_id);
-CREATE INDEX analytics_client_spent ON analytics_client (slot, m DESC, client_id);
+CREATE INDEX analytics_client_0_value ON analytics_client_0 (expected_value_12m DESC NULLS LAST, client_id);
+CREATE INDEX analytics_client_1_value ON analytics_client_1 (expected_value_12m DESC NULLS LAST, client_id);
+CREATE INDEX analytics_client_0_spent ON analytics_client_0 (m DESC, client_id);
+CREATE INDEX analytics_client_1_spent ON analytics_client_1 (m DESC, client_id);
 
 -- The dashboard's aggregates, a few hundred rows per slot, so that it opens without touching the clients.
 -- kind: 'abc', 'ae', 'segment' (per-class tables), 'rf' (R x F grid: class = 'r,f'),
@@ -160,5 +163,6 @@ GRANT INSERT ON analytics_client, analytics_class, analytics_pareto, analytics_m
 GRANT DELETE ON analytics_class, analytics_pareto, analytics_month, analytics_clv_bucket TO clientbase_admin;
 -- The idle slot is emptied whole; TRUNCATE of a partition needs the right on the partition itself.
 GRANT SELECT, TRUNCATE ON analytics_client_0, analytics_client_1 TO clientbase_admin;
--- An insert into analytics_run draws its id; nobody else needs the sequence.
-GRANT USAGE ON SEQUENCE analytics_run_id_seq TO clientbase_admin;
+-- An insert into analytics_run draws its id, and the administrator's backup (pg_dump) reads the sequence;
+-- nobody else needs it.
+GRANT USAGE, SELECT ON SEQUENCE analytics_run_id_seq TO clientbase_admin;
