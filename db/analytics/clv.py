@@ -37,6 +37,8 @@ SCORING_BATCH = 200_000
 # Log-parameter box for L-BFGS-B: e^-12 .. e^12 covers every fit seen in the literature many times
 # over, and keeps exp() of a wild step finite.
 _LOG_BOUND = 12.0
+# Gradient of the mean negative log-likelihood (per client) below which the fit has nowhere left to go.
+_FLAT_GRADIENT = 1e-6
 
 
 class NotReliable(Exception):
@@ -138,6 +140,16 @@ def bgnbd_negative_log_likelihood(
     return _bgnbd_nll(log_params, _Inputs.of(x, t_x, T, weights))
 
 
+def _check_converged(result: optimize.OptimizeResult, model: str) -> None:
+    """L-BFGS-B's "abnormal termination in line search" at a point where the gradient is already nil is the
+    optimum reached to the precision of the sums (seen when a -> 0, no client seems to leave, or p -> inf,
+    every client's orders of one value: limits that still score sensibly); anything else is a failure."""
+    if not np.all(np.isfinite(result.x)) or not np.isfinite(result.fun):
+        raise NotReliable("clv.fit_failed", model=model, message=str(result.message))
+    if not result.success and not (result.status == 2 and np.max(np.abs(result.jac)) <= _FLAT_GRADIENT):
+        raise NotReliable("clv.fit_failed", model=model, message=str(result.message))
+
+
 def fit_bgnbd(
     frequency: np.ndarray, recency: np.ndarray, age: np.ndarray, weights: np.ndarray | None = None
 ) -> BgNbdParams:
@@ -152,8 +164,7 @@ def fit_bgnbd(
         _bgnbd_nll, start, args=(_Inputs.of(x, t_x, T, w),), jac=True, method="L-BFGS-B",
         bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 4, options={"maxiter": 1000, "ftol": 1e-13, "gtol": 1e-9},
     )
-    if not result.success or not np.all(np.isfinite(result.x)):
-        raise NotReliable("clv.fit_failed", model="BG/NBD", message=str(result.message))
+    _check_converged(result, "BG/NBD")
     return BgNbdParams(*map(float, np.exp(result.x)))
 
 
@@ -253,8 +264,7 @@ def fit_gamma_gamma(frequency, mean_value, weights=None) -> GammaGammaParams:
         _gamma_gamma_nll, start, args=(_Inputs.of(x, m, np.zeros_like(x), w),), jac=True, method="L-BFGS-B",
         bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 3, options={"maxiter": 1000, "ftol": 1e-13, "gtol": 1e-9},
     )
-    if not result.success or not np.all(np.isfinite(result.x)):
-        raise NotReliable("clv.fit_failed", model="Gamma-Gamma", message=str(result.message))
+    _check_converged(result, "Gamma-Gamma")
     params = GammaGammaParams(*map(float, np.exp(result.x)))
     if params.q <= 1.0:
         # The population mean order value p*gamma/(q-1) does not exist for q <= 1.

@@ -161,6 +161,8 @@ GRANT INSERT (slot, as_of, period_days, time_zone),
 GRANT INSERT ON analytics_client, analytics_class, analytics_pareto, analytics_month, analytics_clv_bucket
     TO clientbase_admin;
 GRANT DELETE ON analytics_class, analytics_pareto, analytics_month, analytics_clv_bucket TO clientbase_admin;
+-- Cohorts are added to the months that revenue filled (INSERT ... ON CONFLICT DO UPDATE).
+GRANT UPDATE (new_clients, returned_90d) ON analytics_month TO clientbase_admin;
 -- The idle slot is emptied whole; TRUNCATE of a partition needs the right on the partition itself.
 GRANT SELECT, TRUNCATE ON analytics_client_0, analytics_client_1 TO clientbase_admin;
 -- An insert into analytics_run draws its id, and the administrator's backup (pg_dump) reads the sequence;
