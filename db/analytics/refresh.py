@@ -58,6 +58,7 @@ HORIZON_DAYS = 365
 DEFAULT_PERIOD_DAYS = 365
 CLV_BUCKETS = 10
 WORK_MEM = "128MB"
+LIST_LENGTH = 100
 # Any constant will do as long as every refresh uses the same one: two refreshes at once would fill the
 # same idle slot.
 _LOCK_KEY = 0x636C_6261_6E61  # "clbana"
@@ -257,6 +258,18 @@ SELECT %(slot)s, date_trunc('month', s.first_day)::date, 0, 0, count(*),
 ON CONFLICT (slot, month) DO UPDATE SET new_clients = excluded.new_clients, returned_90d = excluded.returned_90d
 """
 
+# A top-N sort each over the idle partition, instead of two more indexes that every inserted row would update.
+_LISTS_SQL = """
+INSERT INTO analytics_list (slot, kind, rank, client_id)
+SELECT %(slot)s, 'top_value', row_number() OVER (ORDER BY expected_value_12m DESC, client_id), client_id
+  FROM (SELECT client_id, expected_value_12m FROM analytics_client_{slot} WHERE expected_value_12m IS NOT NULL
+         ORDER BY expected_value_12m DESC, client_id LIMIT %(list_length)s) top
+UNION ALL
+SELECT %(slot)s, 'inactive', row_number() OVER (ORDER BY m DESC, client_id), client_id
+  FROM (SELECT client_id, m FROM analytics_client_{slot} WHERE r_days >= %(inactive_after_days)s
+         ORDER BY m DESC, client_id LIMIT %(list_length)s) quiet
+"""
+
 _CLV_BUCKETS_SQL = """
 INSERT INTO analytics_clv_bucket (slot, bucket, low, high, clients)
 WITH bounds AS (
@@ -363,7 +376,8 @@ def _refresh(conn: psycopg.Connection, as_of: date | None, period_days: int, pro
         "INSERT INTO analytics_run (slot, as_of, period_days, time_zone) VALUES (%s, %s, %s, %s) RETURNING id",
         (slot, as_of, period_days, time_zone)).fetchone()[0]
     values = {"slot": slot, "prev_slot": prev_slot, "as_of": as_of, "tz": time_zone, "cutoff": cutoff,
-              "period_start": period_start, "buckets": CLV_BUCKETS}
+              "period_start": period_start, "buckets": CLV_BUCKETS, "list_length": LIST_LENGTH,
+              "inactive_after_days": int(_setting(conn, "inactive_after_days"))}
     timings: dict[str, int] = {}
     total = len(STEPS)
 
@@ -385,12 +399,13 @@ def _refresh(conn: psycopg.Connection, as_of: date | None, period_days: int, pro
     progress("classes", STEPS.index("classes"), total)
     begun = time.perf_counter()
     conn.execute(f"TRUNCATE analytics_client_{slot}")
-    for table in ("analytics_class", "analytics_pareto", "analytics_month", "analytics_clv_bucket"):
+    for table in ("analytics_class", "analytics_pareto", "analytics_month", "analytics_clv_bucket", "analytics_list"):
         conn.execute(f"DELETE FROM {table} WHERE slot = %s", (slot,))
     conn.execute(_CLASSES_SQL, values)
     conn.execute(f"ANALYZE analytics_client_{slot}")
     timings["classes"] = _ms(begun)
-    step("aggregates", [_CLASS_AGGREGATES_SQL, _PARETO_SQL, _MONTHS_SQL, _COHORTS_SQL, _CLV_BUCKETS_SQL])
+    step("aggregates", [_CLASS_AGGREGATES_SQL, _PARETO_SQL, _MONTHS_SQL, _COHORTS_SQL, _CLV_BUCKETS_SQL,
+                        _LISTS_SQL.format(slot=slot)])
     step("movement", [_MOVEMENT_SQL])
     progress("publish", STEPS.index("publish"), total)
     begun = time.perf_counter()
@@ -400,8 +415,9 @@ def _refresh(conn: psycopg.Connection, as_of: date | None, period_days: int, pro
     duration = _ms(started_all)
     conn.execute(
         "UPDATE analytics_run SET published = true, computed_at = now(), duration_ms = %s, clients = %s,"
-        " buyers = %s, clv_params = %s, clv_reason = %s, step_ms = %s WHERE id = %s",
-        (duration, clients, buyers, Jsonb(params) if params else None, reason, Jsonb(timings), run_id))
+        " buyers = %s, clv_params = %s, clv_reason = %s, inactive_after_days = %s, step_ms = %s WHERE id = %s",
+        (duration, clients, buyers, Jsonb(params) if params else None, reason, values["inactive_after_days"],
+         Jsonb(timings), run_id))
     progress("publish", total, total)
     return RefreshResult(run_id=run_id, as_of=as_of, period_days=period_days, clients=clients, buyers=buyers,
                          clv_reason=reason, clv_message=t(reason, **not_reliable.values) if not_reliable else None,
