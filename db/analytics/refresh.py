@@ -57,7 +57,6 @@ from db.settings import CATALOGUE
 HORIZON_DAYS = 365
 DEFAULT_PERIOD_DAYS = 365
 CLV_BUCKETS = 10
-WORK_MEM = "128MB"
 LIST_LENGTH = 100
 # Any constant will do as long as every refresh uses the same one: two refreshes at once would fill the
 # same idle slot.
@@ -346,14 +345,9 @@ def refresh(conn: psycopg.Connection, as_of: date | None = None, period_days: in
         if not conn.execute("SELECT pg_try_advisory_lock(%s)", (_LOCK_KEY,)).fetchone()[0]:
             raise UserError("analytics.busy")
         try:
-            # The purchases' aggregate has one group per buyer (750k on the demo base) where the planner
-            # expects a fifth of that; with the default 32 MB each parallel worker's hash table spilled to
-            # disk in 21 batches and the partial groups were then sorted on disk (EXPLAIN ANALYZE, 1M base).
-            conn.execute(f"SET work_mem = '{WORK_MEM}'")
             return _refresh(conn, as_of, period_days, progress or (lambda step, done, total: None))
         finally:
             conn.execute("DROP TABLE IF EXISTS analytics_summary, analytics_clv_scores")
-            conn.execute("RESET work_mem")
             conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
     except psycopg.errors.InsufficientPrivilege:
         raise UserError("analytics.refresh_denied") from None
