@@ -50,8 +50,8 @@ def _demo_job(owner_url: str, clients: int) -> dict:
     code, seconds, peak, error = run_measured(["demo", "--clients", str(clients), "--seed", "1"], owner_url)
     if code != 0:
         raise SystemExit(f"clientbase demo failed: {error[-400:]}")
-    return {"clients": clients, "seconds": seconds, "peak_mb": peak, "when": datetime.now().isoformat(timespec="minutes"),
-            "how": "clientbase demo in a process of its own"}
+    return {"clients": clients, "seconds": seconds, "peak_mb": peak,
+            "when": datetime.now().isoformat(timespec="minutes"), "how": "clientbase demo in a process of its own"}
 
 
 def _demo_row(clients: int, record: dict | None, measured_now: bool) -> BenchRow:

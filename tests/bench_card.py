@@ -28,7 +28,8 @@ from db.models import database
 from db.session import Identity
 from screens.card.screen import REUSED, CardScreen
 from tests.benchlib import BenchContext, BenchRow, database_url, fmt_ms, scratch_copy, timed_ms
-# Imported here, not where it is used: importing the app fixes Textual's frame timer (tui/textual_fixes.py),
+
+# Imported here, not where it is used: importing the app fixes Textual's frame timer (tui/textual_compat.py),
 # and every screen below must paint as it does in the app.
 from tui.app import ClientbaseApp
 
@@ -155,7 +156,7 @@ async def _through_screen(ids: list[int], identity: Identity, rounds: int,
         for index in range(rounds + warmup):  # the first ones warm up Textual's caches and the pool
             client_id = ids[index % len(ids)]
 
-            def built_now() -> _TimedCard:
+            def built_now(client_id: int = client_id) -> _TimedCard:
                 screen = _TimedCard(identity, client_id)
                 app.push_screen(screen)
                 return screen
@@ -222,7 +223,7 @@ async def _reused_editor(ids: list[int], identity: Identity, rounds: int,
         frames = _note_frames(app)
         for index in range(rounds + warmup):
             in_widgets, on_screen = await _open_until_painted(
-                app, frames, lambda: _TimedCard.open(app, identity, ids[index % len(ids)]))
+                app, frames, lambda index=index: _TimedCard.open(app, identity, ids[index % len(ids)]))
             if index >= warmup:
                 filled.append(in_widgets)
                 painted.append(on_screen)
@@ -303,8 +304,8 @@ def measure(ctx: BenchContext) -> list[BenchRow]:
                       "background build is done"),
         BenchRow("  Textual floor: push an empty screen", "", fmt_ms(floor), "",
                  note="Header + Footer only, push until mounted"),
-        BenchRow("open a card (db.card.cards.load_card)", TARGET, fmt_ms(db_open), fmt_ms(bare_open), samples=tuple(db_open),
-                 note="10 reads in one snapshot"),
+        BenchRow("open a card (db.card.cards.load_card)", TARGET, fmt_ms(db_open), fmt_ms(bare_open),
+                 samples=tuple(db_open), note="10 reads in one snapshot"),
         BenchRow("save a card (CardScreen, Ctrl+S)", TARGET, fmt_ms(screen_save), fmt_ms(bare_save),
                  samples=tuple(screen_save),
                  note="key until the frame showing the saved card is composed; " + note),

@@ -11,6 +11,7 @@ import asyncio
 import random
 import resource
 import time
+from functools import partial
 
 import psycopg
 from textual.worker import WorkerState
@@ -22,6 +23,10 @@ from tests.bench_database import _bare, _captured
 from tests.benchlib import BenchContext, BenchRow, fmt_ms, statements_sent, timed_ms
 from tui.app import ClientbaseApp
 from tui.widgets.virtual_list import VirtualList
+
+
+def _fetch_unprepared(conn: psycopg.Connection, statement: str, params: object) -> list:
+    return conn.execute(statement, params, prepare=False).fetchall()
 
 
 class _Stamps:
@@ -82,7 +87,7 @@ async def _drive(ctx: BenchContext, fragments: list[str]) -> dict[str, list[floa
             started = time.perf_counter()
             screen._reload()
             generation = widget._generation
-            await _until(pilot, lambda: (generation, 0) in stamps.arrived)
+            await _until(pilot, lambda generation=generation: (generation, 0) in stamps.arrived)
             results["first"].append((stamps.arrived[(generation, 0)] - started) * 1000)
         await _idle(app, pilot)
 
@@ -96,7 +101,7 @@ async def _drive(ctx: BenchContext, fragments: list[str]) -> dict[str, list[floa
             # A press that made the list fetch a page: from the key until the last page it asked for is in.
             asked = [key for key in stamps.started if key not in fetched and key[0] == generation and key[1] > 0]
             if asked:
-                await _until(pilot, lambda: all(key in stamps.arrived for key in asked))
+                await _until(pilot, lambda asked=asked: all(key in stamps.arrived for key in asked))
                 results["next"].append((max(stamps.arrived[key] for key in asked) - pressed) * 1000)
 
         for jump in range(jumps * 2):  # End, then a drag of the scrollbar to the middle; a new list each time
@@ -112,7 +117,7 @@ async def _drive(ctx: BenchContext, fragments: list[str]) -> dict[str, list[floa
             else:
                 middle = widget.row_count // 2 + jump
                 widget.scroll_to(y=middle, animate=False)
-                await _until(pilot, lambda: widget.row_at(middle) is not None)
+                await _until(pilot, lambda middle=middle: widget.row_at(middle) is not None)
                 results["middle"].append((time.perf_counter() - started) * 1000)
 
         search = screen.query_one("#search")
@@ -125,7 +130,7 @@ async def _drive(ctx: BenchContext, fragments: list[str]) -> dict[str, list[floa
                 started = time.perf_counter()
                 await pilot.press(fragment[typed - 1])
                 generation = widget._generation
-                await _until(pilot, lambda: (generation, 0) in stamps.arrived)
+                await _until(pilot, lambda generation=generation: (generation, 0) in stamps.arrived)
                 if typed >= 3:
                     results["typeahead"].append((stamps.arrived[(generation, 0)] - started) * 1000)
             await _idle(app, pilot)
@@ -163,9 +168,9 @@ def measure(ctx: BenchContext) -> list[BenchRow]:
         bare_typeahead: list[float] = []
         for fragment in fragments:
             for typed in range(3, len(fragment) + 1):
-                statement, params = _captured(lambda: clients.find_page(Criteria(text=fragment[:typed])))
+                statement, params = _captured(partial(clients.find_page, Criteria(text=fragment[:typed])))
                 # Once each, like the screen's keystroke (repeating would measure a hotter cache).
-                bare_typeahead += timed_ms(lambda: conn.execute(statement, params, prepare=False).fetchall(),
+                bare_typeahead += timed_ms(partial(_fetch_unprepared, conn, statement, params),
                                            repeat=1, warmup=0)
         bare_first = _bare(conn, first_sql)
         bare_next = _bare(conn, next_sql)
@@ -192,7 +197,8 @@ def measure(ctx: BenchContext) -> list[BenchRow]:
                       "e-mails typed key by key, warm cache"),
         BenchRow("clients screen: End, to the last of 1M rows", "", fmt_ms(figures["end"]), fmt_ms(bare_end),
                  samples=tuple(figures["end"]),
-                 note=f"{len(figures['end'])} times, a new list each time: from the key until the last row is in the list; "
+                 note=f"{len(figures['end'])} times, a new list each time: from the key until the last row is in the "
+                      "list; "
                       "the count is an estimate, so End counts exactly first (part of the figure); bare SQL: "
                       "the same exact count, the OFFSET and the page of the jump"),
         BenchRow("clients screen: scrollbar dragged to the middle", "", fmt_ms(figures["middle"]),

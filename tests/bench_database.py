@@ -4,6 +4,7 @@ and as the bare SQL those functions send (captured from peewee's query log, then
 from __future__ import annotations
 
 import random
+from functools import partial
 
 import psycopg
 
@@ -56,8 +57,8 @@ def measure(ctx: BenchContext) -> list[BenchRow]:
         for fragment in fragments:
             criteria = clients.Criteria(text=fragment)
             # The same warm-up (one run) on both sides, then three measures each.
-            app_samples += timed_ms(lambda: clients.find_page(criteria, limit=50), repeat=3, warmup=1)
-            bare_samples += _bare_all(conn, lambda: clients.find_page(criteria, limit=50), repeat=3, warmup=1)
+            app_samples += timed_ms(partial(clients.find_page, criteria, limit=50), repeat=3, warmup=1)
+            bare_samples += _bare_all(conn, partial(clients.find_page, criteria, limit=50), repeat=3, warmup=1)
         rows.append(BenchRow("type-ahead search, 3+ characters", "p95 < 100 ms", fmt_ms(app_samples, "p95"),
                              fmt_ms(bare_samples, "p95"),
                              note=f"{len(fragments)} fragments: surname starts and last 4 phone digits; one "
@@ -66,17 +67,17 @@ def measure(ctx: BenchContext) -> list[BenchRow]:
         for sort in ("name", "last_purchase", "total_spent", "created"):
             criteria = clients.Criteria(sort=sort)
             first = clients.find_page(criteria, limit=100)
-            app_samples = timed_ms(lambda: clients.find_page(criteria, limit=100), repeat=repeat)
+            app_samples = timed_ms(partial(clients.find_page, criteria, limit=100), repeat=repeat)
             rows.append(BenchRow(f"first page, sorted by {sort}", "< 100 ms", fmt_ms(app_samples),
-                                 fmt_ms(_bare_all(conn, lambda: clients.find_page(criteria, limit=100),
+                                 fmt_ms(_bare_all(conn, partial(clients.find_page, criteria, limit=100),
                                                   repeat=repeat)), samples=tuple(app_samples)))
             cursor = first.next
             deep = None
             for _ in range(2 if ctx.smoke else 50):  # 5,000 rows in, as after a long scroll
                 deep = clients.find_page(criteria, after=cursor, limit=100)
                 cursor = deep.next
-            app_samples = timed_ms(lambda: clients.find_page(criteria, after=cursor, limit=100), repeat=repeat)
+            app_samples = timed_ms(partial(clients.find_page, criteria, after=cursor, limit=100), repeat=repeat)
             rows.append(BenchRow(f"next page (keyset, 5,000 rows in), by {sort}", "< 30 ms", fmt_ms(app_samples),
-                                 fmt_ms(_bare_all(conn, lambda: clients.find_page(criteria, after=cursor, limit=100),
+                                 fmt_ms(_bare_all(conn, partial(clients.find_page, criteria, after=cursor, limit=100),
                                                   repeat=repeat)), samples=tuple(app_samples)))
     return rows

@@ -59,7 +59,8 @@ def test_some_clients_cost_more_than_they_bring(small_demo):
         losing, clients = conn.execute(
             "SELECT count(*) FILTER (WHERE total_profit < 0), count(*) FROM client").fetchone()
         returned, sold_below_cost = conn.execute(
-            "SELECT count(*) FILTER (WHERE amount = 0 AND cost > 0), count(*) FILTER (WHERE amount > 0 AND cost > amount)"
+            "SELECT count(*) FILTER (WHERE amount = 0 AND cost > 0),"
+            "       count(*) FILTER (WHERE amount > 0 AND cost > amount)"
             "  FROM purchase").fetchone()
     assert 0 < losing < clients * 0.1
     assert returned > 0 and sold_below_cost > 0

@@ -73,7 +73,8 @@ def test_csv_opens_in_excel_with_cyrillic_and_semicolons(demo_base, tmp_path):
 
 def test_segment_search_vcard_and_mailing_list(demo_base, tmp_path):
     with demo_base.connect(autocommit=True) as conn:
-        conn.execute("INSERT INTO segment (name, filter) VALUES ('Regulars', '{\"filters\": {\"category\": \"regular\"}}')")
+        conn.execute("INSERT INTO segment (name, filter)"
+                     " VALUES ('Regulars', '{\"filters\": {\"category\": \"regular\"}}')")
         regulars = conn.execute("SELECT count(*) FROM client WHERE category = 'regular'").fetchone()[0]
         consented = conn.execute(
             "SELECT DISTINCT ON (c.id) cp.normalized FROM client c JOIN contact_point cp ON cp.client_id = c.id"

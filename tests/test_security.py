@@ -60,7 +60,8 @@ def migrated(pg_server):
             client_id = conn.execute("INSERT INTO client (last_name) VALUES ('Жертва') RETURNING id").fetchone()[0]
             conn.execute("INSERT INTO contact_point (client_id, kind, value, normalized) "
                          "VALUES (%s, 'email', 'a@b.example', 'a@b.example')", (client_id,))
-            conn.execute("INSERT INTO suppression (channel, address, reason) VALUES ('email', 'a@b.example', 'bounced')")
+            conn.execute("INSERT INTO suppression (channel, address, reason)"
+                         " VALUES ('email', 'a@b.example', 'bounced')")
         made.append(name)
         return name
 

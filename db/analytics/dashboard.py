@@ -14,6 +14,7 @@ from decimal import Decimal
 import psycopg
 from psycopg.rows import class_row
 
+from db import rows
 from db.settings import CATALOGUE
 
 ABC_CLASSES = ("A", "B", "C")
@@ -199,8 +200,8 @@ def top_clients(conn: psycopg.Connection, run: Run, limit: int = 20) -> list[Cli
 
 
 def inactive_after_days(conn: psycopg.Connection) -> int:
-    row = conn.execute("SELECT value FROM settings WHERE key = 'inactive_after_days'").fetchone()
-    return int(row[0] if row else CATALOGUE["inactive_after_days"].default)
+    value = rows.value(conn.execute("SELECT value FROM settings WHERE key = 'inactive_after_days'"))
+    return int(value if value is not None else CATALOGUE["inactive_after_days"].default)
 
 
 def inactive_clients(conn: psycopg.Connection, run: Run, limit: int = 50) -> list[ClientValue]:

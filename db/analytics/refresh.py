@@ -49,6 +49,7 @@ import numpy as np
 import psycopg
 from psycopg.types.json import Jsonb
 
+from db import rows
 from db.analytics import clv
 from db.errors import UserError
 from db.i18n import t
@@ -81,12 +82,12 @@ class RefreshResult:
 
 
 def _setting(conn: psycopg.Connection, key: str) -> str:
-    row = conn.execute("SELECT value FROM settings WHERE key = %s", (key,)).fetchone()
-    return row[0] if row else CATALOGUE[key].default
+    value = rows.value(conn.execute("SELECT value FROM settings WHERE key = %s", (key,)))
+    return value if value is not None else CATALOGUE[key].default
 
 
 def _today(conn: psycopg.Connection, time_zone: str) -> date:
-    return conn.execute("SELECT (now() AT TIME ZONE %s)::date", (time_zone,)).fetchone()[0]
+    return rows.value(conn.execute("SELECT (now() AT TIME ZONE %s)::date", (time_zone,)))
 
 
 _SUMMARY_SQL = """
@@ -310,9 +311,10 @@ def _fit_and_score(conn: psycopg.Connection, as_of: date,
     scores = clv.score_bgnbd(bgnbd, x, t_x, age, horizon=HORIZON_DAYS)
     with conn.cursor().copy("COPY analytics_clv_scores FROM STDIN") as copy:
         buffer = io.StringIO()
-        for row in zip(x.astype(int), t_x.astype(int), age.astype(int), scores.expected_purchases, scores.p_alive,
-                       strict=True):
-            buffer.write("%d\t%d\t%d\t%s\t%s\n" % (row[0], row[1], row[2], _number(row[3]), _number(row[4])))
+        for frequency, recency, days, purchases, alive in zip(
+                x.astype(int), t_x.astype(int), age.astype(int), scores.expected_purchases, scores.p_alive,
+                strict=True):
+            buffer.write(f"{frequency}\t{recency}\t{days}\t{_number(purchases)}\t{_number(alive)}\n")
         copy.write(buffer.getvalue())
     conn.execute("ANALYZE analytics_clv_scores")
     timings["scoring"] = _ms(started)
@@ -342,7 +344,7 @@ def refresh(conn: psycopg.Connection, as_of: date | None = None, period_days: in
     previous_autocommit = conn.autocommit
     conn.autocommit = True
     try:
-        if not conn.execute("SELECT pg_try_advisory_lock(%s)", (_LOCK_KEY,)).fetchone()[0]:
+        if not rows.value(conn.execute("SELECT pg_try_advisory_lock(%s)", (_LOCK_KEY,))):
             raise UserError("analytics.busy")
         try:
             return _refresh(conn, as_of, period_days, progress or (lambda step, done, total: None))
@@ -359,16 +361,16 @@ def _refresh(conn: psycopg.Connection, as_of: date | None, period_days: int, pro
     started_all = time.perf_counter()
     time_zone = _setting(conn, "timezone")
     as_of = as_of or _today(conn, time_zone)
-    current = conn.execute("SELECT slot FROM analytics_run WHERE published ORDER BY id DESC LIMIT 1").fetchone()
-    prev_slot = current[0] if current else None
+    prev_slot = rows.value(conn.execute("SELECT slot FROM analytics_run WHERE published ORDER BY id DESC LIMIT 1"))
     slot = 1 - prev_slot if prev_slot is not None else 0
-    cutoff, period_start = conn.execute(
-        "SELECT (%(d)s::date + 1)::timestamp AT TIME ZONE %(tz)s, "
-        "       (%(d)s::date - %(n)s + 1)::timestamp AT TIME ZONE %(tz)s",
-        {"d": as_of, "n": period_days, "tz": time_zone}).fetchone()
-    run_id = conn.execute(
+    bounds = rows.the_dict(conn.execute(
+        "SELECT (%(d)s::date + 1)::timestamp AT TIME ZONE %(tz)s AS cutoff, "
+        "       (%(d)s::date - %(n)s + 1)::timestamp AT TIME ZONE %(tz)s AS period_start",
+        {"d": as_of, "n": period_days, "tz": time_zone}))
+    cutoff, period_start = bounds["cutoff"], bounds["period_start"]
+    run_id = rows.value(conn.execute(
         "INSERT INTO analytics_run (slot, as_of, period_days, time_zone) VALUES (%s, %s, %s, %s) RETURNING id",
-        (slot, as_of, period_days, time_zone)).fetchone()[0]
+        (slot, as_of, period_days, time_zone)))
     values = {"slot": slot, "prev_slot": prev_slot, "as_of": as_of, "tz": time_zone, "cutoff": cutoff,
               "period_start": period_start, "buckets": CLV_BUCKETS, "list_length": LIST_LENGTH,
               "inactive_after_days": int(_setting(conn, "inactive_after_days"))}
@@ -403,8 +405,9 @@ def _refresh(conn: psycopg.Connection, as_of: date | None, period_days: int, pro
     step("movement", [_MOVEMENT_SQL])
     progress("publish", STEPS.index("publish"), total)
     begun = time.perf_counter()
-    clients, buyers = conn.execute(
-        "SELECT count(*), count(*) FILTER (WHERE f > 0) FROM analytics_summary").fetchone()
+    counts = rows.the_dict(conn.execute(
+        "SELECT count(*) AS clients, count(*) FILTER (WHERE f > 0) AS buyers FROM analytics_summary"))
+    clients, buyers = counts["clients"], counts["buyers"]
     timings["publish"] = _ms(begun)
     duration = _ms(started_all)
     conn.execute(
@@ -413,9 +416,9 @@ def _refresh(conn: psycopg.Connection, as_of: date | None, period_days: int, pro
         (duration, clients, buyers, Jsonb(params) if params else None, reason, values["inactive_after_days"],
          Jsonb(timings), run_id))
     progress("publish", total, total)
+    message = t(not_reliable.reason, **not_reliable.values) if not_reliable else None
     return RefreshResult(run_id=run_id, as_of=as_of, period_days=period_days, clients=clients, buyers=buyers,
-                         clv_reason=reason, clv_message=t(reason, **not_reliable.values) if not_reliable else None,
-                         step_ms=timings, duration_ms=duration)
+                         clv_reason=reason, clv_message=message, step_ms=timings, duration_ms=duration)
 
 
 def default_as_of(conn: psycopg.Connection) -> date:

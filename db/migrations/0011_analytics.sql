@@ -39,12 +39,7 @@ INSERT INTO analytics_segment_rule (position, segment, r_min, r_max, fm_min, fm_
     (100, 'Lost', 1, 1, 1, 1),
     (110, 'Hibernating', 1, 2, 1, 2);
 
-CREATE TRIGGER touch_row BEFORE UPDATE ON analytics_segment_rule FOR EACH ROW EXECUTE FUNCTION public.touch_row();
-CREATE TRIGGER keep_version BEFORE UPDATE OF version ON analytics_segment_rule FOR EACH ROW
-    WHEN (NEW.version IS DISTINCT FROM OLD.version + 1) EXECUTE FUNCTION public.keep_version();
-CREATE TRIGGER keep_version_new BEFORE INSERT ON analytics_segment_rule FOR EACH ROW
-    WHEN (NEW.version IS DISTINCT FROM 1) EXECUTE FUNCTION public.keep_version();
-SELECT public.audit_attach('public.analytics_segment_rule');
+SELECT public.cb_audit_table('public.analytics_segment_rule');
 
 -- One row per refresh. The current results are those of the latest published run.
 CREATE TABLE analytics_run (

@@ -1,11 +1,14 @@
 """The optimistic-locking dialog: someone saved the card after it was opened here.
 
 Both versions side by side, one row per differing field, the side that will win highlighted. Keep mine,
-take theirs, or merge: each field starts on the side of whoever changed it, and Space switches it; Esc goes back to editing with the draft intact.
+take theirs, or merge: each field starts on the side of whoever changed it, and Space switches it; Esc goes back
+to editing with the draft intact.
 Nothing is saved over the other version without one of these choices.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -43,15 +46,7 @@ def label_of(field: str, current: Card) -> str:
 
 
 class ConflictScreen(ModalScreen[tuple[str, CardDraft] | None]):
-    DEFAULT_CSS = """
-    ConflictScreen { align: center middle; }
-    ConflictScreen > Vertical { width: 100%; max-width: 110; height: auto; max-height: 22;
-                                border: thick $error; background: $surface; padding: 0 1; }
-    ConflictScreen .title { text-style: bold; }
-    ConflictScreen DataTable { height: auto; max-height: 12; }
-    ConflictScreen Horizontal { height: auto; }
-    ConflictScreen Button { margin-right: 1; min-width: 10; }
-    """
+    CSS_PATH = Path(__file__).with_name("card.tcss")
     BINDINGS = [
         Binding("space", "toggle", t("card.conflict.toggle"), tooltip=t("card.conflict.toggle"), id="conflict-toggle"),
         Binding("k", "keep", t("card.conflict.keep"), tooltip=t("card.conflict.keep"), id="conflict-keep"),
@@ -106,7 +101,7 @@ class ConflictScreen(ModalScreen[tuple[str, CardDraft] | None]):
             return
         field = self.fields[table.cursor_row]
         self.take_theirs ^= {field}
-        for column, cell in zip(("field", "mine", "theirs"), self._cells(field)):
+        for column, cell in zip(("field", "mine", "theirs"), self._cells(field), strict=True):
             table.update_cell(field, column, cell)
 
     def merged(self) -> CardDraft:

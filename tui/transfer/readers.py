@@ -188,7 +188,8 @@ def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[SourceRow]:
     records = _csv_records(path, encoding, delimiter)
     next(records, None)  # the header
     for index, cells in enumerate(records):
-        cells = [restore(cell) for cell in cells]  # the "'" an export put before formula-like cells (tui.transfer.cells)
+        # the "'" an export put before formula-like cells (tui.transfer.cells)
+        cells = [restore(cell) for cell in cells]
         yield SourceRow(index + 2, cells, cells)
 
 

@@ -60,7 +60,7 @@ class RowReader:
                 raise ValueError(f"{header}: {exc}") from None
             except ValueError as exc:
                 raise ValueError(f"{header}: {exc}") from None
-        for name, part in zip(("last_name", "first_name", "middle_name"), full_name):
+        for name, part in zip(("last_name", "first_name", "middle_name"), full_name, strict=False):
             if part and not row.text.get(name):
                 row.text[name] = part
         if not (row.text.get("last_name") or row.text.get("first_name")):

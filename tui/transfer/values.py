@@ -122,7 +122,10 @@ def parse_amount(text: str, what: str = "amount") -> Decimal:
     """1 234,50 ₽, 1,234.50, 1234.5 → Decimal; refuses negatives."""
     value = re.sub(r"[\s\u00a0\u202f'₽$€£]|руб\.?|lei|mdl|rub|eur|usd", "", text.strip().lower())
     if "," in value and "." in value:
-        value = value.replace(",", "") if value.rfind(".") > value.rfind(",") else value.replace(".", "").replace(",", ".")
+        if value.rfind(".") > value.rfind(","):
+            value = value.replace(",", "")
+        else:
+            value = value.replace(".", "").replace(",", ".")
     elif re.fullmatch(r"\d{1,3}(,\d{3})+", value):
         value = value.replace(",", "")  # 12,000 or 1,234,567: money never has three decimals
     elif "," in value:
