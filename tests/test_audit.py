@@ -138,18 +138,25 @@ def test_no_login_may_write_a_bookkeeping_column_of_any_table(fresh_db):
     assert writable == []
 
 
+# Derived results that only the analytics refresh writes, replaced whole each time: auditing them would log
+# a million rows per refresh and record nothing a person did. The segment map people edit is audited.
+DERIVED_UNAUDITED = ("analytics_run", "analytics_client_0", "analytics_client_1", "analytics_class",
+                     "analytics_pareto", "analytics_month", "analytics_clv_bucket", "analytics_list")
+
+
 def test_every_table_a_login_can_change_is_audited(fresh_db):
     with fresh_db.connect() as conn:
         unaudited = conn.execute(
             "SELECT c.relname FROM pg_class c"
             " WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'"
+            "   AND c.relname <> ALL (%s)"
             "   AND EXISTS (SELECT 1 FROM pg_roles g WHERE g.rolname = ANY(%s)"
             "                  AND (has_table_privilege(g.oid, c.oid, 'DELETE')"
             "                       OR has_any_column_privilege(g.oid, c.oid, 'INSERT')"
             "                       OR has_any_column_privilege(g.oid, c.oid, 'UPDATE')))"
             "   AND (SELECT count(*) FROM pg_trigger t WHERE t.tgrelid = c.oid"
             "                                      AND t.tgname IN ('audit', 'audit_insert')) <> 2",
-            (list(GROUPS),)).fetchall()
+            (list(DERIVED_UNAUDITED), list(GROUPS))).fetchall()
     assert unaudited == []
 
 

@@ -1,0 +1,426 @@
+"""Recomputes the analytics inside PostgreSQL and publishes them in one small step.
+
+Definitions (the dashboard's help quotes them; tests/test_analytics.py checks them by hand and in Python):
+
+Days are calendar days in the shop's `timezone` setting: a purchase at 23:30 Moscow time on 5 March is a
+5 March purchase. The analysis date `as_of` is included; the period is the `period_days` days ending with it.
+
+RFM, over each client's whole history up to the analysis date:
+    R = days from the last purchase to the analysis date, F = number of purchases, M = total amount.
+    A refund (negative amount) counts toward M, not F, and is not a "last purchase". A client with no
+    purchase (or refunds only) has F = 0 and is a "Prospect", outside the RFM grid.
+    Scores are by value thresholds: t1..t4 are the 20th, 40th, 60th and 80th percentiles (percentile_disc,
+    i.e. values that occur) of R, F and M over the buyers. F score = 1 + the number of thresholds F is
+    strictly above; M likewise; R score = 5 - the number of thresholds R is strictly above. Equal values
+    always get equal scores, however many clients share them (most clients share F = 1).
+    Segment: the first rule of analytics_segment_rule, by position, whose R range holds the R score and
+    whose F+M range holds the mean of the F and M scores.
+
+ABC by revenue in the period: clients sorted by revenue, descending, ties by client id. A client is A while
+    the revenue of the clients before it is under 80 % of the total, B while under 95 %, otherwise C.
+    A client with no revenue in the period (or a negative one) is C.
+
+A-E by profitability and potential:
+    E: the profit in the period (amount - cost) is negative.
+    The others get a score: profit in the period + expected profit of the next 12 months, which is the
+    expected 12-month value (CLV) times the client's lifetime margin (profit / revenue, clipped to 0..1);
+    without a reliable CLV the expected part is 0. With q1, q2, q3 the 25th, 50th and 75th percentiles
+    (percentile_disc) of that score over the non-E clients: A if the score is above q3, B above q2,
+    C above q1, D otherwise. Equal scores get equal classes.
+
+CLV: BG/NBD and Gamma-Gamma (db/analytics/clv.py) fitted on the buyers: frequency = purchases - 1,
+    recency = days from the first to the last purchase, age = days from the first purchase to the analysis
+    date; the order value is the client's mean purchase amount (refunds included). Expected purchases
+    and value over the next 365 days, and the probability that the client is still active.
+
+Cohorts: the clients whose first purchase fell in a month, and those of them who bought again on or before
+    the 90th day after the day of their first purchase.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import dataclass
+from datetime import date
+from typing import Callable
+
+import numpy as np
+import psycopg
+from psycopg.types.json import Jsonb
+
+from db import rows
+from db.analytics import clv
+from db.errors import UserError
+from db.i18n import t
+from db.settings import CATALOGUE
+
+HORIZON_DAYS = 365
+DEFAULT_PERIOD_DAYS = 365
+CLV_BUCKETS = 10
+LIST_LENGTH = 100
+# Any constant will do as long as every refresh uses the same one: two refreshes at once would fill the
+# same idle slot.
+_LOCK_KEY = 0x636C_6261_6E61  # "clbana"
+
+STEPS = ("summary", "fit", "scoring", "classes", "aggregates", "movement", "publish")
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshResult:
+    run_id: int
+    as_of: date
+    period_days: int
+    clients: int
+    buyers: int
+    clv_reason: str | None
+    clv_message: str | None
+    step_ms: dict[str, int]
+    duration_ms: int
+
+
+def _setting(conn: psycopg.Connection, key: str) -> str:
+    value = rows.value(conn.execute("SELECT value FROM settings WHERE key = %s", (key,)))
+    return value if value is not None else CATALOGUE[key].default
+
+
+def _today(conn: psycopg.Connection, time_zone: str) -> date:
+    return rows.value(conn.execute("SELECT (now() AT TIME ZONE %s)::date", (time_zone,)))
+
+
+_SUMMARY_SQL = """
+CREATE TEMP TABLE analytics_summary ON COMMIT PRESERVE ROWS AS
+SELECT c.id AS client_id,
+       coalesce(s.f, 0)::integer AS f,
+       coalesce(s.m, 0)::numeric(14, 2) AS m,
+       coalesce(s.revenue, 0)::numeric(14, 2) AS revenue,
+       coalesce(s.profit, 0)::numeric(14, 2) AS profit,
+       coalesce(s.profit_total, 0)::numeric(14, 2) AS profit_total,
+       (s.first_at AT TIME ZONE %(tz)s)::date AS first_day,
+       (s.last_at AT TIME ZONE %(tz)s)::date AS last_day,
+       s.first_at
+  FROM client c
+  LEFT JOIN (
+        -- One pass over the purchases (parallel aggregate); days are taken per client afterwards, not
+        -- per purchase, because a time-zone conversion on five million rows costs a second.
+        SELECT client_id,
+               count(*) FILTER (WHERE amount > 0) AS f,
+               sum(amount) AS m,
+               sum(amount - coalesce(cost, 0)) AS profit_total,
+               sum(amount) FILTER (WHERE purchased_at >= %(period_start)s) AS revenue,
+               sum(amount - coalesce(cost, 0)) FILTER (WHERE purchased_at >= %(period_start)s) AS profit,
+               min(purchased_at) FILTER (WHERE amount > 0) AS first_at,
+               max(purchased_at) FILTER (WHERE amount > 0) AS last_at
+          FROM purchase
+         WHERE purchased_at < %(cutoff)s
+         GROUP BY client_id) s ON s.client_id = c.id
+"""
+
+_TRIPLES_SQL = """
+SELECT f - 1, last_day - first_day, %(as_of)s::date - first_day, count(*)
+  FROM analytics_summary WHERE f > 0 GROUP BY 1, 2, 3
+"""
+
+_ORDER_VALUES_SQL = """
+SELECT f - 1, round(m / f, 2), count(*) FROM analytics_summary WHERE f > 1 AND m > 0 GROUP BY 1, 2
+"""
+
+# Scores, segment, ABC, A-E and CLV in one statement into the idle slot. The thresholds are one row
+# joined to every client (not a subquery per row); ABC is one window sort; the previous run's classes
+# come from the other slot by one hash join, so the movement matrix later is a GROUP BY of this slot.
+_CLASSES_SQL = """
+INSERT INTO analytics_client (slot, client_id, first_day, last_day, r_days, f, m, revenue, profit,
+                              r_score, f_score, m_score, rfm_segment, abc_class, ae_class,
+                              expected_purchases_12m, expected_value_12m, p_alive,
+                              prev_segment, prev_abc_class, prev_ae_class)
+WITH thresholds AS (
+    SELECT percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY %(as_of)s::date - last_day) AS r_t,
+           percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY f) AS f_t,
+           percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY m) AS m_t
+      FROM analytics_summary WHERE f > 0
+), segment_map AS (
+    SELECT r.score AS r_score, fm.doubled,
+           (SELECT rule.segment FROM analytics_segment_rule rule
+             WHERE r.score BETWEEN rule.r_min AND rule.r_max AND fm.doubled / 2.0 BETWEEN rule.fm_min AND rule.fm_max
+             ORDER BY rule.position LIMIT 1) AS segment
+      FROM generate_series(1, 5) r(score) CROSS JOIN generate_series(2, 10) fm(doubled)
+), scored AS (
+    SELECT s.*,
+           CASE WHEN s.f > 0 THEN %(as_of)s::date - s.last_day END AS r_days,
+           CASE WHEN s.f > 0 THEN 5 - (%(as_of)s::date - s.last_day > t.r_t[1])::int
+                                    - (%(as_of)s::date - s.last_day > t.r_t[2])::int
+                                    - (%(as_of)s::date - s.last_day > t.r_t[3])::int
+                                    - (%(as_of)s::date - s.last_day > t.r_t[4])::int END AS r_score,
+           CASE WHEN s.f > 0 THEN 1 + (s.f > t.f_t[1])::int + (s.f > t.f_t[2])::int
+                                    + (s.f > t.f_t[3])::int + (s.f > t.f_t[4])::int END AS f_score,
+           CASE WHEN s.f > 0 THEN 1 + (s.m > t.m_t[1])::int + (s.m > t.m_t[2])::int
+                                    + (s.m > t.m_t[3])::int + (s.m > t.m_t[4])::int END AS m_score
+      FROM analytics_summary s LEFT JOIN thresholds t ON true
+), valued AS (
+    SELECT sc.*,
+           v.expected_purchases, v.p_alive,
+           round((v.expected_purchases * (%(gamma)s + CASE WHEN sc.f > 1 THEN sc.m / sc.f ELSE 0 END * (sc.f - 1))
+                  * %(p)s / (%(p)s * (sc.f - 1) + %(q)s - 1))::numeric, 2) AS expected_value,
+           sum(sc.revenue) OVER (ORDER BY sc.revenue DESC, sc.client_id
+                                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS revenue_before,
+           sum(greatest(sc.revenue, 0)) OVER () AS revenue_total
+      FROM scored sc
+      LEFT JOIN analytics_clv_scores v
+        ON v.x = sc.f - 1 AND v.t_x = sc.last_day - sc.first_day AND v.age = %(as_of)s::date - sc.first_day
+), potential AS (
+    SELECT va.*,
+           va.profit + coalesce(va.expected_value, 0)
+               * CASE WHEN va.m > 0 THEN least(greatest(va.profit_total / va.m, 0), 1) ELSE 0 END AS ae_score
+      FROM valued va
+), ae_thresholds AS (
+    SELECT percentile_disc(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP (ORDER BY ae_score) AS q
+      FROM potential WHERE profit >= 0
+)
+SELECT %(slot)s, po.client_id, po.first_day, po.last_day, po.r_days, po.f, po.m, po.revenue, po.profit,
+       po.r_score, po.f_score, po.m_score,
+       CASE WHEN po.f = 0 THEN 'Prospects' ELSE coalesce(sm.segment, 'Unmatched') END,
+       CASE WHEN po.revenue <= 0 THEN 'C'
+            WHEN coalesce(po.revenue_before, 0) < 0.80 * po.revenue_total THEN 'A'
+            WHEN coalesce(po.revenue_before, 0) < 0.95 * po.revenue_total THEN 'B'
+            ELSE 'C' END,
+       CASE WHEN po.profit < 0 THEN 'E'
+            WHEN po.ae_score > aq.q[3] THEN 'A'
+            WHEN po.ae_score > aq.q[2] THEN 'B'
+            WHEN po.ae_score > aq.q[1] THEN 'C'
+            ELSE 'D' END,
+       po.expected_purchases, po.expected_value, po.p_alive,
+       prev.rfm_segment, prev.abc_class, prev.ae_class
+  FROM potential po
+  LEFT JOIN ae_thresholds aq ON true
+  LEFT JOIN segment_map sm ON sm.r_score = po.r_score AND sm.doubled = po.f_score + po.m_score
+  LEFT JOIN analytics_client prev ON prev.slot = %(prev_slot)s AND prev.client_id = po.client_id
+"""
+
+_CLASS_AGGREGATES_SQL = """
+INSERT INTO analytics_class (slot, kind, class, clients, revenue, purchases)
+SELECT %(slot)s, kind, class, count(*), coalesce(sum(amount), 0), coalesce(sum(f), 0)
+  FROM analytics_client c
+ CROSS JOIN LATERAL (VALUES
+        ('abc', c.abc_class::text, c.revenue),
+        ('ae', c.ae_class::text, c.revenue),
+        ('segment', c.rfm_segment, c.m),
+        ('category', CASE c.f WHEN 0 THEN 'prospect' WHEN 1 THEN 'one-time' ELSE 'regular' END, c.m),
+        ('rf', CASE WHEN c.f > 0 THEN c.r_score || ',' || c.f_score END, c.m)) k(kind, class, amount)
+ WHERE c.slot = %(slot)s AND k.class IS NOT NULL
+ GROUP BY kind, class
+"""
+
+_MOVEMENT_SQL = """
+INSERT INTO analytics_class (slot, kind, class, clients, revenue, purchases)
+SELECT %(slot)s, kind, class, count(*), coalesce(sum(c.m), 0), coalesce(sum(c.f), 0)
+  FROM analytics_client c
+ CROSS JOIN LATERAL (VALUES
+        ('move_segment', c.prev_segment || '>' || c.rfm_segment),
+        ('move_abc', c.prev_abc_class::text || '>' || c.abc_class::text),
+        ('move_ae', c.prev_ae_class::text || '>' || c.ae_class::text)) k(kind, class)
+ WHERE c.slot = %(slot)s AND c.prev_segment IS NOT NULL
+ GROUP BY kind, class
+"""
+
+_PARETO_SQL = """
+INSERT INTO analytics_pareto (slot, point, client_share, revenue_share)
+SELECT %(slot)s, (rn * 100 / n)::integer, rn::double precision / n, (running / total)::double precision
+  FROM (SELECT row_number() OVER w AS rn, sum(revenue) OVER w AS running,
+               count(*) OVER () AS n, sum(revenue) OVER () AS total
+          FROM analytics_client WHERE slot = %(slot)s AND revenue > 0
+        WINDOW w AS (ORDER BY revenue DESC, client_id ROWS UNBOUNDED PRECEDING)) ranked
+ WHERE rn * 100 / n > (rn - 1) * 100 / n
+"""
+
+# Revenue by month needs the purchases again: a statement of its own, because one that reads a temporary
+# table cannot use parallel workers (EXPLAIN on the 1M base: a single-process seq scan of 4.5M purchases
+# when this was one statement with the cohorts).
+_MONTHS_SQL = """
+INSERT INTO analytics_month (slot, month, revenue, purchases, new_clients, returned_90d)
+SELECT %(slot)s, date_trunc('month', purchased_at AT TIME ZONE %(tz)s)::date, sum(amount),
+       count(*) FILTER (WHERE amount > 0), 0, 0
+  FROM purchase WHERE purchased_at < %(cutoff)s GROUP BY 2
+"""
+
+# Cohorts come from the summary; "bought again within 90 days" is an index probe (purchase_client_date)
+# per repeat buyer only.
+_COHORTS_SQL = """
+INSERT INTO analytics_month AS m (slot, month, revenue, purchases, new_clients, returned_90d)
+SELECT %(slot)s, date_trunc('month', s.first_day)::date, 0, 0, count(*),
+       count(*) FILTER (WHERE s.f > 1 AND EXISTS (
+           SELECT 1 FROM purchase p
+            WHERE p.client_id = s.client_id AND p.amount > 0
+              AND p.purchased_at > s.first_at AND p.purchased_at < %(cutoff)s
+              AND p.purchased_at < ((s.first_day + 91)::timestamp AT TIME ZONE %(tz)s)))
+  FROM analytics_summary s WHERE s.f > 0 GROUP BY 2
+ON CONFLICT (slot, month) DO UPDATE SET new_clients = excluded.new_clients, returned_90d = excluded.returned_90d
+"""
+
+# A top-N sort each over the idle partition, instead of two more indexes that every inserted row would update.
+_LISTS_SQL = """
+INSERT INTO analytics_list (slot, kind, rank, client_id)
+SELECT %(slot)s, 'top_value', row_number() OVER (ORDER BY expected_value_12m DESC, client_id), client_id
+  FROM (SELECT client_id, expected_value_12m FROM analytics_client_{slot} WHERE expected_value_12m IS NOT NULL
+         ORDER BY expected_value_12m DESC, client_id LIMIT %(list_length)s) top
+UNION ALL
+SELECT %(slot)s, 'inactive', row_number() OVER (ORDER BY m DESC, client_id), client_id
+  FROM (SELECT client_id, m FROM analytics_client_{slot} WHERE r_days >= %(inactive_after_days)s
+         ORDER BY m DESC, client_id LIMIT %(list_length)s) quiet
+"""
+
+_CLV_BUCKETS_SQL = """
+INSERT INTO analytics_clv_bucket (slot, bucket, low, high, clients)
+WITH bounds AS (
+    SELECT greatest(percentile_disc(0.99) WITHIN GROUP (ORDER BY expected_value_12m), 0.01) AS top,
+           max(expected_value_12m) AS highest
+      FROM analytics_client WHERE slot = %(slot)s AND expected_value_12m IS NOT NULL
+)
+SELECT %(slot)s, bucket,
+       round(b.top * (bucket - 1) / %(buckets)s, 2),
+       CASE WHEN bucket > %(buckets)s THEN greatest(b.highest, b.top) ELSE round(b.top * bucket / %(buckets)s, 2) END,
+       count(*)
+  FROM analytics_client c CROSS JOIN bounds b
+ CROSS JOIN LATERAL (SELECT least(width_bucket(c.expected_value_12m, 0, b.top, %(buckets)s),
+                                  %(buckets)s + 1) AS bucket) w
+ WHERE c.slot = %(slot)s AND c.expected_value_12m IS NOT NULL
+ GROUP BY bucket, b.top, b.highest
+"""
+
+
+def _fit_and_score(conn: psycopg.Connection, as_of: date,
+                   timings: dict[str, int]) -> tuple[dict | None, clv.NotReliable | None]:
+    """Fits the models on the summary and leaves per-triple scores in analytics_clv_scores."""
+    conn.execute("CREATE TEMP TABLE analytics_clv_scores (x integer, t_x integer, age integer, "
+                 "expected_purchases double precision, p_alive double precision)")
+    started = time.perf_counter()
+    triples = np.array(conn.execute(_TRIPLES_SQL, {"as_of": as_of}).fetchall(), dtype=float).reshape(-1, 4)
+    x, t_x, age, weights = triples.T
+    try:
+        clv.check_enough_data(x, age, weights)
+        bgnbd = clv.fit_bgnbd(x, t_x, age, weights)
+        pairs = np.array(conn.execute(_ORDER_VALUES_SQL).fetchall(), dtype=float).reshape(-1, 3)
+        gamma_gamma = clv.fit_gamma_gamma(pairs[:, 0], pairs[:, 1], pairs[:, 2])
+    except clv.NotReliable as exc:
+        timings["fit"] = _ms(started)
+        timings["scoring"] = 0
+        return None, exc
+    timings["fit"] = _ms(started)
+    started = time.perf_counter()
+    scores = clv.score_bgnbd(bgnbd, x, t_x, age, horizon=HORIZON_DAYS)
+    with conn.cursor().copy("COPY analytics_clv_scores FROM STDIN") as copy:
+        buffer = io.StringIO()
+        for frequency, recency, days, purchases, alive in zip(
+                x.astype(int), t_x.astype(int), age.astype(int), scores.expected_purchases, scores.p_alive,
+                strict=True):
+            buffer.write(f"{frequency}\t{recency}\t{days}\t{_number(purchases)}\t{_number(alive)}\n")
+        copy.write(buffer.getvalue())
+    conn.execute("ANALYZE analytics_clv_scores")
+    timings["scoring"] = _ms(started)
+    params = {"bgnbd": {"r": bgnbd.r, "alpha": bgnbd.alpha, "a": bgnbd.a, "b": bgnbd.b},
+              "gamma_gamma": {"p": gamma_gamma.p, "q": gamma_gamma.q, "gamma": gamma_gamma.gamma},
+              "time_unit": "day", "horizon_days": HORIZON_DAYS}
+    return params, None
+
+
+def _number(value: float) -> str:
+    return repr(float(value)) if np.isfinite(value) else "\\N"
+
+
+def _ms(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)
+
+
+def refresh(conn: psycopg.Connection, as_of: date | None = None, period_days: int = DEFAULT_PERIOD_DAYS,
+            progress: Progress | None = None) -> RefreshResult:
+    """Recomputes every analysis as of `as_of` (default: today in the shop's time zone) and publishes it.
+
+    `conn` must be an administrator's connection; each step commits on its own, so no snapshot is held
+    for the whole recompute, and readers switch to the new results only at the last, tiny step.
+    """
+    if period_days < 1:
+        raise UserError("analytics.bad_period")
+    previous_autocommit = conn.autocommit
+    conn.autocommit = True
+    try:
+        if not rows.value(conn.execute("SELECT pg_try_advisory_lock(%s)", (_LOCK_KEY,))):
+            raise UserError("analytics.busy")
+        try:
+            return _refresh(conn, as_of, period_days, progress or (lambda step, done, total: None))
+        finally:
+            conn.execute("DROP TABLE IF EXISTS analytics_summary, analytics_clv_scores")
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
+    except psycopg.errors.InsufficientPrivilege:
+        raise UserError("analytics.refresh_denied") from None
+    finally:
+        conn.autocommit = previous_autocommit
+
+
+def _refresh(conn: psycopg.Connection, as_of: date | None, period_days: int, progress: Progress) -> RefreshResult:
+    started_all = time.perf_counter()
+    time_zone = _setting(conn, "timezone")
+    as_of = as_of or _today(conn, time_zone)
+    prev_slot = rows.value(conn.execute("SELECT slot FROM analytics_run WHERE published ORDER BY id DESC LIMIT 1"))
+    slot = 1 - prev_slot if prev_slot is not None else 0
+    bounds = rows.the_dict(conn.execute(
+        "SELECT (%(d)s::date + 1)::timestamp AT TIME ZONE %(tz)s AS cutoff, "
+        "       (%(d)s::date - %(n)s + 1)::timestamp AT TIME ZONE %(tz)s AS period_start",
+        {"d": as_of, "n": period_days, "tz": time_zone}))
+    cutoff, period_start = bounds["cutoff"], bounds["period_start"]
+    run_id = rows.value(conn.execute(
+        "INSERT INTO analytics_run (slot, as_of, period_days, time_zone) VALUES (%s, %s, %s, %s) RETURNING id",
+        (slot, as_of, period_days, time_zone)))
+    values = {"slot": slot, "prev_slot": prev_slot, "as_of": as_of, "tz": time_zone, "cutoff": cutoff,
+              "period_start": period_start, "buckets": CLV_BUCKETS, "list_length": LIST_LENGTH,
+              "inactive_after_days": int(_setting(conn, "inactive_after_days"))}
+    timings: dict[str, int] = {}
+    total = len(STEPS)
+
+    def step(name: str, statements: list[str]) -> None:
+        progress(name, STEPS.index(name), total)
+        begun = time.perf_counter()
+        for statement in statements:
+            conn.execute(statement, values)
+        timings[name] = timings.get(name, 0) + _ms(begun)
+
+    conn.execute("DROP TABLE IF EXISTS analytics_summary, analytics_clv_scores")
+    step("summary", [_SUMMARY_SQL, "ANALYZE analytics_summary"])
+    progress("fit", STEPS.index("fit"), total)
+    params, not_reliable = _fit_and_score(conn, as_of, timings)
+    reason = not_reliable.reason if not_reliable else None
+    # Without a fit the expected purchases are NULL, so these neutral values never reach a result.
+    spend = (params or {}).get("gamma_gamma", {})
+    values.update(p=spend.get("p", 1.0), q=spend.get("q", 2.0), gamma=spend.get("gamma", 0.0))
+    progress("classes", STEPS.index("classes"), total)
+    begun = time.perf_counter()
+    conn.execute(f"TRUNCATE analytics_client_{slot}")
+    for table in ("analytics_class", "analytics_pareto", "analytics_month", "analytics_clv_bucket", "analytics_list"):
+        conn.execute(f"DELETE FROM {table} WHERE slot = %s", (slot,))
+    conn.execute(_CLASSES_SQL, values)
+    conn.execute(f"ANALYZE analytics_client_{slot}")
+    timings["classes"] = _ms(begun)
+    step("aggregates", [_CLASS_AGGREGATES_SQL, _PARETO_SQL, _MONTHS_SQL, _COHORTS_SQL, _CLV_BUCKETS_SQL,
+                        _LISTS_SQL.format(slot=slot)])
+    step("movement", [_MOVEMENT_SQL])
+    progress("publish", STEPS.index("publish"), total)
+    begun = time.perf_counter()
+    counts = rows.the_dict(conn.execute(
+        "SELECT count(*) AS clients, count(*) FILTER (WHERE f > 0) AS buyers FROM analytics_summary"))
+    clients, buyers = counts["clients"], counts["buyers"]
+    timings["publish"] = _ms(begun)
+    duration = _ms(started_all)
+    conn.execute(
+        "UPDATE analytics_run SET published = true, computed_at = now(), duration_ms = %s, clients = %s,"
+        " buyers = %s, clv_params = %s, clv_reason = %s, inactive_after_days = %s, step_ms = %s WHERE id = %s",
+        (duration, clients, buyers, Jsonb(params) if params else None, reason, values["inactive_after_days"],
+         Jsonb(timings), run_id))
+    progress("publish", total, total)
+    message = t(not_reliable.reason, **not_reliable.values) if not_reliable else None
+    return RefreshResult(run_id=run_id, as_of=as_of, period_days=period_days, clients=clients, buyers=buyers,
+                         clv_reason=reason, clv_message=message, step_ms=timings, duration_ms=duration)
+
+
+def default_as_of(conn: psycopg.Connection) -> date:
+    """Today in the shop's time zone."""
+    return _today(conn, _setting(conn, "timezone"))
