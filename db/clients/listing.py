@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Callable, Sequence
 
+from db.analytics import reads as analytics
 from db.clients.search import search_mode, search_sql, collect_first
 from db.errors import UserError, ValidationError
 from db.models import database
@@ -45,6 +46,10 @@ class Filters:
     no_purchase_days: int | None = None
     spent_min: Decimal | None = None
     spent_max: Decimal | None = None
+    # Classes of the last analytics refresh (db/analytics/reads.py): "A".."C", "A".."E", a segment's name.
+    abc_class: str | None = None
+    ae_class: str | None = None
+    rfm_segment: str | None = None
     custom: tuple[tuple[str, str], ...] = ()
     # The hook for filters that other parts of the app define (the ABC/RFM class of the analytics issue):
     # (name, value) pairs looked up in EXTRA_FILTERS, so a new filter needs no change here.
@@ -184,8 +189,9 @@ def check_filter_number(name: str, value: int | Decimal) -> None:
         raise ValidationError(name, "clients.filters.out_of_range", low=low, high=f"{high:,}")
 
 
-# name -> function(value) returning (SQL over client c, parameters); see Filters.extra.
-EXTRA_FILTERS: dict[str, Callable[[str], tuple[str, list]]] = {}
+# name -> function(value) returning (SQL over client c, parameters); see Filters.extra. The dashboard's
+# drill-downs are here from the start, so that a segment saved from one reads the same in every process.
+EXTRA_FILTERS: dict[str, Callable[[str], tuple[str, list]]] = dict(analytics.DRILL_FILTERS)
 
 
 # --- filters -------------------------------------------------------------------------------------------
@@ -245,6 +251,9 @@ def _filter_sql(filters: Filters, today: date, seen_segments: frozenset[int] = f
         add("c.total_spent >= %s", filters.spent_min)
     if filters.spent_max is not None:
         add("c.total_spent <= %s", filters.spent_max)
+    for name in ("abc_class", "ae_class", "rfm_segment"):
+        if getattr(filters, name) is not None:
+            add(analytics.in_current_run(f"a.{name} = %s"), getattr(filters, name))
     for name, value in filters.custom:
         add("c.custom ->> %s = %s", name, value)
     for name, value in filters.extra:

@@ -16,6 +16,7 @@ from textual.widgets import Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from db import session
+from db.analytics import reads as analytics
 from db.clients import listing as clients
 
 from db.card import custom_fields
@@ -62,6 +63,10 @@ class FiltersScreen(ModalScreen[Filters | None]):
                                                    value=f.category or Select.NULL, prompt=t("clients.any"),
                                                    id="category", compact=True))
                 yield self._row("segment", Select([], prompt=t("clients.any"), id="segment_id", compact=True))
+                for name, classes in (("abc_class", "ABC"), ("ae_class", "ABCDE")):
+                    yield self._row(name, Select([(c, c) for c in classes], value=getattr(f, name) or Select.NULL,
+                                                 prompt=t("clients.any"), id=name, compact=True))
+                yield self._row("rfm_segment", Select([], prompt=t("clients.any"), id="rfm_segment", compact=True))
                 for name in TEXT_FILTERS:
                     yield self._row(name, Input(getattr(f, name) or "", id=name, compact=True))
                 yield self._row("gender", Select([(t(f"clients.gender.{g}"), g) for g in GENDERS],
@@ -90,7 +95,8 @@ class FiltersScreen(ModalScreen[Filters | None]):
     def _load_choices(self) -> None:
         saved = session.read(segments.list_segments)
         definitions = session.read(custom_fields.list_definitions)
-        self.app.call_from_thread(self._choices_loaded, saved, definitions)
+        rfm_segments = session.read(analytics.segment_names)
+        self.app.call_from_thread(self._choices_loaded, saved, definitions, rfm_segments)
         # Read after the lists the panel needs at once: on a large base this takes a moment.
         known = session.read(filter_values.filter_values)
         self.app.call_from_thread(self._values_loaded, known)
@@ -101,7 +107,11 @@ class FiltersScreen(ModalScreen[Filters | None]):
         for name in TEXT_FILTERS:
             self.query_one(f"#{name}", Input).suggester = SuggestFromList(known[name], case_sensitive=False)
 
-    def _choices_loaded(self, saved: list, definitions: list) -> None:
+    def _choices_loaded(self, saved: list, definitions: list, rfm_segments: list[str]) -> None:
+        rfm = self.query_one("#rfm_segment", Select)
+        rfm.set_options([(name, name) for name in rfm_segments])
+        if self.filters.rfm_segment in rfm_segments:
+            rfm.value = self.filters.rfm_segment
         self._segment_names = {s.id: s.name for s in saved}
         segment = self.query_one("#segment_id", Select)
         segment.set_options([(s.name, s.id) for s in saved])
@@ -124,8 +134,8 @@ class FiltersScreen(ModalScreen[Filters | None]):
         return None if value == Select.NULL else value
 
     def _read(self) -> Filters:
-        values: dict[str, object] = {name: self._select(name) for name in ("category", "segment_id", "gender",
-                                                                          "has_children")}
+        values: dict[str, object] = {name: self._select(name) for name in (
+            "category", "segment_id", "gender", "has_children", "abc_class", "ae_class", "rfm_segment")}
         for name in TEXT_FILTERS:
             typed = self.query_one(f"#{name}", Input).value.strip()
             values[name] = filter_values.spelled_as_in_base(typed, self._known.get(name, [])) if typed else None

@@ -91,7 +91,19 @@ def columns(currency: str) -> list[Column]:
 
 _FILTER_KEYS = {f"clients.filter.{name}" for name in (
     "category", "segment", "tag", "region", "city", "assigned_to", "gender", "age_min", "age_max",
-    "has_children", "birthday_within", "no_purchase_days", "spent_min", "spent_max")}
+    "has_children", "birthday_within", "no_purchase_days", "spent_min", "spent_max", "abc_class", "ae_class",
+    "rfm_segment", "rf_cell", "move_segment", "move_abc", "move_ae", "cohort", "bought", "inactive_days",
+    "clv_range", "pareto_top", "client")}
+# How the dashboard's drill-downs (db/analytics/reads.DRILL_FILTERS) read in the filter line.
+_DRILL_VALUES = {
+    "rf_cell": lambda value: "R {} · F {}".format(*value.split(",")),
+    "move_segment": lambda value: value.replace(">", " → "),
+    "move_abc": lambda value: value.replace(">", " → "),
+    "move_ae": lambda value: value.replace(">", " → "),
+    "bought": lambda value: t(f"dashboard.bought.{value}"),
+    "clv_range": lambda value: value.replace("..", " – ").rstrip(" –") + ("" if value.split("..")[1] else " +"),
+    "pareto_top": lambda value: f"{value} %",
+}
 
 
 def describe_filters(filters: Filters, segment_name: str | None = None) -> str:
@@ -106,6 +118,8 @@ def describe_filters(filters: Filters, segment_name: str | None = None) -> str:
             value = t("clients.yes") if value == "True" else t("clients.no")
         elif name == "gender":
             value = t(f"clients.gender.{value}")
+        elif name in _DRILL_VALUES:
+            value = _DRILL_VALUES[name](value)
         parts.append(f"{label}: {value}")
     return " · ".join(parts)
 
@@ -353,6 +367,17 @@ class ClientsScreen(Screen):
                 self._reload()
 
         self.app.push_screen(panel, chosen)
+
+    def show_filters(self, filters: Filters) -> None:
+        """The list of exactly the clients these filters select, the search emptied (the dashboard's
+        drill-down); Ctrl+S saves it as a segment like any other filters."""
+        self.segment_name = None
+        self.criteria = Criteria(filters=filters, sort=self.criteria.sort)
+        search = self.query_one("#search", Input)
+        with search.prevent(Input.Changed):
+            search.value = ""
+        self._reload()
+        self.list.focus()
 
     def action_clear_filters(self) -> None:
         if self.criteria.filters != Filters() or self.segment_name:
