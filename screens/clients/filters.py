@@ -63,10 +63,6 @@ class FiltersScreen(ModalScreen[Filters | None]):
                                                    value=f.category or Select.NULL, prompt=t("clients.any"),
                                                    id="category", compact=True))
                 yield self._row("segment", Select([], prompt=t("clients.any"), id="segment_id", compact=True))
-                for name, classes in (("abc_class", "ABC"), ("ae_class", "ABCDE")):
-                    yield self._row(name, Select([(c, c) for c in classes], value=getattr(f, name) or Select.NULL,
-                                                 prompt=t("clients.any"), id=name, compact=True))
-                yield self._row("rfm_segment", Select([], prompt=t("clients.any"), id="rfm_segment", compact=True))
                 for name in TEXT_FILTERS:
                     yield self._row(name, Input(getattr(f, name) or "", id=name, compact=True))
                 yield self._row("gender", Select([(t(f"clients.gender.{g}"), g) for g in GENDERS],
@@ -84,6 +80,11 @@ class FiltersScreen(ModalScreen[Filters | None]):
                 yield self._row("custom", Horizontal(
                     Select([], prompt=t("clients.any"), id="custom_name", compact=True),
                     Input(custom_value, id="custom_value", compact=True), classes="custom-pair"))
+                # The last analytics refresh's classes; last, so that the rows above keep their Tab order.
+                for name, classes in (("abc_class", "ABC"), ("ae_class", "ABCDE")):
+                    yield self._row(name, Select([(c, c) for c in classes], value=getattr(f, name) or Select.NULL,
+                                                 prompt=t("clients.any"), id=name, compact=True))
+                yield self._row("rfm_segment", Select([], prompt=t("clients.any"), id="rfm_segment", compact=True))
             yield Static("", id="filters-error")
             yield Static(t("clients.filters.hint"), classes="clients-dialog-hint")
 
