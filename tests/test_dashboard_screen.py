@@ -71,7 +71,8 @@ async def drilled_count(app: ClientbaseApp, pilot) -> int:
 
 
 async def test_opens_from_stored_results_with_the_classes_and_their_counts(analysed):
-    abc = dict(current(analysed, "SELECT abc_class::text, count(*) FROM analytics_client WHERE slot = {slot} GROUP BY 1"))
+    abc = dict(current(analysed, "SELECT abc_class::text, count(*) FROM analytics_client"
+                                 " WHERE slot = {slot} GROUP BY 1"))
     app = make_app(analysed)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_dashboard(app, pilot)
