@@ -51,6 +51,7 @@ from psycopg.types.json import Jsonb
 
 from db.analytics import clv
 from db.errors import UserError
+from db.i18n import t
 from db.settings import CATALOGUE
 
 HORIZON_DAYS = 365
@@ -73,6 +74,7 @@ class RefreshResult:
     clients: int
     buyers: int
     clv_reason: str | None
+    clv_message: str | None
     step_ms: dict[str, int]
     duration_ms: int
 
@@ -268,7 +270,8 @@ SELECT %(slot)s, bucket,
 """
 
 
-def _fit_and_score(conn: psycopg.Connection, as_of: date, timings: dict[str, int]) -> tuple[dict | None, str | None]:
+def _fit_and_score(conn: psycopg.Connection, as_of: date,
+                   timings: dict[str, int]) -> tuple[dict | None, clv.NotReliable | None]:
     """Fits the models on the summary and leaves per-triple scores in analytics_clv_scores."""
     conn.execute("CREATE TEMP TABLE analytics_clv_scores (x integer, t_x integer, age integer, "
                  "expected_purchases double precision, p_alive double precision)")
@@ -283,7 +286,7 @@ def _fit_and_score(conn: psycopg.Connection, as_of: date, timings: dict[str, int
     except clv.NotReliable as exc:
         timings["fit"] = _ms(started)
         timings["scoring"] = 0
-        return None, exc.reason
+        return None, exc
     timings["fit"] = _ms(started)
     started = time.perf_counter()
     scores = clv.score_bgnbd(bgnbd, x, t_x, age, horizon=HORIZON_DAYS)
@@ -363,7 +366,8 @@ def _refresh(conn: psycopg.Connection, as_of: date | None, period_days: int, pro
     conn.execute("DROP TABLE IF EXISTS analytics_summary, analytics_clv_scores")
     step("summary", [_SUMMARY_SQL, "ANALYZE analytics_summary"])
     progress("fit", STEPS.index("fit"), total)
-    params, reason = _fit_and_score(conn, as_of, timings)
+    params, not_reliable = _fit_and_score(conn, as_of, timings)
+    reason = not_reliable.reason if not_reliable else None
     # Without a fit the expected purchases are NULL, so these neutral values never reach a result.
     spend = (params or {}).get("gamma_gamma", {})
     values.update(p=spend.get("p", 1.0), q=spend.get("q", 2.0), gamma=spend.get("gamma", 0.0))
@@ -389,7 +393,8 @@ def _refresh(conn: psycopg.Connection, as_of: date | None, period_days: int, pro
         (duration, clients, buyers, Jsonb(params) if params else None, reason, Jsonb(timings), run_id))
     progress("publish", total, total)
     return RefreshResult(run_id=run_id, as_of=as_of, period_days=period_days, clients=clients, buyers=buyers,
-                         clv_reason=reason, step_ms=timings, duration_ms=duration)
+                         clv_reason=reason, clv_message=t(reason, **not_reliable.values) if not_reliable else None,
+                         step_ms=timings, duration_ms=duration)
 
 
 def default_as_of(conn: psycopg.Connection) -> date:

@@ -1,0 +1,85 @@
+"""Drill-downs: each number of the dashboard names the clients behind it as a filter of the clients list.
+
+The filters are registered in the list's `EXTRA_FILTERS` hook under the names below, so that a drill-down
+is an ordinary `Filters(extra=((name, value),))`, shown among the active filters and savable as a segment.
+Each reads the current run's slot of analytics_client (primary key slot, client_id).
+"""
+
+from __future__ import annotations
+
+from db.analytics.dashboard import CURRENT_SLOT_SQL
+from db.clients import listing
+
+_IN_CURRENT = "c.id IN (SELECT a.client_id FROM analytics_client a WHERE a.slot = " + CURRENT_SLOT_SQL + " AND {})"
+
+
+def _equals(column: str):
+    def build(value: str) -> tuple[str, list]:
+        return _IN_CURRENT.format(f"a.{column} = %s"), [value]
+    return build
+
+
+def _rf_cell(value: str) -> tuple[str, list]:
+    r_score, f_score = (int(part) for part in value.split(","))
+    return _IN_CURRENT.format("a.r_score = %s AND a.f_score = %s"), [r_score, f_score]
+
+
+def _moved(previous: str, current: str):
+    def build(value: str) -> tuple[str, list]:
+        before, after = value.split(">", 1)
+        return _IN_CURRENT.format(f"a.{previous} = %s AND a.{current} = %s"), [before, after]
+    return build
+
+
+def _category(value: str) -> tuple[str, list]:
+    condition = {"prospect": "a.f = 0", "one-time": "a.f = 1", "regular": "a.f > 1"}[value]
+    return _IN_CURRENT.format(condition), []
+
+
+def _clv_bucket(value: str) -> tuple[str, list]:
+    return _IN_CURRENT.format(
+        "EXISTS (SELECT 1 FROM analytics_clv_bucket b WHERE b.slot = a.slot AND b.bucket = %s"
+        " AND a.expected_value_12m >= b.low"
+        " AND (a.expected_value_12m < b.high OR (b.bucket = (SELECT max(bucket) FROM analytics_clv_bucket m"
+        "      WHERE m.slot = a.slot) AND a.expected_value_12m <= b.high)))"), [int(value)]
+
+
+def _pareto(value: str) -> tuple[str, list]:
+    """The top clients by period revenue behind the Pareto point `value`: the first ceil(value % of n)."""
+    return ("c.id IN (SELECT ranked.client_id FROM (SELECT a.client_id,"
+            " row_number() OVER (ORDER BY a.revenue DESC, a.client_id) AS rn, count(*) OVER () AS n"
+            " FROM analytics_client a WHERE a.slot = " + CURRENT_SLOT_SQL + " AND a.revenue > 0) ranked"
+            " WHERE (ranked.rn - 1) * 100 < %s * ranked.n)"), [int(value)]
+
+
+def _cohort(value: str) -> tuple[str, list]:
+    """New clients of a month, YYYY-MM."""
+    return _IN_CURRENT.format("date_trunc('month', a.first_day) = to_date(%s, 'YYYY-MM')"), [value]
+
+
+def _inactive(value: str) -> tuple[str, list]:
+    return _IN_CURRENT.format("a.r_days >= %s"), [int(value)]
+
+
+FILTERS = {
+    "abc_class": _equals("abc_class"),
+    "ae_class": _equals("ae_class"),
+    "rfm_segment": _equals("rfm_segment"),
+    "rfm_cell": _rf_cell,
+    "analytics_category": _category,
+    "segment_move": _moved("prev_segment", "rfm_segment"),
+    "abc_move": _moved("prev_abc_class", "abc_class"),
+    "ae_move": _moved("prev_ae_class", "ae_class"),
+    "clv_bucket": _clv_bucket,
+    "pareto_top": _pareto,
+    "cohort": _cohort,
+    "inactive_days": _inactive,
+}
+
+
+def register() -> None:
+    """Makes the drill-down filters known to the clients list (idempotent)."""
+    listing.EXTRA_FILTERS.update(FILTERS)
+
+
+register()
