@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import threading
 import time
+from pathlib import Path
 from typing import Iterable
 
 from textual import work
@@ -16,11 +17,17 @@ from db import notify, session
 from db.connection import Target
 from db.i18n import t
 from db.session import Identity
+import screens
 from tui import modes, textual_compat
 from tui.widgets.connection import ClientsChanged, ConnectionBack, ConnectionBanner
 
 # Every screen of the app paints through Textual's timers: fixed before the first one is made.
 textual_compat.apply()
+
+# Each screen package's stylesheet, beside its screens (each screen names its own in CSS_PATH too). All are
+# read at start: a stylesheet first read when its screen is pushed makes Textual restyle every widget the app
+# holds, the card editor's included, in the middle of the key that opened the dialog.
+SCREEN_STYLESHEETS = sorted(Path(screens.__file__).parent.rglob("*.tcss"))
 
 BACK_BANNER_SECONDS = 3.0
 PING_SECONDS = 1.0
@@ -28,7 +35,7 @@ PING_SECONDS = 1.0
 
 class ClientbaseApp(App):
     TITLE = t("app.title")
-    CSS_PATH = "app.tcss"
+    CSS_PATH = SCREEN_STYLESHEETS
     BINDINGS = [
         Binding("ctrl+q", "quit", t("app.quit"), tooltip=t("app.quit.tooltip"), priority=True, id="quit"),
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,11 +22,7 @@ NOBODY = (0, "")
 class PickClientScreen(ModalScreen[tuple[int, str] | None]):
     """Dismisses with (id, name), with NOBODY when the user clears the choice, or None on Esc."""
 
-    DEFAULT_CSS = """
-    PickClientScreen { align: center middle; }
-    PickClientScreen > Vertical { width: 64; height: 18; border: thick $primary; background: $surface; padding: 0 1; }
-    PickClientScreen OptionList { height: 1fr; }
-    """
+    CSS_PATH = Path(__file__).with_name("card.tcss")
     BINDINGS = [
         Binding("escape", "cancel", t("card.form.cancel"), tooltip=t("card.form.cancel"), id="pick-cancel"),
         Binding("down", "to_list", show=False, id="pick-down"),
