@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -22,6 +23,8 @@ class RefreshChoice:
 
 class RefreshDialog(ModalScreen[RefreshChoice | None]):
     """Enter (in either box) starts the refresh with the date and period typed; Esc cancels."""
+
+    CSS_PATH = Path(__file__).with_name("dashboard.tcss")
 
     BINDINGS = [Binding("escape", "cancel", t("dashboard.cancel"), tooltip=t("dashboard.cancel.tip"),
                         id="dashboard.refresh.cancel")]
@@ -65,6 +68,8 @@ class RefreshDialog(ModalScreen[RefreshChoice | None]):
 
 class DashboardHelp(ModalScreen[None]):
     """The exact rules behind every number, quoted from the definitions the refresh implements."""
+
+    CSS_PATH = Path(__file__).with_name("dashboard.tcss")
 
     BINDINGS = [Binding("escape,f1,question_mark", "close", t("dashboard.close"), tooltip=t("dashboard.close.tip"),
                         id="dashboard.help.close")]
