@@ -43,7 +43,7 @@ async def _drive(ctx: BenchContext, repeat: int) -> list[float]:
         for number in range(repeat + 1):
             started = time.perf_counter()
             await pilot.press("ctrl+y")
-            await _until(lambda: isinstance(app.screen, DashboardScreen) and app.screen.board is not None)
+            await _until(lambda: isinstance(app.screen, DashboardScreen) and app.screen.view is not None)
             await pilot.pause()  # the tables filled and laid out: the next frame paints them
             elapsed = (time.perf_counter() - started) * 1000
             assert app.screen.query_one("#abc", DrillTable).row_count > 0

@@ -13,7 +13,6 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Callable, Sequence
 
-from db.analytics import reads as analytics
 from db.clients.search import search_mode, search_sql, collect_first
 from db.errors import UserError, ValidationError
 from db.models import database
@@ -189,9 +188,14 @@ def check_filter_number(name: str, value: int | Decimal) -> None:
         raise ValidationError(name, "clients.filters.out_of_range", low=low, high=f"{high:,}")
 
 
-# name -> function(value) returning (SQL over client c, parameters); see Filters.extra. The dashboard's
-# drill-downs are here from the start, so that a segment saved from one reads the same in every process.
-EXTRA_FILTERS: dict[str, Callable[[str], tuple[str, list]]] = dict(analytics.DRILL_FILTERS)
+# name -> function(value) returning (SQL over client c, parameters); see Filters.extra.
+EXTRA_FILTERS: dict[str, Callable[[str], tuple[str, list]]] = {}
+
+# The clients of one class in the last published analytics refresh (migration 0011: readers follow the slot
+# of the latest published run; analytics_run_published keeps that one index probe, then the slot's primary
+# key). A client added since the refresh is in no class yet.
+_ANALYTICS_CLASS_SQL = ("c.id IN (SELECT a.client_id FROM analytics_client a WHERE a.slot = (SELECT slot FROM"
+                        " analytics_run WHERE published ORDER BY id DESC LIMIT 1) AND a.{column} = %s)")
 
 
 # --- filters -------------------------------------------------------------------------------------------
@@ -253,7 +257,7 @@ def _filter_sql(filters: Filters, today: date, seen_segments: frozenset[int] = f
         add("c.total_spent <= %s", filters.spent_max)
     for name in ("abc_class", "ae_class", "rfm_segment"):
         if getattr(filters, name) is not None:
-            add(analytics.in_current_run(f"a.{name} = %s"), getattr(filters, name))
+            add(_ANALYTICS_CLASS_SQL.format(column=name), getattr(filters, name))
     for name, value in filters.custom:
         add("c.custom ->> %s = %s", name, value)
     for name, value in filters.extra:

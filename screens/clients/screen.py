@@ -25,6 +25,7 @@ from db.transfer import export as exporting
 
 from db.clients import segments
 from db.card.values import format_date
+from db.analytics import drill
 from db.clients.listing import ClientRow, Count, Criteria, Filters
 from db.errors import UserError
 from db.i18n import t
@@ -34,6 +35,9 @@ from tui.widgets.footer import SteadyFooter
 from tui.widgets.money import money, money_title
 from tui.widgets.phone import phone
 from tui.widgets.virtual_list import Column, VirtualList
+
+# A saved segment may hold a dashboard drill-down: its filters must be known before the first segment loads.
+drill.register()
 
 SORT_ORDER = tuple(clients.SORTS)
 WRITE_ACTIONS = {"new_client", "save_segment", "import_file"}
@@ -93,16 +97,15 @@ def columns(currency: str) -> list[Column]:
 _FILTER_KEYS = {f"clients.filter.{name}" for name in (
     "category", "segment", "tag", "region", "city", "assigned_to", "gender", "age_min", "age_max",
     "has_children", "birthday_within", "no_purchase_days", "spent_min", "spent_max", "abc_class", "ae_class",
-    "rfm_segment", "rf_cell", "move_segment", "move_abc", "move_ae", "cohort", "bought", "inactive_days",
-    "clv_range", "pareto_top", "client")}
-# How the dashboard's drill-downs (db/analytics/reads.DRILL_FILTERS) read in the filter line.
+    "rfm_segment", "rfm_cell", "segment_move", "abc_move", "ae_move", "cohort", "analytics_category",
+    "inactive_days", "clv_bucket", "pareto_top")}
+# How the dashboard's drill-downs (db/analytics/drill.py) read in the filter line.
 _DRILL_VALUES = {
-    "rf_cell": lambda value: "R {} · F {}".format(*value.split(",")),
-    "move_segment": lambda value: value.replace(">", " → "),
-    "move_abc": lambda value: value.replace(">", " → "),
-    "move_ae": lambda value: value.replace(">", " → "),
-    "bought": lambda value: t(f"dashboard.bought.{value}"),
-    "clv_range": lambda value: value.replace("..", " – ").rstrip(" –") + ("" if value.split("..")[1] else " +"),
+    "rfm_cell": lambda value: "R {} · F {}".format(*value.split(",")),
+    "segment_move": lambda value: value.replace(">", " → "),
+    "abc_move": lambda value: value.replace(">", " → "),
+    "ae_move": lambda value: value.replace(">", " → "),
+    "analytics_category": lambda value: t(f"dashboard.bought.{value}"),
     "pareto_top": lambda value: f"{value} %",
 }
 

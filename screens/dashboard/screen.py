@@ -63,7 +63,7 @@ class DashboardScreen(Screen):
     def __init__(self, identity: Identity) -> None:
         super().__init__()
         self.identity = identity
-        self.board: analytics.Dashboard | None = None
+        self.view: analytics.DashboardView | None = None
         self.refreshing = False
 
     def compose(self) -> ComposeResult:
@@ -80,6 +80,8 @@ class DashboardScreen(Screen):
                 yield DrillTable(id="ae")
                 yield Label(t("dashboard.title.buyers"), classes="dash-title")
                 yield DrillTable(id="buyers")
+                yield Label(t("dashboard.title.inactive"), classes="dash-title")
+                yield DrillTable(id="inactive")
             with TabPane(t("dashboard.tab.rfm"), id="rfm"), VerticalScroll():
                 yield Label(t("dashboard.title.segments"), classes="dash-title")
                 yield DrillTable(id="segments")
@@ -115,12 +117,12 @@ class DashboardScreen(Screen):
 
     @work(thread=True, exclusive=True, group="dashboard-load", exit_on_error=False)
     def _load(self) -> None:
-        board = session.read(analytics.load_dashboard)
-        self.app.call_from_thread(self._loaded, board)
+        view = session.read(analytics.load_dashboard)
+        self.app.call_from_thread(self._loaded, view)
 
-    def _loaded(self, board: analytics.Dashboard) -> None:
-        self.board = board
-        run = board.run
+    def _loaded(self, view: analytics.DashboardView) -> None:
+        self.view = view
+        run = view.board.run
         if run is None:
             key = "dashboard.never_admin" if self.identity.can_write else "dashboard.never"
             self.query_one("#dash-status", Static).update(t(key))
@@ -130,33 +132,34 @@ class DashboardScreen(Screen):
             if run.buyers == 0:
                 status += "\n" + t("dashboard.empty")
             self.query_one("#dash-status", Static).update(status)
-        self._fill(board)
+        self._fill(view)
         self.refresh_bindings()
 
-    def _fill(self, board: analytics.Dashboard) -> None:
+    def _fill(self, view: analytics.DashboardView) -> None:
         table = self._table
-        tables.fill_abc(table("abc"), board)
-        tables.fill_ae(table("ae"), board)
-        tables.fill_buyers(table("buyers"), board)
-        tables.fill_segments(table("segments"), board)
-        tables.fill_rf_grid(table("rf"), board)
-        self.query_one("#months-spark", Sparkline).data = [float(month.revenue) for month in board.months]
-        tables.fill_months(table("months"), board)
-        tables.fill_pareto(table("pareto"), board)
-        run = board.run
+        tables.fill_abc(table("abc"), view)
+        tables.fill_ae(table("ae"), view)
+        tables.fill_buyers(table("buyers"), view)
+        tables.fill_inactive(table("inactive"), view)
+        tables.fill_segments(table("segments"), view)
+        tables.fill_rf_grid(table("rf"), view)
+        self.query_one("#months-spark", Sparkline).data = [float(month.revenue) for month in view.board.months]
+        tables.fill_months(table("months"), view)
+        tables.fill_pareto(table("pareto"), view)
+        run = view.board.run
         note = ""
         if run is not None and run.clv_reason:
             note = t(f"dashboard.clv_unreliable.{run.clv_reason.removeprefix('clv.')}")
         self.query_one("#clv-note", Static).update(note)
         self.query_one("#clv-note", Static).display = bool(note)
-        tables.fill_clv(table("clv"), board)
-        tables.fill_top(table("top"), board)
-        moved = bool(board.of_kind("move_segment"))
+        tables.fill_clv(table("clv"), view)
+        tables.fill_top(table("top"), view)
+        moved = any(view.board.movement.values())
         self.query_one("#move-note", Static).update("" if moved else t("dashboard.no_movement"))
         self.query_one("#move-note", Static).display = not moved
-        tables.fill_segment_moves(table("move-segment"), board)
-        tables.fill_movement(table("move-abc"), board, "abc", tables.ABC)
-        tables.fill_movement(table("move-ae"), board, "ae", tables.AE)
+        tables.fill_segment_moves(table("move-segment"), view)
+        tables.fill_movement(table("move-abc"), view, "abc", tables.ABC)
+        tables.fill_movement(table("move-ae"), view, "ae", tables.AE)
 
     def _table(self, table_id: str) -> DrillTable:
         return self.query_one(f"#{table_id}", DrillTable)
@@ -175,6 +178,11 @@ class DashboardScreen(Screen):
     @on(DrillTable.Drill)
     async def _drill(self, event: DrillTable.Drill) -> None:
         target = event.target
+        if isinstance(target, tables.OpenCard):
+            from screens.card.screen import CardScreen
+
+            CardScreen.open(self.app, self.identity, target.client_id)
+            return
         assert isinstance(target, tables.Drill)
         await self.app.switch_mode("clients")
         # The clients mode's own screen, under any card left open in that mode.
@@ -185,7 +193,7 @@ class DashboardScreen(Screen):
     def action_refresh_analytics(self) -> None:
         if self.refreshing:
             return
-        run = self.board.run if self.board else None
+        run = self.view.board.run if self.view else None
         self._ask_refresh(run.period_days if run else DEFAULT_PERIOD_DAYS)
 
     @work(thread=True, exclusive=True, group="dashboard-today", exit_on_error=False)
