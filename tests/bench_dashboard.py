@@ -15,7 +15,7 @@ from db import session
 from db.analytics import reads
 from db.analytics.refresh import refresh
 from screens.dashboard.screen import DashboardScreen
-from tests.benchlib import BenchContext, BenchRow, fmt_ms, statements_sent, timed_ms
+from tests.benchlib import BenchContext, BenchRow, fmt_ms, timed_ms
 from tui import modes
 from tui.app import ClientbaseApp
 from tui.widgets.charts import DrillTable
@@ -56,29 +56,25 @@ async def _drive(ctx: BenchContext, repeat: int) -> list[float]:
     return samples
 
 
-def _statements() -> list[tuple[str, object]]:
-    """Every query load_dashboard sends: peewee's log holds those it runs through peewee, and the rows read
-    into dataclasses go through reads._rows on psycopg's cursor, so those are caught there."""
+def _statements(ctx: BenchContext) -> list[tuple[str, object]]:
+    """Every query the dashboard's read sends, as psycopg receives them (load_view on a tracing cursor)."""
     caught: list[tuple[str, object]] = []
-    through_rows = reads._rows
 
-    def rows(cls: type, sql: str, params: dict | None = None) -> tuple:
-        caught.append((sql, params))
-        return through_rows(cls, sql, params)
+    class Tracing(psycopg.Cursor):
+        def execute(self, query, params=None, **kwargs):
+            caught.append((query, params))
+            return super().execute(query, params, **kwargs)
 
-    reads._rows = rows
-    try:
-        logged = statements_sent(reads.load_dashboard)
-    finally:
-        reads._rows = through_rows
-    return [(q, p) for q, p in logged if q.lstrip().upper().startswith("SELECT")] + caught
+    with psycopg.connect(ctx.target.conninfo(), cursor_factory=Tracing) as conn:
+        reads.load_view(conn)
+    return caught
 
 
 def measure(ctx: BenchContext) -> list[BenchRow]:
     _ensure_results(ctx)
     repeat = 3 if ctx.smoke else 20
     screen = asyncio.run(_drive(ctx, repeat))
-    sent = _statements()
+    sent = _statements(ctx)
     with psycopg.connect(ctx.target.conninfo(), autocommit=True) as conn:
         bare = timed_ms(lambda: [conn.execute(q, p, prepare=False).fetchall() for q, p in sent], repeat=repeat)
     app_read = timed_ms(lambda: session.read(reads.load_dashboard), repeat=repeat)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import psycopg
+
 from db.analytics import dashboard, drill
 from db.analytics import refresh as refreshing
 from db.models import database
@@ -25,25 +27,29 @@ class DashboardView:
     segment_order: tuple[str, ...]
 
 
-def _segment_order(conn) -> tuple[str, ...]:
+def _segment_order(conn: psycopg.Connection) -> tuple[str, ...]:
     rows = conn.execute("SELECT segment FROM analytics_segment_rule ORDER BY position").fetchall()
     return tuple(name for (name,) in rows) + ("Prospects",)
 
 
-def load_dashboard() -> DashboardView:
+def load_view(conn: psycopg.Connection) -> DashboardView:
     """The last published results; one more count beside them, from the same slot (analytics_client's
     partition of that slot, a sequential scan of r_days: 60 ms on the 1M base)."""
+    board = dashboard.load(conn)
+    inactive = 0
+    if board.run is not None:
+        inactive = conn.execute(
+            "SELECT count(*) FROM analytics_client WHERE slot = %s AND f > 0 AND r_days >= %s",
+            (board.run.slot, board.inactive_after_days)).fetchone()[0]
+    return DashboardView(board=board, inactive=inactive, segment_order=_segment_order(conn))
+
+
+def load_dashboard() -> DashboardView:
     with database.connection_context():
         conn = database.connection()
-        board = dashboard.load(conn)
-        inactive = 0
-        if board.run is not None:
-            inactive = conn.execute(
-                "SELECT count(*) FROM analytics_client WHERE slot = %s AND f > 0 AND r_days >= %s",
-                (board.run.slot, board.inactive_after_days)).fetchone()[0]
-        order = _segment_order(conn)
+        view = load_view(conn)
         conn.rollback()
-    return DashboardView(board=board, inactive=inactive, segment_order=order)
+    return view
 
 
 def segment_names() -> list[str]:

@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Header, Label, ProgressBar, Sparkline, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
@@ -73,41 +74,39 @@ class DashboardScreen(Screen):
             yield Label("", id="dash-step")
             yield ProgressBar(total=len(STEPS), show_eta=False, id="dash-progress")
         with TabbedContent(id="dash-tabs"):
-            with TabPane(t("dashboard.tab.classes"), id="classes"), VerticalScroll():
-                yield Label(t("dashboard.title.abc"), classes="dash-title")
-                yield DrillTable(id="abc")
-                yield Label(t("dashboard.title.ae"), classes="dash-title")
-                yield DrillTable(id="ae")
-                yield Label(t("dashboard.title.buyers"), classes="dash-title")
-                yield DrillTable(id="buyers")
-                yield Label(t("dashboard.title.inactive"), classes="dash-title")
-                yield DrillTable(id="inactive")
-            with TabPane(t("dashboard.tab.rfm"), id="rfm"), VerticalScroll():
-                yield Label(t("dashboard.title.segments"), classes="dash-title")
-                yield DrillTable(id="segments")
-                yield Label(t("dashboard.title.rf"), classes="dash-title")
-                yield DrillTable(id="rf")
-            with TabPane(t("dashboard.tab.revenue"), id="revenue"), VerticalScroll():
-                yield Label(t("dashboard.title.months"), classes="dash-title")
-                yield Sparkline([], id="months-spark")
-                yield DrillTable(id="months")
-                yield Label(t("dashboard.title.pareto"), classes="dash-title")
-                yield DrillTable(id="pareto")
-            with TabPane(t("dashboard.tab.value"), id="value"), VerticalScroll():
-                yield Static("", id="clv-note")
-                yield Label(t("dashboard.title.clv"), classes="dash-title")
-                yield DrillTable(id="clv")
-                yield Label(t("dashboard.title.top"), classes="dash-title")
-                yield DrillTable(id="top")
-            with TabPane(t("dashboard.tab.movement"), id="movement"), VerticalScroll():
-                yield Static("", id="move-note")
-                yield Label(t("dashboard.title.move_segment"), classes="dash-title")
-                yield DrillTable(id="move-segment")
-                yield Label(t("dashboard.title.move_abc"), classes="dash-title")
-                yield DrillTable(id="move-abc")
-                yield Label(t("dashboard.title.move_ae"), classes="dash-title")
-                yield DrillTable(id="move-ae")
+            for name in TABS:
+                with TabPane(t(f"dashboard.tab.{name}"), id=name):
+                    # The first tab's tables are made with the screen, the others when first shown: a dozen
+                    # tables at once would double the time from the key to the first painted table.
+                    yield VerticalScroll(*(self._pane_widgets(name) if name == TABS[0] else ()), id=f"{name}-body")
         yield SteadyFooter()
+
+    @staticmethod
+    def _pane_widgets(name: str) -> list[Widget]:
+        def title(key: str) -> Label:
+            return Label(t(f"dashboard.title.{key}"), classes="dash-title")
+
+        if name == "classes":
+            return [title("abc"), DrillTable(id="abc"), title("ae"), DrillTable(id="ae"), title("buyers"),
+                    DrillTable(id="buyers"), title("inactive"), DrillTable(id="inactive")]
+        if name == "rfm":
+            return [title("segments"), DrillTable(id="segments"), title("rf"), DrillTable(id="rf")]
+        if name == "revenue":
+            return [title("months"), Sparkline([], id="months-spark"), DrillTable(id="months"), title("pareto"),
+                    DrillTable(id="pareto")]
+        if name == "value":
+            return [Static("", id="clv-note"), title("clv"), DrillTable(id="clv"), title("top"), DrillTable(id="top")]
+        return [Static("", id="move-note"), title("move_segment"), DrillTable(id="move-segment"), title("move_abc"),
+                DrillTable(id="move-abc"), title("move_ae"), DrillTable(id="move-ae")]
+
+    @on(TabbedContent.TabActivated, "#dash-tabs")
+    async def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        name = event.pane.id or ""
+        body = self.query_one(f"#{name}-body", VerticalScroll)
+        if not body.children:
+            await body.mount_all(self._pane_widgets(name))
+            if self.view is not None:
+                self._fill_tab(name, self.view)
 
     def on_mount(self) -> None:
         self.query_one("#dash-progress-row").display = False
@@ -136,30 +135,39 @@ class DashboardScreen(Screen):
         self.refresh_bindings()
 
     def _fill(self, view: analytics.DashboardView) -> None:
+        for name in TABS:
+            if self.query_one(f"#{name}-body", VerticalScroll).children:
+                self._fill_tab(name, view)
+
+    def _fill_tab(self, name: str, view: analytics.DashboardView) -> None:
         table = self._table
-        tables.fill_abc(table("abc"), view)
-        tables.fill_ae(table("ae"), view)
-        tables.fill_buyers(table("buyers"), view)
-        tables.fill_inactive(table("inactive"), view)
-        tables.fill_segments(table("segments"), view)
-        tables.fill_rf_grid(table("rf"), view)
-        self.query_one("#months-spark", Sparkline).data = [float(month.revenue) for month in view.board.months]
-        tables.fill_months(table("months"), view)
-        tables.fill_pareto(table("pareto"), view)
-        run = view.board.run
-        note = ""
-        if run is not None and run.clv_reason:
-            note = t(f"dashboard.clv_unreliable.{run.clv_reason.removeprefix('clv.')}")
-        self.query_one("#clv-note", Static).update(note)
-        self.query_one("#clv-note", Static).display = bool(note)
-        tables.fill_clv(table("clv"), view)
-        tables.fill_top(table("top"), view)
-        moved = any(view.board.movement.values())
-        self.query_one("#move-note", Static).update("" if moved else t("dashboard.no_movement"))
-        self.query_one("#move-note", Static).display = not moved
-        tables.fill_segment_moves(table("move-segment"), view)
-        tables.fill_movement(table("move-abc"), view, "abc", tables.ABC)
-        tables.fill_movement(table("move-ae"), view, "ae", tables.AE)
+        if name == "classes":
+            tables.fill_abc(table("abc"), view)
+            tables.fill_ae(table("ae"), view)
+            tables.fill_buyers(table("buyers"), view)
+            tables.fill_inactive(table("inactive"), view)
+        elif name == "rfm":
+            tables.fill_segments(table("segments"), view)
+            tables.fill_rf_grid(table("rf"), view)
+        elif name == "revenue":
+            self.query_one("#months-spark", Sparkline).data = [float(month.revenue) for month in view.board.months]
+            tables.fill_months(table("months"), view)
+            tables.fill_pareto(table("pareto"), view)
+        elif name == "value":
+            run = view.board.run
+            note = t(f"dashboard.clv_unreliable.{run.clv_reason.removeprefix('clv.')}") \
+                if run is not None and run.clv_reason else ""
+            self.query_one("#clv-note", Static).update(note)
+            self.query_one("#clv-note", Static).display = bool(note)
+            tables.fill_clv(table("clv"), view)
+            tables.fill_top(table("top"), view)
+        else:
+            moved = any(view.board.movement.values())
+            self.query_one("#move-note", Static).update("" if moved else t("dashboard.no_movement"))
+            self.query_one("#move-note", Static).display = not moved
+            tables.fill_segment_moves(table("move-segment"), view)
+            tables.fill_movement(table("move-abc"), view, "abc", tables.ABC)
+            tables.fill_movement(table("move-ae"), view, "ae", tables.AE)
 
     def _table(self, table_id: str) -> DrillTable:
         return self.query_one(f"#{table_id}", DrillTable)
