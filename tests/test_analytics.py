@@ -234,8 +234,8 @@ def test_clv_is_fitted_on_the_triples_of_the_summary_and_scored_per_client(owner
                 days.append(first + timedelta(days=offset))
                 if rng.random() < 0.25:
                     break
-        data.append([(moscow(first.year, first.month, first.day), Decimal(rng.choice([80, 120, 200])))]
-                    + [(moscow(d.year, d.month, d.day), Decimal(rng.choice([80, 120, 200]))) for d in days])
+        data.append([(moscow(d.year, d.month, d.day), Decimal(f"{rng.gammavariate(4, 40):.2f}"))
+                     for d in [first, *days]])
     ids = add_clients(owner, data)
     run = refresh(admin, as_of=AS_OF, period_days=365)
     assert run.clv_reason is None

@@ -66,3 +66,21 @@ def test_refresh_shows_progress_on_a_terminal(fresh_db):
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+def test_a_backup_with_analytics_restores_and_refreshes_again(fresh_db, make_db, tmp_path):
+    from tests.test_backup import checksums, run_cli
+
+    with fresh_db.connect(autocommit=True) as owner:
+        hand_made(owner)
+    assert run(fresh_db.env("admin"), "analytics", "refresh").returncode == 0
+    assert run(fresh_db.env("admin"), "analytics", "refresh").returncode == 0
+    before = checksums(fresh_db)
+    assert before["analytics_client"][0] == 12
+    assert run_cli(fresh_db, "backup", tmp_path / "base.dump").returncode == 0
+    target = make_db()
+    restored = run_cli(target, "restore", tmp_path / "base.dump")
+    assert restored.returncode == 0, restored.stderr
+    assert checksums(target) == before
+    again = run(target.env("admin"), "analytics", "refresh")
+    assert again.returncode == 0, again.stderr

@@ -164,3 +164,15 @@ def test_too_little_data_is_not_reliable():
 def test_gamma_gamma_without_repeat_buyers_is_not_reliable():
     with pytest.raises(clv.NotReliable):
         clv.fit_gamma_gamma([0, 0, 0], [10.0, 20.0, 30.0])
+
+
+
+def test_orders_of_one_constant_value_are_a_limit_that_still_scores():
+    # Every client's mean order is exactly one of two prices: p runs off towards infinity, and the expected
+    # order value of a client tends to the client's own mean.
+    x = np.array([1, 2, 3, 1, 2, 5] * 20, dtype=float)
+    m = np.array([90.0, 150.0, 90.0, 150.0, 90.0, 150.0] * 20)
+    params = clv.fit_gamma_gamma(x, m)
+    assert params.p > 1e3
+    values = clv.expected_order_value(params, [5.0, 5.0], [90.0, 150.0])
+    assert values == pytest.approx([90.0, 150.0], rel=0.02)

@@ -37,6 +37,7 @@ class Run:
     buyers: int
     clv_params: dict | None
     clv_reason: str | None
+    inactive_after_days: int | None
     step_ms: dict
     age_seconds: float
 
@@ -140,7 +141,8 @@ def current_run(conn: psycopg.Connection) -> Run | None:
     with conn.cursor(row_factory=class_row(Run)) as cursor:
         return cursor.execute(
             "SELECT id, slot, as_of, period_days, time_zone, computed_at, duration_ms, clients, buyers,"
-            "       clv_params, clv_reason, step_ms, extract(epoch FROM now() - computed_at)::float8 AS age_seconds"
+            "       clv_params, clv_reason, inactive_after_days, step_ms,"
+            "       extract(epoch FROM now() - computed_at)::float8 AS age_seconds"
             "  FROM analytics_run WHERE published ORDER BY id DESC LIMIT 1").fetchone()
 
 
@@ -180,19 +182,20 @@ def clv_distribution(conn: psycopg.Connection, run: Run) -> list[ClvBucket]:
                               " WHERE slot = %s ORDER BY bucket", (run.slot,)).fetchall()
 
 
-_CLIENT_VALUE_SELECT = (
+_LIST_SQL = (
     "SELECT a.client_id, concat_ws(' ', nullif(c.last_name, ''), nullif(c.first_name, '')) AS name, a.m, a.r_days,"
     "       a.rfm_segment, a.expected_value_12m, a.expected_purchases_12m, a.p_alive"
-    "  FROM analytics_client a JOIN client c ON c.id = a.client_id"
+    "  FROM analytics_list l"
+    "  JOIN analytics_client a ON a.slot = l.slot AND a.client_id = l.client_id"
+    "  JOIN client c ON c.id = a.client_id"
+    " WHERE l.slot = %s AND l.kind = %s AND l.rank <= %s ORDER BY l.rank"
 )
 
 
 def top_clients(conn: psycopg.Connection, run: Run, limit: int = 20) -> list[ClientValue]:
-    """The clients with the highest expected 12-month value (index analytics_client_value)."""
+    """The clients with the highest expected 12-month value, as the refresh ranked them."""
     with conn.cursor(row_factory=class_row(ClientValue)) as cursor:
-        return cursor.execute(
-            _CLIENT_VALUE_SELECT + " WHERE a.slot = %s AND a.expected_value_12m IS NOT NULL"
-            " ORDER BY a.expected_value_12m DESC NULLS LAST, a.client_id LIMIT %s", (run.slot, limit)).fetchall()
+        return cursor.execute(_LIST_SQL, (run.slot, "top_value", limit)).fetchall()
 
 
 def inactive_after_days(conn: psycopg.Connection) -> int:
@@ -200,13 +203,11 @@ def inactive_after_days(conn: psycopg.Connection) -> int:
     return int(row[0] if row else CATALOGUE["inactive_after_days"].default)
 
 
-def inactive_clients(conn: psycopg.Connection, run: Run, days: int, limit: int = 50) -> list[ClientValue]:
-    """The reactivation list: buyers with no purchase for `days` days, by what they used to spend
-    (index analytics_client_spent, read from the top until `limit` quiet clients are found)."""
+def inactive_clients(conn: psycopg.Connection, run: Run, limit: int = 50) -> list[ClientValue]:
+    """The reactivation list: buyers with no purchase for the run's `inactive_after_days`, by what they used
+    to spend. A change of the setting shows at the next refresh."""
     with conn.cursor(row_factory=class_row(ClientValue)) as cursor:
-        return cursor.execute(
-            _CLIENT_VALUE_SELECT + " WHERE a.slot = %s AND a.r_days >= %s ORDER BY a.m DESC, a.client_id LIMIT %s",
-            (run.slot, days, limit)).fetchall()
+        return cursor.execute(_LIST_SQL, (run.slot, "inactive", limit)).fetchall()
 
 
 def movement(conn: psycopg.Connection, run: Run, kind: str) -> list[Move]:
@@ -223,13 +224,13 @@ def load(conn: psycopg.Connection) -> Dashboard:
     the other slot, so a refresh finishing meanwhile changes nothing that is read here."""
     with conn.transaction():
         run = current_run(conn)
-        days = inactive_after_days(conn)
         if run is None:
-            return Dashboard(None, [], [], [], [], [], [], [], [], [], [], days, {})
+            return Dashboard(None, [], [], [], [], [], [], [], [], [], [], inactive_after_days(conn), {})
+        days = run.inactive_after_days if run.inactive_after_days is not None else inactive_after_days(conn)
         return Dashboard(
             run=run, abc=class_table(conn, run, "abc"), ae=class_table(conn, run, "ae"),
             segments=class_table(conn, run, "segment"), categories=class_table(conn, run, "category"),
             grid=rf_grid(conn, run), pareto=pareto(conn, run), months=months(conn, run),
             clv=clv_distribution(conn, run), top_clients=top_clients(conn, run),
-            inactive=inactive_clients(conn, run, days), inactive_after_days=days,
+            inactive=inactive_clients(conn, run), inactive_after_days=days,
             movement={kind: movement(conn, run, kind) for kind in MOVEMENT_KINDS})

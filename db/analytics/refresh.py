@@ -57,6 +57,8 @@ from db.settings import CATALOGUE
 HORIZON_DAYS = 365
 DEFAULT_PERIOD_DAYS = 365
 CLV_BUCKETS = 10
+WORK_MEM = "128MB"
+LIST_LENGTH = 100
 # Any constant will do as long as every refresh uses the same one: two refreshes at once would fill the
 # same idle slot.
 _LOCK_KEY = 0x636C_6261_6E61  # "clbana"
@@ -232,23 +234,40 @@ SELECT %(slot)s, (rn * 100 / n)::integer, rn::double precision / n, (running / t
  WHERE rn * 100 / n > (rn - 1) * 100 / n
 """
 
-# Revenue by month needs the purchases again (one more parallel pass); cohorts come from the summary, and
-# the "bought again within 90 days" test is an index probe (purchase_client_date) per repeat buyer only.
+# Revenue by month needs the purchases again: a statement of its own, because one that reads a temporary
+# table cannot use parallel workers (EXPLAIN on the 1M base: a single-process seq scan of 4.5M purchases
+# when this was one statement with the cohorts).
 _MONTHS_SQL = """
 INSERT INTO analytics_month (slot, month, revenue, purchases, new_clients, returned_90d)
-SELECT %(slot)s, month, coalesce(r.revenue, 0), coalesce(r.purchases, 0),
-       coalesce(k.new_clients, 0), coalesce(k.returned, 0)
-  FROM (SELECT date_trunc('month', purchased_at AT TIME ZONE %(tz)s)::date AS month,
-               sum(amount) AS revenue, count(*) FILTER (WHERE amount > 0) AS purchases
-          FROM purchase WHERE purchased_at < %(cutoff)s GROUP BY 1) r
-  FULL JOIN (
-        SELECT date_trunc('month', s.first_day)::date AS month, count(*) AS new_clients,
-               count(*) FILTER (WHERE s.f > 1 AND EXISTS (
-                   SELECT 1 FROM purchase p
-                    WHERE p.client_id = s.client_id AND p.amount > 0
-                      AND p.purchased_at > s.first_at AND p.purchased_at < %(cutoff)s
-                      AND p.purchased_at < ((s.first_day + 91)::timestamp AT TIME ZONE %(tz)s))) AS returned
-          FROM analytics_summary s WHERE s.f > 0 GROUP BY 1) k USING (month)
+SELECT %(slot)s, date_trunc('month', purchased_at AT TIME ZONE %(tz)s)::date, sum(amount),
+       count(*) FILTER (WHERE amount > 0), 0, 0
+  FROM purchase WHERE purchased_at < %(cutoff)s GROUP BY 2
+"""
+
+# Cohorts come from the summary; "bought again within 90 days" is an index probe (purchase_client_date)
+# per repeat buyer only.
+_COHORTS_SQL = """
+INSERT INTO analytics_month AS m (slot, month, revenue, purchases, new_clients, returned_90d)
+SELECT %(slot)s, date_trunc('month', s.first_day)::date, 0, 0, count(*),
+       count(*) FILTER (WHERE s.f > 1 AND EXISTS (
+           SELECT 1 FROM purchase p
+            WHERE p.client_id = s.client_id AND p.amount > 0
+              AND p.purchased_at > s.first_at AND p.purchased_at < %(cutoff)s
+              AND p.purchased_at < ((s.first_day + 91)::timestamp AT TIME ZONE %(tz)s)))
+  FROM analytics_summary s WHERE s.f > 0 GROUP BY 2
+ON CONFLICT (slot, month) DO UPDATE SET new_clients = excluded.new_clients, returned_90d = excluded.returned_90d
+"""
+
+# A top-N sort each over the idle partition, instead of two more indexes that every inserted row would update.
+_LISTS_SQL = """
+INSERT INTO analytics_list (slot, kind, rank, client_id)
+SELECT %(slot)s, 'top_value', row_number() OVER (ORDER BY expected_value_12m DESC, client_id), client_id
+  FROM (SELECT client_id, expected_value_12m FROM analytics_client_{slot} WHERE expected_value_12m IS NOT NULL
+         ORDER BY expected_value_12m DESC, client_id LIMIT %(list_length)s) top
+UNION ALL
+SELECT %(slot)s, 'inactive', row_number() OVER (ORDER BY m DESC, client_id), client_id
+  FROM (SELECT client_id, m FROM analytics_client_{slot} WHERE r_days >= %(inactive_after_days)s
+         ORDER BY m DESC, client_id LIMIT %(list_length)s) quiet
 """
 
 _CLV_BUCKETS_SQL = """
@@ -327,9 +346,14 @@ def refresh(conn: psycopg.Connection, as_of: date | None = None, period_days: in
         if not conn.execute("SELECT pg_try_advisory_lock(%s)", (_LOCK_KEY,)).fetchone()[0]:
             raise UserError("analytics.busy")
         try:
+            # The purchases' aggregate has one group per buyer (750k on the demo base) where the planner
+            # expects a fifth of that; with the default 32 MB each parallel worker's hash table spilled to
+            # disk in 21 batches and the partial groups were then sorted on disk (EXPLAIN ANALYZE, 1M base).
+            conn.execute(f"SET work_mem = '{WORK_MEM}'")
             return _refresh(conn, as_of, period_days, progress or (lambda step, done, total: None))
         finally:
             conn.execute("DROP TABLE IF EXISTS analytics_summary, analytics_clv_scores")
+            conn.execute("RESET work_mem")
             conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
     except psycopg.errors.InsufficientPrivilege:
         raise UserError("analytics.refresh_denied") from None
@@ -352,7 +376,8 @@ def _refresh(conn: psycopg.Connection, as_of: date | None, period_days: int, pro
         "INSERT INTO analytics_run (slot, as_of, period_days, time_zone) VALUES (%s, %s, %s, %s) RETURNING id",
         (slot, as_of, period_days, time_zone)).fetchone()[0]
     values = {"slot": slot, "prev_slot": prev_slot, "as_of": as_of, "tz": time_zone, "cutoff": cutoff,
-              "period_start": period_start, "buckets": CLV_BUCKETS}
+              "period_start": period_start, "buckets": CLV_BUCKETS, "list_length": LIST_LENGTH,
+              "inactive_after_days": int(_setting(conn, "inactive_after_days"))}
     timings: dict[str, int] = {}
     total = len(STEPS)
 
@@ -374,12 +399,13 @@ def _refresh(conn: psycopg.Connection, as_of: date | None, period_days: int, pro
     progress("classes", STEPS.index("classes"), total)
     begun = time.perf_counter()
     conn.execute(f"TRUNCATE analytics_client_{slot}")
-    for table in ("analytics_class", "analytics_pareto", "analytics_month", "analytics_clv_bucket"):
+    for table in ("analytics_class", "analytics_pareto", "analytics_month", "analytics_clv_bucket", "analytics_list"):
         conn.execute(f"DELETE FROM {table} WHERE slot = %s", (slot,))
     conn.execute(_CLASSES_SQL, values)
     conn.execute(f"ANALYZE analytics_client_{slot}")
     timings["classes"] = _ms(begun)
-    step("aggregates", [_CLASS_AGGREGATES_SQL, _PARETO_SQL, _MONTHS_SQL, _CLV_BUCKETS_SQL])
+    step("aggregates", [_CLASS_AGGREGATES_SQL, _PARETO_SQL, _MONTHS_SQL, _COHORTS_SQL, _CLV_BUCKETS_SQL,
+                        _LISTS_SQL.format(slot=slot)])
     step("movement", [_MOVEMENT_SQL])
     progress("publish", STEPS.index("publish"), total)
     begun = time.perf_counter()
@@ -389,8 +415,9 @@ def _refresh(conn: psycopg.Connection, as_of: date | None, period_days: int, pro
     duration = _ms(started_all)
     conn.execute(
         "UPDATE analytics_run SET published = true, computed_at = now(), duration_ms = %s, clients = %s,"
-        " buyers = %s, clv_params = %s, clv_reason = %s, step_ms = %s WHERE id = %s",
-        (duration, clients, buyers, Jsonb(params) if params else None, reason, Jsonb(timings), run_id))
+        " buyers = %s, clv_params = %s, clv_reason = %s, inactive_after_days = %s, step_ms = %s WHERE id = %s",
+        (duration, clients, buyers, Jsonb(params) if params else None, reason, values["inactive_after_days"],
+         Jsonb(timings), run_id))
     progress("publish", total, total)
     return RefreshResult(run_id=run_id, as_of=as_of, period_days=period_days, clients=clients, buyers=buyers,
                          clv_reason=reason, clv_message=t(reason, **not_reliable.values) if not_reliable else None,

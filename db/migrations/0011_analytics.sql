@@ -62,6 +62,8 @@ CREATE TABLE analytics_run (
     -- Fitted BG/NBD and Gamma-Gamma parameters (days), or NULL with the reason the CLV is not shown.
     clv_params    jsonb,
     clv_reason    text,
+    -- The `inactive_after_days` setting the run's reactivation list was drawn with.
+    inactive_after_days integer,
     step_ms       jsonb NOT NULL DEFAULT '{}'
 );
 CREATE INDEX analytics_run_published ON analytics_run (id DESC) WHERE published;
@@ -89,15 +91,14 @@ CREATE TABLE analytics_client (
     p_alive                 double precision,
     prev_segment            text,
     prev_abc_class          "char",
-    prev_ae_class           "char",
-    PRIMARY KEY (slot, client_id)
+    prev_ae_class           "char"
 ) PARTITION BY LIST (slot);
-CREATE TABLE analytics_client_0 PARTITION OF analytics_client FOR VALUES IN (0);
-CREATE TABLE analytics_client_1 PARTITION OF analytics_client FOR VALUES IN (1);
--- Top clients by expected value and the reactivation list (by what they used to spend) read the head of
--- these indexes instead of sorting a million rows.
-CREATE INDEX analytics_client_value ON analytics_client (slot, expected_value_12m DESC NULLS LAST, client_id);
-CREATE INDEX analytics_client_spent ON analytics_client (slot, m DESC, client_id);
+-- Keys and indexes are the partitions' own, none on the parent: pg_restore --clean cannot drop a constraint
+-- or index a partition inherits, so a backup of a base with inherited ones would not restore.
+CREATE TABLE analytics_client_0 PARTITION OF analytics_client (PRIMARY KEY (client_id)) FOR VALUES IN (0);
+CREATE TABLE analytics_client_1 PARTITION OF analytics_client (PRIMARY KEY (client_id)) FOR VALUES IN (1);
+-- No other index: each would cost the refresh's insert of a million rows more than it saves; the two lists
+-- that would need one (top clients by value, the reactivation list) are stored whole in analytics_list.
 
 -- The dashboard's aggregates, a few hundred rows per slot, so that it opens without touching the clients.
 -- kind: 'abc', 'ae', 'segment' (per-class tables), 'rf' (R x F grid: class = 'r,f'),
@@ -132,6 +133,16 @@ CREATE TABLE analytics_month (
     PRIMARY KEY (slot, month)
 );
 
+-- The dashboard's lists of clients, in order: kind 'top_value' (highest expected 12-month value) and
+-- 'inactive' (no purchase for the run's inactive_after_days, by what they used to spend).
+CREATE TABLE analytics_list (
+    slot       smallint NOT NULL,
+    kind       text NOT NULL,
+    rank       integer NOT NULL,
+    client_id  bigint NOT NULL,
+    PRIMARY KEY (slot, kind, rank)
+);
+
 -- CLV distribution: clients per bucket of expected 12-month value [low, high).
 CREATE TABLE analytics_clv_bucket (
     slot     smallint NOT NULL,
@@ -146,19 +157,24 @@ CREATE TABLE analytics_clv_bucket (
 -- no purchases, so no analytics either. Derived tables are not audited (tests/test_audit.py says why):
 -- nobody edits them, the refresh replaces them whole.
 REVOKE ALL ON analytics_segment_rule, analytics_run, analytics_client, analytics_client_0, analytics_client_1,
-    analytics_class, analytics_pareto, analytics_month, analytics_clv_bucket FROM PUBLIC;
+    analytics_class, analytics_pareto, analytics_month, analytics_clv_bucket, analytics_list FROM PUBLIC;
 GRANT SELECT ON analytics_segment_rule, analytics_run, analytics_client, analytics_class, analytics_pareto,
-    analytics_month, analytics_clv_bucket TO clientbase_admin, clientbase_manager, clientbase_sales;
+    analytics_month, analytics_clv_bucket, analytics_list TO clientbase_admin, clientbase_manager, clientbase_sales;
 GRANT INSERT (position, segment, r_min, r_max, fm_min, fm_max, version),
       UPDATE (position, segment, r_min, r_max, fm_min, fm_max, version), DELETE
     ON analytics_segment_rule TO clientbase_admin;
 GRANT INSERT (slot, as_of, period_days, time_zone),
-      UPDATE (computed_at, duration_ms, published, clients, buyers, clv_params, clv_reason, step_ms)
+      UPDATE (computed_at, duration_ms, published, clients, buyers, clv_params, clv_reason, inactive_after_days,
+              step_ms)
     ON analytics_run TO clientbase_admin;
-GRANT INSERT ON analytics_client, analytics_class, analytics_pareto, analytics_month, analytics_clv_bucket
+GRANT INSERT ON analytics_client, analytics_class, analytics_pareto, analytics_month, analytics_clv_bucket,
+    analytics_list TO clientbase_admin;
+GRANT DELETE ON analytics_class, analytics_pareto, analytics_month, analytics_clv_bucket, analytics_list
     TO clientbase_admin;
-GRANT DELETE ON analytics_class, analytics_pareto, analytics_month, analytics_clv_bucket TO clientbase_admin;
+-- Cohorts are added to the months that revenue filled (INSERT ... ON CONFLICT DO UPDATE).
+GRANT UPDATE (new_clients, returned_90d) ON analytics_month TO clientbase_admin;
 -- The idle slot is emptied whole; TRUNCATE of a partition needs the right on the partition itself.
 GRANT SELECT, TRUNCATE ON analytics_client_0, analytics_client_1 TO clientbase_admin;
--- An insert into analytics_run draws its id; nobody else needs the sequence.
-GRANT USAGE ON SEQUENCE analytics_run_id_seq TO clientbase_admin;
+-- An insert into analytics_run draws its id, and the administrator's backup (pg_dump) reads the sequence;
+-- nobody else needs it.
+GRANT USAGE, SELECT ON SEQUENCE analytics_run_id_seq TO clientbase_admin;
