@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import psycopg
+from psycopg.rows import scalar_row
 
 from db.analytics import dashboard, drill
 from db.analytics import refresh as refreshing
@@ -28,8 +29,9 @@ class DashboardView:
 
 
 def _segment_order(conn: psycopg.Connection) -> tuple[str, ...]:
-    rows = conn.execute("SELECT segment FROM analytics_segment_rule ORDER BY position").fetchall()
-    return tuple(name for (name,) in rows) + ("Prospects",)
+    with conn.cursor(row_factory=scalar_row) as cursor:
+        names = cursor.execute("SELECT segment FROM analytics_segment_rule ORDER BY position").fetchall()
+    return tuple(names) + ("Prospects",)
 
 
 def load_view(conn: psycopg.Connection) -> DashboardView:
@@ -38,9 +40,10 @@ def load_view(conn: psycopg.Connection) -> DashboardView:
     board = dashboard.load(conn)
     inactive = 0
     if board.run is not None:
-        inactive = conn.execute(
-            "SELECT count(*) FROM analytics_client WHERE slot = %s AND f > 0 AND r_days >= %s",
-            (board.run.slot, board.inactive_after_days)).fetchone()[0]
+        with conn.cursor(row_factory=scalar_row) as cursor:
+            inactive = cursor.execute(
+                "SELECT count(*) AS inactive FROM analytics_client WHERE slot = %s AND f > 0 AND r_days >= %s",
+                (board.run.slot, board.inactive_after_days)).fetchone()
     return DashboardView(board=board, inactive=inactive, segment_order=_segment_order(conn))
 
 
