@@ -759,5 +759,132 @@ EN: dict[str, str] = {
     "clv.too_short_history": "Lifetime value is not reliable yet: {days} days of history, {minimum} are needed.",
     "clv.too_few_repeat_buyers": "Lifetime value is not reliable yet: {count} repeat buyers, {minimum} are needed.",
     "clv.fit_failed": "Lifetime value is not reliable: the {model} model did not fit these data.",
+    # The dashboard (screens/dashboard)
+    "mode.dashboard": "Dashboard",
+    "mode.dashboard.tooltip": "ABC, A–E and RFM classes, revenue, lifetime value; every number leads to its clients",
+    "dashboard.loading": "Reading the stored analytics…",
+    "dashboard.never": "The analytics have not been computed yet; an administrator refreshes them (key r here, "
+    "or `clientbase analytics refresh`).",
+    "dashboard.never_admin": "The analytics have not been computed yet; press r to compute them.",
+    "dashboard.empty": "There are no purchases up to this date yet, so every table is empty; they fill in once "
+    "clients buy.",
+    "dashboard.status": "As of {as_of}, over {days} days · computed {age} · {clients} clients, {buyers} buyers · "
+    "Enter on a number lists its clients",
+    "dashboard.age.now": "just now",
+    "dashboard.age.minutes": "{n} min ago",
+    "dashboard.age.hours": "{n} h ago",
+    "dashboard.age.days": "{n} days ago",
+    "dashboard.refreshed": "The analytics were refreshed in {seconds:.1f} s.",
+    "dashboard.no_movement": "Movement shows after the second refresh: it compares each client's classes with "
+    "those of the refresh before.",
+    "dashboard.clv_unreliable.too_few_buyers": "Lifetime value is not reliable yet: too few buyers (at least "
+    "500 are needed).",
+    "dashboard.clv_unreliable.too_short_history": "Lifetime value is not reliable yet: the purchase history is "
+    "too short (at least 180 days are needed).",
+    "dashboard.clv_unreliable.too_few_repeat_buyers": "Lifetime value is not reliable yet: too few clients have "
+    "bought twice.",
+    "dashboard.clv_unreliable.fit_failed": "Lifetime value is not reliable: the models did not fit these data.",
+    "dashboard.key.refresh": "Refresh",
+    "dashboard.key.refresh.tip": "Recompute the analytics for a date and period, in the background",
+    "dashboard.key.reload": "Reload",
+    "dashboard.key.reload.tip": "Read the stored results again (another terminal may have refreshed them)",
+    "dashboard.key.help": "Rules",
+    "dashboard.key.help.tip": "How every class, score and segment is computed",
+    "dashboard.key.tab.tip": "Show this tab of the dashboard",
+    "dashboard.cancel": "Cancel",
+    "dashboard.cancel.tip": "Close without refreshing",
+    "dashboard.close": "Close",
+    "dashboard.close.tip": "Back to the dashboard",
+    "dashboard.refresh.title": "Refresh the analytics",
+    "dashboard.refresh.as_of": "Analysis date (YYYY-MM-DD)",
+    "dashboard.refresh.period": "Period, days (ABC, A–E)",
+    "dashboard.refresh.hint": "Enter starts (in the background) · Esc cancels",
+    "dashboard.tab.classes": "1 Classes",
+    "dashboard.tab.rfm": "2 RFM",
+    "dashboard.tab.revenue": "3 Revenue",
+    "dashboard.tab.value": "4 Value",
+    "dashboard.tab.movement": "5 Movement",
+    "dashboard.title.abc": "ABC by revenue in the period",
+    "dashboard.title.ae": "A–E by profitability and potential (E: cost more than they bring)",
+    "dashboard.title.buyers": "Buyers as of the analysis date",
+    "dashboard.title.segments": "RFM segments",
+    "dashboard.title.rf": "Clients by R score (rows) and F score (columns)",
+    "dashboard.title.months": "Revenue by month, and each month's new clients",
+    "dashboard.title.pareto": "Pareto curve: the top share of buyers and their share of the revenue",
+    "dashboard.title.clv": "Expected value of the next 12 months",
+    "dashboard.title.top": "Top clients by expected value",
+    "dashboard.title.inactive": "Gone quiet, by what they used to spend (Enter opens the card)",
+    "dashboard.col.spent": "Spent",
+    "dashboard.col.quiet_days": "Quiet, days",
+    "dashboard.title.move_segment": "Moves between RFM segments since the refresh before",
+    "dashboard.title.move_abc": "ABC: from (rows) to (columns)",
+    "dashboard.title.move_ae": "A–E: from (rows) to (columns)",
+    "dashboard.col.class": "Class",
+    "dashboard.col.clients": "Clients",
+    "dashboard.col.revenue": "Revenue",
+    "dashboard.col.share": "Share",
+    "dashboard.col.per_client": "Per client",
+    "dashboard.col.who": "Who",
+    "dashboard.col.segment": "Segment",
+    "dashboard.col.avg_order": "Avg order",
+    "dashboard.col.month": "Month",
+    "dashboard.col.new": "New",
+    "dashboard.col.returned": "Back ≤90 d",
+    "dashboard.col.top_clients": "Top buyers",
+    "dashboard.col.revenue_share": "Revenue",
+    "dashboard.col.expected_value": "Expected 12 m",
+    "dashboard.col.expected_purchases": "Purchases",
+    "dashboard.col.p_alive": "Active",
+    "dashboard.col.client": "Client",
+    "dashboard.col.from_to": "From ↓ to →",
+    "dashboard.col.from": "From",
+    "dashboard.col.to": "To",
+    "dashboard.bought.prospect": "Never bought",
+    "dashboard.bought.one-time": "Bought once",
+    "dashboard.bought.regular": "Regular (2+)",
+    "dashboard.inactive": "Quiet ≥{days} days",
+    "dashboard.help.title": "How the dashboard's numbers are computed",
+    "dashboard.help.hint": "↑ ↓ scroll · Esc closes",
+    "dashboard.help.text": (
+        "Days are the shop's calendar days in its time zone (the timezone setting): a purchase at 23:30 Moscow "
+        "time on 5 March is a 5 March purchase. The analysis date is included; the period is the days ending "
+        "with it.\n\n"
+        "ABC by revenue in the period: clients sorted by revenue, descending; ties are broken by client id. A "
+        "client is A while the revenue of the clients before it is under 80 % of the total (so the client that "
+        "crosses 80 % is A), B while under 95 %, otherwise C. A client with no revenue in the period is C.\n\n"
+        "A–E by profitability and potential: E are the clients whose profit in the period (amount − cost) is "
+        "negative. The others are scored: profit in the period + the expected 12-month value times the "
+        "client's lifetime margin (profit / revenue, clipped to 0..1), without the expected part while the "
+        "lifetime value is not reliable. With q1, q2, q3 the 25th, 50th and 75th percentiles of that score: A "
+        "above q3, B above q2, C above q1, D otherwise.\n\n"
+        "RFM over each client's whole history up to the analysis date: R = days since the last purchase, F = "
+        "number of purchases, M = total amount; a refund counts toward M, not F. Scores 1–5 come from value "
+        "thresholds, the 20th, 40th, 60th and 80th percentiles of values that occur: F score = 1 + the number "
+        "of thresholds F is strictly above (M likewise), R score = 5 − the number R is strictly above. Tie "
+        "rule: equal values always get equal scores, however many clients share them (most share F = 1), "
+        "so a score may hold more or fewer than a fifth of the clients.\n\n"
+        "Segments: the first rule of the map, in its order, whose R range holds the R score and whose F+M "
+        "range holds the mean of the F and M scores (the administrator can edit the map): Champions R 4–5, "
+        "F+M 4–5 · Loyal R 2–5, F+M 3–5 · New R 4–5, F+M 1 · Promising R 3–4, F+M 1 · Potential loyalists "
+        "R 3–5, F+M 1–3 · Need attention R 2–3, F+M 2–3 · About to sleep R 2–3, F+M 1–2 · Can't lose them "
+        "R 1, F+M 4–5 · At risk R 1–2, F+M 2–5 · Lost R 1, F+M 1 · Hibernating R 1–2, F+M 1–2. Clients with "
+        "no purchase are Prospects, outside the grid.\n\n"
+        "Lifetime value: the BG/NBD model gives the expected purchases and the probability that a client is "
+        "still active, Gamma-Gamma the expected order value; both fitted by maximum likelihood. Below 500 "
+        "buyers or 180 days of history the numbers are not shown.\n\n"
+        "Cohorts: the clients whose first purchase fell in a month, and the share of them who bought again "
+        "within 90 days. Movement compares each client's classes with those of the refresh before."),
+    "clients.filter.abc_class": "ABC class",
+    "clients.filter.ae_class": "A–E class",
+    "clients.filter.rfm_segment": "RFM segment",
+    "clients.filter.rfm_cell": "R × F",
+    "clients.filter.segment_move": "Moved (RFM)",
+    "clients.filter.abc_move": "Moved (ABC)",
+    "clients.filter.ae_move": "Moved (A–E)",
+    "clients.filter.cohort": "First purchase in",
+    "clients.filter.analytics_category": "Bought (analytics)",
+    "clients.filter.inactive_days": "Quiet for days (analytics)",
+    "clients.filter.clv_bucket": "Expected 12-month value, bucket",
+    "clients.filter.pareto_top": "Top buyers",
 }
 

@@ -3,10 +3,12 @@
 A mode is registered here once: its name, its key (shown in the footer), what builds its first screen for a
 login, and the roles that may open it. The app makes a mode and a key only for the modes its login's role may
 open, so a role that may not open a mode never sees its key; PostgreSQL still refuses what the role may not
-read. The dashboard, mailing, today, audit and admin screens will be registered below the clients.
+read. The mailing, today, audit and admin screens will be registered below the dashboard.
 
 Mode keys are Ctrl+letters: letters alone are typed into the search box and the card's fields, and the
-function keys F2-F9 switch the card's tabs.
+function keys F2-F9 switch the card's tabs. Nearly every Ctrl+letter is taken by a text box, the card or the
+terminal: Ctrl+Y (the dashboard's) is used by nothing on the screens a mode key is pressed from, only by the
+undo/redo of the card's notes box.
 """
 
 from __future__ import annotations
@@ -66,3 +68,13 @@ def _clients(identity: Identity) -> Screen:
 
 CLIENTS = register(Mode("clients", "ctrl+l", _clients, READING_ROLES,
                         label="mode.clients", tooltip="mode.clients.tooltip"))
+
+
+def _dashboard(identity: Identity) -> Screen:
+    from screens.dashboard.screen import DashboardScreen
+
+    return DashboardScreen(identity)
+
+
+DASHBOARD = register(Mode("dashboard", "ctrl+y", _dashboard, READING_ROLES,
+                          label="mode.dashboard", tooltip="mode.dashboard.tooltip"))

@@ -46,6 +46,10 @@ class Filters:
     no_purchase_days: int | None = None
     spent_min: Decimal | None = None
     spent_max: Decimal | None = None
+    # Classes of the last analytics refresh (db/analytics/reads.py): "A".."C", "A".."E", a segment's name.
+    abc_class: str | None = None
+    ae_class: str | None = None
+    rfm_segment: str | None = None
     custom: tuple[tuple[str, str], ...] = ()
     # The hook for filters that other parts of the app define (the ABC/RFM class of the analytics issue):
     # (name, value) pairs looked up in EXTRA_FILTERS, so a new filter needs no change here.
@@ -188,6 +192,12 @@ def check_filter_number(name: str, value: int | Decimal) -> None:
 # name -> function(value) returning (SQL over client c, parameters); see Filters.extra.
 EXTRA_FILTERS: dict[str, Callable[[str], tuple[str, list]]] = {}
 
+# The clients of one class in the last published analytics refresh (migration 0011: readers follow the slot
+# of the latest published run; analytics_run_published keeps that one index probe, then the slot's primary
+# key). A client added since the refresh is in no class yet.
+_ANALYTICS_CLASS_SQL = ("c.id IN (SELECT a.client_id FROM analytics_client a WHERE a.slot = (SELECT slot FROM"
+                        " analytics_run WHERE published ORDER BY id DESC LIMIT 1) AND a.{column} = %s)")
+
 
 # --- filters -------------------------------------------------------------------------------------------
 
@@ -246,6 +256,9 @@ def _filter_sql(filters: Filters, today: date, seen_segments: frozenset[int] = f
         add("c.total_spent >= %s", filters.spent_min)
     if filters.spent_max is not None:
         add("c.total_spent <= %s", filters.spent_max)
+    for name in ("abc_class", "ae_class", "rfm_segment"):
+        if getattr(filters, name) is not None:
+            add(_ANALYTICS_CLASS_SQL.format(column=name), getattr(filters, name))
     for name, value in filters.custom:
         add("c.custom ->> %s = %s", name, value)
     for name, value in filters.extra:

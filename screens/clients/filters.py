@@ -17,6 +17,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, Select, Static
 
 from db import session
+from db.analytics import reads as analytics
 from db.clients import listing as clients
 
 from db.card import custom_fields
@@ -40,6 +41,7 @@ class FiltersScreen(DatabaseScreen, ModalScreen[Filters | None]):
     class ChoicesRead(Message):
         saved: list[segments.SegmentInfo]
         definitions: list[CustomFieldDef]
+        rfm_segments: list[str]
 
     @dataclass
     class ValuesRead(Message):
@@ -91,6 +93,11 @@ class FiltersScreen(DatabaseScreen, ModalScreen[Filters | None]):
                 yield self._row("custom", Horizontal(
                     Select([], prompt=t("clients.any"), id="custom_name", compact=True),
                     Input(custom_value, id="custom_value", compact=True), classes="custom-pair"))
+                # The last analytics refresh's classes; last, so that the rows above keep their Tab order.
+                for name, classes in (("abc_class", "ABC"), ("ae_class", "ABCDE")):
+                    yield self._row(name, Select([(c, c) for c in classes], value=getattr(f, name) or Select.NULL,
+                                                 prompt=t("clients.any"), id=name, compact=True))
+                yield self._row("rfm_segment", Select([], prompt=t("clients.any"), id="rfm_segment", compact=True))
             yield Static("", id="filters-error")
             yield Static(t("clients.filters.hint"), classes="clients-dialog-hint")
 
@@ -100,7 +107,8 @@ class FiltersScreen(DatabaseScreen, ModalScreen[Filters | None]):
 
     @database_work(group="filters-choices")
     def _load_choices(self) -> ChoicesRead:
-        return self.ChoicesRead(session.read(segments.list_segments), session.read(custom_fields.list_definitions))
+        return self.ChoicesRead(session.read(segments.list_segments), session.read(custom_fields.list_definitions),
+                                session.read(analytics.segment_names))
 
     @database_work(group="filters-values")
     def _load_values(self) -> ValuesRead:
@@ -118,6 +126,10 @@ class FiltersScreen(DatabaseScreen, ModalScreen[Filters | None]):
         # Read after the lists the panel needs at once: on a large base this takes a moment.
         self._load_values()
         saved, definitions = message.saved, message.definitions
+        rfm = self.query_one("#rfm_segment", Select)
+        rfm.set_options([(name, name) for name in message.rfm_segments])
+        if self.filters.rfm_segment in message.rfm_segments:
+            rfm.value = self.filters.rfm_segment
         self._segment_names = {s.id: s.name for s in saved}
         segment = self.query_one("#segment_id", Select)
         segment.set_options([(s.name, s.id) for s in saved])
@@ -133,8 +145,8 @@ class FiltersScreen(DatabaseScreen, ModalScreen[Filters | None]):
         return None if value == Select.NULL else value
 
     def _read(self) -> Filters:
-        values: dict[str, object] = {name: self._select(name) for name in ("category", "segment_id", "gender",
-                                                                          "has_children")}
+        values: dict[str, object] = {name: self._select(name) for name in (
+            "category", "segment_id", "gender", "has_children", "abc_class", "ae_class", "rfm_segment")}
         for name in TEXT_FILTERS:
             typed = self.query_one(f"#{name}", Input).value.strip()
             values[name] = filter_values.spelled_as_in_base(typed, self._known.get(name, [])) if typed else None

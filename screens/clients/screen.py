@@ -25,6 +25,7 @@ from db.transfer import export as exporting
 
 from db.clients import segments
 from db.card.values import format_date
+from db.analytics import drill
 from db.clients.listing import ClientRow, Count, Criteria, Filters
 from db.errors import UserError
 from db.i18n import t, tn
@@ -35,6 +36,9 @@ from tui.widgets.footer import SteadyFooter
 from tui.widgets.money import money, money_title
 from tui.widgets.phone import phone
 from tui.widgets.virtual_list import Column, VirtualList
+
+# A saved segment may hold a dashboard drill-down: its filters must be known before the first segment loads.
+drill.register()
 
 SORT_ORDER = tuple(clients.SORTS)
 WRITE_ACTIONS = {"new_client", "save_segment", "import_file"}
@@ -93,7 +97,18 @@ def columns(currency: str) -> list[Column]:
 
 _LABELLED_FILTERS = {
     "category", "segment", "tag", "region", "city", "assigned_to", "gender", "age_min", "age_max",
-    "has_children", "birthday_within", "no_purchase_days", "spent_min", "spent_max"}
+    "has_children", "birthday_within", "no_purchase_days", "spent_min", "spent_max", "abc_class", "ae_class",
+    "rfm_segment", "rfm_cell", "segment_move", "abc_move", "ae_move", "cohort", "analytics_category",
+    "inactive_days", "clv_bucket", "pareto_top"}
+# How the dashboard's drill-downs (db/analytics/drill.py) read in the filter line.
+_DRILL_VALUES = {
+    "rfm_cell": lambda value: "R {} · F {}".format(*value.split(",")),
+    "segment_move": lambda value: value.replace(">", " → "),
+    "abc_move": lambda value: value.replace(">", " → "),
+    "ae_move": lambda value: value.replace(">", " → "),
+    "analytics_category": lambda value: t(f"dashboard.bought.{value}"),
+    "pareto_top": lambda value: f"{value} %",
+}
 
 
 def describe_filters(filters: Filters, segment_name: str | None = None) -> str:
@@ -108,6 +123,8 @@ def describe_filters(filters: Filters, segment_name: str | None = None) -> str:
             value = t("clients.yes") if value == "True" else t("clients.no")
         elif name == "gender":
             value = t(f"clients.gender.{value}")
+        elif name in _DRILL_VALUES:
+            value = _DRILL_VALUES[name](value)
         parts.append(f"{label}: {value}")
     return " · ".join(parts)
 
@@ -365,6 +382,17 @@ class ClientsScreen(DatabaseScreen, Screen):
                 self._reload()
 
         self.app.push_screen(panel, chosen)
+
+    def show_filters(self, filters: Filters) -> None:
+        """The list of exactly the clients these filters select, the search emptied (the dashboard's
+        drill-down); Ctrl+S saves it as a segment like any other filters."""
+        self.segment_name = None
+        self.criteria = Criteria(filters=filters, sort=self.criteria.sort)
+        search = self.query_one("#search", Input)
+        with search.prevent(Input.Changed):
+            search.value = ""
+        self._reload()
+        self.list.focus()
 
     def action_clear_filters(self) -> None:
         if self.criteria.filters != Filters() or self.segment_name:

@@ -1,0 +1,270 @@
+"""The dashboard: ABC, A-E, RFM, the Pareto curve, revenue and cohorts, lifetime value and the movement
+between segments, read from the stored results of the last refresh.
+
+Tab moves between the tables (and the row of tab names, where ← and → change the tab; 1-5 jump to one),
+the arrows between cells, and Enter opens the clients list filtered to exactly the clients behind the cell.
+The administrator refreshes with `r`, in the background: the screen stays usable and shows the step.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Header, Label, ProgressBar, Sparkline, Static, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
+
+from db import session
+from db.analytics import reads as analytics
+from db.analytics.refresh import DEFAULT_PERIOD_DAYS, STEPS
+from db.errors import UserError
+from db.i18n import t
+from db.session import Cancelled, ConnectionLost, Identity
+from screens.dashboard import tables
+from screens.dashboard.dialogs import DashboardHelp, RefreshChoice, RefreshDialog
+from tui.widgets.charts import DrillTable
+from tui.widgets.connection import ConnectionBack
+from tui.widgets.footer import SteadyFooter
+
+TABS = ("classes", "rfm", "revenue", "value", "movement")
+
+
+def age(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return t("dashboard.age.now")
+    if minutes < 120:
+        return t("dashboard.age.minutes", n=minutes)
+    if minutes < 48 * 60:
+        return t("dashboard.age.hours", n=minutes // 60)
+    return t("dashboard.age.days", n=minutes // (24 * 60))
+
+
+class DashboardScreen(Screen):
+    # Absolute, because Textual resolves a relative CSS_PATH against the module of a subclass.
+    CSS_PATH = Path(__file__).with_name("dashboard.tcss")
+    BINDINGS = [
+        Binding("r", "refresh_analytics", t("dashboard.key.refresh"), tooltip=t("dashboard.key.refresh.tip"),
+                id="dashboard.refresh"),
+        Binding("l", "reload", t("dashboard.key.reload"), tooltip=t("dashboard.key.reload.tip"),
+                id="dashboard.reload"),
+        Binding("f1,question_mark", "help", t("dashboard.key.help"), tooltip=t("dashboard.key.help.tip"),
+                key_display="F1", id="dashboard.help"),
+        *(Binding(str(number), f"show_tab('{name}')", t(f"dashboard.tab.{name}"), show=False,
+                  tooltip=t("dashboard.key.tab.tip"), id=f"dashboard.tab.{name}")
+          for number, name in enumerate(TABS, 1)),
+    ]
+
+    def __init__(self, identity: Identity) -> None:
+        super().__init__()
+        self.identity = identity
+        self.view: analytics.DashboardView | None = None
+        self.refreshing = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(t("dashboard.loading"), id="dash-status")
+        with Horizontal(id="dash-progress-row"):
+            yield Label("", id="dash-step")
+            yield ProgressBar(total=len(STEPS), show_eta=False, id="dash-progress")
+        with TabbedContent(id="dash-tabs"):
+            for name in TABS:
+                with TabPane(t(f"dashboard.tab.{name}"), id=name):
+                    # The first tab's tables are made with the screen, the others when first shown: a dozen
+                    # tables at once would double the time from the key to the first painted table.
+                    yield VerticalScroll(*(self._pane_widgets(name) if name == TABS[0] else ()), id=f"{name}-body")
+        yield SteadyFooter()
+
+    @staticmethod
+    def _pane_widgets(name: str) -> list[Widget]:
+        def title(key: str) -> Label:
+            return Label(t(f"dashboard.title.{key}"), classes="dash-title")
+
+        if name == "classes":
+            return [title("abc"), DrillTable(id="abc"), title("ae"), DrillTable(id="ae"), title("buyers"),
+                    DrillTable(id="buyers"), title("inactive"), DrillTable(id="inactive")]
+        if name == "rfm":
+            return [title("segments"), DrillTable(id="segments"), title("rf"), DrillTable(id="rf")]
+        if name == "revenue":
+            return [title("months"), Sparkline([], id="months-spark"), DrillTable(id="months"), title("pareto"),
+                    DrillTable(id="pareto")]
+        if name == "value":
+            return [Static("", id="clv-note"), title("clv"), DrillTable(id="clv"), title("top"), DrillTable(id="top")]
+        return [Static("", id="move-note"), title("move_segment"), DrillTable(id="move-segment"), title("move_abc"),
+                DrillTable(id="move-abc"), title("move_ae"), DrillTable(id="move-ae")]
+
+    @on(TabbedContent.TabActivated, "#dash-tabs")
+    async def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        name = event.pane.id or ""
+        body = self.query_one(f"#{name}-body", VerticalScroll)
+        if not body.children:
+            await body.mount_all(self._pane_widgets(name))
+            if self.view is not None:
+                self._fill_tab(name, self.view)
+
+    def on_mount(self) -> None:
+        self.query_one("#dash-progress-row").display = False
+        self._load()
+
+    # --- reading ----------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="dashboard-load", exit_on_error=False)
+    def _load(self) -> None:
+        view = session.read(analytics.load_dashboard)
+        self.app.call_from_thread(self._loaded, view)
+
+    def _loaded(self, view: analytics.DashboardView) -> None:
+        self.view = view
+        run = view.board.run
+        if run is None:
+            key = "dashboard.never_admin" if self.identity.can_write else "dashboard.never"
+            self.query_one("#dash-status", Static).update(t(key))
+        else:
+            status = t("dashboard.status", as_of=run.as_of.isoformat(), days=run.period_days,
+                       age=age(run.age_seconds), clients=f"{run.clients:,}", buyers=f"{run.buyers:,}")
+            if run.buyers == 0:
+                status += "\n" + t("dashboard.empty")
+            self.query_one("#dash-status", Static).update(status)
+        self._fill(view)
+        self.refresh_bindings()
+
+    def _fill(self, view: analytics.DashboardView) -> None:
+        for name in TABS:
+            if self.query_one(f"#{name}-body", VerticalScroll).children:
+                self._fill_tab(name, view)
+
+    def _fill_tab(self, name: str, view: analytics.DashboardView) -> None:
+        table = self._table
+        if name == "classes":
+            tables.fill_abc(table("abc"), view)
+            tables.fill_ae(table("ae"), view)
+            tables.fill_buyers(table("buyers"), view)
+            tables.fill_inactive(table("inactive"), view)
+        elif name == "rfm":
+            tables.fill_segments(table("segments"), view)
+            tables.fill_rf_grid(table("rf"), view)
+        elif name == "revenue":
+            self.query_one("#months-spark", Sparkline).data = [float(month.revenue) for month in view.board.months]
+            tables.fill_months(table("months"), view)
+            tables.fill_pareto(table("pareto"), view)
+        elif name == "value":
+            run = view.board.run
+            note = t(f"dashboard.clv_unreliable.{run.clv_reason.removeprefix('clv.')}") \
+                if run is not None and run.clv_reason else ""
+            self.query_one("#clv-note", Static).update(note)
+            self.query_one("#clv-note", Static).display = bool(note)
+            tables.fill_clv(table("clv"), view)
+            tables.fill_top(table("top"), view)
+        else:
+            moved = any(view.board.movement.values())
+            self.query_one("#move-note", Static).update("" if moved else t("dashboard.no_movement"))
+            self.query_one("#move-note", Static).display = not moved
+            tables.fill_segment_moves(table("move-segment"), view)
+            tables.fill_movement(table("move-abc"), view, "abc", tables.ABC)
+            tables.fill_movement(table("move-ae"), view, "ae", tables.AE)
+
+    def _table(self, table_id: str) -> DrillTable:
+        return self.query_one(f"#{table_id}", DrillTable)
+
+    def action_reload(self) -> None:
+        self._load()
+
+    def action_show_tab(self, name: str) -> None:
+        self.query_one("#dash-tabs", TabbedContent).active = name
+
+    def action_help(self) -> None:
+        self.app.push_screen(DashboardHelp())
+
+    # --- drilling down ----------------------------------------------------------------------------
+
+    @on(DrillTable.Drill)
+    async def _drill(self, event: DrillTable.Drill) -> None:
+        target = event.target
+        if isinstance(target, tables.OpenCard):
+            from screens.card.screen import CardScreen
+
+            CardScreen.open(self.app, self.identity, target.client_id)
+            return
+        assert isinstance(target, tables.Drill)
+        await self.app.switch_mode("clients")
+        # The clients mode's own screen, under any card left open in that mode.
+        self.app.screen_stack[0].show_filters(target.filters)
+
+    # --- refreshing -------------------------------------------------------------------------------
+
+    def action_refresh_analytics(self) -> None:
+        if self.refreshing:
+            return
+        run = self.view.board.run if self.view else None
+        self._ask_refresh(run.period_days if run else DEFAULT_PERIOD_DAYS)
+
+    @work(thread=True, exclusive=True, group="dashboard-today", exit_on_error=False)
+    def _ask_refresh(self, period_days: int) -> None:
+        today = session.read(analytics.default_as_of)
+        self.app.call_from_thread(self._show_refresh_dialog, today, period_days)
+
+    def _show_refresh_dialog(self, today: date, period_days: int) -> None:
+        self.app.push_screen(RefreshDialog(today, period_days), self._refresh_chosen)
+
+    def _refresh_chosen(self, choice: RefreshChoice | None) -> None:
+        if choice is None:
+            return
+        self.refreshing = True
+        self.query_one("#dash-progress-row").display = True
+        self.query_one("#dash-progress", ProgressBar).update(progress=0)
+        self.refresh_bindings()
+        self._refresh(choice)
+
+    @work(thread=True, exclusive=True, group="dashboard-refresh", exit_on_error=False)
+    def _refresh(self, choice: RefreshChoice) -> None:
+        def progress(step: str, done: int, total: int) -> None:
+            self.app.call_from_thread(self._progress, step, done)
+
+        result = analytics.refresh(choice.as_of, choice.period_days, progress)
+        self.app.call_from_thread(self._refreshed, result.duration_ms)
+
+    def _progress(self, step: str, done: int) -> None:
+        self.query_one("#dash-step", Label).update(t(f"analytics.step.{step}"))
+        self.query_one("#dash-progress", ProgressBar).update(progress=done)
+
+    def _refreshed(self, duration_ms: int) -> None:
+        self._refresh_over()
+        self.notify(t("dashboard.refreshed", seconds=duration_ms / 1000))
+        self._load()
+
+    def _refresh_over(self) -> None:
+        self.refreshing = False
+        self.query_one("#dash-progress-row").display = False
+        self.refresh_bindings()
+
+    # --- errors -----------------------------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR or not event.worker.group.startswith("dashboard-"):
+            return
+        if event.worker.group == "dashboard-refresh":
+            self._refresh_over()
+        error = event.worker.error
+        if isinstance(error, Cancelled):
+            return
+        if isinstance(error, ConnectionLost):
+            self.app.connection_lost()
+        elif isinstance(error, UserError):
+            self.notify(str(error), severity="error")
+        elif error is not None:
+            raise error
+
+    def on_connection_back(self, message: ConnectionBack) -> None:
+        self._load()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "refresh_analytics":
+            # The administrator alone may refresh (the database refuses the others anyway).
+            return self.identity.can_write and not self.refreshing
+        return True

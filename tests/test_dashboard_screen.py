@@ -1,0 +1,228 @@
+"""The dashboard as the head of sales meets it: real keys at 80x24, the numbers it shows, and the clients list
+that Enter opens on a number, counted against SQL written here."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from db import demo, session
+from db.analytics.refresh import refresh
+from db.i18n import t
+from screens.clients.screen import ClientsScreen
+from screens.dashboard.screen import DashboardScreen
+from tests.pilot import row_with, screen_lines, screen_text, settle, wait_for
+from tui.app import ClientbaseApp
+from tui.widgets.charts import DrillTable
+
+AS_OF = date(2026, 6, 15)
+
+
+@pytest.fixture(autouse=True)
+def count_at_once(monkeypatch):
+    import screens.clients.screen
+
+    monkeypatch.setattr(screens.clients.screen, "COUNT_AFTER_SECONDS", 0.001)
+
+
+@pytest.fixture
+def analysed(fresh_db):
+    """A small demo base with its analytics refreshed as of AS_OF."""
+    with fresh_db.connect(autocommit=True) as conn:
+        demo.load(conn, 300, seed=11, as_of=AS_OF)
+    with fresh_db.connect("admin", autocommit=True) as conn:
+        refresh(conn, AS_OF, 365)
+    yield fresh_db
+    from db.models import database
+
+    database.close_all()
+
+
+def make_app(db, role: str = "admin") -> ClientbaseApp:
+    target = db.target(role)
+    session.bind(target)
+    return ClientbaseApp(target, session.identity(target), listen=False)
+
+
+def current(db, sql: str, *params: object) -> list[tuple]:
+    """Rows of the current analytics slot, as the test itself selects them."""
+    with db.connect() as conn:
+        slot = conn.execute("SELECT slot FROM analytics_run WHERE published ORDER BY id DESC LIMIT 1").fetchone()[0]
+        return conn.execute(sql.replace("{slot}", str(slot)), params).fetchall()
+
+
+async def open_dashboard(app: ClientbaseApp, pilot) -> DashboardScreen:
+    await settle(pilot)
+    await pilot.press("ctrl+y")
+    await settle(pilot)
+    assert isinstance(app.screen, DashboardScreen)
+    return app.screen
+
+
+async def drilled_count(app: ClientbaseApp, pilot) -> int:
+    """Enter on the focused cell, then the count the clients list says."""
+    await pilot.press("enter")
+    await settle(pilot)
+    assert app.current_mode == "clients" and isinstance(app.screen, ClientsScreen)
+    await wait_for(pilot, lambda: app.screen.count is not None and app.screen.count.exact)
+    return app.screen.count.value
+
+
+async def test_opens_from_stored_results_with_the_classes_and_their_counts(analysed):
+    abc = dict(current(analysed, "SELECT abc_class::text, count(*) FROM analytics_client"
+                                 " WHERE slot = {slot} GROUP BY 1"))
+    app = make_app(analysed)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_dashboard(app, pilot)
+        text = screen_text(app)
+        assert "2026-06-15" in text and t("dashboard.title.abc") in text
+        for name in ("A", "B", "C"):
+            cells = row_with(app, f" {abc[name]:,} ").split()
+            assert cells[0] == name, cells
+        assert t("mode.dashboard") not in screen_lines(app)[-1], "the key of the mode on screen is hidden"
+        assert t("dashboard.key.refresh") in screen_lines(app)[-1]
+
+
+async def test_arrows_and_enter_drill_into_the_list_with_exactly_the_clients_of_the_cell(analysed):
+    app = make_app(analysed)
+    async with app.run_test(size=(80, 24)) as pilot:
+        dashboard = await open_dashboard(app, pilot)
+        abc = dashboard.query_one("#abc", DrillTable)
+        abc.focus()
+        await pilot.press("down", "right")  # class B, its client count
+        await settle(pilot)
+        assert abc.cursor_coordinate.row == 1 and abc.cursor_coordinate.column == 1
+        expected = current(analysed, "SELECT count(*) FROM analytics_client WHERE slot = {slot} AND abc_class = 'B'")
+        assert await drilled_count(app, pilot) == expected[0][0]
+        assert f"{t('clients.filter.abc_class')}: B" in screen_text(app)
+
+        # Back to the dashboard, the RFM tab, the R x F grid: R 5 (the first row), F 1 (the second column).
+        await pilot.press("ctrl+y")
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        grid = dashboard.query_one("#rf", DrillTable)
+        grid.focus()
+        await pilot.press("right")
+        await settle(pilot)
+        expected = current(analysed, "SELECT count(*) FROM analytics_client WHERE slot = {slot}"
+                                     " AND r_score = 5 AND f_score = 1")
+        assert expected[0][0] > 0
+        assert await drilled_count(app, pilot) == expected[0][0]
+        assert "R 5 · F 1" in screen_text(app)
+
+
+async def test_a_segment_row_drills_and_the_drill_down_saves_as_a_segment(analysed):
+    app = make_app(analysed)
+    async with app.run_test(size=(80, 24)) as pilot:
+        dashboard = await open_dashboard(app, pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        segments = dashboard.query_one("#segments", DrillTable)
+        segments.focus()
+        await settle(pilot)
+        name = str(segments.get_cell_at(segments.cursor_coordinate))
+        expected = current(analysed, "SELECT count(*) FROM analytics_client WHERE slot = {slot} AND rfm_segment = %s",
+                           name)
+        assert await drilled_count(app, pilot) == expected[0][0]
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press(*"Drilled", "enter")
+        await settle(pilot)
+        # The saved segment, loaded from the list's picker after the filters are cleared, is the same clients.
+        await pilot.press("x")
+        await settle(pilot)
+        await pilot.press("g")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await wait_for(pilot, lambda: app.screen.count is not None and app.screen.count.exact)
+        assert app.screen.count.value == expected[0][0]
+    with analysed.connect() as conn:
+        saved = conn.execute("SELECT filter FROM segment WHERE name = 'Drilled'").fetchone()
+    assert saved is not None and saved[0]["filters"] == {"rfm_segment": name}
+
+
+async def test_a_movement_cell_drills_into_the_clients_who_moved_so(analysed):
+    with analysed.connect("admin", autocommit=True) as conn:
+        refresh(conn, date(2026, 9, 15), 365)
+    moves = current(analysed, "SELECT prev_abc_class::text, abc_class::text, count(*) FROM analytics_client"
+                              " WHERE slot = {slot} AND prev_abc_class = 'A' GROUP BY 1, 2 ORDER BY 2")
+    app = make_app(analysed, "sales")
+    async with app.run_test(size=(80, 24)) as pilot:
+        dashboard = await open_dashboard(app, pilot)
+        await pilot.press("5")
+        await settle(pilot)
+        matrix = dashboard.query_one("#move-abc", DrillTable)
+        matrix.focus()
+        await pilot.press("right")  # row A (before), column A (now)
+        await settle(pilot)
+        stayed = dict(((after, count) for _, after, count in moves)).get("A", 0)
+        assert stayed > 0
+        assert await drilled_count(app, pilot) == stayed
+        assert "A → A" in screen_text(app)
+
+
+async def test_an_empty_base_shows_a_sentence_not_an_error(fresh_db):
+    with fresh_db.connect("admin", autocommit=True) as conn:
+        refresh(conn, AS_OF, 365)
+    app = make_app(fresh_db, "manager")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_dashboard(app, pilot)
+        assert t("dashboard.empty")[:40] in " ".join(screen_lines(app))
+
+
+async def test_never_refreshed_says_so(fresh_db):
+    app = make_app(fresh_db, "sales")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_dashboard(app, pilot)
+        assert t("dashboard.never")[:40] in screen_text(app)
+
+
+async def test_sales_reads_but_has_no_refresh_key(analysed):
+    app = make_app(analysed, "sales")
+    async with app.run_test(size=(80, 24)) as pilot:
+        dashboard = await open_dashboard(app, pilot)
+        assert t("dashboard.key.refresh") not in screen_lines(app)[-1]
+        await pilot.press("r")
+        await settle(pilot)
+        assert not dashboard.refreshing and len(app.screen_stack) == 1
+        abc = dashboard.query_one("#abc", DrillTable)
+        assert abc.row_count == 3
+
+
+async def test_the_refresh_runs_in_the_background_and_the_screen_answers_meanwhile(analysed, monkeypatch):
+    import threading
+
+    import db.analytics.reads as reads
+
+    release = threading.Event()
+    real = reads.refreshing.refresh
+
+    def held(conn, as_of, period_days, progress):
+        def step(name, done, total):
+            progress(name, done, total)
+            if name == "classes":
+                release.wait(30)
+        return real(conn, as_of, period_days, step)
+
+    monkeypatch.setattr(reads.refreshing, "refresh", held)
+    app = make_app(analysed)
+    async with app.run_test(size=(80, 24)) as pilot:
+        dashboard = await open_dashboard(app, pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press(*["backspace"] * 10, *"2026-06-20", "enter")
+        await wait_for(pilot, lambda: t("analytics.step.classes") in screen_text(app))
+        assert dashboard.refreshing
+        await pilot.press("3")  # the screen answers while the refresh waits
+        await pilot.pause()
+        assert dashboard.query_one("#dash-tabs").active == "revenue"
+        release.set()
+        await settle(pilot)
+        assert not dashboard.refreshing
+        assert "2026-06-20" in screen_text(app)
+    with analysed.connect() as conn:
+        runs = conn.execute("SELECT as_of FROM analytics_run WHERE published ORDER BY id").fetchall()
+    assert runs[-1][0] == date(2026, 6, 20) and len(runs) == 2
