@@ -14,6 +14,7 @@ from typing import Callable
 import peewee
 import phonenumbers
 
+from db import rows
 from db.errors import UserError, is_permission_denied
 from db.i18n import N_, t
 from db.models import Settings, database
@@ -208,7 +209,7 @@ def seed_new_base(conn, language: str, region: str | None) -> dict[str, str]:
 def my_language() -> str | None:
     """The language this login chose for itself (migration 0012), or None."""
     with database.connection_context():
-        return database.execute_sql("SELECT public.my_language()").fetchone()[0]
+        return rows.value(database.execute_sql("SELECT public.my_language()"))
 
 
 def set_my_language(value: str | None) -> str | None:
