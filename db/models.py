@@ -17,6 +17,7 @@ from peewee import (
     IntegerField,
     Model,
     TextField,
+    UUIDField,
 )
 from playhouse.postgres_ext import ArrayField, BinaryJSONField, PooledPsycopg3Database
 
@@ -205,6 +206,9 @@ class Template(Edited):
     subject = TextField(default="")
     body = TextField(default="")
     cta_url = TextField(default="")
+    html_body = TextField(default="")
+    cta_label = TextField(default="")
+    required_fields = ArrayField(TextField, default=list)
 
 
 class Campaign(Edited):
@@ -215,6 +219,8 @@ class Campaign(Edited):
     segment = ForeignKeyField(Segment, null=True, column_name="segment_id", on_delete="SET NULL")
     status = TextField(default="draft")
     scheduled_at = DateTimeField(null=True)
+    audience = BinaryJSONField(null=True)
+    paused_reason = TextField(default="")
 
 
 class CampaignVariant(Edited):
@@ -244,6 +250,8 @@ class Message(BaseModel):
     sent_at = DateTimeField(null=True)
     error = TextField(null=True)
     created_at = DateTimeField(null=True)
+    lease_token = UUIDField(null=True)
+    last_reply = TextField(null=True)
 
 
 class Suppression(BaseModel):
