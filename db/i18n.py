@@ -646,6 +646,8 @@ EN: dict[str, str] = {
     "clients.segments.name": "Segment name",
     "clients.segments.save_hint": "Enter saves (a segment of the same name is replaced) · Esc cancels",
     # Mailing (issue 14)
+    "settings.reason.mailbox": "expected an e-mail address, optionally with a name: Shop <news@shop.example>",
+    "settings.reason.https_url": "expected an https:// address, such as https://shop.example/unsubscribe",
     "mailing.file_missing": "The template file {path} does not exist.",
     "mailing.file_unreadable": "The template file {path} cannot be read as UTF-8 text ({reason}).",
     "mailing.file_no_blank_line": "An e-mail template file starts with a 'Subject: ...' line, then a blank line "
