@@ -684,6 +684,9 @@ EN: dict[str, str] = {
     "mailing.unsubscribed": "{address} will get no more {channel} messages.",
     "mailing.already_unsubscribed": "{address} was already suppressed for {channel}.",
     "mailing.bad_address": "{address!r} is neither an e-mail address nor a phone number.",
+    "mailing.no_sender": "Set the sender first: clientbase settings set mail_from 'Shop <news@shop.example>'.",
+    "mailing.unsubscribe_line": "To stop receiving these messages: {link}",
+    "mailing.unsubscribe_html": "Unsubscribe",
     "mailing.bad_rate": "The rate must be a positive number of messages per second, not {text!r}.",
 }
 

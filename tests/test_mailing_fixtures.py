@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import psycopg
+import pytest
 
 from db.mailing import campaigns, templates
 from tui.mailing import render
@@ -52,3 +53,60 @@ def email_campaign(conn: psycopg.Connection, name: str = "Осень", purpose: 
 def states(conn: psycopg.Connection, campaign_id: int) -> dict[int, tuple[str, str | None]]:
     return {client: (status, reason) for client, status, reason in conn.execute(
         "SELECT client_id, status, skip_reason FROM message WHERE campaign_id = %s", (campaign_id,))}
+
+
+class Sink:
+    """An aiosmtpd handler that keeps every accepted message and can refuse given recipients, a number of
+    times each, with a given reply; `delay` slows every DATA down (to kill a worker mid-batch)."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.received: list[tuple[list[str], bytes]] = []
+        self.refusals: dict[str, list[str]] = {}
+        self.delay = delay
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        planned = self.refusals.get(address)
+        if planned:
+            return planned.pop(0)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            import asyncio
+
+            await asyncio.sleep(self.delay)
+        self.received.append((list(envelope.rcpt_tos), envelope.original_content or envelope.content))
+        return "250 2.0.0 Ok: queued"
+
+    def count_by_recipient(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for recipients, _ in self.received:
+            for recipient in recipients:
+                counts[recipient] = counts.get(recipient, 0) + 1
+        return counts
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_sink():
+    from aiosmtpd.controller import Controller
+
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    sink.port = controller.port
+    yield sink
+    controller.stop()
+
+
+def set_setting(conn: psycopg.Connection, key: str, value: str) -> None:
+    conn.execute("INSERT INTO settings (key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = %s",
+                 (key, value, value))
