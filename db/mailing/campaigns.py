@@ -42,7 +42,6 @@ class Campaign:
     status: str
     segment_name: str | None
     template_id: int
-    template_name: str
     scheduled_at: datetime | None
     paused_reason: str
     created_at: datetime
@@ -60,12 +59,12 @@ class Progress:
                 "skipped": self.by_skip_reason}
 
 
+# Salespeople read campaigns but not templates (0003), so a campaign names its template by id only.
 _SELECT = """
 SELECT k.id, k.name, k.channel, k.purpose, k.status, s.name AS segment_name, v.template_id,
-       t.name AS template_name, k.scheduled_at, k.paused_reason, k.created_at
+       k.scheduled_at, k.paused_reason, k.created_at
   FROM campaign k
   JOIN campaign_variant v ON v.campaign_id = k.id AND v.label = 'A'
-  JOIN template t ON t.id = v.template_id
   LEFT JOIN segment s ON s.id = k.segment_id
 """
 
@@ -239,10 +238,9 @@ def _set_status(conn: psycopg.Connection, campaign_id: int, status: str, allowed
 
 
 def progress(conn: psycopg.Connection, campaign_id: int) -> Progress:
-    """Counts by state and by skip reason (message_campaign_status)."""
+    """Counts by state and by skip reason (message_campaign_status), for every role that reads campaigns."""
     campaign = get(conn, campaign_id)
-    rows = conn.execute("SELECT status, skip_reason, count(*) FROM message WHERE campaign_id = %s"
-                        " GROUP BY status, skip_reason", (campaign_id,)).fetchall()
+    rows = conn.execute("SELECT * FROM public.mailing_progress(%s::bigint)", (campaign_id,)).fetchall()
     by_state = dict.fromkeys(STATES, 0)
     by_reason: dict[str, int] = {}
     for status, reason, count in rows:

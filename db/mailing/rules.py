@@ -62,3 +62,9 @@ def read(conn: psycopg.Connection) -> Rules:
                  mail_from=value["mail_from"], reply_to=value["mail_reply_to"],
                  unsubscribe_mailto=value["unsubscribe_mailto"] or value["mail_from"],
                  unsubscribe_url=value["unsubscribe_url"])
+
+
+def read_country(conn: psycopg.Connection) -> str:
+    """The country assumed for a phone number written without its +code."""
+    row = conn.execute("SELECT value FROM settings WHERE key = 'phone_country'").fetchone()
+    return row[0] if row else CATALOGUE["phone_country"].default

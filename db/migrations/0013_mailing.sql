@@ -125,6 +125,18 @@ CREATE FUNCTION public.mailing_settle(checked bigint) RETURNS void
                         WHERE m.campaign_id = c.id AND m.status IN ('queued', 'sending'))
 $$;
 
+-- A campaign's progress, counted: salespeople read campaigns but not the queue (who got what), so they get
+-- the counts through this and nothing else.
+CREATE FUNCTION public.mailing_progress(counted bigint)
+    RETURNS TABLE (status text, skip_reason text, messages bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT m.status, m.skip_reason, count(*) FROM public.message m WHERE m.campaign_id = counted
+     GROUP BY m.status, m.skip_reason
+$$;
+REVOKE ALL ON FUNCTION public.mailing_progress(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.mailing_progress(bigint)
+    TO clientbase_admin, clientbase_manager, clientbase_sales, clientbase_mailer;
+
 DO $$
 DECLARE
     granted regprocedure;

@@ -17,10 +17,10 @@ from db import connection
 from db.connection import Target
 from db.errors import UserError, driver_error, is_permission_denied
 from db.i18n import t
-from tui.cli import admin, app, transfer
+from tui.cli import admin, app, mailing, transfer
 from tui.cli.common import check_arguments
 
-GROUPS = (admin, transfer)
+GROUPS = (admin, transfer, mailing)
 
 
 def build_parser() -> argparse.ArgumentParser:
