@@ -706,6 +706,19 @@ EN: dict[str, str] = {
     "mailing.help.batch": "messages claimed at a time by each worker",
     "mailing.help.lease": "seconds a claim holds before another worker may take it over (renewed while alive)",
     "mailing.help.unsubscribe": "suppress an e-mail address or phone number at once",
+    "unsubscribe.page.title": "Unsubscribe",
+    "unsubscribe.page.question": "Do you want to stop receiving these messages?",
+    "unsubscribe.page.button": "Yes, unsubscribe me",
+    "unsubscribe.page.done": "You are unsubscribed. You will get no more of these messages.",
+    "unsubscribe.page.unknown": "This unsubscribe link is not valid.",
+    "unsubscribe.no_secret": "Set CLIENTBASE_UNSUBSCRIBE_SECRET (or CLIENTBASE_UNSUBSCRIBE_SECRET_FILE) to the key "
+    "the sender signs links with.",
+    "unsubscribe.bad_listen": "--listen takes ADDRESS:PORT, such as 127.0.0.1:8025, not {listen!r}.",
+    "unsubscribe.serving": "Unsubscribe service listening on http://{where}/ (put it behind the reverse proxy "
+    "that serves unsubscribe_url over https).",
+    "mailing.help.unsubscribe_address": "the e-mail address or phone number, or 'serve' to run the one-click "
+    "unsubscribe service",
+    "mailing.help.listen": "with 'serve': where the service listens (behind the reverse proxy that does TLS)",
     "mailing.bad_rate": "The rate must be a positive number of messages per second, not {text!r}.",
 }
 

@@ -232,3 +232,9 @@ def unsubscribe(conn: psycopg.Connection, channel: str, address: str) -> bool:
     """Suppresses the address at once; False when it already was."""
     with conn.transaction():
         return bool(conn.execute("SELECT public.mailing_unsubscribe(%s, %s)", (channel, address)).fetchone()[0])
+
+
+def recipient_of(conn: psycopg.Connection, message_id: int) -> tuple[str, str] | None:
+    """(channel, address) of a message, for checking an unsubscribe link's signature."""
+    row = conn.execute("SELECT channel, address FROM message WHERE id = %s", (message_id,)).fetchone()
+    return (row[0], row[1]) if row else None

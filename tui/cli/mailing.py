@@ -43,7 +43,9 @@ def add_parsers(commands) -> None:
     send.add_argument("--lease", type=positive_int, default=30, metavar="SECONDS", help=t("mailing.help.lease"))
 
     unsubscribe = commands.add_parser("unsubscribe", help=t("mailing.help.unsubscribe"))
-    unsubscribe.add_argument("address")
+    unsubscribe.add_argument("address", help=t("mailing.help.unsubscribe_address"))
+    unsubscribe.add_argument("--listen", metavar="ADDR:PORT", default="127.0.0.1:8025",
+                             help=t("mailing.help.listen"))
 
 
 def _scheduled_at(text: str | None, shop_timezone: str) -> datetime | None:
@@ -151,10 +153,36 @@ def cmd_send(target: Target, args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve_unsubscribe(target: Target, listen: str) -> int:
+    from tui.mailing.delivery import secret_from_environment
+    from tui.mailing.unsubscribe import UnsubscribeServer
+
+    target = bind_app_database(target)
+    secret = secret_from_environment()
+    if not secret:
+        raise UserError("unsubscribe.no_secret")
+    host, colon, port = listen.rpartition(":")
+    if not colon or not port.isdigit() or not 0 < int(port) < 65536:
+        raise UserError("unsubscribe.bad_listen", listen=listen)
+    try:
+        server = UnsubscribeServer((host.strip("[]") or "0.0.0.0", int(port)), target.conninfo(), secret)
+    except OSError as exc:
+        raise UserError("unsubscribe.bad_listen", listen=f"{listen} ({exc.strerror})") from None
+    signal.signal(signal.SIGTERM, lambda signum, frame: server.shutdown())
+    say(t("unsubscribe.serving", where=listen))
+    thread = server.serve_in_thread()
+    while thread.is_alive():
+        thread.join(0.5)
+    server.server_close()
+    return 0
+
+
 def cmd_unsubscribe(target: Target, args: argparse.Namespace) -> int:
     from db import normalize
     from db.mailing import queue, rules
 
+    if args.address == "serve":
+        return _serve_unsubscribe(target, args.listen)
     bind_app_database(target)
     database = _connection()
     raw = args.address.strip()

@@ -180,10 +180,14 @@ class FileGateway:
 
 # --- the message ---------------------------------------------------------------------------------------
 
+def token_for(secret: bytes, message_id: int, channel: str, address: str) -> str:
+    """Signed per message, so that a link cannot unsubscribe anyone else (tui/mailing/unsubscribe.py checks it)."""
+    mac = hmac.new(secret, f"{message_id}:{channel}:{address}".encode(), hashlib.sha256)
+    return f"{message_id}.{mac.hexdigest()[:32]}"
+
+
 def unsubscribe_token(secret: bytes, message: Claimed) -> str:
-    """Signed per message, so that a link cannot unsubscribe anyone else."""
-    mac = hmac.new(secret, f"{message.id}:{message.channel}:{message.address}".encode(), hashlib.sha256)
-    return f"{message.id}.{mac.hexdigest()[:32]}"
+    return token_for(secret, message.id, message.channel, message.address)
 
 
 def _domain(address: str) -> str:
