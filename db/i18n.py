@@ -674,7 +674,8 @@ EN: dict[str, str] = {
     "mailing.smtp_bad_url": "CLIENTBASE_SMTP_URL must start with smtp:// or smtps:// and name a host, not {url!r}.",
     "mailing.smtp_unreachable": "Cannot reach the mail server {where}: {reason}.",
     "mailing.smtp_login": "The mail server {where} refused the login: {reason}.",
-    "mailing.sms_missing": "Set CLIENTBASE_SMS_FILE to the file SMS messages are written to, to send SMS.",
+    "mailing.sms_missing": "Set CLIENTBASE_SMS_URL (a preset such as smsru, or a URL template) or "
+    "CLIENTBASE_SMS_FILE (a file SMS messages are written to) to send SMS.",
     "mailing.sent_summary": "Sent {sent}, failed {failed}, skipped {skipped}, to retry later {retried}.",
     "mailing.leases_running": "{count} messages are still leased by a worker that may have died; they resume "
     "when its lease ends, within about a minute.",
@@ -719,6 +720,10 @@ EN: dict[str, str] = {
     "mailing.help.unsubscribe_address": "the e-mail address or phone number, or 'serve' to run the one-click "
     "unsubscribe service",
     "mailing.help.listen": "with 'serve': where the service listens (behind the reverse proxy that does TLS)",
+    "mailing.sms_bad_url": "CLIENTBASE_SMS_URL must name a preset ({presets}) or be an http(s) URL template with "
+    "{{phone}} or {{digits}} and {{text}}.",
+    "mailing.sms_no_token": "Set CLIENTBASE_SMS_TOKEN to the SMS service's key (LOGIN:PASSWORD where it needs "
+    "both).",
     "mailing.bad_rate": "The rate must be a positive number of messages per second, not {text!r}.",
 }
 

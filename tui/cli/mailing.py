@@ -115,13 +115,20 @@ def cmd_send(target: Target, args: argparse.Namespace) -> int:
     import psycopg
 
     from db.mailing import queue, rules
-    from tui.mailing.delivery import Delivery, FileGateway, Options, SmtpServer, secret_from_environment, utc_now
+    from tui.mailing.delivery import (Delivery, FileGateway, Options, SmsGateway, SmtpServer, secret_from_environment,
+                                      utc_now)
+    from tui.mailing.sms_http import HttpGateway
 
     target = bind_app_database(target)
     smtp_url = os.environ.get("CLIENTBASE_SMTP_URL", "")
     sms_file = os.environ.get("CLIENTBASE_SMS_FILE", "")
+    sms_url = os.environ.get("CLIENTBASE_SMS_URL", "")
     smtp = SmtpServer.from_url(smtp_url) if smtp_url else None
-    sms = FileGateway(Path(sms_file)) if sms_file else None
+    sms: SmsGateway | None = None
+    if sms_url:
+        sms = HttpGateway.from_environment(sms_url)
+    elif sms_file:
+        sms = FileGateway(Path(sms_file))
     if smtp is None and sms is None:
         raise UserError("mailing.smtp_missing")
     options = Options(workers=args.workers, batch=args.batch, lease=timedelta(seconds=args.lease), once=args.once,
