@@ -85,13 +85,15 @@ def test_pause_resume_cancel_follow_the_rules(fresh_db):
         add_client(setup, "Анна", email="anna@example.com")
         setup.commit()
     with fresh_db.connect("admin", autocommit=True) as conn:
-        campaign = email_campaign(conn, scheduled_at=NOW + timedelta(days=1))
+        # Scheduled by the real clock: the database promotes a campaign whose time has come (mailing_settle).
+        later = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=1)
+        campaign = email_campaign(conn, scheduled_at=later)
         with pytest.raises(UserError, match="cannot be resumed"):
             campaigns.resume(conn, campaign)
         campaigns.start(conn, campaign, now=NOW)
         assert campaigns.get(conn, campaign).status == "scheduled"
         not_before = conn.execute("SELECT not_before FROM message WHERE campaign_id = %s", (campaign,)).fetchone()[0]
-        assert not_before == NOW + timedelta(days=1)
+        assert not_before == later
         campaigns.pause(conn, campaign)
         campaigns.resume(conn, campaign)
         assert campaigns.get(conn, campaign).status == "sending"
@@ -110,3 +112,13 @@ def test_only_the_administrator_makes_or_starts_campaigns(fresh_db, role):
         for action in (campaigns.start, campaigns.pause, campaigns.cancel):
             with pytest.raises(UserError):
                 action(conn, campaign)
+
+
+def test_a_campaign_that_reaches_nobody_is_done_at_once(fresh_db):
+    with fresh_db.connect() as setup:
+        add_client(setup, "Анна", email="anna@example.com", consent_email=False)
+        setup.commit()
+    with fresh_db.connect("admin", autocommit=True) as conn:
+        campaign = email_campaign(conn)
+        campaigns.start(conn, campaign, now=NOW)
+        assert campaigns.get(conn, campaign).status == "done"

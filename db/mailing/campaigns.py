@@ -206,6 +206,7 @@ def start(conn: psycopg.Connection, campaign_id: int, now: datetime | None = Non
             enqueued = _enqueue(conn, campaign_id, now)
             status = "scheduled" if campaign.scheduled_at and campaign.scheduled_at > now else "sending"
             conn.execute("UPDATE campaign SET status = %s WHERE id = %s", (status, campaign_id))
+            conn.execute("SELECT public.mailing_settle(%s::bigint)", (campaign_id,))  # everyone skipped: done
     except psycopg.errors.InsufficientPrivilege:
         raise UserError("mailing.admin_only") from None
     return enqueued

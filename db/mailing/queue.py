@@ -55,6 +55,13 @@ class Claimed:
 
 
 @dataclass(frozen=True)
+class Claim:
+    messages: list[Claimed]  # to send now, under the claim's token
+    picked: int  # picked in all, those skipped at the last check included
+    campaign_ids: frozenset[int]
+
+
+@dataclass(frozen=True)
 class Backlog:
     due: int
     leased_live: int
@@ -105,7 +112,7 @@ UPDATE message m
        leased_by = CASE WHEN checked.reason IS NULL THEN %(worker)s END
   FROM checked
  WHERE m.id = checked.id
-RETURNING m.id, checked.reason
+RETURNING m.id, checked.reason, m.campaign_id
 """
 
 _CLAIMED = """
@@ -125,17 +132,18 @@ SELECT m.id, m.campaign_id, m.client_id, m.channel, m.address, m.attempts, k.pur
 
 
 def claim(conn: psycopg.Connection, *, worker: str, token: uuid.UUID, limit: int, lease: timedelta,
-          now: datetime, in_window: bool, cap_messages: int, cap_days: int) -> tuple[list[Claimed], int]:
+          now: datetime, in_window: bool, cap_messages: int, cap_days: int) -> Claim:
     """Takes up to `limit` due messages under the lease `token`; those that may no longer go out are skipped
-    with their reason instead. Returns the messages to send and how many were picked in all."""
+    with their reason instead."""
     with conn.transaction():
         conn.execute("SELECT public.mailing_claim_turn()")
         updated = conn.execute(_CLAIM.format(checks=_checks_sql()), {
             "now": now, "in_window": in_window, "limit": limit, "token": token, "lease_until": now + lease,
             "worker": worker, "cap_since": now - timedelta(days=cap_days), "cap": cap_messages}).fetchall()
-        ids = [message_id for message_id, reason in updated if reason is None]
+        ids = [message_id for message_id, reason, _ in updated if reason is None]
         with conn.cursor(row_factory=class_row(Claimed)) as cur:
-            return (cur.execute(_CLAIMED, (ids, token)).fetchall() if ids else []), len(updated)
+            messages = cur.execute(_CLAIMED, (ids, token)).fetchall() if ids else []
+    return Claim(messages, len(updated), frozenset(campaign_id for _, _, campaign_id in updated))
 
 
 def renew(conn: psycopg.Connection, token: uuid.UUID, lease: timedelta, now: datetime) -> int:

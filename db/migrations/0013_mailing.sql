@@ -116,9 +116,11 @@ BEGIN
     RETURN FOUND;
 END $$;
 
--- A sending campaign with nothing left to send is done.
+-- A scheduled campaign whose time has come is sending; a sending one with nothing left to send is done.
 CREATE FUNCTION public.mailing_settle(checked bigint) RETURNS void
     LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    UPDATE public.campaign SET status = 'sending'
+     WHERE id = checked AND status = 'scheduled' AND scheduled_at <= now();
     UPDATE public.campaign c SET status = 'done'
      WHERE c.id = checked AND c.status IN ('sending', 'scheduled')
        AND NOT EXISTS (SELECT 1 FROM public.message m

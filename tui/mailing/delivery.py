@@ -354,23 +354,21 @@ class Delivery:
                 now = self.clock()
                 settings = rules.read(conn)
                 token = uuid.uuid4()
-                batch, picked = queue.claim(
+                claim = queue.claim(
                     conn, worker=name, token=token, limit=self.options.batch, lease=self.options.lease, now=now,
                     in_window=settings.in_window(now), cap_messages=settings.cap_messages,
                     cap_days=settings.cap_days)
-                self.totals.add("skipped", picked - len(batch))
-                if not batch:
-                    if picked:
-                        continue
+                self.totals.add("skipped", claim.picked - len(claim.messages))
+                if not claim.picked:
                     if self.options.once:
                         return
                     self.stop_event.wait(self.options.poll_seconds)
                     continue
                 try:
-                    self._send_batch(conn, batch, token, settings)
+                    self._send_batch(conn, claim.messages, token, settings)
                 finally:
                     queue.release(conn, token)
-                queue.settle(conn, {message.campaign_id for message in batch})
+                queue.settle(conn, claim.campaign_ids)
 
     def _send_batch(self, conn: psycopg.Connection, batch: list[Claimed], token: uuid.UUID, settings: Rules) -> None:
         transport = SmtpTransport(self.smtp) if self.smtp else None
