@@ -11,7 +11,7 @@ from psycopg.rows import class_row
 
 from db.clients.listing import Criteria, where_sql
 from db.errors import UserError
-from db.mailing import rules
+from db.mailing import one, rules
 
 STATES = ("queued", "sending", "sent", "failed", "skipped", "cancelled")
 CONTACT_KIND = {"email": "email", "sms": "mobile"}
@@ -87,11 +87,11 @@ def create(conn: psycopg.Connection, *, name: str, channel: str, template_id: in
                 if found is None:
                     raise UserError("mailing.no_segment", name=segment)
                 segment_id, audience = found
-            campaign_id = conn.execute(
-                "INSERT INTO campaign (name, channel, purpose, segment_id, audience, scheduled_at)"
+            campaign_id = one(
+                conn, "INSERT INTO campaign (name, channel, purpose, segment_id, audience, scheduled_at)"
                 " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
                 (name.strip(), channel, purpose, segment_id, None if audience is None else json.dumps(audience),
-                 scheduled_at)).fetchone()[0]
+                 scheduled_at))[0]
             conn.execute("INSERT INTO campaign_variant (campaign_id, label, template_id) VALUES (%s, 'A', %s)",
                          (campaign_id, template_id))
     except psycopg.errors.InsufficientPrivilege:
@@ -164,12 +164,13 @@ def no_consent_sql(channel: str, purpose: str, alias: str = "c") -> str:
 
 def _enqueue(conn: psycopg.Connection, campaign_id: int, now: datetime) -> int:
     campaign = get(conn, campaign_id)
-    variant_id, audience, required = conn.execute(
-        "SELECT v.id, k.audience, t.required_fields FROM campaign k"
+    variant_id, audience, required = one(
+        conn, "SELECT v.id, k.audience, t.required_fields FROM campaign k"
         "  JOIN campaign_variant v ON v.campaign_id = k.id AND v.label = 'A'"
-        "  JOIN template t ON t.id = v.template_id WHERE k.id = %s", (campaign_id,)).fetchone()
+        "  JOIN template t ON t.id = v.template_id WHERE k.id = %s", (campaign_id,))
+    audience_params: list = []
     if audience is None:
-        audience_sql, audience_params = "true", []
+        audience_sql = "true"
     else:
         audience_sql, audience_params = where_sql(Criteria.from_json(audience), fuzzy=False, today=now.date())
     missing_sql, missing_params = _missing_sql(required)

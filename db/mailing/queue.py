@@ -14,6 +14,7 @@ or another campaign's message counts up to the moment of sending. Claims take tu
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -21,6 +22,7 @@ from decimal import Decimal
 import psycopg
 from psycopg.rows import class_row
 
+from db.mailing import one
 from db.mailing.campaigns import no_consent_sql
 
 MAX_ATTEMPTS = 6
@@ -196,10 +198,10 @@ def mark_failed(conn: psycopg.Connection, message: Claimed, token: uuid.UUID, re
     failing too often pauses itself (both decided by the database, public.mailing_*)."""
     _mark(conn, message.id, token, "status = 'failed', error = %s, last_reply = %s", (reply, reply))
     with conn.transaction():
-        suppressed = conn.execute("SELECT public.mailing_suppress_bounced(%s, %s, %s::integer)",
-                                  (message.channel, message.address, BOUNCES_TO_SUPPRESS)).fetchone()[0]
-        paused = conn.execute("SELECT public.mailing_pause_on_errors(%s::bigint, %s::numeric, %s::integer)",
-                              (message.campaign_id, pause_above, pause_after)).fetchone()[0]
+        suppressed = one(conn, "SELECT public.mailing_suppress_bounced(%s, %s, %s::integer)",
+                         (message.channel, message.address, BOUNCES_TO_SUPPRESS))[0]
+        paused = one(conn, "SELECT public.mailing_pause_on_errors(%s::bigint, %s::numeric, %s::integer)",
+                     (message.campaign_id, pause_above, pause_after))[0]
     return FailureOutcome(bool(suppressed), bool(paused))
 
 
@@ -212,7 +214,7 @@ def release(conn: psycopg.Connection, token: uuid.UUID) -> int:
             (token,)).rowcount
 
 
-def settle(conn: psycopg.Connection, campaign_ids: set[int]) -> None:
+def settle(conn: psycopg.Connection, campaign_ids: Iterable[int]) -> None:
     with conn.transaction():
         for campaign_id in sorted(campaign_ids):
             conn.execute("SELECT public.mailing_settle(%s::bigint)", (campaign_id,))
@@ -226,20 +228,20 @@ def paused_reason(conn: psycopg.Connection, campaign_id: int) -> str:
 def backlog(conn: psycopg.Connection, now: datetime) -> Backlog:
     """What is left after a run: due now, held by a live lease (a worker elsewhere, or a dead one's), and
     marketing waiting for the send window."""
-    due, leased, waiting = conn.execute(
-        "SELECT count(*) FILTER (WHERE m.status = 'queued' OR m.lease_until < %(now)s),"
+    due, leased, waiting = one(
+        conn, "SELECT count(*) FILTER (WHERE m.status = 'queued' OR m.lease_until < %(now)s),"
         "       count(*) FILTER (WHERE m.status = 'sending' AND m.lease_until >= %(now)s),"
         "       count(*) FILTER (WHERE m.status = 'queued' AND k.purpose = 'marketing')"
         "  FROM message m JOIN campaign k ON k.id = m.campaign_id"
         " WHERE m.status IN ('queued', 'sending') AND m.not_before <= %(now)s"
-        "   AND k.status IN ('sending', 'scheduled')", {"now": now}).fetchone()
+        "   AND k.status IN ('sending', 'scheduled')", {"now": now})
     return Backlog(due, leased, waiting)
 
 
 def unsubscribe(conn: psycopg.Connection, channel: str, address: str) -> bool:
     """Suppresses the address at once; False when it already was."""
     with conn.transaction():
-        return bool(conn.execute("SELECT public.mailing_unsubscribe(%s, %s)", (channel, address)).fetchone()[0])
+        return bool(one(conn, "SELECT public.mailing_unsubscribe(%s, %s)", (channel, address))[0])
 
 
 def recipient_of(conn: psycopg.Connection, message_id: int) -> tuple[str, str] | None:

@@ -55,7 +55,8 @@ class Rules:
 
 
 def read(conn: psycopg.Connection) -> Rules:
-    stored = dict(conn.execute("SELECT key, value FROM settings WHERE key = ANY(%s)", (list(_KEYS),)).fetchall())
+    rows = conn.execute("SELECT key, value FROM settings WHERE key = ANY(%s)", (list(_KEYS),)).fetchall()
+    stored: dict[str, str] = dict(rows)
     value = {key: stored.get(key, CATALOGUE[key].default) for key in _KEYS}
     return Rules(timezone=value["timezone"], window=value["send_window"], days=value["send_days"],
                  cap_messages=int(value["frequency_cap_messages"]), cap_days=int(value["frequency_cap_days"]),

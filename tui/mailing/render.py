@@ -77,7 +77,7 @@ class _Missing(StrictUndefined):
             name = f"{CUSTOM}.{name}"
         raise MissingValue(name)
 
-    def __bool__(self) -> bool:
+    def __bool__(self) -> bool:  # type: ignore[override]
         return False
 
     __str__ = __iter__ = __len__ = __eq__ = __ne__ = __hash__ = _fail_with_undefined_error  # type: ignore
@@ -178,6 +178,7 @@ def _ast_problems(part: str, source: str, custom_fields: set[str], html: bool) -
     for name in tree.find_all(nodes.Name):
         if name.ctx == "load" and name.name not in FIELDS and name.name != CUSTOM and name.name not in assigned:
             problems.append(Problem(part, name.lineno, f"unknown variable {name.name!r}"))
+    access: Any
     for access in tree.find_all((nodes.Getattr, nodes.Getitem)):
         attribute = access.attr if isinstance(access, nodes.Getattr) else (
             access.arg.value if isinstance(access.arg, nodes.Const) else None)

@@ -81,7 +81,8 @@ class HttpGateway:
         parts = urlsplit(url)
         if parts.username is None:
             return urllib.request.Request(url)
-        bare = urlunsplit(parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else "")))
+        host = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
+        bare = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
         request = urllib.request.Request(bare)
         pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
         request.add_header("Authorization", "Basic " + base64.b64encode(pair).decode())
