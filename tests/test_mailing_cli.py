@@ -194,3 +194,17 @@ def test_unsubscribe_suppresses_at_once(fresh_db):
     with fresh_db.connect() as conn:
         assert conn.execute("SELECT channel, address, reason FROM suppression ORDER BY id").fetchall() == [
             ("email", "client@example.com", "unsubscribed"), ("sms", "+79123456789", "unsubscribed")]
+
+
+def test_sending_without_a_sender_is_one_sentence_and_loses_nothing(fresh_db, tmp_path, sink_server):
+    _prepare(fresh_db, 3)
+    with fresh_db.connect() as setup:
+        setup.execute("DELETE FROM settings WHERE key = 'mail_from'")
+        setup.commit()
+    _create_and_start(fresh_db, tmp_path)
+    sentence = _one_sentence(_run(fresh_db, "mailer", "send", "--once",
+                                  env_extra={"CLIENTBASE_SMTP_URL": sink_server.url}))
+    assert "mail_from" in sentence
+    assert sink_server.received == []
+    with fresh_db.connect() as conn:
+        assert conn.execute("SELECT status, count(*) FROM message GROUP BY status").fetchall() == [("queued", 3)]
