@@ -724,6 +724,7 @@ EN: dict[str, str] = {
     "{{phone}} or {{digits}} and {{text}}.",
     "mailing.sms_no_token": "Set CLIENTBASE_SMS_TOKEN to the SMS service's key (LOGIN:PASSWORD where it needs "
     "both).",
+    "mailing.no_client": "There is no client {id}.",
     "mailing.bad_rate": "The rate must be a positive number of messages per second, not {text!r}.",
 }
 

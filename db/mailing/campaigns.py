@@ -70,8 +70,9 @@ SELECT k.id, k.name, k.channel, k.purpose, k.status, s.name AS segment_name, v.t
 
 
 def create(conn: psycopg.Connection, *, name: str, channel: str, template_id: int, segment: str | None,
-           purpose: str = "marketing", scheduled_at: datetime | None = None) -> int:
-    """A draft campaign; `segment` None means every client. The segment's filter is copied now."""
+           purpose: str = "marketing", scheduled_at: datetime | None = None, criteria: Criteria | None = None) -> int:
+    """A draft campaign for a saved segment, the clients list's current `criteria`, or (neither) every client.
+    The filter is copied now, so a later edit of the segment does not move the campaign's audience."""
     if not name.strip():
         raise UserError("mailing.campaign_name_empty")
     try:
@@ -81,7 +82,7 @@ def create(conn: psycopg.Connection, *, name: str, channel: str, template_id: in
                 raise UserError("mailing.no_template", id=template_id)
             if template[0] != channel:
                 raise UserError("mailing.channel_mismatch", template=template[0], campaign=channel)
-            segment_id, audience = None, None
+            segment_id, audience = None, None if criteria is None else criteria.to_json()
             if segment is not None:
                 found = conn.execute("SELECT id, filter FROM segment WHERE name = %s", (segment,)).fetchone()
                 if found is None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 import psycopg
 from psycopg.rows import class_row
@@ -69,3 +70,36 @@ def load(conn: psycopg.Connection, template_id: int) -> Template:
 def list_templates(conn: psycopg.Connection) -> list[Template]:
     with conn.cursor(row_factory=class_row(Template)) as cur:
         return cur.execute(f"SELECT {_COLUMNS} FROM template ORDER BY name").fetchall()
+
+
+@dataclass(frozen=True)
+class ClientValues:
+    """What a template may show of one client, for a preview or a test message."""
+
+    client_id: int
+    first_name: str
+    middle_name: str
+    last_name: str
+    gender: str | None
+    birth_date: date | None
+    city: str
+    total_spent: Decimal
+    custom: dict
+    favourite_product: str | None
+    email: str | None
+    phone: str | None
+
+
+def client_values(conn: psycopg.Connection, client_id: int) -> ClientValues:
+    with conn.cursor(row_factory=class_row(ClientValues)) as cur:
+        found = cur.execute(
+            "SELECT c.id AS client_id, c.first_name, c.middle_name, c.last_name, c.gender, c.birth_date, c.city,"
+            "       c.total_spent, c.custom, public.mailing_favourite_product(c.id) AS favourite_product,"
+            "       (SELECT normalized FROM contact_point WHERE client_id = c.id AND kind = 'email'"
+            "         ORDER BY is_primary DESC, id LIMIT 1) AS email,"
+            "       (SELECT normalized FROM contact_point WHERE client_id = c.id AND kind = 'mobile'"
+            "         ORDER BY is_primary DESC, id LIMIT 1) AS phone"
+            "  FROM client c WHERE c.id = %s", (client_id,)).fetchone()
+    if found is None:
+        raise UserError("mailing.no_client", id=client_id)
+    return found

@@ -195,7 +195,7 @@ def _domain(address: str) -> str:
 
 
 def build_email(message: Claimed, rendered: Rendered, settings: Rules, now: datetime,
-                secret: bytes | None = None) -> EmailMessage:
+                secret: bytes | None = None, message_id: str | None = None) -> EmailMessage:
     if not settings.mail_from:
         raise UserError("mailing.no_sender")
     email = EmailMessage()
@@ -205,7 +205,8 @@ def build_email(message: Claimed, rendered: Rendered, settings: Rules, now: date
     email["Subject"] = rendered.subject
     email["Date"] = format_datetime(now)
     # Stable per message: a retry or the one possible duplicate carries the same id, so clients thread them.
-    email["Message-ID"] = f"<clientbase.{message.campaign_id}.{message.id}@{_domain(settings.mail_from)}>"
+    stable = f"<clientbase.{message.campaign_id}.{message.id}@{_domain(settings.mail_from)}>"
+    email["Message-ID"] = message_id or stable
     if settings.reply_to:
         email["Reply-To"] = settings.reply_to
     text = rendered.text.rstrip("\n")
