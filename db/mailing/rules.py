@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 
 import psycopg
 
@@ -42,16 +42,6 @@ class Rules:
         local = now.astimezone(zoneinfo.ZoneInfo(self.timezone))
         start, end = self._hours()
         return local.weekday() in self._open_days() and start <= local.time() < end
-
-    def next_opening(self, now: datetime) -> datetime:
-        local = now.astimezone(zoneinfo.ZoneInfo(self.timezone))
-        start, _ = self._hours()
-        for days_ahead in range(8):
-            day = (local + timedelta(days=days_ahead)).date()
-            opening = datetime.combine(day, start, tzinfo=local.tzinfo)
-            if day.weekday() in self._open_days() and (opening >= local or self.in_window(now)):
-                return max(opening, local)
-        return local
 
 
 def read(conn: psycopg.Connection) -> Rules:
