@@ -10,6 +10,7 @@ import getpass
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import psycopg
@@ -45,8 +46,8 @@ class Target:
         port = parts.get("port") or "5432"
         return f"{host}:{port}/{parts.get('dbname', '')}"
 
-    def conninfo(self, **overrides: object) -> str:
-        extra = {"user": self.login, "application_name": "clientbase"}
+    def conninfo(self, **overrides: str | int | None) -> str:
+        extra: dict[str, str | int | None] = {"user": self.login, "application_name": "clientbase"}
         if self.password is not None:
             extra["password"] = self.password
         extra.update(overrides)
@@ -84,7 +85,8 @@ def resolve(database_url: str | None = None, login: str | None = None, home: Pat
             # Server options in the URL change the session under the program's feet (a search_path that
             # hides the schema, read-only transactions, a bad -c): each failed later as a traceback.
             raise UserError("db.url_options", options=parts["options"])
-        return Target(url=url, login=login or parts.get("user") or os_login())
+        user = parts.get("user")
+        return Target(url=url, login=login or (str(user) if user else os_login()))
     server = EmbeddedServer(home or default_home())
     return Target(url=server.url(SUPERUSER), login=login or os_login(), embedded=server)
 
@@ -106,7 +108,7 @@ def needs_password(exc: psycopg.OperationalError) -> bool:
     return "no password supplied" in lowered or "password authentication failed" in lowered
 
 
-def connect(conninfo: str, target: Target, **kwargs: object) -> psycopg.Connection:
+def connect(conninfo: str, target: Target, **kwargs: Any) -> psycopg.Connection:
     try:
         conn = psycopg.connect(conninfo, connect_timeout=10, **kwargs)
     except psycopg.OperationalError as exc:

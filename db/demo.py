@@ -46,6 +46,7 @@ from typing import IO, Callable, Iterator
 
 import psycopg
 
+from db import rows
 from db.errors import UserError
 
 # --- vocabulary ---------------------------------------------------------------------------------------
@@ -147,7 +148,8 @@ POSITIONS = ["директор", "менеджер", "бухгалтер", "ин
 DOMAINS = {"ru": ["mail.ru", "yandex.ru", "gmail.com", "bk.ru", "inbox.ru", "list.ru", "rambler.ru"],
            "ro": ["gmail.com", "mail.ru", "yahoo.com", "mail.md"],
            "en": ["gmail.com", "outlook.com", "yahoo.co.uk", "btinternet.com"]}
-CHILD_RU_M, CHILD_RU_F = ["Миша", "Ваня", "Саша", "Артём", "Даня", "Лёва"], ["Маша", "Аня", "Соня", "Ева", "Катя", "Варя"]
+CHILD_RU_M = ["Миша", "Ваня", "Саша", "Артём", "Даня", "Лёва"]
+CHILD_RU_F = ["Маша", "Аня", "Соня", "Ева", "Катя", "Варя"]
 CHILD_RO_M, CHILD_RO_F = ["Andrei", "Matei", "Luca", "David"], ["Sofia", "Ana", "Daria", "Eva"]
 CHILD_EN_M, CHILD_EN_F = ["Jack", "Leo", "Noah", "Oscar"], ["Lily", "Mia", "Isla", "Ava"]
 
@@ -259,7 +261,7 @@ class _People:
         consent_sms = has_phone and rng.random() < 0.5
         consent_at = created if (consent_email or consent_sms) else None
         street = f"{rng.choice(STREETS[culture])}, {rng.randint(1, 150)}"
-        client = [
+        client: list[object] = [
             client_id, None, "person", last, first, middle, gender, birth, company_id, position or "",
             region, city, street if rng.random() < 0.5 else "", "", _pg_array(tags), note,
             rng.choice(SOURCES), None, rng.choice(SALESPEOPLE),
@@ -490,7 +492,7 @@ def _season(as_of: date) -> tuple[date, list[float], list[float]]:
 
 
 def is_empty(conn: psycopg.Connection) -> bool:
-    return conn.execute("SELECT NOT EXISTS (SELECT 1 FROM client)").fetchone()[0]
+    return rows.value(conn.execute("SELECT NOT EXISTS (SELECT 1 FROM client)"))
 
 
 def load(conn: psycopg.Connection, clients: int, seed: int = 1, as_of: date | None = None,
@@ -505,7 +507,7 @@ def load(conn: psycopg.Connection, clients: int, seed: int = 1, as_of: date | No
         conn.commit()
         conn.autocommit = True  # the load is one transaction of its own; VACUUM after it needs autocommit
     with conn.transaction(), ExitStack() as stack:
-        existing = conn.execute("SELECT count(*) FROM client").fetchone()[0]
+        existing = rows.value(conn.execute("SELECT count(*) FROM client"))
         if existing:
             raise UserError("demo.not_empty", count=existing)
         # Synthetic people are not edits by anyone, and their derived columns are computed set-based below,
@@ -600,7 +602,7 @@ def load(conn: psycopg.Connection, clients: int, seed: int = 1, as_of: date | No
             conn.execute(definition)
         for table in DEMO_TABLES:
             conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
-        purchases = conn.execute("SELECT count(*) FROM purchase").fetchone()[0]
+        purchases = rows.value(conn.execute("SELECT count(*) FROM purchase"))
     report("analyse", clients, clients)
     for table in ("client", "contact_point", "purchase", "purchase_line", "relative", "subscription"):
         conn.execute(f"VACUUM ANALYZE {table}")
@@ -636,8 +638,8 @@ def _load_products(conn: psycopg.Connection) -> None:
 
 
 IDENTITY_COLUMNS_SQL = """
-SELECT format('%I.%I', n.nspname, c.relname), quote_ident(a.attname),
-       pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname)
+SELECT format('%I.%I', n.nspname, c.relname) AS table_name, quote_ident(a.attname) AS column_name,
+       pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname) AS sequence
   FROM pg_attribute a
   JOIN pg_class c ON c.oid = a.attrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -650,9 +652,10 @@ def _advance_identity_sequences(conn: psycopg.Connection) -> None:
     """The load writes its ids itself; every identity sequence (read from the catalog, so that a table added
     later is not forgotten, as the product table once was) must then start after the largest id, or the first
     row a user adds collides with a demo row."""
-    for table, column, sequence in conn.execute(IDENTITY_COLUMNS_SQL).fetchall():
-        conn.execute(f"SELECT setval(%s, coalesce(max({column}), 1), max({column}) IS NOT NULL) FROM {table}",
-                     (sequence,))
+    for identity in rows.dicts(conn.execute(IDENTITY_COLUMNS_SQL)):
+        column = identity["column_name"]
+        conn.execute(f"SELECT setval(%s, coalesce(max({column}), 1), max({column}) IS NOT NULL) "
+                     f"FROM {identity['table_name']}", (identity["sequence"],))
 
 
 def _skip_foreign_key_checks_if_allowed(conn: psycopg.Connection) -> None:
@@ -667,18 +670,18 @@ def _skip_foreign_key_checks_if_allowed(conn: psycopg.Connection) -> None:
 
 def _drop_secondary_indexes(conn: psycopg.Connection) -> list[str]:
     """Drops the indexes of the demo tables that back no constraint; returns the statements that rebuild them."""
-    rows = conn.execute(
+    indexes = rows.dicts(conn.execute(
         """
-        SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+        SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS definition
           FROM pg_index i
          WHERE i.indrelid = ANY(%s::regclass[])
            AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
         """,
         (list(DEMO_TABLES),),
-    ).fetchall()
-    for name, _ in rows:
-        conn.execute(f"DROP INDEX {name}")
-    return [definition for _, definition in rows]
+    ))
+    for index in indexes:
+        conn.execute(f"DROP INDEX {index['name']}")
+    return [index["definition"] for index in indexes]
 
 
 def _copy_line(row: list[object]) -> str:

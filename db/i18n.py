@@ -313,6 +313,8 @@ EN: dict[str, str] = {
     "app.readonly": "read-only",
     "app.quit": "Quit",
     "app.quit.tooltip": "Leave clientbase",
+    "mode.clients": "Clients",
+    "mode.clients.tooltip": "The client list: search, filters, segments and the cards",
     # The card editor
     "card.read_only": "Your login is read-only: only an administrator may change client data.",
     "card.unreachable": "The database cannot be reached; your changes are kept in the editor, save again "

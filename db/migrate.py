@@ -14,6 +14,7 @@ from importlib import resources
 import psycopg
 from psycopg import sql
 
+from db import rows
 from db.errors import SchemaMismatch, UserError
 
 GROUP_ROLES = ("clientbase_admin", "clientbase_manager", "clientbase_sales", "clientbase_mailer")
@@ -46,10 +47,9 @@ LATEST = migrations()[-1].version
 
 def schema_version(conn: psycopg.Connection) -> int | None:
     """The highest applied migration, or None for a database clientbase never touched."""
-    exists = conn.execute("SELECT to_regclass('public.schema_migration') IS NOT NULL").fetchone()[0]
-    if not exists:
+    if not rows.value(conn.execute("SELECT to_regclass('public.schema_migration') IS NOT NULL")):
         return None
-    return conn.execute("SELECT max(version) FROM schema_migration").fetchone()[0] or 0
+    return rows.value(conn.execute("SELECT max(version) FROM schema_migration")) or 0
 
 
 def check_compatible(conn: psycopg.Connection) -> int:
@@ -79,8 +79,8 @@ def ensure_group_roles(conn: psycopg.Connection) -> None:
 def _may_give_to_owner_role(conn: psycopg.Connection) -> None:
     """Handing a function to clientbase_owner takes membership in it unless one is a superuser; a database
     owner with CREATEROLE (not a superuser) grants it to itself: it owns every table already."""
-    able = conn.execute("SELECT rolsuper OR pg_has_role(current_user, %s, 'MEMBER') FROM pg_roles "
-                        "WHERE rolname = current_user", (OWNER_ROLE,)).fetchone()[0]
+    able = rows.value(conn.execute("SELECT rolsuper OR pg_has_role(current_user, %s, 'MEMBER') FROM pg_roles "
+                                   "WHERE rolname = current_user", (OWNER_ROLE,)))
     if not able:
         try:
             conn.execute(sql.SQL("GRANT {} TO CURRENT_USER").format(sql.Identifier(OWNER_ROLE)))
@@ -134,18 +134,18 @@ def migrate(conn: psycopg.Connection, upto: int | None = None) -> list[Migration
 def _open_transactions(conn: psycopg.Connection) -> str:
     """Who else holds a transaction open in this database, oldest first: whom to ask to close clientbase."""
     with conn.transaction(force_rollback=True):
-        rows = conn.execute(
-            "SELECT usename, to_char(xact_start, 'HH24:MI') FROM pg_stat_activity"
+        holders = rows.values(conn.execute(
+            "SELECT concat(usename, ' (', to_char(xact_start, 'HH24:MI'), ')') FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL"
-            " ORDER BY xact_start LIMIT 5").fetchall()
-    return ", ".join(f"{login} ({since})" for login, since in rows) or "?"
+            " ORDER BY xact_start LIMIT 5"))
+    return ", ".join(holders) or "?"
 
 
 def reassert_security(conn: psycopg.Connection) -> None:
     """Puts back what a restore or a copy of the database may have lost: the definer functions' owner, and
     TEMP kept from PUBLIC (a database's rights are not part of its contents). Run after every migration and
     every restore."""
-    if conn.execute("SELECT to_regprocedure('public.cb_secure()') IS NOT NULL").fetchone()[0]:
+    if rows.value(conn.execute("SELECT to_regprocedure('public.cb_secure()') IS NOT NULL")):
         try:
             conn.execute("SELECT public.cb_secure()")
         except psycopg.errors.InsufficientPrivilege:

@@ -21,6 +21,7 @@ from typing import Callable
 import psycopg
 from psycopg import sql
 
+from db import rows
 from db.models import database
 
 CLIENT_CHANGED = "client_changed"
@@ -30,7 +31,7 @@ UNVERIFIED_SECONDS = 5.0
 
 # The roles allowed to change client data: the administrators, the database owner and superusers.
 _WRITERS_SQL = """
-SELECT a.pid, r.rolsuper OR r.oid = d.datdba OR pg_has_role(r.oid, 'clientbase_admin', 'MEMBER')
+SELECT a.pid, r.rolsuper OR r.oid = d.datdba OR pg_has_role(r.oid, 'clientbase_admin', 'MEMBER') AS writer
   FROM pg_stat_activity a
   JOIN pg_roles r ON r.oid = a.usesysid
   JOIN pg_database d ON d.datname = current_database()
@@ -81,8 +82,8 @@ class _Senders:
                 self._writer.clear()
             for pid in unknown:
                 self._writer.pop(pid, None)
-            self._writer.update((pid, (writer, now))
-                                for pid, writer in self._conn.execute(_WRITERS_SQL, (list(unknown),)).fetchall())
+            self._writer.update((row["pid"], (row["writer"], now))
+                                for row in rows.dicts(self._conn.execute(_WRITERS_SQL, (list(unknown),))))
         believed = [n.payload for n in notifies if self._writer.get(n.pid, (False, 0.0))[0]]
         gone = any(n.pid not in self._writer for n in notifies)
         return believed, gone

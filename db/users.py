@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
+from db import rows
 from db.errors import UserError
 
 ROLES = ("admin", "manager", "sales", "mailer")
@@ -86,42 +87,33 @@ def set_password(conn: psycopg.Connection, login: str, password: str) -> None:
 
 
 def list_logins(conn: psycopg.Connection) -> list[Login]:
-    rows = conn.execute(
+    return rows.all_of(Login, conn.execute(
         """
-        SELECT r.rolname,
+        SELECT r.rolname AS name,
                (SELECT substr(g.rolname, length('clientbase_') + 1)
                   FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
-                 WHERE m.member = r.oid AND g.rolname LIKE 'clientbase\\_%%' ORDER BY g.rolname LIMIT 1),
-               r.rolcanlogin
+                 WHERE m.member = r.oid AND g.rolname LIKE 'clientbase\\_%%' ORDER BY g.rolname LIMIT 1) AS role,
+               r.rolcanlogin AS can_login
           FROM pg_roles r
          WHERE r.oid IN (SELECT m.member FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
                           WHERE g.rolname LIKE 'clientbase\\_%%')
          ORDER BY r.rolname
-        """
-    ).fetchall()
-    return [Login(*row) for row in rows]
+        """))
 
 
 def role_of(conn: psycopg.Connection, login: str) -> str | None:
     """The clientbase role of a login; the database owner and superusers count as admin."""
-    row = conn.execute(
-        """
-        SELECT r.rolsuper OR d.datdba = r.oid,
-               pg_has_role(r.oid, 'clientbase_admin', 'USAGE'),
-               pg_has_role(r.oid, 'clientbase_manager', 'USAGE'),
-               pg_has_role(r.oid, 'clientbase_sales', 'USAGE'),
-               pg_has_role(r.oid, 'clientbase_mailer', 'USAGE')
+    row = rows.one_dict(conn.execute(
+        sql.SQL("""
+        SELECT r.rolsuper OR d.datdba = r.oid AS owner, {memberships}
           FROM pg_roles r, pg_database d
          WHERE r.rolname = %s AND d.datname = current_database()
-        """,
-        (login,),
-    ).fetchone()
+        """).format(memberships=sql.SQL(", ").join(
+            sql.SQL("pg_has_role(r.oid, {}, 'USAGE') AS {}").format(sql.Literal(group_of(role)), sql.Identifier(role))
+            for role in ROLES)),
+        (login,)))
     if row is None:
         return None
-    owner, *memberships = row
-    if owner:
+    if row["owner"]:
         return "admin"
-    for role, member in zip(ROLES, memberships, strict=True):
-        if member:
-            return role
-    return None
+    return next((role for role in ROLES if row[role]), None)

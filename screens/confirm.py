@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Generic, TypeVar
 
 from textual.app import ComposeResult
@@ -19,13 +20,7 @@ Answer = TypeVar("Answer")
 class ConfirmScreen(ModalScreen[Answer], Generic[Answer]):
     """Dismisses with the value of the chosen answer; Esc gives `cancel`, the last answer's value by default."""
 
-    DEFAULT_CSS = """
-    ConfirmScreen { align: center middle; }
-    ConfirmScreen > Vertical { width: 64; height: auto; border: thick $warning; padding: 1 2; background: $surface; }
-    ConfirmScreen .title { text-style: bold; padding-bottom: 1; }
-    ConfirmScreen Horizontal { height: auto; padding-top: 1; }
-    ConfirmScreen Button { margin-right: 1; }
-    """
+    CSS_PATH = Path(__file__).with_name("confirm.tcss")
     BINDINGS = [Binding("escape", "cancel", t("card.form.cancel"), tooltip=t("card.form.cancel"),
                         id="confirm-cancel")]
 

@@ -29,7 +29,7 @@ from db.session import Identity
 from screens.card.screen import REUSED, CardScreen
 from tests.benchlib import BenchContext, BenchRow, database_url, fmt_ms, scratch_copy, timed_ms
 
-# Imported here, not where it is used: importing the app fixes Textual's frame timer (tui/textual_fixes.py),
+# Imported here, not where it is used: importing the app fixes Textual's frame timer (tui/textual_compat.py),
 # and every screen below must paint as it does in the app.
 from tui.app import ClientbaseApp
 

@@ -52,12 +52,3 @@ def make_client(**overrides) -> cards.Card:
     from dataclasses import replace
 
     return cards.save_card(cards.load_card(None), replace(draft, **overrides))
-
-
-async def settle(app: App, pilot) -> None:
-    """Lets every worker finish and the screen catch up with their results."""
-    for _ in range(3):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        if not any(worker.is_running for worker in app.workers):
-            return

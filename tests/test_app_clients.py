@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import date
 
 import pytest
-from textual.worker import WorkerState
 
 from db import demo, session
 from db.clients import listing as clients
@@ -15,32 +13,9 @@ from db.i18n import t
 from tui.app import ClientbaseApp
 from tui.widgets.phone import phone
 from tui.widgets.virtual_list import VirtualList
+from tests.pilot import screen_text, settle, wait_for
 
 TODAY = date(2026, 6, 15)
-
-
-def screen_text(app: ClientbaseApp) -> str:
-    """Every character on the terminal, row by row, modal dialogs included."""
-    update = app.screen._compositor.render_full_update()
-    return "\n".join("".join(segment.text for strip in line for segment in strip) for line in update.strips)
-
-
-async def settle(app: ClientbaseApp, pilot) -> None:
-    """Until no worker is pending or running. (wait_for_complete would raise for a search that the next
-    keystroke superseded, which is the normal fate of a type-ahead query.)"""
-    for _ in range(2):  # the count starts from a timer once the first page is in
-        await pilot.pause()
-        while any(worker.state in (WorkerState.PENDING, WorkerState.RUNNING) for worker in app.workers):
-            await pilot.pause(0.01)
-    await pilot.pause()
-
-
-async def wait_for(pilot, condition, seconds: float = 20.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("the screen never showed what was expected")
-        await pilot.pause(0.1)
 
 
 @pytest.fixture(autouse=True)
@@ -86,7 +61,7 @@ def _cyrillic(people):
 async def test_opens_on_the_clients_list_with_who_is_connected(fresh_db, people):
     app = make_app(fresh_db)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         text = screen_text(app)
         assert "t_admin" in text and t("role.admin") in text
         assert t("clients.count.exact", count="300") in text
@@ -99,9 +74,9 @@ async def test_search_by_part_of_a_cyrillic_name(fresh_db, people):
     expected = [p for p in people if fragment in p[1].lower() + " " + p[2].lower()]
     app = make_app(fresh_db)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press(*fragment)
-        await settle(app, pilot)
+        await settle(pilot)
         text = screen_text(app)
         assert phone(someone[4]) in text
         assert t("clients.count.exact", count=f"{len(expected)}") in text or len(expected) < 5
@@ -111,9 +86,9 @@ async def test_search_by_the_last_four_digits_of_a_phone(fresh_db, people):
     someone = next(p for p in people if p[4])
     app = make_app(fresh_db)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press(*someone[4][-4:])
-        await settle(app, pilot)
+        await settle(pilot)
         text = screen_text(app)
         assert phone(someone[4]) in text
         shown = app.screen.list.cached_rows()
@@ -124,10 +99,10 @@ async def test_search_by_email(fresh_db, people):
     someone = next(p for p in people if p[5] and p[4])
     app = make_app(fresh_db)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press(*someone[5].split("@")[0])
         await pilot.press("@")
-        await settle(app, pilot)
+        await settle(pilot)
         assert phone(someone[4]) in screen_text(app)
         assert [row.id for row in app.screen.list.cached_rows()] == [someone[0]]
 
@@ -137,18 +112,18 @@ async def test_apply_and_clear_filters_from_the_keyboard(fresh_db, people):
     in_city = [p for p in people if p[3] == city]
     app = make_app(fresh_db)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("tab", "f")
         await pilot.pause()
         assert t("clients.filters.title") in screen_text(app)
         await pilot.press("tab", "tab", "tab", "tab", *city, "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         text = screen_text(app)
         assert f"{t('clients.filter.city')}: {city}" in text
         assert t("clients.count.exact", count=f"{len(in_city)}") in text
         assert {row.city for row in app.screen.list.cached_rows()} == {city}
         await pilot.press("x")
-        await settle(app, pilot)
+        await settle(pilot)
         text = screen_text(app)
         assert f"{t('clients.filter.city')}: {city}" not in text
         assert t("clients.count.exact", count="300") in text
@@ -157,28 +132,28 @@ async def test_apply_and_clear_filters_from_the_keyboard(fresh_db, people):
 async def test_a_wrong_number_in_the_filter_panel_is_said_and_nothing_changes(fresh_db, people):
     app = make_app(fresh_db)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("tab", "f")
         await pilot.pause()
         await pilot.press(*["tab"] * 8, "1", ".", ".", "enter")
         await pilot.pause()
         assert t("clients.filters.bad_number", field=t("clients.filter.age_min")) in screen_text(app)
         await pilot.press("escape")
-        await settle(app, pilot)
+        await settle(pilot)
         assert t("clients.count.exact", count="300") in screen_text(app)
 
 
 async def test_an_impossible_age_in_the_filter_panel_is_said_and_the_app_lives_on(fresh_db, people):
     app = make_app(fresh_db)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("tab", "f")
         await pilot.pause()
         await pilot.press(*["tab"] * 8, "2", "0", "0", "0", "enter")
         await pilot.pause()
         assert t("clients.filters.out_of_range", low=0, high="150") in screen_text(app)
         await pilot.press("escape")
-        await settle(app, pilot)
+        await settle(pilot)
         assert t("clients.count.exact", count="300") in screen_text(app)
 
 
@@ -186,9 +161,9 @@ async def test_an_impossible_age_in_the_filter_panel_is_said_and_the_app_lives_o
 async def test_hostile_search_text_is_just_text(fresh_db, people, typed):
     app = make_app(fresh_db)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press(*typed)
-        await settle(app, pilot)
+        await settle(pilot)
         assert t("clients.none") in screen_text(app)
         assert app.screen.query_one("#search").value == typed
     with fresh_db.connect(autocommit=True) as conn:
@@ -198,16 +173,16 @@ async def test_hostile_search_text_is_just_text(fresh_db, people, typed):
 async def test_ten_thousand_characters_and_emoji_in_the_search_box(fresh_db, people):
     app = make_app(fresh_db)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         # Pasted rather than typed: the Pilot has no key for an emoji, and 10,000 presses add nothing.
         app.screen.query_one("#search").value = "😀ж" * 5_000
         await pilot.press("ж")
-        await settle(app, pilot)
+        await settle(pilot)
         # Far beyond what anyone types: the limit is said, and the app lives on.
         assert any(note.message == t("clients.search_too_long", words=10, chars=200)
                    for note in app._notifications)
         app.screen.query_one("#search").value = "😀ж"
-        await settle(app, pilot)
+        await settle(pilot)
         assert t("clients.none") in screen_text(app)
 
 
@@ -217,9 +192,9 @@ async def test_sort_by_last_purchase(fresh_db, people):
                               ).fetchone()[0]
     app = make_app(fresh_db)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("tab", "s")
-        await settle(app, pilot)
+        await settle(pilot)
         assert t("clients.sorted_by", sort=t("clients.sort.last_purchase")) in screen_text(app)
         assert app.screen.list.current.id == latest
 
@@ -227,7 +202,7 @@ async def test_sort_by_last_purchase(fresh_db, people):
 async def test_the_sales_login_sees_no_new_key(fresh_db, people):
     app = make_app(fresh_db, "sales")
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("tab")
         await pilot.pause()
         text = screen_text(app)
@@ -243,27 +218,27 @@ async def test_the_sales_login_sees_no_new_key(fresh_db, people):
 async def test_the_admin_sees_the_new_key_and_it_opens_an_empty_card(fresh_db, people):
     app = make_app(fresh_db)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("tab")
         await pilot.pause()
         assert t("clients.key.new") in screen_text(app)
         await pilot.press("n")
-        await settle(app, pilot)
+        await settle(pilot)
         assert type(app.screen).__name__ == "CardScreen" and app.screen.client_id is None
 
 
 async def test_enter_opens_the_card_and_the_selection_stays_on_return(fresh_db, people):
     app = make_app(fresh_db)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("down", "down", "down", "pagedown")
         chosen = app.screen.list.current
         scrolled = app.screen.list.scroll_y
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert type(app.screen).__name__ == "CardScreen" and app.screen.client_id == chosen.id
         await pilot.press("escape")
-        await settle(app, pilot)
+        await settle(pilot)
         assert type(app.screen).__name__ == "ClientsScreen"
         assert app.screen.list.current.id == chosen.id and app.screen.list.scroll_y == scrolled
 
@@ -271,7 +246,7 @@ async def test_enter_opens_the_card_and_the_selection_stays_on_return(fresh_db, 
 async def test_a_row_refreshes_when_another_terminal_saves_it(fresh_db, people):
     app = make_app(fresh_db, listen=True)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         first = app.screen.list.current
         await asyncio.sleep(1.0)  # the listener's LISTEN is in place
         with fresh_db.connect("admin", autocommit=True) as conn:
@@ -284,7 +259,7 @@ async def test_the_banner_says_the_database_is_gone_and_back_and_the_search_surv
     fragment = someone[1][:4].lower()
     app = make_app(fresh_db)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         fresh_db.server.stop()
         try:
             await pilot.press(*fragment)
@@ -301,20 +276,20 @@ async def test_the_banner_says_the_database_is_gone_and_back_and_the_search_surv
 async def test_save_the_search_as_a_segment_and_load_it_back(fresh_db, people):
     app = make_app(fresh_db)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press(*"ова", "tab", "s", "ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press(*"Ova buyers", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert f"{t('clients.filter.segment')}: Ova buyers" in screen_text(app)
         await pilot.press("slash", "ctrl+u", "tab", "x")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.screen.criteria.text == "" and "Ova buyers" not in screen_text(app)
         await pilot.press("g")
-        await settle(app, pilot)
+        await settle(pilot)
         assert "Ova buyers" in screen_text(app)
         await pilot.press("down", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.screen.query_one("#search").value == "ова"
         assert t("clients.sorted_by", sort=t("clients.sort.last_purchase")) in screen_text(app)
         assert all("ова" in row.search for row in app.screen.list.cached_rows())
@@ -340,10 +315,10 @@ def _small_pages(monkeypatch) -> list[object]:
 
 
 async def _counted(app: ClientbaseApp, pilot) -> None:
-    await settle(app, pilot)
+    await settle(pilot)
     while app.screen.count is None:
         await pilot.pause(0.05)
-    await settle(app, pilot)
+    await settle(pilot)
 
 
 def _names_in_order(fresh_db) -> list[int]:
@@ -364,22 +339,22 @@ async def test_only_what_is_visible_is_fetched_and_end_jumps_to_the_last_row(fre
         await pilot.press("tab")
         asked.clear()
         await pilot.press("end")
-        await settle(app, pilot)
+        await settle(pilot)
         assert widget.current.id == by_name[-1]
         assert [row.id for row in widget.cached_rows()][-3:] == by_name[-3:]
         assert len(asked) <= 4, "a jump, then the keyset pages around it; not a walk over 30 pages"
         assert any(isinstance(start, clients.RowNumber) for start in asked)
         assert len(widget.cached_rows()) <= 50, "pages scrolled past are dropped, those in view kept"
         await pilot.press("home")
-        await settle(app, pilot)
+        await settle(pilot)
         assert widget.current.id == by_name[0]
         assert [widget.row_at(index).id for index in range(15)] == by_name[:15]
         # The middle, as a drag of the scrollbar leaves it.
         widget.scroll_to(y=150, animate=False)
-        await settle(app, pilot)
+        await settle(pilot)
         assert [widget.row_at(index).id for index in range(150, 165)] == by_name[150:165]
         widget.scroll_to(y=140, animate=False)  # and up from there
-        await settle(app, pilot)
+        await settle(pilot)
         assert [widget.row_at(index).id for index in range(140, 150)] == by_name[140:150]
 
 
@@ -397,7 +372,7 @@ async def test_an_estimated_count_off_either_way_gives_way_to_the_rows_found(fre
         screen.count = clients.Count(500, exact=False)
         widget.set_total(500, exact=False)
         await pilot.press("end")
-        await settle(app, pilot)
+        await settle(pilot)
         assert widget.row_count == 300 and widget.current.id == by_name[-1]
         assert t("clients.count.exact", count="300") in screen_text(app)
         # Counted too few: the same, in one press.
@@ -407,7 +382,7 @@ async def test_an_estimated_count_off_either_way_gives_way_to_the_rows_found(fre
         screen.count = clients.Count(120, exact=False)
         widget.set_total(120, exact=False)
         await pilot.press("end")
-        await settle(app, pilot)
+        await settle(pilot)
         assert widget.current.id == by_name[-1] and widget.row_count == 300
         # A jump past the end (a drag, on an estimate too high) finds where the rows end as well.
         await pilot.press("home")
@@ -416,7 +391,7 @@ async def test_an_estimated_count_off_either_way_gives_way_to_the_rows_found(fre
         widget.set_total(400, exact=False)
         assert widget.counted_end is None
         widget.scroll_to(y=380, animate=False)
-        await settle(app, pilot)
+        await settle(pilot)
         assert widget.row_count == 300 and widget.counted_end == 300
         assert [widget.row_at(index).id for index in range(285, 300)] == by_name[285:]
 
@@ -424,19 +399,19 @@ async def test_an_estimated_count_off_either_way_gives_way_to_the_rows_found(fre
 async def test_import_and_export_open_from_the_list_for_whom_they_apply(fresh_db, people):
     app = make_app(fresh_db)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("tab", "e")
-        await settle(app, pilot)
+        await settle(pilot)
         assert type(app.screen).__name__ == "ExportFileScreen"
         assert app.screen.criteria == app.screen_stack[-2].criteria
         await pilot.press("escape")
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("i")
-        await settle(app, pilot)
+        await settle(pilot)
         assert type(app.screen).__name__ == "ImportFileScreen"
     app = make_app(fresh_db, "sales")
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("tab", "i")
         await pilot.pause()
         assert type(app.screen).__name__ == "ClientsScreen"
@@ -446,7 +421,7 @@ async def test_import_and_export_open_from_the_list_for_whom_they_apply(fresh_db
         conn.execute("INSERT INTO settings (key, value) VALUES ('sales_may_export', 'yes')")
     app = make_app(fresh_db, "sales")
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert t("clients.key.export") in titles and t("clients.key.import") not in titles
 
@@ -456,16 +431,16 @@ async def test_the_filter_panel_completes_a_city_and_takes_the_base_spelling(fre
     in_city = [p for p in people if p[3] == city]
     app = make_app(fresh_db)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("tab", "f")
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("tab", "tab", "tab", "tab", *city[:3].lower())
         await pilot.pause(0.2)
         assert city[:3].lower() + city[3:] in screen_text(app), "the rest of the city is suggested as it is typed"
         await pilot.press("right")
         assert app.screen.query_one("#city").value.casefold() == city.casefold()
         await pilot.press("ctrl+u", *city.lower(), "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert f"{t('clients.filter.city')}: {city}" in screen_text(app)
         assert {row.city for row in app.screen.list.cached_rows()} == {city}
         assert t("clients.count.exact", count=f"{len(in_city)}") in screen_text(app)

@@ -185,3 +185,65 @@ def test_the_mailing_queue_is_audited_but_not_its_delivery(fresh_db):
     assert (readdressed[3], readdressed[4]) == ({"address": "+70000000001"}, {"address": "+70000000002"})
     assert summary[2] is None and summary[4]["rows"] == 1002
     assert templates[-1][1] == "update" and templates[-1][4] == {"body": "Здравствуйте"}
+
+
+def test_a_new_table_is_audited_versioned_and_timestamped_by_one_call(fresh_db):
+    """What a later migration does for a table of its own (migration 0010, migrations/README.md rule 3)."""
+    with fresh_db.connect(autocommit=True) as owner:
+        owner.execute("""
+            CREATE TABLE public.gift_card (
+                id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                code       text NOT NULL,
+                balance    numeric(12, 2) NOT NULL DEFAULT 0,
+                version    integer NOT NULL DEFAULT 1,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                created_by text NOT NULL DEFAULT session_user,
+                updated_at timestamptz,
+                updated_by text
+            )""")
+        owner.execute("SELECT public.cb_audit_table('public.gift_card')")
+        owner.execute("GRANT SELECT, DELETE, INSERT (code, balance, version), UPDATE (code, balance, version) "
+                      "ON public.gift_card TO clientbase_admin")
+    with fresh_db.connect("admin", autocommit=True) as conn:
+        card_id = conn.execute("INSERT INTO gift_card (code, version) VALUES ('G-1', 7) RETURNING id").fetchone()[0]
+        conn.execute("UPDATE gift_card SET balance = 500 WHERE id = %s", (card_id,))
+        conn.execute("UPDATE gift_card SET version = 1 WHERE id = %s", (card_id,))  # no rewinding
+        assert conn.execute("SELECT version, updated_by FROM gift_card WHERE id = %s",
+                            (card_id,)).fetchone() == (3, "t_admin")
+        conn.execute("DELETE FROM gift_card WHERE id = %s", (card_id,))
+    with fresh_db.connect("manager") as conn:
+        logged = _audit(conn, "gift_card")
+    assert [(login, action, row_id) for login, action, row_id, _, _ in logged] == [
+        ("t_admin", "insert", str(card_id)), ("t_admin", "update", str(card_id)), ("t_admin", "delete", str(card_id))]
+    inserted, updated, deleted = logged
+    assert inserted[4]["code"] == "G-1" and "version" not in inserted[4]
+    assert (updated[3], updated[4]) == ({"balance": 0}, {"balance": 500})
+    assert deleted[3]["balance"] == 500
+
+
+def _unwatched(conn) -> list[tuple[str, str, list[str]]]:
+    """(table, trigger, columns) for each update trigger of the audit or the version that an edited column
+    would not fire."""
+    return conn.execute("""
+        SELECT c.relname, t.tgname, u.columns
+          FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+         CROSS JOIN LATERAL (
+               SELECT array_agg(a.attname::text ORDER BY a.attnum) AS columns FROM pg_attribute a
+                WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+                  AND a.attname <> ALL (public.cb_derived_columns(c.relname) || public.cb_unaudited_columns(c.relname))
+                  AND a.attnum <> ALL (t.tgattr::int2[])) u
+         WHERE t.tgname IN ('audit', 'touch_row') AND c.relnamespace = 'public'::regnamespace
+           AND u.columns IS NOT NULL
+         ORDER BY 1, 2""").fetchall()
+
+
+def test_every_audited_table_watches_every_edited_column(fresh_db):
+    """The update triggers fire on a column list read from the catalog when the table was attached; a column
+    added since, without attaching the table again, would bump no version and reach no log."""
+    with fresh_db.connect() as conn:
+        assert _unwatched(conn) == []
+        conn.execute("ALTER TABLE public.segment ADD COLUMN colour text")
+        assert _unwatched(conn) == [("segment", "audit", ["colour"]), ("segment", "touch_row", ["colour"])]
+        conn.execute("SELECT public.cb_audit_table('public.segment')")
+        assert _unwatched(conn) == []
+        conn.rollback()

@@ -20,7 +20,8 @@ from db.card.draft import ContactDraft
 from db.i18n import t
 from screens.card.screen import REUSED
 from screens.card.tabs.people import ContactRow
-from tests.card_helpers import identity, make_client, settle
+from tests.card_helpers import identity, make_client
+from tests.pilot import row_with, screen_lines, settle
 from tui.app import ClientbaseApp
 
 
@@ -37,9 +38,9 @@ def _app(db) -> ClientbaseApp:
 
 
 async def _editor_ready(app, pilot) -> None:
-    await settle(app, pilot)
+    await settle(pilot)
     assert await _wait_for(pilot, lambda: app.is_screen_installed(REUSED) and app.get_screen(REUSED).is_mounted)
-    await settle(app, pilot)
+    await settle(pilot)
 
 
 async def test_n_then_a_name_typed_at_once_lands_in_last_name(admin_session):
@@ -48,7 +49,7 @@ async def test_n_then_a_name_typed_at_once_lands_in_last_name(admin_session):
     async with app.run_test(size=(80, 24)) as pilot:
         await _editor_ready(app, pilot)
         await pilot.press("tab", "n", *"Иванов")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.screen.query_one("#f-last_name", Input).value == "Иванов"
         assert app.screen.focused is app.screen.query_one("#f-last_name", Input)
 
@@ -68,7 +69,7 @@ async def test_a_name_typed_while_the_new_card_is_still_loading_is_kept(admin_se
         monkeypatch.setattr(cards, "load_card", slow_load)
         await pilot.press("tab", "n", *"Иванов")
         arrived.set()
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.screen.query_one("#f-last_name", Input).value == "Иванов"
 
 
@@ -76,7 +77,7 @@ async def test_n_before_the_editor_is_built_loses_no_letter(admin_session):
     app = _app(admin_session)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("tab", "n", *"Petrov")
-        await settle(app, pilot)
+        await settle(pilot)
         assert type(app.screen).__name__ == "CardScreen"
         assert app.screen.query_one("#f-last_name", Input).value == "Petrov"
 
@@ -87,53 +88,41 @@ async def test_each_card_opens_in_its_first_field_not_the_last_one_used(admin_se
     async with app.run_test(size=(80, 24)) as pilot:
         await _editor_ready(app, pilot)
         await pilot.press("tab", "n")
-        await settle(app, pilot)
+        await settle(pilot)
         editor = app.screen
         # Last, first and middle name, gender, birth date, company: the sixth Tab is in Position.
         await pilot.press(*["tab"] * 6, *"Director")
         assert editor.query_one("#f-position", Input).value == "Director"
         await pilot.press("escape")
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("tab", "tab", "enter")  # the third answer: discard
-        await settle(app, pilot)
+        await settle(pilot)
         assert type(app.screen).__name__ == "ClientsScreen"
         await pilot.press("n", *"Сидоров")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.screen is editor
         assert editor.query_one("#f-last_name", Input).value == "Сидоров"
         assert editor.query_one("#f-position", Input).value == ""
         # A tab key: the first field of the tab, not where the focus was before in it.
         await pilot.press("tab", "tab", "f3", "f2")
-        await settle(app, pilot)
+        await settle(pilot)
         assert editor.focused is editor.query_one("#f-last_name", Input)
-
-
-def _row_with(app, text: str) -> str:
-    """The terminal's line that shows `text`, as drawn (modal dialogs included)."""
-    update = app.screen._compositor.render_full_update()
-    lines = ["".join(segment.text for strip in line for segment in strip) for line in update.strips]
-    return next(line for line in lines if text in line)
 
 
 async def test_an_unticked_box_shows_no_x_and_a_ticked_one_does(admin_session):
     app = _app(admin_session)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("tab", "i")
-        await settle(app, pilot)
+        await settle(pilot)
         boxes = [app.screen.query_one(f"#import-{name}") for name in ("purchases", "overwrite", "create-missing")]
         assert all(not box.value and "X" not in box.render().plain for box in boxes)
-        assert "X" not in _row_with(app, t("import.ui.overwrite"))
+        assert "X" not in row_with(app, t("import.ui.overwrite"))
         await pilot.press("tab", "tab", "space")  # from the path: purchases, overwrite
         await pilot.pause()
         assert [box.value for box in boxes] == [False, True, False]
         assert [("X" in box.render().plain) for box in boxes] == [False, True, False]
-        assert _row_with(app, t("import.ui.overwrite")).count("X") == 1
-
-
-def _screen_lines(app) -> list[str]:
-    update = app.screen._compositor.render_full_update()
-    return ["".join(segment.text for strip in line for segment in strip) for line in update.strips]
+        assert row_with(app, t("import.ui.overwrite")).count("X") == 1
 
 
 async def test_the_import_check_at_80x24_shows_what_matters_first_and_scrolls_to_every_line(admin_session, tmp_path):
@@ -145,13 +134,13 @@ async def test_the_import_check_at_80x24_shows_what_matters_first_and_scrolls_to
     path = write_csv(tmp_path / "clients.csv", RU_HEADERS, good + bad)
     app = _app(admin_session)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("tab", "i")
-        await settle(app, pilot)
+        await settle(pilot)
         dialog = app.screen
         await pilot.press(*str(path), "enter")
-        await settle(app, pilot)
-        shown = "\n".join(_screen_lines(app))
+        await settle(pilot)
+        shown = "\n".join(screen_lines(app))
         assert t("import.dry_run") in shown
         assert "invalid rows:                9" in shown
         # While checking, the dialog never said it was writing.
@@ -164,13 +153,13 @@ async def test_the_import_check_at_80x24_shows_what_matters_first_and_scrolls_to
         assert dialog.focused is dialog.query_one("#transfer-result")
         await pilot.press("pagedown", "pagedown", "pagedown")
         await pilot.pause()
-        assert last in "\n".join(_screen_lines(app))
+        assert last in "\n".join(screen_lines(app))
         # The import itself: where the refused rows went is said before the counts. Read from the result
         # itself: the import's worker may start after the key's own refresh, and in a long session the
         # screen's first composed frame after it was seen to hold the dialog's title alone.
         await pilot.press("ctrl+s")
         for _ in range(100):
-            await settle(app, pilot)
+            await settle(pilot)
             shown = str(dialog.query_one("#transfer-summary").content)
             if "clients.rejected.csv" in shown:
                 break
@@ -187,32 +176,32 @@ async def test_new_rows_and_a_new_card_are_not_told_they_are_empty_until_left_or
     async with app.run_test(size=(80, 24)) as pilot:
         await _editor_ready(app, pilot)
         await pilot.press("tab", "n")
-        await settle(app, pilot)
-        assert t("card.valid.name_required") not in "\n".join(_screen_lines(app))
+        await settle(pilot)
+        assert t("card.valid.name_required") not in "\n".join(screen_lines(app))
         await pilot.press("escape")
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("home", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         editor = app.screen
         assert editor.card.id == card.id
         await pilot.press("f4", "ctrl+n")
-        await settle(app, pilot)
-        assert required not in "\n".join(_screen_lines(app))
+        await settle(pilot)
+        assert required not in "\n".join(screen_lines(app))
         await pilot.press("f3", "ctrl+n")
-        await settle(app, pilot)
-        assert required not in "\n".join(_screen_lines(app))
+        await settle(pilot)
+        assert required not in "\n".join(screen_lines(app))
         # Typed and left, a value's reason is said at once, before saving.
         await pilot.press(*"12", "tab")
-        await settle(app, pilot)
+        await settle(pilot)
         new_row = editor.query(ContactRow).last()
         reason = str(new_row.query_one(".row-error").content)
-        assert reason and reason[:30] in "\n".join(_screen_lines(app))
+        assert reason and reason[:30] in "\n".join(screen_lines(app))
         # Saving says what is still missing, the empty relative too.
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("f4")
-        await settle(app, pilot)
-        assert required in "\n".join(_screen_lines(app))
+        await settle(pilot)
+        assert required in "\n".join(screen_lines(app))
         assert cards.load_card(card.id).version == card.version
 
 
@@ -224,12 +213,12 @@ async def test_an_empty_birth_date_shows_the_format_to_type_not_a_date(admin_ses
     async with app.run_test(size=(80, 24)) as pilot:
         await _editor_ready(app, pilot)
         await pilot.press("enter")
-        await settle(app, pilot)
-        birth_row = _row_with(app, t("card.f.birth_date"))
+        await settle(pilot)
+        birth_row = row_with(app, t("card.f.birth_date"))
         assert hint in birth_row and not re.search(r"\d", birth_row)
         await pilot.press("f4", "ctrl+n")
-        await settle(app, pilot)
-        relative_row = _row_with(app, hint)
+        await settle(pilot)
+        relative_row = row_with(app, hint)
         assert not re.search(r"\d", relative_row)
 
 
@@ -245,16 +234,16 @@ async def test_the_list_and_the_card_write_dates_phones_and_money_alike(admin_se
     app = _app(admin_session)
     async with app.run_test(size=(80, 24)) as pilot:
         await _editor_ready(app, pilot)
-        row = _row_with(app, "Петрова")
+        row = row_with(app, "Петрова")
         assert written in row and "+7 912 345-67-89" in row and "12 346" in row
-        assert f"Spent, {currency}" in _row_with(app, "Name")
+        assert f"Spent, {currency}" in row_with(app, "Name")
         await pilot.press("home", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("f5")
-        await settle(app, pilot)
-        summary = _row_with(app, "purchases")
+        await settle(pilot)
+        summary = row_with(app, "purchases")
         assert f"12 345.50 {currency}" in summary
-        assert f"12 345.50 {currency}" in _row_with(app, written)  # the purchase's row in the table
+        assert f"12 345.50 {currency}" in row_with(app, written)  # the purchase's row in the table
         await pilot.press("f3")
-        await settle(app, pilot)
-        assert "+7 912 345-67-89" in _row_with(app, "primary")
+        await settle(pilot)
+        assert "+7 912 345-67-89" in row_with(app, "primary")

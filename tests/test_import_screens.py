@@ -11,6 +11,7 @@ from db.clients.listing import Criteria
 from screens.transfer.export_dialog import ExportFileScreen
 from screens.transfer.import_dialog import ImportFileScreen
 from tests.test_import import RU_HEADERS, RU_ROWS, clients, write_csv
+from tests.pilot import settle
 
 
 class Host(App):
@@ -37,14 +38,12 @@ async def test_check_then_import_from_the_dialog(admin_session, tmp_path):
         assert "Check the file first" in summary(screen)
         screen.query_one("#import-path", Input).value = str(path)
         await pilot.press("ctrl+r")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert "new clients:                 3" in summary(screen) and "Dry run" in summary(screen)
         assert clients(admin_session) == []
         assert not screen.query_one("#import-run", Button).disabled
         await pilot.press("ctrl+s")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert len(clients(admin_session)) == 3
         await pilot.press("escape")
         await pilot.pause()
@@ -56,8 +55,7 @@ async def test_a_missing_file_is_said_on_the_dialog(admin_session, tmp_path):
     app = Host(screen)
     async with app.run_test(size=(100, 40)) as pilot:
         await pilot.press("ctrl+r")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert "There is no file" in summary(screen)
 
 
@@ -71,8 +69,7 @@ async def test_export_the_current_search_from_the_dialog(admin_session, tmp_path
     async with app.run_test(size=(100, 40)) as pilot:
         screen.query_one("#export-path", Input).value = str(tmp_path / "found.csv")
         await pilot.press("ctrl+s")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert "Exported 1 rows" in summary(screen)
     with open(tmp_path / "found.csv", encoding="utf-8-sig") as found:
         rows = list(csv.reader(found, delimiter=";"))

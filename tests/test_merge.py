@@ -18,7 +18,8 @@ from db.card import merge
 from db.card.draft import CardDraft, ContactDraft, RelativeDraft
 from db.errors import ConflictError, ValidationError
 from screens.confirm import ConfirmScreen
-from tests.card_helpers import CardApp, make_client, settle
+from tests.card_helpers import CardApp, make_client
+from tests.pilot import settle
 
 
 def _other() -> cards.Card:
@@ -81,16 +82,16 @@ async def test_an_admin_merges_from_the_card(admin_session):
     other = _other()
     app = CardApp("admin", keep.id)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("ctrl+g")
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press(*"Аня")
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.card_screen.query_one("#f-city", Input).value == "Казань"
     assert cards.load_card(keep.id).purchase_count == 1
     with admin_session.connect(autocommit=True) as conn:

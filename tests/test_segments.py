@@ -11,8 +11,8 @@ from db.errors import UserError
 from db.i18n import t
 from screens.confirm import ConfirmScreen
 from screens.clients.segments import SegmentNameDialog, SegmentPicker
-from tests.card_helpers import identity, settle
-from tests.test_first_hour import _screen_lines
+from tests.card_helpers import identity
+from tests.pilot import screen_lines, settle
 from tui.app import ClientbaseApp
 
 WOMEN = Criteria(text="ова", filters=Filters(gender="f"))
@@ -64,11 +64,11 @@ async def test_the_picker_opens_on_the_first_segment_and_enter_loads_it(admin_se
     segments.save("Beta", Criteria(text="ев"))
     app = _app(admin_session)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("tab", "g")
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert type(app.screen).__name__ == "ClientsScreen"
         assert app.screen.query_one("#search").value == "ова" and app.screen.segment_name == "Alpha"
 
@@ -78,52 +78,52 @@ async def test_rename_and_delete_from_the_picker(admin_session):
     segments.save("Beta", Criteria(text="ев"))
     app = _app(admin_session)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("tab", "g")
-        await settle(app, pilot)
-        shown = "\n".join(_screen_lines(app))
+        await settle(pilot)
+        shown = "\n".join(screen_lines(app))
         assert t("clients.segments.key.rename") in shown and t("clients.segments.key.delete") in shown
         await pilot.press("down", "r")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, SegmentNameDialog)
         await pilot.press("ctrl+u", *"Gamma", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert [s.name for s in segments.list_segments()] == ["Alpha", "Gamma"]
         picker = app.screen
         assert isinstance(picker, SegmentPicker) and picker.highlighted.name == "Gamma"
         # A name another segment has is said, and nothing changes.
         await pilot.press("r", "ctrl+u", *"Alpha", "enter")
-        await settle(app, pilot)
-        assert t("clients.segment_name_taken")[:30] in "\n".join(_screen_lines(app))  # the rest wraps
+        await settle(pilot)
+        assert t("clients.segment_name_taken")[:30] in "\n".join(screen_lines(app))  # the rest wraps
         assert [s.name for s in segments.list_segments()] == ["Alpha", "Gamma"]
         # Delete asks first; Enter alone keeps the segment.
         await pilot.press("up", "delete")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert [s.name for s in segments.list_segments()] == ["Alpha", "Gamma"]
         await pilot.press("delete")
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("tab", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert [s.name for s in segments.list_segments()] == ["Gamma"]
-        assert picker.highlighted.name == "Gamma" and "Alpha" not in "\n".join(_screen_lines(app))
+        assert picker.highlighted.name == "Gamma" and "Alpha" not in "\n".join(screen_lines(app))
 
 
 async def test_a_read_only_login_sees_no_rename_or_delete_and_the_keys_do_nothing(admin_session):
     segments.save("Alpha", WOMEN)
     app = _app(admin_session, "sales")
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("tab", "g")
-        await settle(app, pilot)
-        shown = "\n".join(_screen_lines(app))
+        await settle(pilot)
+        shown = "\n".join(screen_lines(app))
         assert "Alpha" in shown
         assert t("clients.segments.key.rename") not in shown and t("clients.segments.key.delete") not in shown
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert t("clients.segments.key.rename") not in titles
         await pilot.press("r", "delete")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, SegmentPicker)
         assert [s.name for s in segments.list_segments()] == ["Alpha"]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from db import rows
 from db.card.tx import reading, writing
 from db.errors import UserError, ValidationError
 from db.models import database
@@ -23,8 +24,10 @@ INTERACTION_KINDS = ("call", "meeting", "email", "sms", "note")
 # purchase_line_purchase, subscription_client, interaction_client, reminder_client.
 PURCHASES_SQL = """
 SELECT p.id, p.purchased_at, p.channel, p.amount, p.cost, p.note,
-       coalesce(json_agg(json_build_array(l.product_id, coalesce(nullif(l.description, ''), pr.name, ''),
-                                          l.quantity, l.price) ORDER BY l.id) FILTER (WHERE l.id IS NOT NULL), '[]')
+       coalesce(json_agg(json_build_object('product_id', l.product_id,
+                                           'description', coalesce(nullif(l.description, ''), pr.name, ''),
+                                           'quantity', l.quantity, 'price', l.price)
+                         ORDER BY l.id) FILTER (WHERE l.id IS NOT NULL), '[]') AS lines
   FROM (SELECT * FROM purchase WHERE client_id = %s ORDER BY purchased_at DESC LIMIT %s) p
   LEFT JOIN purchase_line l ON l.purchase_id = p.id
   LEFT JOIN product pr ON pr.id = l.product_id
@@ -32,14 +35,15 @@ SELECT p.id, p.purchased_at, p.channel, p.amount, p.cost, p.note,
  ORDER BY p.purchased_at DESC
 """
 FAVOURITES_SQL = """
-SELECT coalesce(pr.name, nullif(l.description, ''), '?'), sum(l.quantity), count(DISTINCT p.id)
+SELECT coalesce(pr.name, nullif(l.description, ''), '?') AS product, sum(l.quantity) AS quantity,
+       count(DISTINCT p.id) AS times
   FROM purchase p JOIN purchase_line l ON l.purchase_id = p.id
   LEFT JOIN product pr ON pr.id = l.product_id
  WHERE p.client_id = %s
  GROUP BY 1 ORDER BY 3 DESC, 2 DESC, 1 LIMIT %s
 """
 SUBSCRIPTIONS_SQL = """
-SELECT s.id, coalesce(pr.name, ''), s.starts_on, s.ends_on, s.note
+SELECT s.id, coalesce(pr.name, '') AS product, s.starts_on, s.ends_on, s.note
   FROM subscription s LEFT JOIN product pr ON pr.id = s.product_id
  WHERE s.client_id = %s ORDER BY s.ends_on DESC, s.id
 """
@@ -48,7 +52,7 @@ SELECT id, kind, happened_at, author, text, outcome FROM interaction
  WHERE client_id = %s ORDER BY happened_at DESC, id DESC LIMIT %s
 """
 REMINDERS_SQL = """
-SELECT id, due_on, text, coalesce(assignee, ''), done, done_at FROM reminder
+SELECT id, due_on, text, coalesce(assignee, '') AS assignee, done, done_at FROM reminder
  WHERE client_id = %s ORDER BY done, due_on, id LIMIT %s
 """
 
@@ -122,39 +126,37 @@ class Product:
 
 def load_purchases(client_id: int) -> tuple[Purchase, ...]:
     """The latest purchases with their lines, in one query (lines aggregated per purchase)."""
-    rows = database.execute_sql(PURCHASES_SQL, (client_id, SHOWN)).fetchall()
+    found = rows.dicts(database.execute_sql(PURCHASES_SQL, (client_id, SHOWN)))
     return tuple(
-        Purchase(row[0], row[1], row[2], row[3], row[4], row[5],
-                 tuple(PurchaseLine(line[0], line[1], Decimal(str(line[2])), Decimal(str(line[3])))
-                       for line in row[6]))
-        for row in rows)
+        Purchase(id=row["id"], purchased_at=row["purchased_at"], channel=row["channel"], amount=row["amount"],
+                 cost=row["cost"], note=row["note"],
+                 # JSON carries numbers as floats or ints; through str they come back exact.
+                 lines=tuple(PurchaseLine(product_id=line["product_id"], description=line["description"],
+                                          quantity=Decimal(str(line["quantity"])), price=Decimal(str(line["price"])))
+                             for line in row["lines"]))
+        for row in found)
 
 
 def load_favourites(client_id: int, limit: int = 5) -> tuple[Favourite, ...]:
-    rows = database.execute_sql(FAVOURITES_SQL, (client_id, limit)).fetchall()
-    return tuple(Favourite(*row) for row in rows)
+    return tuple(rows.all_of(Favourite, database.execute_sql(FAVOURITES_SQL, (client_id, limit))))
 
 
 def load_subscriptions(client_id: int) -> tuple[Subscription, ...]:
-    rows = database.execute_sql(SUBSCRIPTIONS_SQL, (client_id,)).fetchall()
-    return tuple(Subscription(*row) for row in rows)
+    return tuple(rows.all_of(Subscription, database.execute_sql(SUBSCRIPTIONS_SQL, (client_id,))))
 
 
 def load_interactions(client_id: int) -> tuple[Interaction, ...]:
-    rows = database.execute_sql(INTERACTIONS_SQL, (client_id, SHOWN)).fetchall()
-    return tuple(Interaction(*row) for row in rows)
+    return tuple(rows.all_of(Interaction, database.execute_sql(INTERACTIONS_SQL, (client_id, SHOWN))))
 
 
 def load_reminders(client_id: int) -> tuple[Reminder, ...]:
-    rows = database.execute_sql(REMINDERS_SQL, (client_id, SHOWN)).fetchall()
-    return tuple(Reminder(*row) for row in rows)
+    return tuple(rows.all_of(Reminder, database.execute_sql(REMINDERS_SQL, (client_id, SHOWN))))
 
 
 def products() -> list[Product]:
     with reading():
-        rows = database.execute_sql(
-            "SELECT id, name, price, subscription_days FROM product WHERE active ORDER BY name").fetchall()
-    return [Product(*row) for row in rows]
+        return rows.all_of(Product, database.execute_sql(
+            "SELECT id, name, price, subscription_days FROM product WHERE active ORDER BY name"))
 
 
 def add_purchase(client_id: int, purchased_at: datetime, channel: str,
@@ -163,16 +165,16 @@ def add_purchase(client_id: int, purchased_at: datetime, channel: str,
     are passes start a subscription, as the demo data and the triggers expect."""
     if not lines:
         raise ValidationError("lines", "card.valid.no_lines")
-    for _, _description, quantity, price in lines:
+    for _, _, quantity, price in lines:
         if quantity <= 0:
             raise ValidationError("quantity", "card.valid.quantity")
         if price < 0:
             raise ValidationError("price", "card.valid.price")
     amount = sum((quantity * price for _, _, quantity, price in lines), Decimal(0)).quantize(Decimal("0.01"))
     with writing():
-        purchase_id = database.execute_sql(
+        purchase_id = rows.value(database.execute_sql(
             "INSERT INTO purchase (client_id, purchased_at, channel, amount, note) VALUES (%s, %s, %s, %s, %s) "
-            "RETURNING id", (client_id, purchased_at, channel.strip() or "shop", amount, note)).fetchone()[0]
+            "RETURNING id", (client_id, purchased_at, channel.strip() or "shop", amount, note)))
         for product_id, description, quantity, price in lines:
             database.execute_sql(
                 "INSERT INTO purchase_line (purchase_id, product_id, description, quantity, price, cost) "
@@ -196,10 +198,10 @@ def add_subscription(client_id: int, product_id: int | None, starts_on: date, en
     if ends_on < starts_on:
         raise ValidationError("ends_on", "card.valid.ends_before")
     with writing():
-        return database.execute_sql(
+        return rows.value(database.execute_sql(
             "INSERT INTO subscription (client_id, product_id, starts_on, ends_on, note) "
             "VALUES (%s, %s, %s, %s, %s) RETURNING id",
-            (client_id, product_id, starts_on, ends_on, note)).fetchone()[0]
+            (client_id, product_id, starts_on, ends_on, note)))
 
 
 def add_interaction(client_id: int, kind: str, text: str, outcome: str = "",
@@ -209,19 +211,19 @@ def add_interaction(client_id: int, kind: str, text: str, outcome: str = "",
     if not text.strip():
         raise ValidationError("text", "valid.empty")
     with writing():
-        return database.execute_sql(
+        return rows.value(database.execute_sql(
             "INSERT INTO interaction (client_id, kind, happened_at, text, outcome) "
             "VALUES (%s, %s, coalesce(%s, now()), %s, %s) RETURNING id",
-            (client_id, kind, happened_at, text.strip(), outcome.strip())).fetchone()[0]
+            (client_id, kind, happened_at, text.strip(), outcome.strip())))
 
 
 def add_reminder(client_id: int, due_on: date, text: str, assignee: str = "") -> int:
     if not text.strip():
         raise ValidationError("text", "valid.empty")
     with writing():
-        return database.execute_sql(
+        return rows.value(database.execute_sql(
             "INSERT INTO reminder (client_id, due_on, text, assignee) VALUES (%s, %s, %s, nullif(%s, '')) "
-            "RETURNING id", (client_id, due_on, text.strip(), assignee.strip())).fetchone()[0]
+            "RETURNING id", (client_id, due_on, text.strip(), assignee.strip())))
 
 
 def set_reminder_done(reminder_id: int, done: bool = True) -> None:

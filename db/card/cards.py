@@ -11,16 +11,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from db.card import activity
-from db.card import custom_fields
 from psycopg.types.json import Jsonb
 
+from db import rows
+from db.card import activity, custom_fields
 from db.card.draft import RELATIONS, CardDraft, ContactDraft, RelativeDraft
 from db.card.tx import reading, writing
 from db.card.values import CustomFieldDef, custom_to_json, custom_to_text, format_date, parse_date
 from db.errors import ConflictError, UserError, ValidationError
 from db.models import database
 from db.normalize import CONTACT_KINDS, PHONE_KINDS, normalize_contact
+
 
 @dataclass(frozen=True)
 class Contact:
@@ -62,6 +63,12 @@ class Card:
 
 
 @dataclass(frozen=True)
+class ClientName:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
 class Duplicate:
     client_id: int
     name: str
@@ -69,11 +76,11 @@ class Duplicate:
 
 
 CLIENT_SQL = """
-SELECT c.id, c.version, c.last_name, c.first_name, c.middle_name, coalesce(c.gender, ''), c.birth_date,
-       coalesce(co.name, ''), c.position, c.region, c.city, c.address, c.postal_address, c.source,
+SELECT c.id, c.version, c.last_name, c.first_name, c.middle_name, coalesce(c.gender, '') AS gender, c.birth_date,
+       coalesce(co.name, '') AS company, c.position, c.region, c.city, c.address, c.postal_address, c.source,
        c.referred_by_id, coalesce(nullif(concat_ws(' ', nullif(r.last_name, ''), nullif(r.first_name, '')), ''),
-                                  r.id::text, ''),
-       coalesce(c.assigned_to, ''), c.tags, c.notes, c.consent_email, c.consent_email_source,
+                                  r.id::text, '') AS referred_by_name,
+       coalesce(c.assigned_to, '') AS assigned_to, c.tags, c.notes, c.consent_email, c.consent_email_source,
        c.consent_sms, c.consent_sms_source, c.custom, c.company_id, c.category, c.purchase_count,
        c.total_spent, c.total_profit, c.last_purchase_at, c.consent_email_at, c.consent_sms_at,
        c.updated_at, c.updated_by
@@ -84,7 +91,7 @@ SELECT c.id, c.version, c.last_name, c.first_name, c.middle_name, coalesce(c.gen
 """
 
 CONTACTS_SQL = """
-SELECT cp.id, cp.kind, cp.value, cp.normalized, cp.is_primary, cp.note, s.reason
+SELECT cp.id, cp.kind, cp.value, cp.normalized, cp.is_primary, cp.note, s.reason AS suppressed
   FROM contact_point cp
   LEFT JOIN card_suppressions(%s) s ON s.contact_id = cp.id
  WHERE cp.client_id = %s
@@ -94,13 +101,23 @@ SELECT cp.id, cp.kind, cp.value, cp.normalized, cp.is_primary, cp.note, s.reason
 
 SETTINGS_SQL = "SELECT key, value FROM settings WHERE key IN ('phone_country', 'date_day_first', 'currency')"
 RELATIVES_SQL = """
-SELECT id, relation, name, coalesce(gender, ''), birth_date, note FROM relative
+SELECT id, relation, name, coalesce(gender, '') AS gender, birth_date, note FROM relative
  WHERE client_id = %s ORDER BY birth_date NULLS LAST, id
 """
 
 
+# The columns of CLIENT_SQL that go into the draft and the card as they are read.
+_DRAFT_AS_STORED = (
+    "last_name", "first_name", "middle_name", "gender", "company", "position", "region", "city", "address",
+    "postal_address", "source", "referred_by_id", "referred_by_name", "assigned_to", "notes", "consent_email",
+    "consent_email_source", "consent_sms", "consent_sms_source")
+_CARD_AS_STORED = (
+    "id", "version", "company_id", "category", "purchase_count", "total_spent", "total_profit", "last_purchase_at",
+    "consent_email_at", "consent_sms_at", "updated_at", "updated_by")
+
+
 def _settings() -> tuple[str, bool, str]:
-    stored = dict(database.execute_sql(SETTINGS_SQL).fetchall())
+    stored = {row["key"]: row["value"] for row in rows.dicts(database.execute_sql(SETTINGS_SQL))}
     return (stored.get("phone_country", "RU"), stored.get("date_day_first", "yes") == "yes",
             stored.get("currency", "RUB"))
 
@@ -113,33 +130,32 @@ def load_card(client_id: int | None) -> Card:
         definitions = custom_fields.load_definitions()
         if client_id is None:
             return _blank(definitions, country, day_first, currency)
-        row = database.execute_sql(CLIENT_SQL, (client_id,)).fetchone()
+        row = rows.one_dict(database.execute_sql(CLIENT_SQL, (client_id,)))
         if row is None:
             raise UserError("card.gone")
-        contacts = tuple(Contact(*r) for r in database.execute_sql(
-            CONTACTS_SQL, (client_id, client_id, list(CONTACT_KINDS))))
-        relatives = database.execute_sql(RELATIVES_SQL, (client_id,)).fetchall()
+        contacts = tuple(rows.all_of(Contact, database.execute_sql(
+            CONTACTS_SQL, (client_id, client_id, list(CONTACT_KINDS)))))
+        relatives = rows.dicts(database.execute_sql(RELATIVES_SQL, (client_id,)))
         purchases = activity.load_purchases(client_id)
         favourites = activity.load_favourites(client_id)
         subscriptions = activity.load_subscriptions(client_id)
         interactions = activity.load_interactions(client_id)
         reminders = activity.load_reminders(client_id)
-    stored_custom = row[23] or {}
+    stored_custom = row["custom"] or {}
     draft = CardDraft(
-        last_name=row[2], first_name=row[3], middle_name=row[4], gender=row[5],
-        birth_date=format_date(row[6], day_first), company=row[7], position=row[8], region=row[9],
-        city=row[10], address=row[11], postal_address=row[12], source=row[13], referred_by_id=row[14],
-        referred_by_name=row[15], assigned_to=row[16], tags=", ".join(row[17] or ()), notes=row[18],
-        consent_email=row[19], consent_email_source=row[20], consent_sms=row[21], consent_sms_source=row[22],
+        **{name: row[name] for name in _DRAFT_AS_STORED},
+        birth_date=format_date(row["birth_date"], day_first), tags=", ".join(row["tags"] or ()),
         custom=tuple(sorted((d.name, custom_to_text(d, stored_custom.get(d.name), day_first))
                             for d in definitions)),
         contacts=tuple(ContactDraft(c.id, c.kind, c.value, c.is_primary, c.note) for c in contacts),
-        relatives=tuple(RelativeDraft(r[0], r[1], r[2], r[3], format_date(r[4], day_first), r[5])
+        relatives=tuple(RelativeDraft(id=r["id"], relation=r["relation"], name=r["name"], gender=r["gender"],
+                                      birth_date=format_date(r["birth_date"], day_first), note=r["note"])
                         for r in relatives),
     )
-    return Card(row[0], row[1], draft, row[24], row[25], row[26], row[27], row[28], row[29], row[30], row[31],
-                row[32], row[33], contacts, purchases, favourites, subscriptions, interactions, reminders,
-                definitions, country, day_first, currency)
+    return Card(**{name: row[name] for name in _CARD_AS_STORED}, draft=draft, contacts=contacts,
+                purchases=purchases, favourites=favourites, subscriptions=subscriptions,
+                interactions=interactions, reminders=reminders, custom_fields=definitions,
+                phone_country=country, day_first=day_first, currency=currency)
 
 
 def _blank(definitions: tuple[CustomFieldDef, ...], country: str, day_first: bool, currency: str) -> Card:
@@ -187,7 +203,7 @@ def _clean(card: Card, draft: CardDraft, problems: list[ValidationError]) -> _Cl
         problems.append(ValidationError("gender", "card.valid.gender"))
     contacts = []
     primaries: dict[str, int] = {}
-    stored = {(c.id, c.kind, c.value): c.normalized for c in card.contacts}
+    stored: dict[tuple[int | None, str, str], str] = {(c.id, c.kind, c.value): c.normalized for c in card.contacts}
     for index, contact in enumerate(draft.contacts):
         # A contact saved earlier and left as it was keeps its stored form: an old import's number that
         # today's rules reject must not stop the administrator from saving the rest of the card.
@@ -237,15 +253,16 @@ def find_duplicates(card: Card, draft: CardDraft) -> list[Duplicate]:
     if not wanted:
         return []
     with reading():
-        rows = database.execute_sql(
+        found = database.execute_sql(
             """
-            SELECT DISTINCT ON (c.id) c.id, concat_ws(' ', nullif(c.last_name, ''), nullif(c.first_name, ''),
-                                                      nullif(c.middle_name, '')), cp.value
+            SELECT DISTINCT ON (c.id) c.id AS client_id,
+                   concat_ws(' ', nullif(c.last_name, ''), nullif(c.first_name, ''), nullif(c.middle_name, '')) AS name,
+                   cp.value AS matched
               FROM contact_point cp JOIN client c ON c.id = cp.client_id
              WHERE cp.normalized = ANY(%s) AND c.id IS DISTINCT FROM %s
              ORDER BY c.id LIMIT 10
-            """, (sorted(wanted), card.id)).fetchall()
-    return [Duplicate(*row) for row in rows]
+            """, (sorted(wanted), card.id))
+        return rows.all_of(Duplicate, found)
 
 
 # --- saving -----------------------------------------------------------------------------------------
@@ -301,15 +318,15 @@ def _company_id(card: Card, name: str) -> int | None:
         return None
     if card.company_id is not None and name == card.draft.company:
         return card.company_id
-    row = database.execute_sql("SELECT id FROM company WHERE lower(name) = lower(%s) ORDER BY id LIMIT 1",
-                               (name,)).fetchone()
-    if row is not None:
-        return row[0]
-    return database.execute_sql("INSERT INTO company (name) VALUES (%s) RETURNING id", (name,)).fetchone()[0]
+    known = rows.value(database.execute_sql(
+        "SELECT id FROM company WHERE lower(name) = lower(%s) ORDER BY id LIMIT 1", (name,)))
+    if known is not None:
+        return known
+    return rows.value(database.execute_sql("INSERT INTO company (name) VALUES (%s) RETURNING id", (name,)))
 
 
 def _insert_client(values: dict[str, object]) -> int:
-    return database.execute_sql(
+    return rows.value(database.execute_sql(
         """
         INSERT INTO client (last_name, first_name, middle_name, gender, birth_date, company_id, position, region,
                             city, address, postal_address, source, referred_by_id, assigned_to, tags, notes,
@@ -321,7 +338,7 @@ def _insert_client(values: dict[str, object]) -> int:
                 %(consent_email)s, CASE WHEN %(consent_email)s THEN now() END, %(consent_email_source)s,
                 %(consent_sms)s, CASE WHEN %(consent_sms)s THEN now() END, %(consent_sms_source)s, %(custom_set)s)
         RETURNING id
-        """, values).fetchone()[0]
+        """, values))
 
 
 def _update_client(values: dict[str, object]) -> bool:
@@ -388,15 +405,14 @@ def _save_relatives(client_id: int, card: Card, relatives: list[tuple[RelativeDr
                 "WHERE id = %s AND client_id = %s", (*row, relative.id, client_id))
 
 
-def pick_clients(text: str, exclude: int | None = None, limit: int = 10) -> list[tuple[int, str]]:
+def pick_clients(text: str, exclude: int | None = None, limit: int = 10) -> list[ClientName]:
     """Clients whose name contains `text`, for choosing who referred a client or whom to merge with."""
     folded = text.strip()
     if not folded:
         return []
     pattern = "%" + folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     with reading():
-        rows = database.execute_sql(
-            "SELECT id, concat_ws(' ', nullif(last_name, ''), nullif(first_name, ''), nullif(middle_name, '')) "
+        return rows.all_of(ClientName, database.execute_sql(
+            "SELECT id, concat_ws(' ', nullif(last_name, ''), nullif(first_name, ''), nullif(middle_name, '')) AS name "
             "FROM client WHERE search LIKE cb_fold(%s) AND id IS DISTINCT FROM %s ORDER BY search, id LIMIT %s",
-            (pattern, exclude, limit)).fetchall()
-    return [(row[0], row[1]) for row in rows]
+            (pattern, exclude, limit)))

@@ -7,10 +7,12 @@ place, so that re-creating the field brings them back and nothing typed into a c
 from __future__ import annotations
 
 import re
+from typing import Sequence
 
 import peewee
 import psycopg
 
+from db import rows
 from db.card.tx import reading, writing
 from db.card.values import FIELD_TYPES, CustomFieldDef
 from db.errors import ConflictError, UserError, ValidationError, driver_error
@@ -21,14 +23,13 @@ _COLUMNS = "id, name, label, type, choices, position, version"
 DEFINITIONS_SQL = f"SELECT {_COLUMNS} FROM custom_field ORDER BY position, id"
 
 
-def _definition(row: tuple) -> CustomFieldDef:
-    return CustomFieldDef(row[0], row[1], row[2], row[3], tuple(row[4]), row[5], row[6])
+def _definition(row: dict) -> CustomFieldDef:
+    return CustomFieldDef(**{**row, "choices": tuple(row["choices"])})
 
 
 def load_definitions() -> tuple[CustomFieldDef, ...]:
     """Inside an open transaction (the card's), or on its own."""
-    rows = database.execute_sql(DEFINITIONS_SQL).fetchall()
-    return tuple(_definition(row) for row in rows)
+    return tuple(_definition(row) for row in rows.dicts(database.execute_sql(DEFINITIONS_SQL)))
 
 
 def list_definitions() -> list[CustomFieldDef]:
@@ -54,14 +55,14 @@ def _check(name: str, label: str, type_: str, choices: list[str]) -> tuple[str, 
     return name, label, clean if type_ == "choice" else []
 
 
-def create_definition(name: str, label: str, type_: str, choices: list[str] = ()) -> CustomFieldDef:
+def create_definition(name: str, label: str, type_: str, choices: Sequence[str] = ()) -> CustomFieldDef:
     name, label, clean = _check(name, label, type_, list(choices))
     try:
         with writing():
-            row = database.execute_sql(
+            row = rows.the_dict(database.execute_sql(
                 f"INSERT INTO custom_field (name, label, type, choices, position) "
                 f"VALUES (%s, %s, %s, %s, (SELECT coalesce(max(position), 0) + 1 FROM custom_field)) "
-                f"RETURNING {_COLUMNS}", (name, label, type_, clean)).fetchone()
+                f"RETURNING {_COLUMNS}", (name, label, type_, clean)))
     except peewee.IntegrityError as exc:
         if isinstance(driver_error(exc), psycopg.errors.UniqueViolation):
             raise ValidationError("name", "card.valid.field_exists", name=name) from None
@@ -69,16 +70,16 @@ def create_definition(name: str, label: str, type_: str, choices: list[str] = ()
     return _definition(row)
 
 
-def update_definition(definition: CustomFieldDef, label: str, type_: str, choices: list[str]) -> CustomFieldDef:
+def update_definition(definition: CustomFieldDef, label: str, type_: str, choices: Sequence[str]) -> CustomFieldDef:
     """The name is the key of the stored values and never changes; the rest may, under optimistic locking."""
     _, label, clean = _check(definition.name, label, type_, list(choices))
     with writing():
-        row = database.execute_sql(
+        row = rows.one_dict(database.execute_sql(
             f"UPDATE custom_field SET label = %s, type = %s, choices = %s WHERE id = %s AND version = %s "
-            f"RETURNING {_COLUMNS}", (label, type_, clean, definition.id, definition.version)).fetchone()
+            f"RETURNING {_COLUMNS}", (label, type_, clean, definition.id, definition.version)))
         if row is None:
-            current = database.execute_sql(f"SELECT {_COLUMNS} FROM custom_field WHERE id = %s",
-                                           (definition.id,)).fetchone()
+            current = rows.one_dict(database.execute_sql(f"SELECT {_COLUMNS} FROM custom_field WHERE id = %s",
+                                                         (definition.id,)))
             if current is None:
                 raise UserError("card.field_gone")
             raise ConflictError(_definition(current))

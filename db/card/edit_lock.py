@@ -13,6 +13,7 @@ from datetime import datetime
 
 import psycopg
 
+from db import rows
 from db.card.tx import reading
 from db.models import database
 
@@ -41,9 +42,9 @@ class EditClaim:
         self._conn.execute("SELECT pg_advisory_lock_shared(%s, %s)", (LOCK_CLASS, _key(client_id)))
 
     def others(self) -> list[Editor]:
-        rows = self._conn.execute("SELECT login, since FROM card_editors(%s) WHERE pid <> pg_backend_pid() "
-                                  "ORDER BY since", (self.client_id,)).fetchall()
-        return [Editor(*row) for row in rows]
+        return rows.all_of(Editor, self._conn.execute(
+            "SELECT login, since FROM card_editors(%s) WHERE pid <> pg_backend_pid() ORDER BY since",
+            (self.client_id,)))
 
     def release(self) -> None:
         try:
@@ -58,6 +59,5 @@ def claim(client_id: int) -> EditClaim:
 
 def editors(client_id: int) -> list[Editor]:
     with reading():
-        rows = database.execute_sql("SELECT login, since FROM card_editors(%s) ORDER BY since",
-                                    (client_id,)).fetchall()
-    return [Editor(*row) for row in rows]
+        return rows.all_of(Editor, database.execute_sql(
+            "SELECT login, since FROM card_editors(%s) ORDER BY since", (client_id,)))

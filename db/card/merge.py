@@ -9,6 +9,7 @@ deleted.
 
 from __future__ import annotations
 
+from db import rows
 from db.card.tx import writing
 from db.card.cards import Card, load_card
 from db.errors import ConflictError, UserError, ValidationError
@@ -37,9 +38,9 @@ def merge_cards(keep: Card, other_id: int) -> Card:
 
 def _merge(keep: Card, other_id: int) -> None:
     execute = database.execute_sql
-    rows = execute("SELECT id, version FROM client WHERE id IN (%s, %s) ORDER BY id FOR UPDATE",
-                   (keep.id, other_id)).fetchall()
-    versions = dict(rows)
+    locked = rows.dicts(execute("SELECT id, version FROM client WHERE id IN (%s, %s) ORDER BY id FOR UPDATE",
+                                (keep.id, other_id)))
+    versions = {row["id"]: row["version"] for row in locked}
     if other_id not in versions or keep.id not in versions:
         raise UserError("card.gone")
     if versions[keep.id] != keep.version:

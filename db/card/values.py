@@ -68,7 +68,8 @@ def custom_to_json(definition: CustomFieldDef, text: str, day_first: bool = True
             raise ValidationError(field, "card.valid.number")
         return int(number) if number == number.to_integral_value() else float(number)
     if definition.type == "date":
-        return parse_date(raw, field, day_first).isoformat()
+        parsed = parse_date(raw, field, day_first)
+        return None if parsed is None else parsed.isoformat()
     if definition.type == "choice":
         if raw not in definition.choices:
             raise ValidationError(field, "card.valid.choice", choices=", ".join(definition.choices))

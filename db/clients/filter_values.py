@@ -4,6 +4,7 @@ that the filter panel can complete what the user starts typing and a filter matc
 
 from __future__ import annotations
 
+from db import rows
 from db.models import database
 
 SUGGESTED = 300
@@ -21,13 +22,12 @@ TAGS_SQL = ("SELECT tag FROM client TABLESAMPLE SYSTEM (%s) REPEATABLE (1), unne
 
 def filter_values() -> dict[str, list[str]]:
     """{"tag": [...], "region": [...], "city": [...], "assigned_to": [...]}, each most common first."""
-    values = {column: [row[0] for row in database.execute_sql(COLUMN_SQL.format(column=column),
-                                                             (SUGGESTED,)).fetchall()]
+    values = {column: rows.values(database.execute_sql(COLUMN_SQL.format(column=column), (SUGGESTED,)))
               for column in COLUMNS}
-    estimated = database.execute_sql(ESTIMATED_ROWS_SQL).fetchone()[0]
+    estimated = rows.value(database.execute_sql(ESTIMATED_ROWS_SQL))
     # reltuples is -1 before the first ANALYZE: read everything then, as on any small base.
     percent = 100.0 if estimated <= TAG_SAMPLE_ROWS else 100.0 * TAG_SAMPLE_ROWS / estimated
-    values["tag"] = [row[0] for row in database.execute_sql(TAGS_SQL, (percent, SUGGESTED)).fetchall()]
+    values["tag"] = rows.values(database.execute_sql(TAGS_SQL, (percent, SUGGESTED)))
     return values
 
 

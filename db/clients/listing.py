@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Callable, Sequence
 
 from db.clients.search import search_mode, search_sql, collect_first
+from db import rows
 from db.errors import UserError, ValidationError
 from db.models import database
 
@@ -52,7 +53,7 @@ class Filters:
 
     def active(self) -> list[tuple[str, str]]:
         """The filters in use, as (name, value) pairs, in declaration order."""
-        shown = []
+        shown: list[tuple[str, str]] = []
         for item in fields(self):
             value = getattr(self, item.name)
             if value is None or value == ():
@@ -261,10 +262,10 @@ def _filter_sql(filters: Filters, today: date, seen_segments: frozenset[int] = f
 def _segment_sql(segment_id: int, today: date, seen: frozenset[int]) -> tuple[str, ...]:
     if segment_id in seen:
         return ("true",)  # a segment that includes itself adds nothing more
-    row = database.execute_sql("SELECT filter FROM segment WHERE id = %s", (segment_id,)).fetchone()
-    if row is None:
+    stored = rows.value(database.execute_sql("SELECT filter FROM segment WHERE id = %s", (segment_id,)))
+    if stored is None:
         raise UserError("clients.no_segment")
-    saved = Criteria.from_json(row[0] if isinstance(row[0], dict) else json.loads(row[0]))
+    saved = Criteria.from_json(stored if isinstance(stored, dict) else json.loads(stored))
     search, search_params = search_sql(saved.text, fuzzy=False)
     rest, rest_params = _filter_sql(saved.filters, today, seen | {segment_id})
     return (f"({search}) AND ({rest})", *search_params, *rest_params)
@@ -283,8 +284,8 @@ def where_sql(criteria: Criteria, fuzzy: bool, today: date | None) -> tuple[str,
 # (contact_point_client for each lateral lookup, so the cost is per shown row, not per match).
 _ROWS_SQL = """{prefix}
 SELECT p.id, p.kind, p.last_name, p.first_name, p.middle_name,
-       (SELECT name FROM company WHERE id = p.company_id), p.city, p.category,
-       p.last_purchase_at, p.total_spent, p.created_at, p.search, ph.value, em.value
+       (SELECT name FROM company WHERE id = p.company_id) AS company, p.city, p.category,
+       p.last_purchase_at, p.total_spent, p.created_at, p.search, ph.value AS phone, em.value AS email
   FROM ({paged}) p
   LEFT JOIN LATERAL (SELECT normalized AS value FROM contact_point
                       WHERE client_id = p.id AND kind IN ('mobile', 'work', 'home', 'whatsapp')
@@ -305,7 +306,7 @@ def _order_sql(sort: _Sort) -> str:
 
 
 def _paged_sql(where: str, params: list, sort: _Sort, after: Cursor | None, limit: int,
-               materialize: bool) -> tuple[str, list]:
+               materialize: bool) -> tuple[str, str, list]:
     """One statement for one page. A descending sort with an ascending id tie-breaker cannot be a row
     comparison, so the page after (v, id) is, in index order: the rest of v's ties, then everything
     below v, then (for a nullable column) the NULLs. Each part is a range of the same index, and the
@@ -339,30 +340,30 @@ def _paged_sql(where: str, params: list, sort: _Sort, after: Cursor | None, limi
     union = " UNION ALL ".join(sql for sql, _ in pieces)
     values = [value for _, piece_values in pieces for value in piece_values]
     # The window restates the page order for the outer query; it sorts at most `limit` rows.
-    paged = f"SELECT c.*, row_number() OVER (ORDER BY c.part, {order}) AS ord FROM (SELECT * FROM ({union}) u LIMIT %s) c"
+    paged = (f"SELECT c.*, row_number() OVER (ORDER BY c.part, {order}) AS ord "
+             f"FROM (SELECT * FROM ({union}) u LIMIT %s) c")
     return prefix, paged, (params if materialize else []) + values + [limit]
 
 
-def _row(record: tuple) -> ClientRow:
-    (client_id, kind, last, first, middle, company, city, category, last_purchase_at, total_spent,
-     created_at, search, phone, email) = record
-    name = " ".join(part for part in (last, first, middle) if part)
-    if kind == "company" or not name:
+def _row(record: dict) -> ClientRow:
+    company = record["company"]
+    name = " ".join(part for part in (record["last_name"], record["first_name"], record["middle_name"]) if part)
+    if record["kind"] == "company" or not name:
         name = company or name
     elif company:
         name = f"{name} ({company})"
-    return ClientRow(id=client_id, name=name, phone=phone or "", email=email or "", city=city,
-                     category=category, last_purchase_at=last_purchase_at, total_spent=total_spent,
-                     created_at=created_at, search=search)
+    return ClientRow(id=record["id"], name=name, phone=record["phone"] or "", email=record["email"] or "",
+                     city=record["city"], category=record["category"], last_purchase_at=record["last_purchase_at"],
+                     total_spent=record["total_spent"], created_at=record["created_at"], search=record["search"])
 
 
-def _query(fuzzy: bool, statement: str, values: list) -> list[tuple]:
+def _query(fuzzy: bool, statement: str, values: list) -> list[dict]:
     if not fuzzy:
-        return database.execute_sql(statement, values).fetchall()
+        return rows.dicts(database.execute_sql(statement, values))
     with database.atomic():
         database.execute_sql("SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
                              (FUZZY_THRESHOLD,))
-        return database.execute_sql(statement, values).fetchall()
+        return rows.dicts(database.execute_sql(statement, values))
 
 
 def _fetch(criteria: Criteria, after: Cursor | None, limit: int, fuzzy: bool, today: date | None) -> list[ClientRow]:
@@ -380,7 +381,9 @@ def _cursor_before(criteria: Criteria, start: RowNumber, today: date | None) -> 
     where, params = where_sql(criteria, start.fuzzy, today)
     found = _query(start.fuzzy, f"SELECT c.{sort.attribute}, c.id FROM client c WHERE {where} "
                                 f"ORDER BY {_order_sql(sort)} OFFSET %s LIMIT 1", params + [start.rows - 1])
-    return Cursor(criteria.sort, found[0][0], found[0][1], start.fuzzy) if found else None
+    if not found:
+        return None
+    return Cursor(criteria.sort, found[-1][sort.attribute], found[-1]["id"], start.fuzzy)
 
 
 def find_page(criteria: Criteria, after: Cursor | RowNumber | None = None, limit: int = PAGE,
@@ -398,17 +401,17 @@ def find_page(criteria: Criteria, after: Cursor | RowNumber | None = None, limit
                 return Page(rows=(), next=None, fuzzy=fuzzy, total=count(criteria, fuzzy, today, exact=True).value)
         elif isinstance(after, RowNumber):
             after = None
-        rows = _fetch(criteria, after, limit + 1, fuzzy, today)
-        if after is None and len(rows) < FUZZY_BELOW and search_mode(criteria.text) == "name" and any(
+        found = _fetch(criteria, after, limit + 1, fuzzy, today)
+        if after is None and len(found) < FUZZY_BELOW and search_mode(criteria.text) == "name" and any(
                 len(word) >= 3 for word in criteria.text.split()):
             fuzzy = True
-            rows = _fetch(criteria, None, limit + 1, fuzzy, today)
+            found = _fetch(criteria, None, limit + 1, fuzzy, today)
     following = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
+    if len(found) > limit:
+        found = found[:limit]
+        last = found[-1]
         following = Cursor(criteria.sort, last.sort_value(criteria.sort), last.id, fuzzy)
-    return Page(rows=tuple(rows), next=following, fuzzy=fuzzy)
+    return Page(rows=tuple(found), next=following, fuzzy=fuzzy)
 
 
 def get_rows(client_ids: Sequence[int]) -> dict[int, ClientRow]:
@@ -416,7 +419,7 @@ def get_rows(client_ids: Sequence[int]) -> dict[int, ClientRow]:
     some; an id that no longer exists is absent from the answer. Primary key lookups, one query."""
     paged = f"SELECT {_COLUMNS}, 1 AS ord FROM client c WHERE c.id = ANY(%s)"
     with database.connection_context():
-        records = database.execute_sql(_ROWS_SQL.format(prefix="", paged=paged), (list(client_ids),)).fetchall()
+        records = rows.dicts(database.execute_sql(_ROWS_SQL.format(prefix="", paged=paged), (list(client_ids),)))
     return {row.id: row for row in map(_row, records)}
 
 
@@ -429,15 +432,16 @@ def count(criteria: Criteria, fuzzy: bool = False, today: date | None = None, ex
         if fuzzy:
             database.execute_sql("SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
                                  (FUZZY_THRESHOLD,))
-        counted = database.execute_sql(
-            f"SELECT count(*) FROM (SELECT 1 FROM client c WHERE {where} LIMIT %s) s",
-            params + [up_to]).fetchone()[0]
+        counted = rows.value(database.execute_sql(
+            f"SELECT count(*) FROM (SELECT 1 FROM client c WHERE {where} LIMIT %s) s", params + [up_to]))
         if exact or counted <= EXACT_COUNT_UP_TO:
             return Count(counted, exact=True)
-        plan = database.execute_sql(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM client c WHERE {where}",
-                                    params).fetchone()[0]
+        plan = rows.value(database.execute_sql(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM client c WHERE {where}",
+                                               params))
     plan = plan if isinstance(plan, list) else json.loads(plan)
-    return Count(max(int(plan[0]["Plan"]["Plan Rows"]), EXACT_COUNT_UP_TO + 1), exact=False)
+    # EXPLAIN's JSON is a list holding the one statement's plan.
+    (statement,) = plan
+    return Count(max(int(statement["Plan"]["Plan Rows"]), EXACT_COUNT_UP_TO + 1), exact=False)
 
 
 def with_sort(criteria: Criteria, sort: str) -> Criteria:

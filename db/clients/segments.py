@@ -23,10 +23,12 @@ class SegmentInfo:
     updated_at: datetime
 
 
-def _info(row: tuple) -> SegmentInfo:
-    segment_id, name, description, saved, updated_by, updated_at = row
-    saved = saved if isinstance(saved, dict) else json.loads(saved)
-    return SegmentInfo(segment_id, name, description, Criteria.from_json(saved), updated_by, updated_at)
+def _info(segment: Segment) -> SegmentInfo:
+    # The model leaves them to the database, whose columns are NOT NULL: a stored segment has both.
+    assert segment.updated_by is not None and segment.updated_at is not None
+    saved = segment.filter if isinstance(segment.filter, dict) else json.loads(segment.filter)
+    return SegmentInfo(id=segment.id, name=segment.name, description=segment.description,
+                       criteria=Criteria.from_json(saved), updated_by=segment.updated_by, updated_at=segment.updated_at)
 
 
 _COLUMNS = (Segment.id, Segment.name, Segment.description, Segment.filter, Segment.updated_by, Segment.updated_at)
@@ -34,15 +36,15 @@ _COLUMNS = (Segment.id, Segment.name, Segment.description, Segment.filter, Segme
 
 def list_segments() -> list[SegmentInfo]:
     with database.connection_context():
-        return [_info(row) for row in Segment.select(*_COLUMNS).order_by(Segment.name).tuples()]
+        return [_info(segment) for segment in Segment.select(*_COLUMNS).order_by(Segment.name)]
 
 
 def load(segment_id: int) -> SegmentInfo:
     with database.connection_context():
-        row = Segment.select(*_COLUMNS).where(Segment.id == segment_id).tuples().first()
-    if row is None:
+        segment = Segment.select(*_COLUMNS).where(Segment.id == segment_id).first()
+    if segment is None:
         raise UserError("clients.no_segment")
-    return _info(row)
+    return _info(segment)
 
 
 def save(name: str, criteria: Criteria, description: str = "") -> SegmentInfo:
@@ -56,12 +58,12 @@ def save(name: str, criteria: Criteria, description: str = "") -> SegmentInfo:
              .on_conflict(conflict_target=[Segment.name],
                           update={Segment.filter: criteria.to_json(), Segment.description: description})
              .execute())
-            row = Segment.select(*_COLUMNS).where(Segment.name == name).tuples().first()
+            segment = Segment.select(*_COLUMNS).where(Segment.name == name).get()
     except peewee.DatabaseError as exc:
         if is_permission_denied(exc):
             raise UserError("clients.segment_admin_only") from None
         raise
-    return _info(row)
+    return _info(segment)
 
 
 def _refused(exc: peewee.DatabaseError) -> UserError | None:
@@ -83,15 +85,15 @@ def rename(segment_id: int, name: str) -> SegmentInfo:
     try:
         with database.connection_context(), database.atomic():
             changed = Segment.update(name=name).where(Segment.id == segment_id).execute()
-            row = Segment.select(*_COLUMNS).where(Segment.id == segment_id).tuples().first()
+            segment = Segment.select(*_COLUMNS).where(Segment.id == segment_id).first()
     except peewee.DatabaseError as exc:
         refused = _refused(exc)
         if refused is None:
             raise
         raise refused from None
-    if not changed or row is None:
+    if not changed or segment is None:
         raise UserError("clients.no_segment")
-    return _info(row)
+    return _info(segment)
 
 
 def delete(segment_id: int) -> None:

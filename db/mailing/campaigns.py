@@ -11,7 +11,8 @@ from psycopg.rows import class_row
 
 from db.clients.listing import Criteria, where_sql
 from db.errors import UserError
-from db.mailing import one, rules
+from db import rows
+from db.mailing import rules
 
 STATES = ("queued", "sending", "sent", "failed", "skipped", "cancelled")
 CONTACT_KIND = {"email": "email", "sms": "mobile"}
@@ -77,22 +78,22 @@ def create(conn: psycopg.Connection, *, name: str, channel: str, template_id: in
         raise UserError("mailing.campaign_name_empty")
     try:
         with conn.transaction():
-            template = conn.execute("SELECT channel FROM template WHERE id = %s", (template_id,)).fetchone()
-            if template is None:
+            template_channel = rows.value(conn.execute("SELECT channel FROM template WHERE id = %s", (template_id,)))
+            if template_channel is None:
                 raise UserError("mailing.no_template", id=template_id)
-            if template[0] != channel:
-                raise UserError("mailing.channel_mismatch", template=template[0], campaign=channel)
+            if template_channel != channel:
+                raise UserError("mailing.channel_mismatch", template=template_channel, campaign=channel)
             segment_id, audience = None, None if criteria is None else criteria.to_json()
             if segment is not None:
-                found = conn.execute("SELECT id, filter FROM segment WHERE name = %s", (segment,)).fetchone()
+                found = rows.one_dict(conn.execute("SELECT id, filter FROM segment WHERE name = %s", (segment,)))
                 if found is None:
                     raise UserError("mailing.no_segment", name=segment)
-                segment_id, audience = found
-            campaign_id = one(
-                conn, "INSERT INTO campaign (name, channel, purpose, segment_id, audience, scheduled_at)"
+                segment_id, audience = found["id"], found["filter"]
+            campaign_id = rows.value(conn.execute(
+                "INSERT INTO campaign (name, channel, purpose, segment_id, audience, scheduled_at)"
                 " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
                 (name.strip(), channel, purpose, segment_id, None if audience is None else json.dumps(audience),
-                 scheduled_at))[0]
+                 scheduled_at)))
             conn.execute("INSERT INTO campaign_variant (campaign_id, label, template_id) VALUES (%s, 'A', %s)",
                          (campaign_id, template_id))
     except psycopg.errors.InsufficientPrivilege:
@@ -165,10 +166,11 @@ def no_consent_sql(channel: str, purpose: str, alias: str = "c") -> str:
 
 def _enqueue(conn: psycopg.Connection, campaign_id: int, now: datetime) -> int:
     campaign = get(conn, campaign_id)
-    variant_id, audience, required = one(
-        conn, "SELECT v.id, k.audience, t.required_fields FROM campaign k"
+    found = rows.the_dict(conn.execute(
+        "SELECT v.id AS variant_id, k.audience, t.required_fields FROM campaign k"
         "  JOIN campaign_variant v ON v.campaign_id = k.id AND v.label = 'A'"
-        "  JOIN template t ON t.id = v.template_id WHERE k.id = %s", (campaign_id,))
+        "  JOIN template t ON t.id = v.template_id WHERE k.id = %s", (campaign_id,)))
+    variant_id, audience, required = found["variant_id"], found["audience"], found["required_fields"]
     audience_params: list = []
     if audience is None:
         audience_sql = "true"
@@ -191,11 +193,11 @@ def _now(now: datetime | None) -> datetime:
 
 
 def _change(conn: psycopg.Connection, campaign_id: int, action: str, allowed: tuple[str, ...]) -> Campaign:
-    found = conn.execute("SELECT status FROM campaign WHERE id = %s FOR UPDATE", (campaign_id,)).fetchone()
-    if found is None:
+    status = rows.value(conn.execute("SELECT status FROM campaign WHERE id = %s FOR UPDATE", (campaign_id,)))
+    if status is None:
         raise UserError("mailing.no_campaign", id=campaign_id)
-    if found[0] not in allowed:
-        raise UserError("mailing.cannot", id=campaign_id, status=found[0], action=action)
+    if status not in allowed:
+        raise UserError("mailing.cannot", id=campaign_id, status=status, action=action)
     return get(conn, campaign_id)
 
 
@@ -243,11 +245,12 @@ def _set_status(conn: psycopg.Connection, campaign_id: int, status: str, allowed
 def progress(conn: psycopg.Connection, campaign_id: int) -> Progress:
     """Counts by state and by skip reason (message_campaign_status), for every role that reads campaigns."""
     campaign = get(conn, campaign_id)
-    rows = conn.execute("SELECT * FROM public.mailing_progress(%s::bigint)", (campaign_id,)).fetchall()
+    counted = rows.dicts(conn.execute("SELECT * FROM public.mailing_progress(%s::bigint)", (campaign_id,)))
     by_state = dict.fromkeys(STATES, 0)
     by_reason: dict[str, int] = {}
-    for status, reason, count in rows:
-        by_state[status] += count
-        if status == "skipped":
-            by_reason[reason or ""] = by_reason.get(reason or "", 0) + count
+    for count in counted:
+        by_state[count["status"]] += count["messages"]
+        if count["status"] == "skipped":
+            reason = count["skip_reason"] or ""
+            by_reason[reason] = by_reason.get(reason, 0) + count["messages"]
     return Progress(campaign, by_state, by_reason)

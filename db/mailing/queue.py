@@ -22,7 +22,7 @@ from decimal import Decimal
 import psycopg
 from psycopg.rows import class_row
 
-from db.mailing import one
+from db import rows
 from db.mailing.campaigns import no_consent_sql
 
 MAX_ATTEMPTS = 6
@@ -139,13 +139,13 @@ def claim(conn: psycopg.Connection, *, worker: str, token: uuid.UUID, limit: int
     with their reason instead."""
     with conn.transaction():
         conn.execute("SELECT public.mailing_claim_turn()")
-        updated = conn.execute(_CLAIM.format(checks=_checks_sql()), {
+        updated = rows.dicts(conn.execute(_CLAIM.format(checks=_checks_sql()), {
             "now": now, "in_window": in_window, "limit": limit, "token": token, "lease_until": now + lease,
-            "worker": worker, "cap_since": now - timedelta(days=cap_days), "cap": cap_messages}).fetchall()
-        ids = [message_id for message_id, reason, _ in updated if reason is None]
+            "worker": worker, "cap_since": now - timedelta(days=cap_days), "cap": cap_messages}))
+        ids = [picked["id"] for picked in updated if picked["reason"] is None]
         with conn.cursor(row_factory=class_row(Claimed)) as cur:
             messages = cur.execute(_CLAIMED, (ids, token)).fetchall() if ids else []
-    return Claim(messages, len(updated), frozenset(campaign_id for _, _, campaign_id in updated))
+    return Claim(messages, len(updated), frozenset(picked["campaign_id"] for picked in updated))
 
 
 def renew(conn: psycopg.Connection, token: uuid.UUID, lease: timedelta, now: datetime) -> int:
@@ -198,10 +198,11 @@ def mark_failed(conn: psycopg.Connection, message: Claimed, token: uuid.UUID, re
     failing too often pauses itself (both decided by the database, public.mailing_*)."""
     _mark(conn, message.id, token, "status = 'failed', error = %s, last_reply = %s", (reply, reply))
     with conn.transaction():
-        suppressed = one(conn, "SELECT public.mailing_suppress_bounced(%s, %s, %s::integer)",
-                         (message.channel, message.address, BOUNCES_TO_SUPPRESS))[0]
-        paused = one(conn, "SELECT public.mailing_pause_on_errors(%s::bigint, %s::numeric, %s::integer)",
-                     (message.campaign_id, pause_above, pause_after))[0]
+        suppressed = rows.value(conn.execute("SELECT public.mailing_suppress_bounced(%s, %s, %s::integer)",
+                                             (message.channel, message.address, BOUNCES_TO_SUPPRESS)))
+        paused = rows.value(conn.execute(
+            "SELECT public.mailing_pause_on_errors(%s::bigint, %s::numeric, %s::integer)",
+            (message.campaign_id, pause_above, pause_after)))
     return FailureOutcome(bool(suppressed), bool(paused))
 
 
@@ -221,30 +222,29 @@ def settle(conn: psycopg.Connection, campaign_ids: Iterable[int]) -> None:
 
 
 def paused_reason(conn: psycopg.Connection, campaign_id: int) -> str:
-    row = conn.execute("SELECT paused_reason FROM campaign WHERE id = %s", (campaign_id,)).fetchone()
-    return row[0] if row else ""
+    return rows.value(conn.execute("SELECT paused_reason FROM campaign WHERE id = %s", (campaign_id,))) or ""
 
 
 def backlog(conn: psycopg.Connection, now: datetime) -> Backlog:
     """What is left after a run: due now, held by a live lease (a worker elsewhere, or a dead one's), and
     marketing waiting for the send window."""
-    due, leased, waiting = one(
-        conn, "SELECT count(*) FILTER (WHERE m.status = 'queued' OR m.lease_until < %(now)s),"
-        "       count(*) FILTER (WHERE m.status = 'sending' AND m.lease_until >= %(now)s),"
-        "       count(*) FILTER (WHERE m.status = 'queued' AND k.purpose = 'marketing')"
+    left = rows.the_dict(conn.execute(
+        "SELECT count(*) FILTER (WHERE m.status = 'queued' OR m.lease_until < %(now)s) AS due,"
+        "       count(*) FILTER (WHERE m.status = 'sending' AND m.lease_until >= %(now)s) AS leased_live,"
+        "       count(*) FILTER (WHERE m.status = 'queued' AND k.purpose = 'marketing') AS waiting_for_window"
         "  FROM message m JOIN campaign k ON k.id = m.campaign_id"
         " WHERE m.status IN ('queued', 'sending') AND m.not_before <= %(now)s"
-        "   AND k.status IN ('sending', 'scheduled')", {"now": now})
-    return Backlog(due, leased, waiting)
+        "   AND k.status IN ('sending', 'scheduled')", {"now": now}))
+    return Backlog(**left)
 
 
 def unsubscribe(conn: psycopg.Connection, channel: str, address: str) -> bool:
     """Suppresses the address at once; False when it already was."""
     with conn.transaction():
-        return bool(one(conn, "SELECT public.mailing_unsubscribe(%s, %s)", (channel, address))[0])
+        return bool(rows.value(conn.execute("SELECT public.mailing_unsubscribe(%s, %s)", (channel, address))))
 
 
 def recipient_of(conn: psycopg.Connection, message_id: int) -> tuple[str, str] | None:
     """(channel, address) of a message, for checking an unsubscribe link's signature."""
-    row = conn.execute("SELECT channel, address FROM message WHERE id = %s", (message_id,)).fetchone()
-    return (row[0], row[1]) if row else None
+    found = rows.one_dict(conn.execute("SELECT channel, address FROM message WHERE id = %s", (message_id,)))
+    return (found["channel"], found["address"]) if found else None

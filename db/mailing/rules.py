@@ -8,6 +8,7 @@ from datetime import datetime, time
 
 import psycopg
 
+from db import rows
 from db.settings import CATALOGUE, WEEKDAYS
 
 _KEYS = ("timezone", "send_window", "send_days", "frequency_cap_messages", "frequency_cap_days", "mail_from",
@@ -45,8 +46,8 @@ class Rules:
 
 
 def read(conn: psycopg.Connection) -> Rules:
-    rows = conn.execute("SELECT key, value FROM settings WHERE key = ANY(%s)", (list(_KEYS),)).fetchall()
-    stored: dict[str, str] = dict(rows)
+    stored = {row["key"]: row["value"] for row in rows.dicts(
+        conn.execute("SELECT key, value FROM settings WHERE key = ANY(%s)", (list(_KEYS),)))}
     value = {key: stored.get(key, CATALOGUE[key].default) for key in _KEYS}
     return Rules(timezone=value["timezone"], window=value["send_window"], days=value["send_days"],
                  cap_messages=int(value["frequency_cap_messages"]), cap_days=int(value["frequency_cap_days"]),
@@ -57,5 +58,5 @@ def read(conn: psycopg.Connection) -> Rules:
 
 def read_country(conn: psycopg.Connection) -> str:
     """The country assumed for a phone number written without its +code."""
-    row = conn.execute("SELECT value FROM settings WHERE key = 'phone_country'").fetchone()
-    return row[0] if row else CATALOGUE["phone_country"].default
+    return rows.value(conn.execute("SELECT value FROM settings WHERE key = 'phone_country'")) \
+        or CATALOGUE["phone_country"].default

@@ -9,6 +9,7 @@ from decimal import Decimal
 import psycopg
 from psycopg.rows import class_row
 
+from db import rows
 from db.errors import UserError
 
 
@@ -33,7 +34,7 @@ _COLUMNS = ("id, name, channel, subject, body, html_body, cta_label, cta_url, re
 
 
 def custom_field_names(conn: psycopg.Connection) -> set[str]:
-    return {name for (name,) in conn.execute("SELECT name FROM custom_field").fetchall()}
+    return set(rows.values(conn.execute("SELECT name FROM custom_field")))
 
 
 def save(conn: psycopg.Connection, *, name: str, channel: str, subject: str, body: str, html_body: str,

@@ -34,9 +34,17 @@ CREATE INDEX message_campaign_status ON public.message (campaign_id, status);
 -- The frequency cap and bounce counts look messages up by address.
 CREATE INDEX message_address ON public.message (channel, address);
 
-SELECT public.audit_attach('public.message', 1000,
-                           ARRAY['status', 'skip_reason', 'attempts', 'not_before', 'lease_until', 'leased_by',
-                                 'sent_at', 'error', 'created_at', 'lease_token', 'last_reply']);
+-- The lease and the last reply are delivery state like the rest (0010); the three tables gained columns,
+-- so their audit and bookkeeping triggers are attached again over the new column lists.
+CREATE OR REPLACE FUNCTION public.cb_unaudited_columns(table_name text) RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN table_name = 'message'
+            THEN ARRAY['status', 'skip_reason', 'attempts', 'not_before', 'lease_until', 'leased_by', 'sent_at',
+                       'error', 'created_at', 'lease_token', 'last_reply']
+            ELSE ARRAY[]::text[] END;
+SELECT public.cb_audit_table('public.template');
+SELECT public.cb_audit_table('public.campaign');
+SELECT public.cb_audit_table('public.message', 1000);
 
 -- What the definer functions below touch, and no more.
 GRANT SELECT ON public.message, public.campaign, public.purchase_line, public.product TO clientbase_owner;

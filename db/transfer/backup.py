@@ -10,14 +10,15 @@ from typing import Iterator
 import psycopg
 from psycopg import sql
 
+from db import rows
+
 # Tables the restore checks for data before replacing them; an empty schema may be replaced freely.
 DATA_TABLES = ("client", "purchase", "contact_point", "company", "product", "segment", "template", "campaign",
                "audit_log")
 
 
 def tables(conn: psycopg.Connection) -> list[str]:
-    rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
-    return [name for (name,) in rows]
+    return rows.values(conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"))
 
 
 def manifest(conn: psycopg.Connection) -> dict[str, list]:
@@ -27,10 +28,10 @@ def manifest(conn: psycopg.Connection) -> dict[str, list]:
     conn.execute("SET LOCAL DateStyle = 'ISO, YMD'")
     result = {}
     for table in tables(conn):
-        count, checksum = conn.execute(
-            sql.SQL("SELECT count(*), coalesce(sum(hashtextextended(t::text, 0)), 0)::text FROM {} t")
-            .format(sql.Identifier(table))).fetchone()
-        result[table] = [count, checksum]
+        totals = rows.the_dict(conn.execute(
+            sql.SQL("SELECT count(*), coalesce(sum(hashtextextended(t::text, 0)), 0)::text AS checksum FROM {} t")
+            .format(sql.Identifier(table))))
+        result[table] = [totals["count"], totals["checksum"]]
     return result
 
 
@@ -44,7 +45,7 @@ def exported_snapshot(conn: psycopg.Connection) -> Iterator[tuple[str, dict[str,
     conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
     conn.read_only = True
     try:
-        snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
+        snapshot = rows.value(conn.execute("SELECT pg_export_snapshot()"))
         yield snapshot, manifest(conn)
     finally:
         conn.rollback()
@@ -53,8 +54,8 @@ def exported_snapshot(conn: psycopg.Connection) -> Iterator[tuple[str, dict[str,
 def has_data(conn: psycopg.Connection) -> bool:
     present = set(tables(conn))
     for table in DATA_TABLES:
-        if table in present and conn.execute(
-                sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(table))).fetchone()[0]:
+        if table in present and rows.value(conn.execute(
+                sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(table)))):
             return True
     return False
 

@@ -15,7 +15,9 @@ from typing import Iterator
 import phonenumbers
 import psycopg
 
-from db import session, settings
+from psycopg.rows import dict_row
+
+from db import rows, session, settings
 from db.clients import listing as clients
 from db.errors import UserError
 from db.models import database
@@ -90,31 +92,33 @@ def _criteria_sql(segment: str | None, search: str | None,
         return clients.where_sql(criteria, False, None)
     segment_id = None
     if segment is not None:
-        row = database.execute_sql("SELECT id FROM segment WHERE name = %s", (segment,)).fetchone()
-        if row is None:
-            names = [name for (name,) in database.execute_sql("SELECT name FROM segment ORDER BY name")]
+        segment_id = rows.value(database.execute_sql("SELECT id FROM segment WHERE name = %s", (segment,)))
+        if segment_id is None:
+            names = rows.values(database.execute_sql("SELECT name FROM segment ORDER BY name"))
             raise UserError("export.no_segment", name=segment, names=", ".join(names) or "-")
-        segment_id = row[0]
     criteria = clients.Criteria(text=search or "", filters=clients.Filters(segment_id=segment_id))
     return clients.where_sql(criteria, False, None)
 
 
 CLIENTS_SQL = """
-SELECT coalesce(c.external_key, 'cb-' || c.id), c.kind, c.last_name, c.first_name, c.middle_name, c.gender,
-       c.birth_date, coalesce(co.name, ''), c.position, c.region, c.city, c.address, c.postal_address, c.tags,
-       c.notes, c.source, c.assigned_to, c.consent_email, c.consent_sms, c.custom, c.purchase_count,
+SELECT coalesce(c.external_key, 'cb-' || c.id) AS key, c.kind, c.last_name, c.first_name, c.middle_name, c.gender,
+       c.birth_date, coalesce(co.name, '') AS company, c.position, c.region, c.city, c.address, c.postal_address,
+       c.tags, c.notes, c.source, c.assigned_to, c.consent_email, c.consent_sms, c.custom, c.purchase_count,
        c.total_spent, c.last_purchase_at,
-       coalesce((SELECT array_agg(ARRAY[kind, {phone_as_written}] ORDER BY is_primary DESC, id)
-                   FROM contact_point WHERE client_id = c.id), '{{}}')
+       coalesce(cp.kinds, '{{}}') AS contact_kinds, coalesce(cp.written, '{{}}') AS contact_values
   FROM client c LEFT JOIN company co ON co.id = c.company_id
+  LEFT JOIN LATERAL (SELECT array_agg(kind ORDER BY is_primary DESC, id) AS kinds,
+                            array_agg({phone_as_written} ORDER BY is_primary DESC, id) AS written
+                       FROM contact_point WHERE client_id = c.id) cp ON true
  WHERE {where}
  ORDER BY c.id
 """
 
 PURCHASES_SQL = """
-SELECT coalesce(c.external_key, 'cb-' || c.id), concat_ws(' ', nullif(c.last_name, ''), nullif(c.first_name, ''),
-       nullif(c.middle_name, '')), p.purchased_at, p.amount, p.cost,
-       coalesce(l.description, ''), l.quantity, p.channel, p.external_key, p.note
+SELECT coalesce(c.external_key, 'cb-' || c.id) AS client_key,
+       concat_ws(' ', nullif(c.last_name, ''), nullif(c.first_name, ''), nullif(c.middle_name, '')) AS client_name,
+       p.purchased_at, p.amount, p.cost, coalesce(l.description, '') AS product, l.quantity, p.channel,
+       p.external_key AS receipt, p.note
   FROM client c JOIN purchase p ON p.client_id = c.id
   LEFT JOIN LATERAL (SELECT coalesce(nullif(pl.description, ''), pr.name) AS description, pl.quantity
                        FROM purchase_line pl LEFT JOIN product pr ON pr.id = pl.product_id
@@ -130,14 +134,16 @@ PHONE_AS_WRITTEN = ("CASE WHEN kind IN ('mobile', 'home', 'work', 'whatsapp') AN
 
 RECIPIENTS_SQL = {
     "email": """
-SELECT DISTINCT ON (c.id) concat_ws(' ', nullif(c.first_name, ''), nullif(c.last_name, '')), cp.normalized
+SELECT DISTINCT ON (c.id) concat_ws(' ', nullif(c.first_name, ''), nullif(c.last_name, '')) AS name,
+       cp.normalized AS address
   FROM client c JOIN contact_point cp ON cp.client_id = c.id AND cp.kind = 'email'
  WHERE c.consent_email AND ({where})
    AND NOT EXISTS (SELECT 1 FROM suppression s WHERE s.channel = 'email' AND s.address = cp.normalized)
  ORDER BY c.id, cp.is_primary DESC, cp.id
 """,
     "sms": """
-SELECT DISTINCT ON (c.id) concat_ws(' ', nullif(c.first_name, ''), nullif(c.last_name, '')), cp.normalized
+SELECT DISTINCT ON (c.id) concat_ws(' ', nullif(c.first_name, ''), nullif(c.last_name, '')) AS name,
+       cp.normalized AS address
   FROM client c JOIN contact_point cp ON cp.client_id = c.id AND cp.kind IN ('mobile', 'whatsapp')
  WHERE c.consent_sms AND ({where})
    AND NOT EXISTS (SELECT 1 FROM suppression s WHERE s.channel = 'sms' AND s.address = cp.normalized)
@@ -149,17 +155,17 @@ SELECT DISTINCT ON (c.id) concat_ws(' ', nullif(c.first_name, ''), nullif(c.last
 def count(segment: str | None = None, search: str | None = None, criteria: clients.Criteria | None = None) -> int:
     with database.connection_context():
         where, params = _criteria_sql(segment, search, criteria)
-        return database.execute_sql(f"SELECT count(*) FROM client c WHERE {where}", params).fetchone()[0]
+        return rows.value(database.execute_sql(f"SELECT count(*) FROM client c WHERE {where}", params))
 
 
 def _stream(sql: str, segment: str | None, search: str | None, criteria: clients.Criteria | None,
-            *leading: object) -> Iterator[tuple]:
+            *leading: object) -> Iterator[dict]:
     with database.connection_context():
         conn: psycopg.Connection = database.connection()
         with conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             where, params = _criteria_sql(segment, search, criteria)
-            with conn.cursor(name="clientbase_export") as cursor:
+            with conn.cursor(name="clientbase_export", row_factory=dict_row) as cursor:
                 cursor.itersize = BATCH
                 cursor.execute(sql.format(where=where, phone_as_written=PHONE_AS_WRITTEN), [*leading, *params])
                 yield from cursor
@@ -169,20 +175,20 @@ def stream_clients(segment: str | None = None, search: str | None = None,
                    criteria: clients.Criteria | None = None) -> Iterator[ClientOut]:
     home = f"+{phonenumbers.country_code_for_region(settings.get('phone_country'))}%"
     for row in _stream(CLIENTS_SQL, segment, search, criteria, home):
-        *head, contacts = row
-        yield ClientOut(*head, contacts=[(kind, value) for kind, value in contacts])
+        kinds, written = row.pop("contact_kinds"), row.pop("contact_values")
+        yield ClientOut(**row, contacts=list(zip(kinds, written, strict=True)))
 
 
 def stream_purchases(segment: str | None = None, search: str | None = None,
                      criteria: clients.Criteria | None = None) -> Iterator[PurchaseOut]:
     for row in _stream(PURCHASES_SQL, segment, search, criteria):
-        yield PurchaseOut(*row)
+        yield PurchaseOut(**row)
 
 
 def stream_recipients(channel: str, segment: str | None = None, search: str | None = None,
                       criteria: clients.Criteria | None = None) -> Iterator[Recipient]:
-    for name, address in _stream(RECIPIENTS_SQL[channel], segment, search, criteria):
-        yield Recipient(name, address)
+    for row in _stream(RECIPIENTS_SQL[channel], segment, search, criteria):
+        yield Recipient(**row)
 
 
 def custom_keys(segment: str | None = None, search: str | None = None,
@@ -190,7 +196,6 @@ def custom_keys(segment: str | None = None, search: str | None = None,
     """Every custom field name in use, defined or not, so that no value is left out of an export."""
     with database.connection_context():
         where, params = _criteria_sql(segment, search, criteria)
-        rows = database.execute_sql(
+        return rows.values(database.execute_sql(
             f"SELECT name FROM custom_field UNION SELECT DISTINCT jsonb_object_keys(c.custom) FROM client c"
-            f" WHERE c.custom <> '{{}}' AND {where} ORDER BY 1", params).fetchall()
-    return [name for (name,) in rows]
+            f" WHERE c.custom <> '{{}}' AND {where} ORDER BY 1", params))

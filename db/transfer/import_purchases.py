@@ -14,6 +14,7 @@ from typing import Callable, Iterable
 
 import psycopg
 
+from db import rows as rows_of
 from db.transfer.import_clients import in_one_transaction, take_import_lock
 
 STAGED = ("n, client_key, phone, email, last_name, first_name, middle_name, purchased_at, amount, cost, "
@@ -146,11 +147,11 @@ def _import(conn: psycopg.Connection, rows, create_missing, timezone, report) ->
     conn.execute("ANALYZE imp_purchase")
     report("import.stage.match", 0, count)
     conn.execute(RESOLVE_SQL)
-    created = conn.execute(CREATE_MISSING_SQL).fetchone()[0] if create_missing else 0
+    created = rows_of.value(conn.execute(CREATE_MISSING_SQL)) if create_missing else 0
     conn.execute(NEW_SQL)
-    unknown = [n for (n,) in conn.execute("SELECT n FROM imp_resolved WHERE client_id IS NULL ORDER BY n")]
+    unknown = rows_of.values(conn.execute("SELECT n FROM imp_resolved WHERE client_id IS NULL ORDER BY n"))
     report("import.stage.write", count // 2, count)
-    added = conn.execute("SELECT count(*) FROM imp_new").fetchone()[0]
+    added = rows_of.value(conn.execute("SELECT count(*) FROM imp_new"))
     conn.execute(WRITE_SQL)
     report("import.stage.write", count, count)
     return PurchaseImportResult(rows=count, added=added, already_there=count - len(unknown) - added,

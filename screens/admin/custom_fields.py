@@ -6,6 +6,8 @@ label, type and choices may change later.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,17 +19,13 @@ from db.card import custom_fields
 from db.card.values import FIELD_TYPES, CustomFieldDef
 from db.errors import ConflictError, UserError, ValidationError
 from db.i18n import t
-from screens.card.tabs.form import Field, FieldGrid, set_text
+from tui.widgets.field_grid import Field, FieldGrid, set_text
 from screens.confirm import ConfirmScreen
 from tui.widgets.footer import SteadyFooter
 
 
 class CustomFieldsScreen(Screen[None]):
-    DEFAULT_CSS = """
-    CustomFieldsScreen #fields { height: 1fr; border-bottom: solid $primary; }
-    CustomFieldsScreen #fields-status { height: auto; padding: 0 1; color: $error; }
-    CustomFieldsScreen FieldGrid { padding: 0 1; }
-    """
+    CSS_PATH = Path(__file__).with_name("admin.tcss")
     BINDINGS = [
         Binding("ctrl+s", "save", t("card.fields.update"), tooltip=t("card.fields.update"), id="fields-save"),
         Binding("ctrl+n", "new", t("card.fields.new"), tooltip=t("card.fields.new"), id="fields-new"),

@@ -25,7 +25,7 @@ from db.card.values import format_date, parse_date
 from db.errors import ValidationError
 from db.i18n import t
 from screens.card.form_modal import FormScreen
-from screens.card.tabs.form import Field
+from tui.widgets.field_grid import Field
 from screens.card.pick import NOBODY, PickClientScreen
 from screens.card.purchase import PurchaseScreen
 from tui.widgets.tab_strip import TabStrip

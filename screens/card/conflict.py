@@ -8,6 +8,8 @@ Nothing is saved over the other version without one of these choices.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -44,15 +46,7 @@ def label_of(field: str, current: Card) -> str:
 
 
 class ConflictScreen(ModalScreen[tuple[str, CardDraft] | None]):
-    DEFAULT_CSS = """
-    ConflictScreen { align: center middle; }
-    ConflictScreen > Vertical { width: 100%; max-width: 110; height: auto; max-height: 22;
-                                border: thick $error; background: $surface; padding: 0 1; }
-    ConflictScreen .title { text-style: bold; }
-    ConflictScreen DataTable { height: auto; max-height: 12; }
-    ConflictScreen Horizontal { height: auto; }
-    ConflictScreen Button { margin-right: 1; min-width: 10; }
-    """
+    CSS_PATH = Path(__file__).with_name("card.tcss")
     BINDINGS = [
         Binding("space", "toggle", t("card.conflict.toggle"), tooltip=t("card.conflict.toggle"), id="conflict-toggle"),
         Binding("k", "keep", t("card.conflict.keep"), tooltip=t("card.conflict.keep"), id="conflict-keep"),

@@ -4,6 +4,7 @@ value is said beside its field and the form stays open."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable
 
 from textual import work
@@ -16,20 +17,12 @@ from textual.worker import Worker, WorkerState
 
 from db.errors import UserError, ValidationError
 from db.i18n import t
-from screens.card.tabs.form import Field, FieldGrid, get_text
+from tui.widgets.field_grid import Field, FieldGrid, get_text
 from tui.widgets.footer import SteadyFooter
 
 
 class FormScreen(ModalScreen[object]):
-    DEFAULT_CSS = """
-    FormScreen { align: center middle; }
-    FormScreen > VerticalScroll { width: 72; height: auto; max-height: 20; border: thick $primary;
-                                  padding: 0 1; background: $surface; }
-    FormScreen .title { text-style: bold; padding-bottom: 1; }
-    FormScreen #form-status { color: $error; height: auto; }
-    FormScreen Horizontal.buttons { height: auto; padding-top: 1; }
-    FormScreen Button { margin-right: 1; }
-    """
+    CSS_PATH = Path(__file__).with_name("card.tcss")
     BINDINGS = [
         Binding("ctrl+s", "submit", t("card.form.ok"), tooltip=t("card.form.ok"), id="form-submit"),
         Binding("escape", "cancel", t("card.form.cancel"), tooltip=t("card.form.cancel"), id="form-cancel"),

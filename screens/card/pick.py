@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,11 +22,7 @@ NOBODY = (0, "")
 class PickClientScreen(ModalScreen[tuple[int, str] | None]):
     """Dismisses with (id, name), with NOBODY when the user clears the choice, or None on Esc."""
 
-    DEFAULT_CSS = """
-    PickClientScreen { align: center middle; }
-    PickClientScreen > Vertical { width: 64; height: 18; border: thick $primary; background: $surface; padding: 0 1; }
-    PickClientScreen OptionList { height: 1fr; }
-    """
+    CSS_PATH = Path(__file__).with_name("card.tcss")
     BINDINGS = [
         Binding("escape", "cancel", t("card.form.cancel"), tooltip=t("card.form.cancel"), id="pick-cancel"),
         Binding("down", "to_list", show=False, id="pick-down"),
@@ -47,13 +45,13 @@ class PickClientScreen(ModalScreen[tuple[int, str] | None]):
     def on_mount(self) -> None:
         self._fill([])
 
-    def _fill(self, found: list[tuple[int, str]]) -> None:
+    def _fill(self, found: list[cards.ClientName]) -> None:
         listing = self.query_one("#pick-list", OptionList)
         listing.clear_options()
         if self.allow_nobody:
             listing.add_option(Option(t("card.pick.clear"), id="0"))
-        listing.add_options([Option(f"#{client_id}  {name}", id=str(client_id)) for client_id, name in found])
-        self.found = dict(found)
+        listing.add_options([Option(f"#{client.id}  {client.name}", id=str(client.id)) for client in found])
+        self.found = {client.id: client.name for client in found}
 
     @on(Input.Changed, "#pick-text")
     def _search(self, event: Input.Changed) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -19,7 +20,7 @@ from db.card import activity as card_activity
 from db.card.values import format_date, parse_date
 from db.errors import UserError, ValidationError
 from db.i18n import t
-from screens.card.tabs.form import Field, FieldGrid
+from tui.widgets.field_grid import Field, FieldGrid
 from tui.widgets.footer import SteadyFooter
 
 
@@ -68,14 +69,7 @@ class LineRow(Horizontal):
 class PurchaseScreen(ModalScreen[int | None]):
     """Dismisses with the new purchase's id, or None."""
 
-    DEFAULT_CSS = """
-    PurchaseScreen { align: center middle; }
-    PurchaseScreen > Vertical { width: 78; height: auto; max-height: 22; border: thick $primary;
-                                background: $surface; padding: 0 1; }
-    PurchaseScreen .title { text-style: bold; }
-    PurchaseScreen #lines { height: auto; max-height: 10; }
-    PurchaseScreen #purchase-status { color: $error; height: auto; }
-    """
+    CSS_PATH = Path(__file__).with_name("card.tcss")
     BINDINGS = [
         Binding("ctrl+s", "submit", t("card.form.ok"), tooltip=t("card.key.add_purchase"), id="purchase-submit"),
         Binding("ctrl+n", "add_line", t("card.form.add_line"), tooltip=t("card.form.add_line"), id="purchase-line"),

@@ -35,12 +35,13 @@ from db.i18n import t
 from db.session import ConnectionLost, Identity
 from screens.card.actions import CardActions, CardCommands
 from screens.card.tabs.extra import ConsentTab, CustomTab
-from screens.card.tabs.form import FieldGrid
+from tui.widgets.field_grid import FieldGrid
 from screens.card.tabs.history import ActivityTab, PurchasesTab, RemindersTab
 from screens.card.tabs.main import MainTab
 from screens.card.tabs.people import ContactsTab, FamilyTab
 from screens.confirm import ConfirmScreen
 from screens.card.conflict import ConflictScreen
+from tui import textual_compat
 from tui.widgets.connection import ClientsChanged, ConnectionBack
 from tui.widgets.footer import SteadyFooter
 from tui.widgets.tab_strip import TabStrip
@@ -165,11 +166,7 @@ class CardScreen(CardActions, Screen[int | None]):
         screen = cls(identity, sample_client_id)
         screen.built_ahead = True
         app.install_screen(screen, REUSED)
-        # Textual has no public call to build a screen that is not shown yet. These are the two first steps
-        # of push_screen (read the screen's CSS, mount its widgets), and leave the screen as it is after a
-        # push and a pop, which Textual supports for installed screens.
-        app._load_screen_css(screen)
-        app._get_screen(REUSED)
+        textual_compat.build_screen_unseen(app, screen, REUSED)
         # Its widgets were styled as they were mounted, under the stylesheet it will be shown with.
         screen.styled_for_theme = app.theme
         if sample_client_id is not None:

@@ -4,6 +4,7 @@ Escape cancels, Ctrl+R empties the panel. Returns the new Filters, or None when 
 from __future__ import annotations
 
 from dataclasses import fields
+from pathlib import Path
 from decimal import Decimal, InvalidOperation
 
 from textual import work
@@ -34,6 +35,7 @@ MONEY_FILTERS = ("spent_min", "spent_max")
 
 
 class FiltersScreen(ModalScreen[Filters | None]):
+    CSS_PATH = Path(__file__).with_name("clients.tcss")
     BINDINGS = [
         Binding("ctrl+s", "apply", t("clients.filters.apply"), tooltip=t("clients.filters.apply.tip"),
                 id="filters.apply"),

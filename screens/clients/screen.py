@@ -8,6 +8,7 @@ sort, segments); "/" goes back to the search.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -111,6 +112,7 @@ def describe_filters(filters: Filters, segment_name: str | None = None) -> str:
 
 
 class ClientsScreen(Screen):
+    CSS_PATH = Path(__file__).with_name("clients.tcss")
     BINDINGS = [
         Binding("n", "new_client", t("clients.key.new"), tooltip=t("clients.key.new.tip"), id="clients.new"),
         Binding("f", "filters", t("clients.key.filters"), tooltip=t("clients.key.filters.tip"), id="clients.filters"),

@@ -3,6 +3,8 @@ the current search and filters to save them."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -27,6 +29,7 @@ class SegmentPicker(ModalScreen[segments.SegmentInfo | None]):
     """Lists the saved segments with the first one highlighted, so that Enter loads it at once. Renaming
     and deleting are offered to those who may write (the database refuses everyone else anyway)."""
 
+    CSS_PATH = Path(__file__).with_name("clients.tcss")
     BINDINGS = [
         Binding("escape", "cancel", t("clients.filters.cancel"), tooltip=t("clients.segments.cancel.tip"),
                 id="segments.cancel"),
@@ -152,6 +155,7 @@ class SegmentPicker(ModalScreen[segments.SegmentInfo | None]):
 
 
 class SegmentNameDialog(ModalScreen[str | None]):
+    CSS_PATH = Path(__file__).with_name("clients.tcss")
     BINDINGS = [
         Binding("escape", "cancel", t("clients.filters.cancel"), tooltip=t("clients.segments.cancel.tip"),
                 id="segment-name.cancel"),

@@ -4,6 +4,7 @@ where a worker's failure becomes a sentence on the dialog (or the app's connecti
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -21,21 +22,8 @@ PROGRESS_EVERY = 0.1  # seconds between progress messages, so a fast job does no
 class TransferDialog(ModalScreen[bool]):
     """Dismisses with True when it changed or wrote something, so the caller can refresh what it shows."""
 
-    # Compact editors and a result that takes every remaining line: at 80×24 the result has 13 lines, and
-    # scrolls (it takes the focus when it arrives) rather than being cut off by the dialog's edge.
-    DEFAULT_CSS = """
-    TransferDialog { align: center middle; }
-    TransferDialog > Vertical { width: 100%; max-width: 96; height: 100%; max-height: 36; border: thick $primary;
-                                padding: 0 1; background: $surface; }
-    TransferDialog .title { text-style: bold; padding-bottom: 1; }
-    TransferDialog Horizontal { height: auto; padding-top: 1; }
-    TransferDialog Button { margin-right: 1; }
-    TransferDialog TickBox { margin-right: 2; }
-    TransferDialog #transfer-result { height: 1fr; margin-top: 1; }
-    TransferDialog #transfer-result:focus { background-tint: $foreground 5%; }
-    TransferDialog .summary { height: auto; }
-    TransferDialog .error { color: $error; }
-    """
+    # Absolute, because Textual resolves a relative CSS_PATH against the module of a subclass.
+    CSS_PATH = Path(__file__).with_name("transfer.tcss")
     BINDINGS = [Binding("escape", "close", t("import.ui.close"), tooltip=t("import.ui.close.tip"),
                         id="import.close")]
     WORK_GROUP = "transfer"

@@ -11,6 +11,8 @@ from __future__ import annotations
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from tui import textual_compat
+
 
 class SteadyFooter(Footer):
     def __init__(self, compact: bool = True) -> None:
@@ -27,7 +29,7 @@ class SteadyFooter(Footer):
     def bindings_changed(self, screen: Screen) -> None:
         if self.is_attached and screen is self.screen and screen.app.app_focus:
             shown = self._what_it_shows(screen)
-            if self._bindings_ready and shown == self._shown:
+            if textual_compat.footer_has_drawn_keys(self) and shown == self._shown:
                 return
             self._shown = shown
         super().bindings_changed(screen)

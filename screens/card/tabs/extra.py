@@ -12,7 +12,7 @@ from db.card.cards import Card
 from db.i18n import t
 from tui.widgets.tick_box import TickBox
 
-from screens.card.tabs.form import Field, FieldGrid, date_hint, get_text, set_text, text_input
+from tui.widgets.field_grid import Field, FieldGrid, date_hint, get_text, set_text, text_input
 
 
 class CustomTab(VerticalScroll):

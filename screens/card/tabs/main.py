@@ -10,7 +10,7 @@ from db.card.draft import CardDraft
 from db.card.cards import Card
 from db.i18n import t
 
-from screens.card.tabs.form import Field, FieldGrid, date_hint, get_text, set_text, text_input
+from tui.widgets.field_grid import Field, FieldGrid, date_hint, get_text, set_text, text_input
 
 TEXT_FIELDS = ("last_name", "first_name", "middle_name", "birth_date", "company", "position", "region", "city",
                "address", "postal_address", "source", "assigned_to", "tags")

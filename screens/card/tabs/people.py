@@ -13,7 +13,7 @@ from db.i18n import t
 from db.normalize import CONTACT_KINDS
 from tui.widgets.tick_box import TickBox
 
-from screens.card.tabs.form import date_hint
+from tui.widgets.field_grid import date_hint
 
 
 _ROW_CSS = """

@@ -1,0 +1,68 @@
+"""The app's main screens, one Textual mode each, and the key that switches to each.
+
+A mode is registered here once: its name, its key (shown in the footer), what builds its first screen for a
+login, and the roles that may open it. The app makes a mode and a key only for the modes its login's role may
+open, so a role that may not open a mode never sees its key; PostgreSQL still refuses what the role may not
+read. The dashboard, mailing, today, audit and admin screens will be registered below the clients.
+
+Mode keys are Ctrl+letters: letters alone are typed into the search box and the card's fields, and the
+function keys F2-F9 switch the card's tabs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from textual.screen import Screen
+
+from db.session import Identity
+
+READING_ROLES = frozenset({"admin", "manager", "sales"})
+
+
+@dataclass(frozen=True)
+class Mode:
+    name: str
+    key: str
+    factory: Callable[[Identity], Screen]
+    roles: frozenset[str]
+    # Message ids (db/i18n.py): the footer's word and the palette's sentence.
+    label: str = ""
+    tooltip: str = ""
+
+    def opens_for(self, identity: Identity) -> bool:
+        return identity.role in self.roles
+
+
+REGISTRY: dict[str, Mode] = {}
+
+
+def register(mode: Mode) -> Mode:
+    """Adds a mode; a second mode of the same name or key is a programming error, said at import time."""
+    if mode.name in REGISTRY:
+        raise ValueError(f"mode {mode.name!r} is registered twice")
+    clash = next((other.name for other in REGISTRY.values() if other.key == mode.key), None)
+    if clash is not None:
+        raise ValueError(f"mode {mode.name!r} takes {mode.key!r}, already the key of {clash!r}")
+    REGISTRY[mode.name] = mode
+    return mode
+
+
+def unregister(name: str) -> None:
+    REGISTRY.pop(name, None)
+
+
+def modes_for(identity: Identity) -> list[Mode]:
+    return [mode for mode in REGISTRY.values() if mode.opens_for(identity)]
+
+
+def _clients(identity: Identity) -> Screen:
+    # Imported when the mode opens: the registry is read by the app and tests that need no screen.
+    from screens.clients.screen import ClientsScreen
+
+    return ClientsScreen(identity)
+
+
+CLIENTS = register(Mode("clients", "ctrl+l", _clients, READING_ROLES,
+                        label="mode.clients", tooltip="mode.clients.tooltip"))
