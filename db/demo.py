@@ -183,6 +183,65 @@ PRODUCTS = [
     )
 ]
 
+# A Romanian-speaking shop's demo: the same products, prices and proportions, named in Romanian.
+PRODUCT_NAMES_RO = {
+    "Абонемент в зал, 1 месяц": "Abonament la sală, 1 lună", "Абонемент в зал, 3 месяца": "Abonament la sală, 3 luni",
+    "Абонемент в зал, год": "Abonament la sală, un an", "Абонемент SPA, 10 посещений": "Abonament SPA, 10 vizite",
+    "Крем для лица": "Cremă de față", "Шампунь": "Șampon", "Парфюм": "Parfum", "Кроссовки": "Adidași",
+    "Куртка": "Geacă", "Футболка": "Tricou", "Сумка": "Geantă", "Часы": "Ceas",
+    "Подарочный сертификат": "Certificat cadou", "Массаж": "Masaj", "Стрижка": "Tuns", "Маникюр": "Manichiură",
+    "Витамины": "Vitamine", "Протеин": "Proteină",
+    "абонементы": "abonamente", "косметика": "cosmetice", "парфюмерия": "parfumerie", "обувь": "încălțăminte",
+    "одежда": "îmbrăcăminte", "аксессуары": "accesorii", "сертификаты": "certificate", "услуги": "servicii",
+    "здоровье": "sănătate",
+}
+
+# What the shop's language changes: every person, place and word of the demo (en keeps today's mix).
+CULTURE_OF_LANGUAGE = {"ru": "ru", "ro": "ro"}
+WORDS = {
+    "ru": {
+        "hobbies": HOBBIES[:16],
+        "notes": ["Аллергия на орехи", "Предпочитает звонки после 18:00", "Не звонить по понедельникам",
+                  "Постоянный клиент, скидка 5 %", "Аллергия на латекс", "Просила сообщить о поступлении новинок",
+                  "День рождения отмечает в ресторане", "Купил подарок жене на годовщину",
+                  "Интересуется абонементом на год", ""],
+        "sources": ["рекомендация", "Instagram", "ВКонтакте", "Яндекс", "Google", "вывеска", "выставка", "сайт", ""],
+        "positions": ["директор", "менеджер", "бухгалтер", "инженер", "закупщик", ""],
+        "industries": INDUSTRIES,
+        "company_words": COMPANY_WORDS[:14],
+    },
+    "ro": {
+        "hobbies": ["pescuit", "yoga", "fitness", "călătorii", "gătit", "grădinărit", "cărți", "teatru", "alergare",
+                    "ciclism", "fotografie", "șah", "muzică", "film", "tricotat", "schi", "dans", "fotbal", "vin",
+                    "tenis", "drumeții"],
+        "notes": ["Alergie la nuci", "Preferă apeluri după ora 18:00", "Nu sunați lunea",
+                  "Client fidel, reducere 5 %", "Alergie la latex", "A cerut să fie anunțată despre noutăți",
+                  "Vorbește doar română", "Își sărbătorește ziua la restaurant",
+                  "A cumpărat un cadou soției de aniversare", "Interesat de un abonament pe un an", ""],
+        "sources": ["recomandare", "Instagram", "Facebook", "Google", "firmă luminoasă", "expoziție", "site",
+                    "TikTok", ""],
+        "positions": ["director", "manager", "contabil", "inginer", "achizitor", ""],
+        "industries": ["comerț cu amănuntul", "construcții", "IT", "logistică", "producție", "servicii", "HoReCa",
+                       "medicină"],
+        "company_words": ["Alfa", "Vector", "Granit", "Meridian", "Sfera", "Progres", "Tehno", "Construct", "Nord",
+                          "Vita", "Trans", "Profi", "Lider", "Omega", "Sigma", "Est"],
+    },
+    "en": {"hobbies": HOBBIES, "notes": NOTES, "sources": SOURCES, "positions": POSITIONS,
+           "industries": INDUSTRIES, "company_words": COMPANY_WORDS},
+}
+
+
+def product_rows(language: str) -> list[tuple[str, str, str, float, float, int | None]]:
+    if language != "ro":
+        return list(PRODUCTS)
+    named: list[tuple[str, str, str, float, float, int | None]] = []
+    for sku, name, category, price, ratio, days in PRODUCTS:
+        kind, _, model = name.rpartition(" ") if days is None else (name, "", "")
+        local = f"{PRODUCT_NAMES_RO[kind]} {model}" if days is None else PRODUCT_NAMES_RO[name]
+        named.append((sku, local, PRODUCT_NAMES_RO[category], price, ratio, days))
+    return named
+
+
 CHANNELS = ["shop", "shop", "shop", "online", "online", "phone"]
 PHONE_FORMATS_RU = ["+7 ({a}) {b}-{c}-{d}", "8 {a} {b} {c} {d}", "8{a}{b}{c}{d}", "+7{a}{b}{c}{d}",
                     "8 ({a}) {b}-{c}-{d}", "+7 {a} {b}{c}{d}"]
@@ -217,8 +276,10 @@ def _feminine_surname(surname: str) -> str:
 class _People:
     """Makes one client (and their contacts and children) at a time from a seeded random generator."""
 
-    def __init__(self, seed: int, as_of: date, companies: int) -> None:
+    def __init__(self, seed: int, as_of: date, companies: int, language: str = "en") -> None:
         self.rng = random.Random(seed)
+        self.culture = CULTURE_OF_LANGUAGE.get(language)
+        self.words = WORDS[language if language in WORDS else "en"]
         self.as_of = as_of
         self.companies = companies
         self.now = datetime(as_of.year, as_of.month, as_of.day, 12, tzinfo=timezone.utc)
@@ -226,7 +287,7 @@ class _People:
     def person(self, client_id: int) -> tuple[list[object], list[list[object]], list[list[object]]]:
         rng = self.rng
         roll = rng.random()
-        culture = "ru" if roll < 0.6 else "ro" if roll < 0.85 else "en"
+        culture = self.culture or ("ru" if roll < 0.6 else "ro" if roll < 0.85 else "en")
         gender = "f" if rng.random() < 0.55 else "m"
         middle = ""
         if culture == "ru":
@@ -251,10 +312,10 @@ class _People:
         company_id = position = None
         if rng.random() < 0.08:
             company_id = rng.randint(1, self.companies)
-            position = rng.choice(POSITIONS)
+            position = rng.choice(self.words["positions"])
         created = self.now - timedelta(days=rng.random() * 3 * 365, seconds=rng.randint(0, 86399))
-        tags = rng.sample(HOBBIES, k=rng.choice((0, 0, 1, 1, 2, 3)))
-        note = rng.choice(NOTES) if rng.random() < 0.15 else ""
+        tags = rng.sample(self.words["hobbies"], k=rng.choice((0, 0, 1, 1, 2, 3)))
+        note = rng.choice(self.words["notes"]) if rng.random() < 0.15 else ""
         has_email = rng.random() < 0.75
         has_phone = rng.random() < 0.95 or not has_email
         consent_email = has_email and rng.random() < 0.6
@@ -264,7 +325,7 @@ class _People:
         client: list[object] = [
             client_id, None, "person", last, first, middle, gender, birth, company_id, position or "",
             region, city, street if rng.random() < 0.5 else "", "", _pg_array(tags), note,
-            rng.choice(SOURCES), None, rng.choice(SALESPEOPLE),
+            rng.choice(self.words["sources"]), None, rng.choice(SALESPEOPLE),
             consent_email, consent_at if consent_email else None, "demo" if consent_email else "",
             consent_sms, consent_at if consent_sms else None, "demo" if consent_sms else "",
             "{}", created, "demo", created, "demo",
@@ -322,10 +383,12 @@ class _People:
 
     def company(self, company_id: int) -> list[object]:
         rng = self.rng
-        culture = rng.choice(("ru", "ru", "ro", "en"))
-        word = rng.choice(COMPANY_WORDS) + (rng.choice(COMPANY_WORDS).lower() if rng.random() < 0.5 else "")
+        culture = self.culture or rng.choice(("ru", "ru", "ro", "en"))
+        words = self.words["company_words"]
+        word = rng.choice(words) + (rng.choice(words).lower() if rng.random() < 0.5 else "")
         name = rng.choice(COMPANY_FORMS[culture]).format(f"{word}-{company_id}")
-        return [company_id, name, f"{rng.randint(10**9, 10**10 - 1)}{company_id:06d}", rng.choice(INDUSTRIES),
+        return [company_id, name, f"{rng.randint(10**9, 10**10 - 1)}{company_id:06d}",
+                rng.choice(self.words["industries"]),
                 f"https://{word.lower().translate(TRANSLIT)}{company_id}.example"]
 
 
@@ -496,8 +559,9 @@ def is_empty(conn: psycopg.Connection) -> bool:
 
 
 def load(conn: psycopg.Connection, clients: int, seed: int = 1, as_of: date | None = None,
-         progress: Callable[[str, int, int], None] | None = None) -> DemoResult:
-    """Fills an empty base; runs as the database owner (it switches the audit triggers off for the load)."""
+         progress: Callable[[str, int, int], None] | None = None, language: str | None = None) -> DemoResult:
+    """Fills an empty base; runs as the database owner (it switches the audit triggers off for the load).
+    The people, places and products speak `language`, by default the shop's `language` setting."""
     if not 1 <= clients <= 10_000_000:
         raise UserError("demo.bad_count")
     as_of = as_of or date.today()
@@ -519,8 +583,10 @@ def load(conn: psycopg.Connection, clients: int, seed: int = 1, as_of: date | No
         indexes = _drop_secondary_indexes(conn)
         for statement in RANDOM_FUNCTIONS_SQL:
             conn.execute(statement.format(seed=int(seed)))
-        people = _People(seed, as_of, companies=max(1, clients // 100))
-        _load_products(conn)
+        if language is None:
+            language = rows.value(conn.execute("SELECT value FROM settings WHERE key = 'language'")) or "en"
+        people = _People(seed, as_of, companies=max(1, clients // 100), language=language)
+        _load_products(conn, language)
         report("companies", 0, clients)
         _copy_rows(conn, "COPY company (id, name, tax_id, industry, website) FROM STDIN",
                    (people.company(i) for i in range(1, people.companies + 1)))
@@ -627,13 +693,13 @@ def _plan_parameters(as_of: date) -> dict[str, object]:
     }
 
 
-def _load_products(conn: psycopg.Connection) -> None:
+def _load_products(conn: psycopg.Connection, language: str = "en") -> None:
     with conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO product (id, sku, name, category, price, cost, subscription_days, created_by, updated_by)"
             " VALUES (%s, %s, %s, %s, %s, round(%s::numeric * %s::numeric, 2), %s, 'demo', 'demo')",
             [(n, sku, name, category, price, price, ratio, days)
-             for n, (sku, name, category, price, ratio, days) in enumerate(PRODUCTS, start=1)],
+             for n, (sku, name, category, price, ratio, days) in enumerate(product_rows(language), start=1)],
         )
 
 

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
+import peewee
+import psycopg
+
 from db.i18n import t
 
 
@@ -11,7 +17,11 @@ class UserError(Exception):
     def __init__(self, key: str, /, **values: object) -> None:
         self.key = key
         self.values = values
-        super().__init__(t(key, **values))
+        super().__init__(key)
+
+    def __str__(self) -> str:
+        # Translated when shown, not when raised: db/ marks the sentence, the edge says it in the user's language.
+        return t(self.key, **self.values)
 
 
 class ValidationError(UserError):
@@ -40,6 +50,40 @@ def driver_error(exc: BaseException) -> BaseException:
 
 
 def is_permission_denied(exc: BaseException) -> bool:
-    import psycopg
-
     return isinstance(driver_error(exc), psycopg.errors.InsufficientPrivilege)
+
+
+class ConnectionLost(Exception):
+    """The database cannot be reached right now; the caller says so and tries again later.
+
+    The one way db/ tells that the connection is gone: a driver error of a lost connection is turned into
+    this where db/ first sees it (`lost_connections`), so that no caller has to recognise psycopg's errors."""
+
+
+# SQLSTATEs of a connection that is gone: class 08, and the server shutting down or starting up.
+_GONE_STATES = ("57P01", "57P02", "57P03")
+DRIVER_ERRORS = (peewee.OperationalError, peewee.InterfaceError, psycopg.OperationalError, psycopg.InterfaceError)
+
+
+def is_connection_lost(exc: BaseException) -> bool:
+    failure = driver_error(exc)
+    if isinstance(failure, psycopg.InterfaceError):
+        return True
+    if not isinstance(failure, psycopg.OperationalError):
+        return isinstance(exc, peewee.InterfaceError) or (
+            isinstance(exc, peewee.OperationalError) and getattr(exc, "orig", None) is None)
+    state = failure.sqlstate
+    # No SQLSTATE: the client noticed (refused, reset, closed); a cancelled query has one (57014).
+    return state is None or state.startswith("08") or state in _GONE_STATES
+
+
+@contextmanager
+def lost_connections() -> Iterator[None]:
+    """Raises ConnectionLost, chained to the driver's error, for a lost connection inside the block;
+    every other error passes unchanged."""
+    try:
+        yield
+    except DRIVER_ERRORS as exc:
+        if is_connection_lost(exc):
+            raise ConnectionLost(str(exc)) from exc
+        raise

@@ -1,19 +1,104 @@
-"""Every sentence a user can read comes from here, so that a translation is one file away.
+"""Every sentence a user can read is a gettext message whose msgid is its English text.
 
-Keys are stable identifiers; the English text is the source language. `t(key, **values)` formats one.
-A translation later adds a dict per language and picks it from the `language` setting.
+English is the source language. `t(key_or_text, **values)` translates one sentence through the catalog of the
+current language and fills its placeholders; `tn` is ngettext (counts), `tp` pgettext (a short, ambiguous
+label with its context), `N_` marks a sentence that is translated later, where it is shown.
+
+db/ only marks sentences (a `UserError` keeps its key and values and is translated when it is shown), so it
+never needs to know the language; tui/i18n.py chooses the language and installs its catalog here before any
+screen is built. Until then, and whenever a catalog lacks a message, the English text is used.
+
+The keys of EN are transitional: tools/i18n_convert.py rewrites the call sites to the English text itself.
 """
 
 from __future__ import annotations
 
+import gettext as _gettext
+import string
+from decimal import Decimal
+
+_translations: _gettext.NullTranslations = _gettext.NullTranslations()
+_locale = "en"
+
+
+def install(translations: _gettext.NullTranslations, locale: str) -> None:
+    """Make `translations` the catalog every later `t`/`tn`/`tp` reads; `locale` (e.g. ru_RU) formats numbers."""
+    global _translations, _locale
+    _translations = translations
+    _locale = locale
+
+
+def current_locale() -> str:
+    return _locale
+
+
+def N_(text: str) -> str:
+    """Marks `text` for extraction; it is translated where it is shown."""
+    return text
+
+
+class _Formatter(string.Formatter):
+    """str.format, except that grouped and fixed-point numbers follow the current locale (1 234,5 in ru)."""
+
+    def format_field(self, value: object, format_spec: str) -> str:
+        if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool) and format_spec:
+            from babel.numbers import format_decimal
+
+            if format_spec == ",":
+                return format_decimal(value, locale=_locale)
+            if format_spec.endswith("f") and format_spec[:-1].lstrip(",.").isdigit():
+                places = int(format_spec[:-1].split(".")[-1])
+                pattern = "#,##0" + ("." + "0" * places if places else "")
+                return format_decimal(value, format=pattern, locale=_locale)
+        if isinstance(value, str) and format_spec == ",":
+            return value  # a number its caller formatted already
+        return super().format_field(value, format_spec)
+
+
+_FORMATTER = _Formatter()
+
+
+def _fill(text: str, values: dict[str, object]) -> str:
+    return _FORMATTER.vformat(text, (), values) if values else text
+
+
+def source_text(key_or_text: str) -> str:
+    """The English text behind a transitional key (or the text itself)."""
+    return EN.get(key_or_text, key_or_text)
+
+
+def t(key_or_text: str, /, **values: object) -> str:
+    """The sentence in the current language with its placeholders filled."""
+    if key_or_text in CONTEXTS:
+        return tp(CONTEXTS[key_or_text], source_text(key_or_text), **values)
+    return _fill(_translations.gettext(source_text(key_or_text)), values)
+
+
+def tn(singular: str, plural: str, count: int, /, **values: object) -> str:
+    """The sentence for `count` things, in the plural form the current language wants for that number;
+    `count` is also the placeholder {count}."""
+    return _fill(_translations.ngettext(singular, plural, count), {"count": count, **values})
+
+
+def tp(context: str, text: str, /, **values: object) -> str:
+    """A short label that needs its `context` to be translated right (the same English word, two meanings)."""
+    return _fill(_translations.pgettext(context, text), values)
+
+
+# Keys whose English text is the same word as another's but not the same meaning in every language.
+CONTEXTS: dict[str, str] = {
+    "card.gender.none": "gender",
+    "card.consent.not_given": "consent",
+}
+
 EN: dict[str, str] = {
     # Connection and the embedded server
     "db.unreachable": "Cannot reach the database at {where}: {reason}.",
-    "db.bad_url": "The database address {url!r} is not a PostgreSQL URL (it should start with postgresql://).",
-    "db.auth_failed": "The database refused the login {login!r}: wrong password or no such login.",
-    "db.no_such_login": "There is no login {login!r} on this database; an administrator can add it with "
+    "db.bad_url": "The database address '{url}' is not a PostgreSQL URL (it should start with postgresql://).",
+    "db.auth_failed": "The database refused the login '{login}': wrong password or no such login.",
+    "db.no_such_login": "There is no login '{login}' on this database; an administrator can add it with "
     "'clientbase user add {login} --role sales'.",
-    "db.url_options": "The database URL sets server options ({options!r}); clientbase sets its own session, so "
+    "db.url_options": "The database URL sets server options ('{options}'); clientbase sets its own session, so "
     "remove 'options' from the URL.",
     "db.too_old_server": "PostgreSQL {version} is too old; clientbase needs PostgreSQL 15 or newer.",
     "db.schema_newer": "This database was upgraded by a newer clientbase (schema {db_version}, this program "
@@ -32,7 +117,7 @@ EN: dict[str, str] = {
     "account (a symlink, another user's, or open to others); remove it, or set a shorter CLIENTBASE_HOME.",
     "server.bad_port": "The port must be a number from 1 to 65535, not {port}; nothing was changed.",
     "server.bad_listen": "The address to listen on must be an IP address of this computer (such as 0.0.0.0 for "
-    "every network, or 192.168.1.10), '*' or 'localhost', not {listen!r}; nothing was changed.",
+    "every network, or 192.168.1.10), '*' or 'localhost', not '{listen}'; nothing was changed.",
     "server.change_failed": "The database server could not start on {where} ({reason}); it runs as before, on "
     "{before}.",
     "server.local_only": "The database server runs for this computer only (no network listener); to open it to "
@@ -59,13 +144,13 @@ EN: dict[str, str] = {
     "server.tls_not_running": "The encrypted listener (TLS) for {where} is not running, so other terminals "
     "cannot connect; 'clientbase server start' starts it (why it stopped: {log}).",
     # Users and roles
-    "user.bad_role": "Unknown role {role!r}; choose one of: {choices}.",
-    "user.bad_login": "A login may hold only letters, digits, '_', '.', '@' and '-', up to 63 characters: {login!r}.",
-    "user.exists": "The login {login!r} already exists.",
+    "user.bad_role": "Unknown role '{role}'; choose one of: {choices}.",
+    "user.bad_login": "A login may hold only letters, digits, '_', '.', '@' and '-', up to 63 characters: '{login}'.",
+    "user.exists": "The login '{login}' already exists.",
     "user.added": "Added {login} as {role}.",
     "user.password_set": "Password changed for {login}.",
-    "user.no_such": "There is no login {login!r}.",
-    "user.not_allowed": "Your login {login!r} may not manage logins; ask the administrator.",
+    "user.no_such": "There is no login '{login}'.",
+    "user.not_allowed": "Your login '{login}' may not manage logins; ask the administrator.",
     "user.password_empty": "The password read from standard input is empty.",
     "user.password_nul": "A password cannot hold a NUL character.",
     "role.admin": "administrator",
@@ -74,11 +159,13 @@ EN: dict[str, str] = {
     "role.mailer": "mail delivery",
     "role.none": "no clientbase role",
     # Settings
-    "settings.unknown": "There is no setting {key!r}; 'clientbase settings list' shows them all.",
-    "settings.bad_value": "{key} cannot be {value!r}: {reason}.",
+    "settings.unknown": "There is no setting '{key}'; 'clientbase settings list' shows them all.",
+    "settings.bad_value": "{key} cannot be '{value}': {reason}.",
     "settings.admin_only": "Only an administrator may change settings.",
     "settings.saved": "{key} = {value}",
     "settings.changed": "changed",
+    "settings.my_language": "Your login's language: {language}.",
+    "settings.my_language_default": "Your login has no language of its own: the environment's or the shop's applies.",
     "settings.reason.country": "expected a two-letter country code such as RU, MD or GB",
     "settings.reason.currency": "expected a three-letter currency code such as RUB, MDL or EUR",
     "settings.reason.timezone": "expected a time zone such as Europe/Moscow",
@@ -94,9 +181,9 @@ EN: dict[str, str] = {
     "valid.empty": "This field is required.",
     "valid.birth_future": "A birth date cannot be in the future.",
     "valid.date": "Expected a date such as 31.12.1985 or 1985-12-31.",
-    "valid.kind": "Unknown contact type {kind!r}.",
+    "valid.kind": "Unknown contact type '{kind}'.",
     # Demo
-    "demo.loaded": "Loaded {clients} clients and {purchases} purchases in {seconds:.1f} s.",
+    "demo.loaded": "Loaded {clients:,} clients and {purchases:,} purchases in {seconds:.1f} s.",
     "demo.not_empty": "The database already holds {count} clients; demo data goes into an empty base only "
     "(use a fresh CLIENTBASE_HOME or database).",
     "demo.bad_count": "The number of clients must be between 1 and 10,000,000.",
@@ -105,13 +192,15 @@ EN: dict[str, str] = {
     "init.applied": "Applied migration {version}: {name}.",
     "init.blocked": "The upgrade waited {seconds} s for other sessions that keep the tables busy, since: "
     "{sessions}; ask them to close clientbase, then run 'clientbase init' again. Nothing was changed.",
-    "init.no_rights": "The login {login!r} may not create the schema or the group roles; run 'clientbase init' "
+    "init.no_rights": "The login '{login}' may not create the schema or the group roles; run 'clientbase init' "
     "as the database owner.",
     "cli.interrupted": "Interrupted.",
     # Command-line help
     "cli.help.description": "A shared client base for a shop or a small office, in the terminal.",
     "cli.help.database": "a PostgreSQL URL (default: $CLIENTBASE_DATABASE_URL, else the embedded database)",
     "cli.help.user": "the login to use (default: your system user name)",
+    "cli.help.lang": "the language to speak: en, ru or ro (default: your login's, else LANG, else the shop's)",
+    "cli.help.settings_my_language": "show or set your login's own language (en, ru, ro; 'default' forgets it)",
     "cli.help.init": "create or upgrade the schema and the group roles",
     "cli.help.user_command": "manage logins",
     "cli.help.user_add": "create a login",
@@ -134,10 +223,10 @@ EN: dict[str, str] = {
     "cli.help.key": "the private key (PEM) of --cert",
     "cli.help.server_stop": "stop it",
     "cli.help.server_status": "say whether it runs and where",
-    "cli.help.demo_flag": "on an empty base, load {count} demo clients before starting",
-    "cli.bad_number": "expected a whole number, not {text!r}",
-    "cli.bad_positive": "expected a positive number, not {text!r}",
-    "cli.bad_date": "expected a date as YYYY-MM-DD, not {text!r}",
+    "cli.help.demo_flag": "on an empty base, load {count:,} demo clients before starting",
+    "cli.bad_number": "expected a whole number, not '{text}'",
+    "cli.bad_positive": "expected a positive number, not '{text}'",
+    "cli.bad_date": "expected a date as YYYY-MM-DD, not '{text}'",
     "cli.password_prompt": "Password for {login}: ",
     "cli.new_password_prompt": "New password for {login}: ",
     "cli.permission": "Your login may not do this: {detail}.",
@@ -147,8 +236,8 @@ EN: dict[str, str] = {
     "cli.bad_text": "{option} holds bytes that are not UTF-8 text; check the terminal's or the file's encoding.",
     # Import
     "import.no_file": "There is no file {path}.",
-    "import.admin_only": "Only the administrator imports; the login {login!r} may read the base but not change it.",
-    "import.busy": "Another import is running (by {login!r}, since {since}); nothing was written: import this file "
+    "import.admin_only": "Only the administrator imports; the login '{login}' may read the base but not change it.",
+    "import.busy": "Another import is running (by '{login}', since {since}); nothing was written: import this file "
     "again when it has finished.",
     "import.cannot_read": "Cannot read {path}: {reason}.",
     "import.cannot_write_rejects": "The valid rows were imported, but the rejected ones could not be written to "
@@ -156,23 +245,23 @@ EN: dict[str, str] = {
     "export.cannot_write": "Cannot write {path}: {reason}.",
     "import.nul_byte": "Line {line} of {path} holds a NUL byte, so it is not a text CSV (perhaps a binary file, "
     "or UTF-16): save it from Excel as \"CSV UTF-8\" and import that.",
-    "import.line_too_long": "Line {line} of {path} is longer than {limit:,} KB (it begins {begins!r}), which no row of "
+    "import.line_too_long": "Line {line} of {path} is longer than {limit:,} KB (it begins '{begins}'), which no row of "
     "a client list is; check that this is the CSV you meant.",
     "import.bad_csv": "{path} cannot be read as CSV at line {line}: {reason}; a quote left open makes the rest of "
     "the file one cell.",
-    "import.bad_encoding": "Line {line} of {path} is neither UTF-8 nor Windows-1251 text (it begins {begins!r}); "
+    "import.bad_encoding": "Line {line} of {path} is neither UTF-8 nor Windows-1251 text (it begins '{begins}'); "
     "save the file as \"CSV UTF-8\" and import it again.",
     "import.mixed_encoding": "Line {line} of {path} is in {other} while the lines before it are in {encoding} "
-    "(it begins {begins!r}); save the whole file in one encoding (\"CSV UTF-8\" in Excel) and import it again.",
+    "(it begins '{begins}'); save the whole file in one encoding (\"CSV UTF-8\" in Excel) and import it again.",
     "import.xlsx_too_large": "The workbook {path} would unpack to {size:,} MB, more than an import reads (up to "
     "{limit:,} MB of sheets); it is damaged or not a client list: save the sheet as CSV and import that.",
     "import.empty_file": "The file {path} has no header row, so there is nothing to import.",
     "import.bad_xlsx": "The file {path} is not an Excel workbook that can be read (XLSX).",
-    "import.no_sheet": "The workbook has no sheet {sheet!r}; its sheets are: {sheets}.",
-    "import.bad_map": "--map expects COLUMN=FIELD, such as 'Телефон=mobile', not {pair!r}.",
-    "import.map_no_column": "--map names the column {column!r}, which the file does not have; its columns are: "
+    "import.no_sheet": "The workbook has no sheet '{sheet}'; its sheets are: {sheets}.",
+    "import.bad_map": "--map expects COLUMN=FIELD, such as 'Телефон=mobile', not '{pair}'.",
+    "import.map_no_column": "--map names the column '{column}', which the file does not have; its columns are: "
     "{columns}.",
-    "import.map_no_field": "--map names the field {field!r}, which does not exist; use one of: {fields}, "
+    "import.map_no_field": "--map names the field '{field}', which does not exist; use one of: {fields}, "
     "custom.NAME or skip.",
     "import.no_name_column": "No column of the file looks like a name or a company (columns: {columns}); "
     "say which one it is with --map, e.g. --map 'Клиент=full_name'.",
@@ -180,11 +269,11 @@ EN: dict[str, str] = {
     "which one it is with --map, e.g. --map 'Карта=client_key'.",
     "import.no_purchase_columns": "A purchase file needs a date column and an amount column; say which they are "
     "with --map, e.g. --map 'Дата=purchased_at' --map 'Сумма=amount'.",
-    "import.reason.date": "{value!r} is not a date (expected e.g. 31.12.1985 or 1985-12-31)",
-    "import.reason.number": "{value!r} is not a valid {what}",
-    "import.reason.too_large": "the {what} {value!r} is too large",
-    "import.reason.yes_no": "{value!r} is neither yes nor no",
-    "import.reason.gender": "{value!r} is not a gender (expected m or f)",
+    "import.reason.date": "'{value}' is not a date (expected e.g. 31.12.1985 or 1985-12-31)",
+    "import.reason.number": "'{value}' is not a valid {what}",
+    "import.reason.too_large": "the {what} '{value}' is too large",
+    "import.reason.yes_no": "'{value}' is neither yes nor no",
+    "import.reason.gender": "'{value}' is not a gender (expected m or f)",
     "import.reason.columns": "the row has {found} columns where the header has {expected}",
     "import.reason.no_name": "the row has neither a name nor a company",
     "import.reason.no_client": "the row names no client (client number, phone or e-mail)",
@@ -210,7 +299,7 @@ EN: dict[str, str] = {
     "import.stage.check": "Checking",
     "import.rate": "{rate} rows/s",
     "import.format.csv": "CSV, {encoding}, separator {delimiter}",
-    "import.format.xlsx": "Excel, sheet {sheet!r}",
+    "import.format.xlsx": "Excel, sheet '{sheet}'",
     "import.format.vcf": "vCard",
     "import.read": "{file} ({format}):",
     "import.summary.rows": "  rows read:                   {count:,}",
@@ -231,18 +320,18 @@ EN: dict[str, str] = {
     "--map '{example}=custom.name'.",
     "import.dry_run": "Dry run: nothing was written.",
     # Export
-    "export.not_allowed": "The login {login!r} ({role}) may not export client lists; an administrator can allow "
+    "export.not_allowed": "The login '{login}' ({role}) may not export client lists; an administrator can allow "
     "salespeople with 'clientbase settings set sales_may_export yes'.",
     "export.no_mailing_list": "Mailing lists are exported by the administrator or the manager, because they must "
     "leave out unsubscribed addresses.",
-    "export.no_segment": "There is no segment {name!r}; the segments are: {names}.",
+    "export.no_segment": "There is no segment '{name}'; the segments are: {names}.",
     "export.purchases_format": "Purchases export to CSV or XLSX only.",
     "export.no_folder": "The folder {folder} does not exist.",
-    "export.unknown_format": "Cannot tell the format from the name {name!r}: end it in .csv, .xlsx, .vcf or .txt, "
+    "export.unknown_format": "Cannot tell the format from the name '{name}': end it in .csv, .xlsx, .vcf or .txt, "
     "or say which with --format.",
-    "export.format_mismatch": "The name {name!r} does not end in .{format}, the format asked for; name the file "
+    "export.format_mismatch": "The name '{name}' does not end in .{format}, the format asked for; name the file "
     "after what it holds, so that the right program opens it.",
-    "export.bad_delimiter": "The separator must be one character (or 'tab'), not {delimiter!r}.",
+    "export.bad_delimiter": "The separator must be one character (or 'tab'), not '{delimiter}'.",
     "export.stage.write": "Exporting",
     "export.done": "Exported {count:,} rows to {path}.",
     # Backup and restore
@@ -346,7 +435,7 @@ EN: dict[str, str] = {
     "card.valid.field_name": "A field name starts with a small Latin letter and holds only a-z, 0-9 and _.",
     "card.valid.field_type": "The type is one of: {choices}.",
     "card.valid.no_choices": "A choice field needs at least one choice.",
-    "card.valid.field_exists": "There is already a field named {name!r}.",
+    "card.valid.field_exists": "There is already a field named '{name}'.",
     "card.valid.merge_self": "A card cannot be merged with itself.",
     "card.tab.main": "Main",
     "card.tab.contacts": "Contacts",
@@ -495,6 +584,9 @@ EN: dict[str, str] = {
     "card.col.due": "Due",
     "card.col.done": "Done",
     "card.col.assignee": "Assignee",
+    "card.channel.shop": "shop",
+    "card.channel.online": "online",
+    "card.channel.phone": "phone",
     "card.interaction.call": "call",
     "card.interaction.meeting": "meeting",
     "card.interaction.email": "e-mail",
@@ -511,7 +603,7 @@ EN: dict[str, str] = {
     "card.merge.stale": "Someone saved this card a moment ago; close it, open it again and merge then.",
     "card.merge.save_first": "Save or discard your changes to this card before merging another into it.",
     "card.fields.stale": "Someone changed this field a moment ago; it now shows their version.",
-    "card.fields.delete_ask": "Delete the field {label!r}? Values already typed into cards are kept and come "
+    "card.fields.delete_ask": "Delete the field '{label}'? Values already typed into cards are kept and come "
     "back if a field of the same name is created again.",
     "card.kind.mobile": "mobile",
     "card.kind.home": "home phone",
@@ -605,8 +697,6 @@ EN: dict[str, str] = {
     "clients.loading": "Loading…",
     "clients.none": "No client matches.",
     "clients.counting": "counting…",
-    "clients.count.exact": "{count} clients",
-    "clients.count.about": "about {count} clients",
     "clients.sorted_by": "sorted by {sort}",
     "clients.sort.name": "name",
     "clients.sort.last_purchase": "last purchase",
@@ -614,7 +704,7 @@ EN: dict[str, str] = {
     "clients.sort.created": "date added",
     "clients.fuzzy": "few exact matches, similar names shown too",
     "clients.filters_active": "Filters: {filters}  (x clears)",
-    "clients.segment_saved": "Saved the segment {name!r}.",
+    "clients.segment_saved": "Saved the segment '{name}'.",
     "clients.filters.title": "Filters",
     "clients.filters.hint": "→ completes · Ctrl+S or Enter applies · Esc cancels · Ctrl+R empties",
     "clients.filters.apply": "Apply",
@@ -624,7 +714,7 @@ EN: dict[str, str] = {
     "clients.filters.reset": "Empty",
     "clients.filters.reset.tip": "Empty every filter in this panel",
     "clients.filters.bad_number": "{field} must be a number.",
-    "clients.filters.out_of_range": "expected a number from {low} to {high}.",
+    "clients.filters.out_of_range": "expected a number from {low} to {high:,}.",
     "clients.segments.title": "Segments",
     "clients.segments.hint": "Enter loads the segment · Esc closes",
     "clients.segments.hint_admin": "Enter loads · r renames · Del deletes · Esc closes",
@@ -634,14 +724,14 @@ EN: dict[str, str] = {
     "clients.segments.key.rename.tip": "Give the highlighted segment another name",
     "clients.segments.key.delete": "Delete",
     "clients.segments.key.delete.tip": "Delete the highlighted segment, after asking",
-    "clients.segments.rename_title": "Rename the segment {name!r}",
+    "clients.segments.rename_title": "Rename the segment '{name}'",
     "clients.segments.rename_hint": "Enter renames · Esc cancels",
     "clients.segments.delete_title": "Delete the segment?",
-    "clients.segments.delete_body": "The segment {name!r} will be deleted for everyone. Its clients stay as they are.",
+    "clients.segments.delete_body": "The segment '{name}' will be deleted for everyone. Its clients stay as they are.",
     "clients.segments.delete_yes": "Delete",
     "clients.segments.delete_no": "Keep it",
-    "clients.segment_renamed": "Renamed the segment to {name!r}.",
-    "clients.segment_deleted": "Deleted the segment {name!r}.",
+    "clients.segment_renamed": "Renamed the segment to '{name}'.",
+    "clients.segment_deleted": "Deleted the segment '{name}'.",
     "clients.segments.none": "No segment has been saved yet.",
     "clients.segments.cancel.tip": "Close without loading a segment",
     "clients.segments.save_title": "Save the current search and filters as a segment",
@@ -730,7 +820,3 @@ EN: dict[str, str] = {
     "mailing.bad_rate": "The rate must be a positive number of messages per second, not {text!r}.",
 }
 
-
-def t(key: str, /, **values: object) -> str:
-    """The sentence for `key` with its placeholders filled."""
-    return EN[key].format(**values)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import threading
-from typing import Callable, TypeVar
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Callable, Iterator, TypeVar
 
-import peewee
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from db import migrate, users
+from db import migrate, rows, users
 from db.connection import Target, describe_failure
+from db.errors import DRIVER_ERRORS, ConnectionLost, driver_error, lost_connections
 from db.models import database
 
 
@@ -43,7 +44,7 @@ def current_login_and_role() -> tuple[str, str | None]:
     """Who this connection logged in as, and that login's clientbase role."""
     with database.connection_context():
         conn: psycopg.Connection = database.connection()
-        login = conn.execute("SELECT session_user").fetchone()[0]
+        login = rows.value(conn.execute("SELECT session_user"))
         role = users.role_of(conn, login)
         conn.rollback()
     return login, role
@@ -64,24 +65,6 @@ def identity(target: Target) -> Identity:
 
 
 T = TypeVar("T")
-# SQLSTATEs of a connection that is gone: class 08, and the server shutting down or starting up.
-_GONE_STATES = ("57P01", "57P02", "57P03")
-
-
-class ConnectionLost(Exception):
-    """The database cannot be reached right now; the caller says so and tries again later."""
-
-
-def is_connection_lost(exc: BaseException) -> bool:
-    failure = getattr(exc, "orig", None) or exc
-    if isinstance(failure, psycopg.InterfaceError):
-        return True
-    if not isinstance(failure, psycopg.OperationalError):
-        return isinstance(exc, peewee.InterfaceError) or (
-            isinstance(exc, peewee.OperationalError) and getattr(exc, "orig", None) is None)
-    state = failure.sqlstate
-    # No SQLSTATE: the client noticed (refused, reset, closed); a cancelled query has one (57014).
-    return state is None or state.startswith("08") or state in _GONE_STATES
 
 
 def read(action: Callable[..., T], *args: object, **kwargs: object) -> T:
@@ -89,23 +72,29 @@ def read(action: Callable[..., T], *args: object, **kwargs: object) -> T:
     the dead connections and tries once more on a new one. Reads only: a write may have been committed
     just before its connection broke. Raises ConnectionLost if the database is still unreachable."""
     try:
-        return action(*args, **kwargs)
-    except _DRIVER_ERRORS as exc:
-        _drop_if_lost(exc)
+        with lost_connections():
+            return action(*args, **kwargs)
+    except ConnectionLost:
+        database.close_all()
     try:
-        return action(*args, **kwargs)
-    except _DRIVER_ERRORS as exc:
-        _drop_if_lost(exc)
-        raise ConnectionLost(str(exc)) from exc
+        with lost_connections():
+            return action(*args, **kwargs)
+    except ConnectionLost:
+        database.close_all()
+        raise
 
 
-_DRIVER_ERRORS = (peewee.OperationalError, peewee.InterfaceError, psycopg.OperationalError, psycopg.InterfaceError)
-
-
-def _drop_if_lost(exc: BaseException) -> None:
-    if not is_connection_lost(exc):
-        raise exc
-    database.close_all()
+@contextmanager
+def guarded() -> Iterator[None]:
+    """The boundary for work that reaches the database by other paths than `read` and db/card/tx (a
+    segment's save, an import or export job): a lost connection leaves it as ConnectionLost, and the
+    dead pooled connections are dropped so that the next attempt opens a new one."""
+    try:
+        with lost_connections():
+            yield
+    except ConnectionLost:
+        database.close_all()
+        raise
 
 
 def ping() -> None:
@@ -142,9 +131,8 @@ class Cancellable:
                     self._running.append(conn)
                 try:
                     return action(*args)
-                except _DRIVER_ERRORS as exc:
-                    if self._cancelled and isinstance(getattr(exc, "orig", None) or exc,
-                                                      psycopg.errors.QueryCanceled):
+                except DRIVER_ERRORS as exc:
+                    if self._cancelled and isinstance(driver_error(exc), psycopg.errors.QueryCanceled):
                         raise Cancelled() from exc
                     raise
                 finally:

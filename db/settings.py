@@ -16,11 +16,11 @@ import peewee
 import phonenumbers
 
 from db.errors import UserError, is_permission_denied
-from db.i18n import t
+from db.i18n import N_, t
 from db.models import Settings, database
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-LANGUAGES = ("en",)
+LANGUAGES = ("en", "ru", "ro")
 
 
 def _country(value: str) -> str:
@@ -123,21 +123,23 @@ class Setting:
 
 
 CATALOGUE: dict[str, Setting] = {s.key: s for s in (
-    Setting("phone_country", "RU", _country, "Country assumed for phone numbers written without +code"),
-    Setting("currency", "RUB", _currency, "Currency of amounts"),
-    Setting("timezone", "Europe/Moscow", _timezone, "The shop's time zone (send window, birthdays)"),
-    Setting("send_window", "10:00-18:00", _window, "Hours in which marketing messages may go out"),
-    Setting("send_days", "mon-fri", _days, "Days on which marketing messages may go out"),
-    Setting("frequency_cap_messages", "2", _integer(1, 100), "At most this many marketing messages per client…"),
-    Setting("frequency_cap_days", "7", _integer(1, 365), "…within this many days"),
-    Setting("inactive_after_days", "180", _integer(1, 3650), "A client with no purchase for this long has gone quiet"),
-    Setting("date_day_first", "yes", _boolean, "Read 01/02/85 as 1 February (yes) or 2 January (no)"),
-    Setting("sales_may_export", "no", _boolean, "Whether salespeople may export client lists"),
-    Setting("language", "en", _language, "Language of the interface"),
-    Setting("mail_from", "", _mailbox, "Sender of e-mail (From), such as Shop <news@shop.example>"),
-    Setting("mail_reply_to", "", _mailbox, "Where replies to e-mail go (Reply-To); empty: to the sender"),
-    Setting("unsubscribe_mailto", "", _mailbox, "Address of the List-Unsubscribe mailto; empty: the sender"),
-    Setting("unsubscribe_url", "", _https_url, "https base URL of the one-click unsubscribe service; empty: none"),
+    Setting("phone_country", "RU", _country, N_("Country assumed for phone numbers written without +code")),
+    Setting("currency", "RUB", _currency, N_("Currency of amounts")),
+    Setting("timezone", "Europe/Moscow", _timezone, N_("The shop's time zone (send window, birthdays)")),
+    Setting("send_window", "10:00-18:00", _window, N_("Hours in which marketing messages may go out")),
+    Setting("send_days", "mon-fri", _days, N_("Days on which marketing messages may go out")),
+    Setting("frequency_cap_messages", "2", _integer(1, 100), N_("At most this many marketing messages per client…")),
+    Setting("frequency_cap_days", "7", _integer(1, 365), N_("…within this many days")),
+    Setting("inactive_after_days", "180", _integer(1, 3650),
+            N_("A client with no purchase for this long has gone quiet")),
+    Setting("date_day_first", "yes", _boolean, N_("Read 01/02/85 as 1 February (yes) or 2 January (no)")),
+    Setting("sales_may_export", "no", _boolean, N_("Whether salespeople may export client lists")),
+    Setting("language", "en", _language, N_("Language of the interface")),
+    Setting("mail_from", "", _mailbox, N_("Sender of e-mail (From), such as Shop <news@shop.example>")),
+    Setting("mail_reply_to", "", _mailbox, N_("Where replies to e-mail go (Reply-To); empty: to the sender")),
+    Setting("unsubscribe_mailto", "", _mailbox, N_("Address of the List-Unsubscribe mailto; empty: the sender")),
+    Setting("unsubscribe_url", "", _https_url,
+            N_("https base URL of the one-click unsubscribe service; empty: none")),
 )}
 
 
@@ -192,4 +194,47 @@ def set_value(key: str, value: str) -> str:
         if is_permission_denied(exc):
             raise UserError("settings.admin_only") from None
         raise
+    return clean
+
+
+# What a new base assumes where the person who creates it lives: the locale's region, else its language's.
+LOCALE_DEFAULTS: dict[str, tuple[str, str, str]] = {
+    "RU": ("RU", "RUB", "Europe/Moscow"),
+    "MD": ("MD", "MDL", "Europe/Chisinau"),
+    "RO": ("RO", "RON", "Europe/Bucharest"),
+}
+LANGUAGE_REGIONS = {"ru": "RU", "ro": "RO"}
+
+
+def defaults_for_locale(language: str, region: str | None) -> dict[str, str]:
+    """The settings a new base starts with for a locale such as ru_RU, ro_MD or en: its language, and the
+    currency, phone country and time zone of its region; an unknown region keeps the catalogue's defaults."""
+    chosen: dict[str, str] = {}
+    if language in LANGUAGES and language != CATALOGUE["language"].default:
+        chosen["language"] = language
+    place = (region or LANGUAGE_REGIONS.get(language, "")).upper()
+    if place in LOCALE_DEFAULTS:
+        chosen["phone_country"], chosen["currency"], chosen["timezone"] = LOCALE_DEFAULTS[place]
+    return {key: value for key, value in chosen.items() if value != CATALOGUE[key].default}
+
+
+def seed_new_base(conn, language: str, region: str | None) -> dict[str, str]:
+    """Stores the locale's defaults in a base just created (psycopg connection of its owner); returns them."""
+    chosen = defaults_for_locale(language, region)
+    for key, value in chosen.items():
+        conn.execute("INSERT INTO settings (key, value) VALUES (%s, %s) ON CONFLICT (key) DO NOTHING", (key, value))
+    return chosen
+
+
+def my_language() -> str | None:
+    """The language this login chose for itself (migration 0012), or None."""
+    with database.connection_context():
+        return database.execute_sql("SELECT public.my_language()").fetchone()[0]
+
+
+def set_my_language(value: str | None) -> str | None:
+    """Chooses (or, with None or '', forgets) this login's own language."""
+    clean = _language(value) if value else None
+    with database.connection_context():
+        database.execute_sql("SELECT public.set_my_language(%s)", (clean,))
     return clean

@@ -32,6 +32,7 @@ from tests.benchlib import BenchContext, BenchRow, database_url, fmt_ms, scratch
 # Imported here, not where it is used: importing the app fixes Textual's frame timer (tui/textual_compat.py),
 # and every screen below must paint as it does in the app.
 from tui.app import ClientbaseApp
+from tui import textual_compat
 
 SAMPLE = 25
 TARGET = "< 50 ms"
@@ -182,14 +183,7 @@ async def _through_screen(ids: list[int], identity: Identity, rounds: int,
 def _note_frames(app: App) -> list[float]:
     """When the app composes each frame for the terminal (headless: the same work, nothing written)."""
     frames: list[float] = []
-    display = app._display
-
-    def noted(screen, renderable) -> None:
-        display(screen, renderable)
-        if renderable is not None:
-            frames.append(time.perf_counter())
-
-    app._display = noted
+    textual_compat.on_every_frame(app, lambda: frames.append(time.perf_counter()))
     return frames
 
 

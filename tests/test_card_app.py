@@ -10,7 +10,7 @@ from textual.widgets._footer import FooterKey
 
 from db.card import cards
 from db.i18n import t
-from db.session import ConnectionLost
+from db.errors import ConnectionLost
 from screens.card.screen import REUSED, SHOW_LOADING_AFTER, CardScreen
 from screens.card.tabs.main import MainTab
 from screens.card.tabs.people import ContactRow

@@ -150,3 +150,23 @@ async def test_canary_app_screen_stacks_hold_every_mode():
         await pilot.pause()
         ids = {screen.id for screen in textual_compat.screens_of_every_mode(app)}
         assert {"one", "two"} <= ids, "App._screen_stacks no longer holds the screens of every mode"
+
+
+async def test_canary_app_notifications_hold_what_notify_said():
+    app = Bare()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.notify("said once")
+        await pilot.pause()
+        assert textual_compat.notification_messages(app) == ["said once"], "App._notifications changed"
+
+
+async def test_canary_app_display_is_called_for_each_frame():
+    assert list(inspect.signature(App._display).parameters) == ["self", "screen", "renderable"], (
+        "App._display changed its signature")
+    frames: list[int] = []
+    app = Bare()
+    async with app.run_test(size=(80, 24)) as pilot:
+        textual_compat.on_every_frame(app, lambda: frames.append(1))
+        app.screen.query_one(Footer).refresh()
+        await pilot.pause(0.1)
+    assert frames, "App._display is no longer called with each frame"

@@ -11,14 +11,16 @@ from typing import Iterable
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.screen import Screen
 
 from db import notify, session
 from db.connection import Target
-from db.i18n import t
+from db.errors import ConnectionLost
+from db.i18n import N_, t
 from db.session import Identity
 import screens
-from tui import modes, textual_compat
+from tui import i18n, modes, textual_compat
 from tui.widgets.connection import ClientsChanged, ConnectionBack, ConnectionBanner
 
 # Every screen of the app paints through Textual's timers: fixed before the first one is made.
@@ -29,6 +31,16 @@ textual_compat.apply()
 # holds, the card editor's included, in the middle of the key that opened the dialog.
 SCREEN_STYLESHEETS = sorted(Path(screens.__file__).parent.rglob("*.tcss"))
 
+# Textual's own palette commands, translated in the catalogs like every other sentence.
+TEXTUAL_COMMANDS = (
+    N_("Theme"), N_("Change the current theme"), N_("Quit"), N_("Quit the application as soon as possible"),
+    N_("Keys"), N_("Hide the keys and widget help panel"),
+    N_("Show help for the focused widget and a summary of available keys"),
+    N_("Minimize"), N_("Minimize the widget and restore to normal size"), N_("Maximize"),
+    N_("Maximize the focused widget"), N_("Screenshot"), N_("Save an SVG 'screenshot' of the current screen"),
+    N_("Bell"), N_("Ring the bell"), N_("Search for commands…"),
+)
+
 BACK_BANNER_SECONDS = 3.0
 PING_SECONDS = 1.0
 
@@ -38,9 +50,15 @@ class ClientbaseApp(App):
     CSS_PATH = SCREEN_STYLESHEETS
     BINDINGS = [
         Binding("ctrl+q", "quit", t("app.quit"), tooltip=t("app.quit.tooltip"), priority=True, id="quit"),
+        # Textual adds this binding itself, in English, unless the app has one: here it is translatable.
+        Binding("ctrl+p", "command_palette", N_("Commands"), tooltip=N_("Open the command palette"), show=False,
+                priority=True, id="palette"),
     ]
 
     def __init__(self, target: Target, identity: Identity, listen: bool = True) -> None:
+        # Before any screen or widget is made: their bindings are in the settled language, and a letter key
+        # works from the Russian layout too.
+        i18n.ensure_localized()
         super().__init__()
         self.target = target
         self.identity = identity
@@ -98,7 +116,7 @@ class ClientbaseApp(App):
         while not self._stopping.is_set():
             try:
                 session.ping()
-            except session.ConnectionLost:
+            except ConnectionLost:
                 time.sleep(PING_SECONDS)
                 continue
             self.call_from_thread(self._connection_back)
@@ -159,10 +177,15 @@ class ClientbaseApp(App):
 
     # --- the palette ----------------------------------------------------------------------------
 
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(placeholder=t("Search for commands…"), id="--command-palette"))
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The app's commands, then every key of the current screen that applies now, so that whatever
         a key does can also be found by name."""
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            yield SystemCommand(t(command.title), t(command.help), command.callback, command.discover)
         for mode in self.modes:
             if mode.name != self.current_mode:
                 yield SystemCommand(t(mode.label), t(mode.tooltip),
@@ -172,5 +195,6 @@ class ClientbaseApp(App):
                 continue
             if screen.check_action(binding.action, ()) is not True:
                 continue
-            yield SystemCommand(binding.description, binding.tooltip or binding.description,
+            # BINDINGS holds the English made at import; the palette speaks the language settled since.
+            yield SystemCommand(t(binding.description), t(binding.tooltip or binding.description),
                                 lambda action=binding.action: self.call_later(screen.run_action, action))

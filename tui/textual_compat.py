@@ -9,6 +9,8 @@ pinned to the minor version those canaries last passed on (pyproject.toml).
 - `Footer._bindings_ready`: whether the footer has ever drawn its keys.
 - `DOMNode._bindings` (`BindingsMap._add_binding`): a key added to one app at run time, with its tooltip and id.
 - `App._screen_stacks`: the screens of every mode, not only the current one.
+- `App._notifications`, `App._display` (tests and benchmarks only): the notifications said, and each frame
+  composed for the terminal.
 
 The frame timer. Textual paints a screen from a 60 Hz timer that pauses itself after each frame and is
 resumed when a widget changes. When that timer has fallen behind its schedule (it always has, after a
@@ -24,7 +26,7 @@ loop holds the line above; any other Textual is left as it is.
 from __future__ import annotations
 
 import inspect
-from typing import Iterator
+from typing import Callable, Iterator
 
 from textual import _time
 from textual._time import sleep
@@ -105,3 +107,21 @@ def screens_of_every_mode(app: App) -> Iterator[Screen]:
     """Every screen the app holds, in every mode: `App.screen_stack` is the current mode's alone."""
     for stack in list(app._screen_stacks.values()):
         yield from stack
+
+
+def notification_messages(app: App) -> list[str]:
+    """What `App.notify` has said that is still on record; Textual has no public reader of its notifications."""
+    return [notification.message for notification in app._notifications]
+
+
+def on_every_frame(app: App, seen: Callable[[], None]) -> None:
+    """Calls `seen` each time the app composes a frame for the terminal (headless: the same work, nothing
+    written), after the frame."""
+    display = app._display
+
+    def noted(screen: Screen, renderable: object) -> None:
+        display(screen, renderable)
+        if renderable is not None:
+            seen()
+
+    app._display = noted  # type: ignore[method-assign]

@@ -1,9 +1,9 @@
 """Transactions for the card editor's reads and writes, with the database's refusals said as sentences.
 
-A refused write (a read-only login) is a `UserError`. A write that lost its connection is one too, after
-the dead pooled connections are dropped, so that saving again once the server is back works; it is never
-retried here, since it may have committed just before the connection broke. A read that lost its
-connection propagates the driver's error unchanged, for `session.read` to retry on a fresh connection.
+A refused write (a read-only login) is a `UserError`. A lost connection is `ConnectionLost`, after the
+dead pooled connections are dropped, so that saving again once the server is back works. A write is never
+retried here, since it may have committed just before the connection broke; a read is retried by
+`session.read` on a fresh connection.
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from typing import Iterator
 import peewee
 import psycopg
 
-from db.errors import UserError, driver_error
+from db.errors import ConnectionLost, UserError, driver_error, lost_connections
 from db.models import database
-from db.session import is_connection_lost
 
 
 def _refused(exc: BaseException) -> bool:
@@ -25,22 +24,24 @@ def _refused(exc: BaseException) -> bool:
 
 @contextmanager
 def _guarded(read_only: bool) -> Iterator[None]:
+    outermost = database.transaction_depth() == 0
     try:
-        with database.connection_context():
-            outermost = database.transaction_depth() == 0
+        with lost_connections(), database.connection_context():
             with database.atomic():
                 if read_only and outermost:
                     # The several queries of one card must see one moment, not a save half-way through.
                     # Inside a caller's transaction (a save reloading its card) the caller's snapshot rules.
                     database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 yield
+    except ConnectionLost:
+        if outermost:
+            # Inside a caller's transaction the connection cannot be closed yet: the caller's guard does it.
+            database.close_all()
+        raise
     except (peewee.DatabaseError, peewee.InterfaceError, psycopg.Error) as exc:
         if _refused(exc):
             raise UserError("card.read_only") from None
-        if read_only or not is_connection_lost(exc):
-            raise
-        database.close_all()
-        raise UserError("card.unreachable") from None
+        raise
 
 
 def reading():

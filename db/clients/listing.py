@@ -182,7 +182,7 @@ FILTER_LIMITS: dict[str, tuple[int, int]] = {
 def check_filter_number(name: str, value: int | Decimal) -> None:
     low, high = FILTER_LIMITS[name]
     if not low <= value <= high:
-        raise ValidationError(name, "clients.filters.out_of_range", low=low, high=f"{high:,}")
+        raise ValidationError(name, "clients.filters.out_of_range", low=low, high=high)
 
 
 # name -> function(value) returning (SQL over client c, parameters); see Filters.extra.

@@ -6,25 +6,34 @@ label, type and choices may change later.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Select, Static
-from textual.worker import Worker, WorkerState
 
 from db.card import custom_fields
 from db.card.values import FIELD_TYPES, CustomFieldDef
 from db.errors import ConflictError, UserError, ValidationError
 from db.i18n import t
+from screens.base import DatabaseScreen, database_work
 from tui.widgets.field_grid import Field, FieldGrid, set_text
 from screens.confirm import ConfirmScreen
 from tui.widgets.footer import SteadyFooter
 
 
-class CustomFieldsScreen(Screen[None]):
+class CustomFieldsScreen(DatabaseScreen, Screen[None]):
+    @dataclass
+    class Listed(Message):
+        definitions: list[CustomFieldDef]
+
+    class Written(Message):
+        """A definition was created, changed, moved or deleted."""
+
     CSS_PATH = Path(__file__).with_name("admin.tcss")
     BINDINGS = [
         Binding("ctrl+s", "save", t("card.fields.update"), tooltip=t("card.fields.update"), id="fields-save"),
@@ -64,36 +73,36 @@ class CustomFieldsScreen(Screen[None]):
         self.title = t("card.fields.title")
         self.reload()
 
-    @work(thread=True, exclusive=True, group="fields-load", exit_on_error=False)
-    def reload(self) -> list[CustomFieldDef]:
-        return custom_fields.list_definitions()
+    @database_work(group="fields-load")
+    def reload(self) -> Listed:
+        return self.Listed(custom_fields.list_definitions())
 
-    @work(thread=True, exclusive=True, group="fields-write", exit_on_error=False)
-    def write(self, action, *args) -> None:
+    @database_work(group="fields-write")
+    def write(self, action, *args) -> Written:
         action(*args)
+        return self.Written()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        worker = event.worker
-        if worker.state == WorkerState.SUCCESS and worker.group == "fields-load":
-            self._show(worker.result)
-        elif worker.state == WorkerState.SUCCESS and worker.group == "fields-write":
-            self.query_one("#fields-status", Static).update("")
+    @on(Written)
+    def _written(self) -> None:
+        self.query_one("#fields-status", Static).update("")
+        self.reload()
+
+    def worker_failed(self, error: BaseException) -> None:
+        if isinstance(error, ConflictError):
+            # Another terminal changed the field first: show the list as it is now, with the reason.
+            self.query_one(FieldGrid).show_errors({})
+            self.query_one("#fields-status", Static).update(t("card.fields.stale"))
             self.reload()
-        elif worker.state == WorkerState.ERROR:
-            error = worker.error
-            self.query_one(FieldGrid).show_errors(
-                {error.field: str(error)} if isinstance(error, ValidationError) else {})
-            if isinstance(error, ConflictError):
-                message = t("card.fields.stale")
-                self.reload()
-            elif isinstance(error, UserError):
-                message = str(error)
-            else:
-                raise error
-            self.query_one("#fields-status", Static).update(message)
+        else:
+            super().worker_failed(error)
 
-    def _show(self, definitions: list[CustomFieldDef]) -> None:
-        self.definitions = definitions
+    def show_user_error(self, error: UserError) -> None:
+        self.query_one(FieldGrid).show_errors({error.field: str(error)} if isinstance(error, ValidationError) else {})
+        self.query_one("#fields-status", Static).update(str(error))
+
+    @on(Listed)
+    def _show(self, message: Listed) -> None:
+        self.definitions = definitions = message.definitions
         table = self.query_one("#fields", DataTable)
         table.clear()
         for field in definitions:

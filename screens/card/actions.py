@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import functools
 import inspect
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 
-from textual import work
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.message import Message
 from textual.widgets import Input, Select
 
 from db import session
@@ -24,6 +24,7 @@ from db.card import cards
 from db.card.values import format_date, parse_date
 from db.errors import ValidationError
 from db.i18n import t
+from screens.base import database_work
 from screens.card.form_modal import FormScreen
 from tui.widgets.field_grid import Field
 from screens.card.pick import NOBODY, PickClientScreen
@@ -69,6 +70,29 @@ def _tooltip(action: str) -> str:
 
 
 class CardActions:
+    # Handled by name (on_card_actions_...): Textual's @on registers handlers only in the classes of its
+    # widgets, not in a mixin like this one.
+    @dataclass
+    class FieldsRead(Message):
+        """The card read again for its custom field definitions, which the administrator just changed."""
+
+        card: cards.Card
+
+    @dataclass
+    class ProductsRead(Message):
+        kind: str
+        products: list[card_activity.Product]
+
+    @dataclass
+    class HistoryRead(Message):
+        """The card read again for its purchases, activity and reminders, which were just written."""
+
+        card: cards.Card
+
+    @dataclass
+    class ReminderTicked(Message):
+        client_id: int
+
     ACTION_BINDINGS = [
         *[Binding(key, action, t(label), tooltip=_tooltip(action), id=f"card-{action.replace('_', '-')}")
           for action, (key, label, _, _) in ACTIONS.items()],
@@ -152,12 +176,12 @@ class CardActions:
 
         self.app.push_screen(CustomFieldsScreen(), lambda _: self.reload_fields(self.card.id))
 
-    @work(thread=True, exclusive=True, group="card-fields", exit_on_error=False)
-    def reload_fields(self, client_id: int | None) -> None:
-        fresh = session.read(cards.load_card, client_id)
-        self.app.call_from_thread(self._fields_loaded, fresh)
+    @database_work(group="card-fields")
+    def reload_fields(self, client_id: int | None) -> FieldsRead:
+        return self.FieldsRead(session.read(cards.load_card, client_id))
 
-    async def _fields_loaded(self, fresh: cards.Card) -> None:
+    async def on_card_actions_fields_read(self, message: FieldsRead) -> None:
+        fresh = message.card
         # Only the definitions change: the card keeps its version and the user's draft keeps its values.
         mine = dict(self.draft().custom)
         custom = tuple((name, mine.get(name, value)) for name, value in fresh.draft.custom)
@@ -192,12 +216,12 @@ class CardActions:
     def action_add_subscription(self) -> None:
         self.open_product_form("subscription")
 
-    @work(thread=True, exclusive=True, group="card-products", exit_on_error=False)
-    def open_product_form(self, kind: str) -> None:
-        products = card_activity.products()
-        self.app.call_from_thread(self._product_form, kind, products)
+    @database_work(group="card-products")
+    def open_product_form(self, kind: str) -> ProductsRead:
+        return self.ProductsRead(kind, card_activity.products())
 
-    def _product_form(self, kind: str, products: list[card_activity.Product]) -> None:
+    def on_card_actions_products_read(self, message: ProductsRead) -> None:
+        kind, products = message.kind, message.products
         client_id = self.card.id
         if kind == "purchase":
             def added(purchase_id: int | None) -> None:
@@ -244,19 +268,22 @@ class CardActions:
         reminder_id = (await self.ensure_tab("reminders")).selected()
         if reminder_id is not None:
             done = next(r.done for r in self.card.reminders if r.id == reminder_id)
-            self.tick_reminder(reminder_id, not done)
+            self.tick_reminder(self.card.id, reminder_id, not done)
 
-    @work(thread=True, exclusive=True, group="card-tick", exit_on_error=False)
-    def tick_reminder(self, reminder_id: int, done: bool) -> None:
+    @database_work(group="card-tick")
+    def tick_reminder(self, client_id: int, reminder_id: int, done: bool) -> ReminderTicked:
         card_activity.set_reminder_done(reminder_id, done)
-        self.app.call_from_thread(self.reload_history, self.card.id)
+        return self.ReminderTicked(client_id)
 
-    @work(thread=True, exclusive=True, group="card-history", exit_on_error=False)
-    def reload_history(self, client_id: int) -> None:
-        fresh = session.read(cards.load_card, client_id)
-        self.app.call_from_thread(self._history_loaded, fresh)
+    def on_card_actions_reminder_ticked(self, message: ReminderTicked) -> None:
+        self.reload_history(message.client_id)
 
-    async def _history_loaded(self, fresh: cards.Card) -> None:
+    @database_work(group="card-history")
+    def reload_history(self, client_id: int) -> HistoryRead:
+        return self.HistoryRead(session.read(cards.load_card, client_id))
+
+    async def on_card_actions_history_read(self, message: HistoryRead) -> None:
+        fresh = message.card
         # The history is not part of the draft: take it without touching the version or the user's edits.
         self.card = replace(self.card, category=fresh.category, purchase_count=fresh.purchase_count,
                             total_spent=fresh.total_spent, total_profit=fresh.total_profit,

@@ -4,24 +4,32 @@ value is said beside its field and the form stays open."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from textual import work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
-from textual.worker import Worker, WorkerState
 
 from db.errors import UserError, ValidationError
 from db.i18n import t
+from screens.base import DatabaseScreen, database_work
 from tui.widgets.field_grid import Field, FieldGrid, get_text
 from tui.widgets.footer import SteadyFooter
 
 
-class FormScreen(ModalScreen[object]):
+class FormScreen(DatabaseScreen, ModalScreen[object]):
+    @dataclass
+    class Written(Message):
+        """What `submit` returned (the new row's id)."""
+
+        result: object
+
     CSS_PATH = Path(__file__).with_name("card.tcss")
     BINDINGS = [
         Binding("ctrl+s", "submit", t("card.form.ok"), tooltip=t("card.form.ok"), id="form-submit"),
@@ -59,18 +67,14 @@ class FormScreen(ModalScreen[object]):
     def action_cancel(self) -> None:
         self.dismiss(None)
 
-    @work(thread=True, exclusive=True, group="card-form", exit_on_error=False)
-    def _write(self, values: dict[str, str]) -> object:
-        return self.submit(values)
+    @database_work(group="card-form")
+    def _write(self, values: dict[str, str]) -> Written:
+        return self.Written(self.submit(values))
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "card-form":
-            return
-        if event.state == WorkerState.SUCCESS:
-            self.dismiss(event.worker.result)
-        elif event.state == WorkerState.ERROR:
-            error = event.worker.error
-            self.query_one(FieldGrid).show_errors(
-                {error.field: str(error)} if isinstance(error, ValidationError) else {})
-            self.query_one("#form-status", Static).update(str(error) if isinstance(error, UserError)
-                                                          else f"{type(error).__name__}: {error}")
+    @on(Written)
+    def _written(self, message: Written) -> None:
+        self.dismiss(message.result)
+
+    def show_user_error(self, error: UserError) -> None:
+        self.query_one(FieldGrid).show_errors({error.field: str(error)} if isinstance(error, ValidationError) else {})
+        self.query_one("#form-status", Static).update(str(error))

@@ -3,19 +3,26 @@ one transaction (db/card/merge.py)."""
 
 from __future__ import annotations
 
-from textual import work
-from textual.worker import Worker, WorkerState
+from dataclasses import dataclass
+
+from textual import on
+from textual.message import Message
 
 from db.card import merge
 from db.card.cards import Card
-from db.errors import ConflictError, UserError
+from db.errors import ConflictError
 from db.i18n import t
+from screens.base import database_work
 from screens.card.pick import PickClientScreen
 from screens.confirm import ConfirmScreen
 
 
 class MergeScreen(PickClientScreen):
     """Dismisses with the id of the card merged in, or None when nothing was merged."""
+
+    @dataclass
+    class Merged(Message):
+        other_id: int
 
     def __init__(self, keep: Card) -> None:
         super().__init__(t("card.merge.title", id=keep.id, name=keep.draft.display_name), keep.id,
@@ -35,22 +42,18 @@ class MergeScreen(PickClientScreen):
                                            [(t("card.key.merge"), True), (t("card.form.cancel"), False)],
                                            cancel=False), confirmed)
 
-    @work(thread=True, exclusive=True, group="card-merge", exit_on_error=False)
-    def run_merge(self, other_id: int) -> int:
+    @database_work(group="card-merge")
+    def run_merge(self, other_id: int) -> Merged:
         merge.merge_cards(self.keep, other_id)
-        return other_id
+        return self.Merged(other_id)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "card-merge":
-            return
-        if event.state == WorkerState.SUCCESS:
-            self.dismiss(event.worker.result)
-        elif event.state == WorkerState.ERROR:
-            error = event.worker.error
-            if isinstance(error, ConflictError):
-                message = t("card.merge.stale")
-            elif isinstance(error, UserError):
-                message = str(error)
-            else:
-                raise error
-            self.notify(message, severity="error")
+    @on(Merged)
+    def _merged(self, message: Merged) -> None:
+        self.dismiss(message.other_id)
+
+    def worker_failed(self, error: BaseException) -> None:
+        # The kept card changed since it was opened: merging into it would overwrite what was saved.
+        if isinstance(error, ConflictError):
+            self.notify(t("card.merge.stale"), severity="error")
+        else:
+            super().worker_failed(error)

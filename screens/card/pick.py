@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from db.card import cards
 from db.i18n import t
+from screens.base import DatabaseScreen, database_work
 from tui.widgets.footer import SteadyFooter
 
 NOBODY = (0, "")
 
 
-class PickClientScreen(ModalScreen[tuple[int, str] | None]):
+class PickClientScreen(DatabaseScreen, ModalScreen[tuple[int, str] | None]):
     """Dismisses with (id, name), with NOBODY when the user clears the choice, or None on Esc."""
+
+    @dataclass
+    class Found(Message):
+        clients: list[cards.ClientName]
 
     CSS_PATH = Path(__file__).with_name("card.tcss")
     BINDINGS = [
@@ -45,6 +52,10 @@ class PickClientScreen(ModalScreen[tuple[int, str] | None]):
     def on_mount(self) -> None:
         self._fill([])
 
+    @on(Found)
+    def _found(self, message: Found) -> None:
+        self._fill(message.clients)
+
     def _fill(self, found: list[cards.ClientName]) -> None:
         listing = self.query_one("#pick-list", OptionList)
         listing.clear_options()
@@ -57,10 +68,9 @@ class PickClientScreen(ModalScreen[tuple[int, str] | None]):
     def _search(self, event: Input.Changed) -> None:
         self.search(event.value)
 
-    @work(thread=True, exclusive=True, group="card-pick", exit_on_error=False)
-    def search(self, text: str) -> None:
-        found = cards.pick_clients(text, exclude=self.exclude)
-        self.app.call_from_thread(self._fill, found)
+    @database_work(group="card-pick")
+    def search(self, text: str) -> Found:
+        return self.Found(cards.pick_clients(text, exclude=self.exclude))
 
     def action_to_list(self) -> None:
         self.query_one("#pick-list", OptionList).focus()

@@ -4,22 +4,25 @@ the form stays open with everything typed."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static
-from textual.worker import Worker, WorkerState
 
 from db.card import activity as card_activity
 from db.card.values import format_date, parse_date
 from db.errors import UserError, ValidationError
+from db.normalize import parse_amount
 from db.i18n import t
+from screens.base import DatabaseScreen, database_work
 from tui.widgets.field_grid import Field, FieldGrid
 from tui.widgets.footer import SteadyFooter
 
@@ -51,10 +54,10 @@ class LineRow(Horizontal):
         if product_id is None and not description:
             raise ValidationError("lines", "card.valid.line_product")
         try:
-            quantity = Decimal(self.query_one(".quantity", Input).value.replace(",", ".") or "1")
-            typed = self.query_one(".price", Input).value.replace(",", ".").replace(" ", "")
-            price = Decimal(typed) if typed else prices.get(product_id, Decimal(-1))
-        except InvalidOperation:
+            quantity = parse_amount(self.query_one(".quantity", Input).value or "1")
+            typed = self.query_one(".price", Input).value.strip()
+            price = parse_amount(typed) if typed else prices.get(product_id, Decimal(-1))
+        except (InvalidOperation, ValueError):
             raise ValidationError("lines", "card.valid.number") from None
         return product_id, description, quantity, price
 
@@ -66,8 +69,12 @@ class LineRow(Horizontal):
             price.value = f"{chosen.price}"
 
 
-class PurchaseScreen(ModalScreen[int | None]):
+class PurchaseScreen(DatabaseScreen, ModalScreen[int | None]):
     """Dismisses with the new purchase's id, or None."""
+
+    @dataclass
+    class Written(Message):
+        purchase_id: int
 
     CSS_PATH = Path(__file__).with_name("card.tcss")
     BINDINGS = [
@@ -125,20 +132,16 @@ class PurchaseScreen(ModalScreen[int | None]):
             datetime(when.year, when.month, when.day, 12).astimezone()
         self.write(moment, self.query_one("#purchase-channel", Input).value, lines)
 
-    @work(thread=True, exclusive=True, group="card-purchase", exit_on_error=False)
-    def write(self, moment: datetime, channel: str, lines: list) -> int:
-        return card_activity.add_purchase(self.client_id, moment, channel, lines)
+    @database_work(group="card-purchase")
+    def write(self, moment: datetime, channel: str, lines: list) -> Written:
+        return self.Written(card_activity.add_purchase(self.client_id, moment, channel, lines))
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "card-purchase":
-            return
-        if event.state == WorkerState.SUCCESS:
-            self.dismiss(event.worker.result)
-        elif event.state == WorkerState.ERROR:
-            error = event.worker.error
-            if not isinstance(error, UserError):
-                raise error
-            self.query_one("#purchase-status", Static).update(str(error))
+    @on(Written)
+    def _written(self, message: Written) -> None:
+        self.dismiss(message.purchase_id)
+
+    def show_user_error(self, error: UserError) -> None:
+        self.query_one("#purchase-status", Static).update(str(error))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -9,12 +9,12 @@ so the card keeps its draft whatever the database does.
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
 import psycopg
-from textual import events, on, work
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -23,16 +23,16 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Checkbox, ContentSwitcher, Header, Input, Select, Static, TextArea
-from textual.worker import Worker, WorkerState
 
 from db import session
 from db.card import cards
 
 from db.card import edit_lock
 from db.card.draft import CardDraft
-from db.errors import ConflictError, UserError
+from db.errors import ConflictError, ConnectionLost, UserError
 from db.i18n import t
-from db.session import ConnectionLost, Identity
+from db.session import Identity
+from screens.base import DatabaseScreen, database_work
 from screens.card.actions import CardActions, CardCommands
 from screens.card.tabs.extra import ConsentTab, CustomTab
 from tui.widgets.field_grid import FieldGrid
@@ -71,9 +71,33 @@ def tab_of(field: str) -> str:
     return "main"
 
 
-class CardScreen(CardActions, Screen[int | None]):
+class CardScreen(DatabaseScreen, CardActions, Screen[int | None]):
     class BuiltAhead(Message):
         """The editor `prepare` started is built: the app has made what it keeps for the session."""
+
+    @dataclass
+    class Loaded(Message):
+        card: cards.Card
+
+    @dataclass
+    class Saved(Message):
+        card: cards.Card
+
+    @dataclass
+    class DuplicatesFound(Message):
+        """A new client looks like these existing ones: nothing was saved, the user chooses."""
+
+        found: list[cards.Duplicate]
+
+    @dataclass
+    class EditorsSeen(Message):
+        editors: list[edit_lock.Editor]
+
+    @dataclass
+    class Refreshed(Message):
+        """The card as another terminal saved it."""
+
+        card: cards.Card
 
     # The focus is put in the first field of the card once it is filled (see `focus_first_field`); left to
     # Textual, the reused editor would come back to whichever field the previous card was left in.
@@ -298,11 +322,12 @@ class CardScreen(CardActions, Screen[int | None]):
         name = self.card.draft.display_name if self.card.id is not None else t("card.new")
         parts = [f"#{self.card.id} {name}" if self.card.id is not None else name]
         if self.card.id is not None:
-            parts.append(self.card.category)
+            parts.append(t(f"clients.category.{self.card.category}"))
         if self.read_only:
             parts.append(f"[b reverse] {t('card.readonly_mark')} [/]")
         for editor in self.editors:
-            parts.append(f"[b $warning]{t('card.editing_by', login=editor.login, since=f'{editor.since.astimezone():%H:%M}')}[/]")
+            since = f"{editor.since.astimezone():%H:%M}"
+            parts.append(f"[b $warning]{t('card.editing_by', login=editor.login, since=since)}[/]")
         self.query_one("#card-title", Static).update(" · ".join(parts))
 
     def say(self, message: str, error: bool = False) -> None:
@@ -370,95 +395,105 @@ class CardScreen(CardActions, Screen[int | None]):
 
     # --- workers ------------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="card-load", exit_on_error=False)
-    def load(self, client_id: int | None) -> cards.Card:
-        return session.read(cards.load_card, client_id)
+    @database_work(group="card-load")
+    def load(self, client_id: int | None) -> Loaded:
+        return self.Loaded(session.read(cards.load_card, client_id))
 
-    @work(thread=True, exclusive=True, group="card-rehearsal", exit_on_error=False)
+    @database_work(group="card-rehearsal")
     def rehearse(self, client_id: int) -> None:
         """Reads a card and drops it. The first read of a session costs twice the next ones (a connection
         to open, the server's caches of the card's eight tables to fill); paid now, it is not paid by the
         first card the user opens."""
-        session.read(cards.load_card, client_id)
+        try:
+            session.read(cards.load_card, client_id)
+        except (ConnectionLost, UserError):
+            pass  # only a head start: the card the user opens reports its own failure
 
-    @work(thread=True, exclusive=True, group="card-save", exit_on_error=False)
-    def save(self, card: cards.Card, draft: CardDraft, check_duplicates: bool) -> cards.Card | list:
+    @database_work(group="card-save")
+    def save(self, card: cards.Card, draft: CardDraft, check_duplicates: bool) -> Saved | DuplicatesFound:
         if check_duplicates:
             found = cards.find_duplicates(card, draft)
             if found:
-                return found
-        return cards.save_card(card, draft)
+                return self.DuplicatesFound(found)
+        return self.Saved(cards.save_card(card, draft))
 
-    @work(thread=True, exclusive=True, group="card-lock", exit_on_error=False)
-    def watch_editors(self, client_id: int) -> list[edit_lock.Editor]:
+    @database_work(group="card-lock")
+    def watch_editors(self, client_id: int) -> EditorsSeen:
         """Administrators claim the card, so others see them; everyone sees who else is editing it."""
-        if self.read_only:
-            return edit_lock.editors(client_id)
-        if self.claim is not None and self.claim.client_id != client_id:
-            self.claim.release()
-            self.claim = None
-        if self.claim is None:
-            self.claim = edit_lock.claim(client_id)
-        return self.claim.others()
+        try:
+            if self.read_only:
+                return self.EditorsSeen(edit_lock.editors(client_id))
+            if self.claim is not None and self.claim.client_id != client_id:
+                self.claim.release()
+                self.claim = None
+            if self.claim is None:
+                self.claim = edit_lock.claim(client_id)
+            return self.EditorsSeen(self.claim.others())
+        except (ConnectionLost, psycopg.Error):
+            # Who else is editing is a courtesy: a server out of connections, or gone, must not stop the
+            # editing; the card's own reads and saves say so when it matters.
+            return self.EditorsSeen([])
 
-    @work(thread=True, exclusive=True, group="card-refresh", exit_on_error=False)
-    def refresh_card(self, client_id: int) -> cards.Card:
-        return session.read(cards.load_card, client_id)
+    @database_work(group="card-refresh")
+    def refresh_card(self, client_id: int) -> Refreshed:
+        return self.Refreshed(session.read(cards.load_card, client_id))
 
-    async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        worker = event.worker
-        if event.state == WorkerState.SUCCESS:
-            await self._finished(worker.group, worker.result)
-        elif event.state == WorkerState.ERROR:
-            await self._failed(worker.group, worker.error)
+    @on(Loaded)
+    async def _loaded(self, message: Loaded) -> None:
+        self.say("")
+        await self.show_card(message.card)
+        self._show_editor()
+        self.focus_first_field()
+        if message.card.id is not None:
+            self.watch_editors(message.card.id)
 
-    async def _finished(self, group: str, result: object) -> None:
-        if group == "card-load":
-            self.say("")
-            await self.show_card(result)
-            self._show_editor()
-            self.focus_first_field()
-            if result.id is not None:
-                self.watch_editors(result.id)
-        elif group == "card-save" and isinstance(result, list):
+    @on(DuplicatesFound)
+    def _duplicates_found(self, message: DuplicatesFound) -> None:
+        self._close_when_saved = False
+        self.ask_duplicate(message.found)
+
+    @on(Saved)
+    async def _saved(self, message: Saved) -> None:
+        self.saved_id = message.card.id
+        self.duplicates_cleared = False
+        await self.show_card(message.card)
+        self.say(t("card.saved"))
+        self.watch_editors(message.card.id)
+        if self._close_when_saved:
             self._close_when_saved = False
-            self.ask_duplicate(result)
-        elif group == "card-save":
-            self.saved_id = result.id
-            self.duplicates_cleared = False
-            await self.show_card(result)
-            self.say(t("card.saved"))
-            self.watch_editors(result.id)
-            if self._close_when_saved:
-                self._close_when_saved = False
-                self.close()
-        elif group == "card-lock":
-            self.editors = result
-            self._update_title()
-        elif group == "card-refresh" and self.card is not None and result.version != self.card.version:
-            if self.dirty:
-                self.say(t("card.changed_elsewhere"))
-            else:
-                await self.show_card(result)
-                self.say(t("card.refreshed"))
+            self.close()
 
-    async def _failed(self, group: str, error: BaseException) -> None:
-        if group == "card-rehearsal":
-            return  # only a head start: the card the user opens reports its own failure
+    @on(EditorsSeen)
+    def _editors_seen(self, message: EditorsSeen) -> None:
+        self.editors = message.editors
+        self._update_title()
+
+    @on(Refreshed)
+    async def _refreshed(self, message: Refreshed) -> None:
+        if self.card is None or message.card.version == self.card.version:
+            return
+        if self.dirty:
+            self.say(t("card.changed_elsewhere"))
+        else:
+            await self.show_card(message.card)
+            self.say(t("card.refreshed"))
+
+    def worker_failed(self, error: BaseException) -> None:
         self._show_editor()  # the reason is said in the editor, which must be on screen to say it
         self._close_when_saved = False
         if isinstance(error, ConflictError) and self.card is not None:
+            # The one special case: someone saved the card first; the user chooses, nothing is overwritten.
             self.resolve_conflict(self.draft(), self.card.draft, error.current)
-        elif isinstance(error, ConnectionLost) or (isinstance(error, UserError) and error.key == "card.unreachable"):
-            self.say(t("card.unreachable"), error=True)
-            self.app.connection_lost()
-        elif isinstance(error, UserError):
-            self.say(str(error), error=True)
-        elif group == "card-lock" and isinstance(error, psycopg.Error):
-            # Who else is editing is a courtesy: a server out of connections must not stop the editing.
-            self.editors = []
         else:
-            raise error
+            super().worker_failed(error)
+
+    def connection_lost(self) -> None:
+        # The draft stays in the editors: saved again once the banner says the database is back.
+        self.say(t("card.unreachable"), error=True)
+        super().connection_lost()
+
+    def show_user_error(self, error: UserError) -> None:
+        self.say(str(error), error=True)
 
     # --- saving and closing -------------------------------------------------------------------------
 

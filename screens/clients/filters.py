@@ -3,18 +3,18 @@ Escape cancels, Ctrl+R empties the panel. Returns the new Filters, or None when 
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from decimal import Decimal, InvalidOperation
 
-from textual import work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, Select, Static
-from textual.worker import Worker, WorkerState
 
 from db import session
 from db.clients import listing as clients
@@ -26,15 +26,25 @@ from db.clients import filter_values
 from db.clients import segments
 from db.clients.listing import CATEGORIES, GENDERS, Filters
 from db.errors import ValidationError
+from db.card.values import CustomFieldDef
 from db.i18n import t
-from db.session import ConnectionLost
+from screens.base import DatabaseScreen, database_work
 
 TEXT_FILTERS = ("tag", "region", "city", "assigned_to")
 NUMBER_FILTERS = ("age_min", "age_max", "birthday_within", "no_purchase_days")
 MONEY_FILTERS = ("spent_min", "spent_max")
 
 
-class FiltersScreen(ModalScreen[Filters | None]):
+class FiltersScreen(DatabaseScreen, ModalScreen[Filters | None]):
+    @dataclass
+    class ChoicesRead(Message):
+        saved: list[segments.SegmentInfo]
+        definitions: list[CustomFieldDef]
+
+    @dataclass
+    class ValuesRead(Message):
+        known: dict[str, list[str]]
+
     CSS_PATH = Path(__file__).with_name("clients.tcss")
     BINDINGS = [
         Binding("ctrl+s", "apply", t("clients.filters.apply"), tooltip=t("clients.filters.apply.tip"),
@@ -88,22 +98,26 @@ class FiltersScreen(ModalScreen[Filters | None]):
         self.query_one("#category").focus()
         self._load_choices()
 
-    @work(thread=True, exclusive=True, group="filters-choices", exit_on_error=False)
-    def _load_choices(self) -> None:
-        saved = session.read(segments.list_segments)
-        definitions = session.read(custom_fields.list_definitions)
-        self.app.call_from_thread(self._choices_loaded, saved, definitions)
-        # Read after the lists the panel needs at once: on a large base this takes a moment.
-        known = session.read(filter_values.filter_values)
-        self.app.call_from_thread(self._values_loaded, known)
+    @database_work(group="filters-choices")
+    def _load_choices(self) -> ChoicesRead:
+        return self.ChoicesRead(session.read(segments.list_segments), session.read(custom_fields.list_definitions))
 
-    def _values_loaded(self, known: dict[str, list[str]]) -> None:
+    @database_work(group="filters-values")
+    def _load_values(self) -> ValuesRead:
+        return self.ValuesRead(session.read(filter_values.filter_values))
+
+    @on(ValuesRead)
+    def _values_loaded(self, message: ValuesRead) -> None:
         """Each text filter completes what is typed with the values in the base (→ accepts)."""
-        self._known = known
+        self._known = known = message.known
         for name in TEXT_FILTERS:
             self.query_one(f"#{name}", Input).suggester = SuggestFromList(known[name], case_sensitive=False)
 
-    def _choices_loaded(self, saved: list, definitions: list) -> None:
+    @on(ChoicesRead)
+    def _choices_loaded(self, message: ChoicesRead) -> None:
+        # Read after the lists the panel needs at once: on a large base this takes a moment.
+        self._load_values()
+        saved, definitions = message.saved, message.definitions
         self._segment_names = {s.id: s.name for s in saved}
         segment = self.query_one("#segment_id", Select)
         segment.set_options([(s.name, s.id) for s in saved])
@@ -113,13 +127,6 @@ class FiltersScreen(ModalScreen[Filters | None]):
         custom.set_options([(d.label, d.name) for d in definitions])
         if self.filters.custom and self.filters.custom[0][0] in {d.name for d in definitions}:
             custom.value = self.filters.custom[0][0]
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR and event.worker.group == "filters-choices":
-            if isinstance(event.worker.error, ConnectionLost):
-                self.app.connection_lost()
-            else:
-                raise event.worker.error
 
     def _select(self, name: str) -> object | None:
         value = self.query_one(f"#{name}", Select).value

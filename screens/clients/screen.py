@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Header, Input, Static
-from textual.worker import Worker, WorkerState
 
 from db import session, settings
 from db.clients import listing as clients
@@ -27,8 +27,9 @@ from db.clients import segments
 from db.card.values import format_date
 from db.clients.listing import ClientRow, Count, Criteria, Filters
 from db.errors import UserError
-from db.i18n import t
-from db.session import Cancelled, ConnectionLost, Identity
+from db.i18n import t, tn
+from db.session import Identity
+from screens.base import DatabaseScreen, database_work
 from tui.widgets.connection import ClientsChanged, ConnectionBack
 from tui.widgets.footer import SteadyFooter
 from tui.widgets.money import money, money_title
@@ -90,9 +91,9 @@ def columns(currency: str) -> list[Column]:
     ]
 
 
-_FILTER_KEYS = {f"clients.filter.{name}" for name in (
+_LABELLED_FILTERS = {
     "category", "segment", "tag", "region", "city", "assigned_to", "gender", "age_min", "age_max",
-    "has_children", "birthday_within", "no_purchase_days", "spent_min", "spent_max")}
+    "has_children", "birthday_within", "no_purchase_days", "spent_min", "spent_max"}
 
 
 def describe_filters(filters: Filters, segment_name: str | None = None) -> str:
@@ -100,7 +101,7 @@ def describe_filters(filters: Filters, segment_name: str | None = None) -> str:
     for name, value in filters.active():
         if name == "segment_id":
             continue
-        label = t(f"clients.filter.{name}") if f"clients.filter.{name}" in _FILTER_KEYS else name
+        label = t(f"clients.filter.{name}") if name in _LABELLED_FILTERS else name
         if name == "category":
             value = t(f"clients.category.{value}")
         elif name == "has_children":
@@ -111,7 +112,26 @@ def describe_filters(filters: Filters, segment_name: str | None = None) -> str:
     return " · ".join(parts)
 
 
-class ClientsScreen(Screen):
+class ClientsScreen(DatabaseScreen, Screen):
+    @dataclass
+    class ExportRightRead(Message):
+        allowed: bool
+
+    @dataclass
+    class Counted(Message):
+        criteria: Criteria
+        count: Count
+
+    @dataclass
+    class RowsRead(Message):
+        """Fresh rows of clients saved elsewhere, by id, written out for the list."""
+
+        rows: dict[int, ShownRow]
+
+    @dataclass
+    class SegmentSaved(Message):
+        segment: segments.SegmentInfo
+
     CSS_PATH = Path(__file__).with_name("clients.tcss")
     BINDINGS = [
         Binding("n", "new_client", t("clients.key.new"), tooltip=t("clients.key.new.tip"), id="clients.new"),
@@ -173,17 +193,17 @@ class ClientsScreen(Screen):
         if self.identity.role == "sales":
             self._load_export_right()
 
-    @work(thread=True, exclusive=True, group="clients-export-right", exit_on_error=False)
-    def _load_export_right(self) -> None:
+    @database_work(group="clients-export-right")
+    def _load_export_right(self) -> ExportRightRead:
         try:
             session.read(exporting.check_may_export)
-            allowed = True
         except UserError:
-            allowed = False
-        self.app.call_from_thread(self._export_right_loaded, allowed)
+            return self.ExportRightRead(False)
+        return self.ExportRightRead(True)
 
-    def _export_right_loaded(self, allowed: bool) -> None:
-        self.sales_may_export = allowed
+    @on(ExportRightRead)
+    def _export_right_read(self, message: ExportRightRead) -> None:
+        self.sales_may_export = message.allowed
         self.refresh_bindings()
 
     @property
@@ -238,10 +258,9 @@ class ClientsScreen(Screen):
                 self._card_editor_prepared = True
                 self.set_timer(PREPARE_CARD_AFTER_SECONDS, self._prepare_card_editor)
 
-    @work(thread=True, exclusive=True, group="clients-count", exit_on_error=False)
-    def _count(self, criteria: Criteria, fuzzy: bool, reads: session.Cancellable, exact: bool = False) -> None:
-        result = reads.run(clients.count, criteria, fuzzy, None, exact)
-        self.app.call_from_thread(self._counted, criteria, result)
+    @database_work(group="clients-count")
+    def _count(self, criteria: Criteria, fuzzy: bool, reads: session.Cancellable, exact: bool = False) -> Counted:
+        return self.Counted(criteria, reads.run(clients.count, criteria, fuzzy, None, exact))
 
     @on(VirtualList.NeedsExactTotal, "#list")
     def _count_exactly(self) -> None:
@@ -249,19 +268,20 @@ class ClientsScreen(Screen):
         # jump is faster than jumping by the estimate and correcting, and lands on the last row at once.
         self._count(self.criteria, self.fuzzy, self._reads, exact=True)
 
-    def _counted(self, criteria: Criteria, result: Count) -> None:
-        if criteria == self.criteria:
-            self.count = result
-            self.list.set_total(result.value, result.exact)
+    @on(Counted)
+    def _counted(self, message: Counted) -> None:
+        if message.criteria == self.criteria:
+            self.count = message.count
+            self.list.set_total(message.count.value, message.count.exact)
             self._show_status()
 
     def _show_status(self) -> None:
         if self.count is None:
             count = t("clients.counting")
         elif self.count.exact:
-            count = t("clients.count.exact", count=f"{self.count.value:,}")
+            count = tn("{count:,} client", "{count:,} clients", self.count.value)
         else:
-            count = t("clients.count.about", count=f"{self.count.value:,}")
+            count = tn("about {count:,} client", "about {count:,} clients", self.count.value)
         parts = [count, t("clients.sorted_by", sort=t(f"clients.sort.{self.criteria.sort}"))]
         if self.fuzzy:
             parts.append(t("clients.fuzzy"))
@@ -273,21 +293,8 @@ class ClientsScreen(Screen):
 
     @on(VirtualList.Failed, "#list")
     def _page_failed(self, event: VirtualList.Failed) -> None:
-        self._failed(event.error)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR and event.worker.group.startswith("clients-"):
-            self._failed(event.worker.error)
-
-    def _failed(self, error: BaseException | None) -> None:
-        if isinstance(error, Cancelled):
-            return  # superseded by a newer search, as intended
-        if isinstance(error, ConnectionLost):
-            self.app.connection_lost()
-        elif isinstance(error, UserError):
-            self.notify(str(error), severity="error")
-        elif error is not None:
-            raise error
+        # The list's page workers are the list's own; their failures are told apart here like this screen's.
+        self.worker_failed(event.error)
 
     def on_connection_back(self, message: ConnectionBack) -> None:
         self._reload(keep_position=True)
@@ -300,12 +307,15 @@ class ClientsScreen(Screen):
         if shown:
             self._refresh_rows(sorted(shown))
 
-    @work(thread=True, group="clients-rows", exit_on_error=False)
-    def _refresh_rows(self, ids: list[int]) -> None:
+    @database_work(group="clients-rows", exclusive=False)
+    def _refresh_rows(self, ids: list[int]) -> RowsRead:
         fresh = session.read(clients.get_rows, ids)
         formats = self.formats or session.read(read_formats)
-        shown = {key: ShownRow(row, formats) for key, row in fresh.items()}
-        self.app.call_from_thread(self.list.replace_rows, shown, lambda row: row.id)
+        return self.RowsRead({key: ShownRow(row, formats) for key, row in fresh.items()})
+
+    @on(RowsRead)
+    def _rows_read(self, message: RowsRead) -> None:
+        self.list.replace_rows(message.rows, lambda row: row.id)
 
     # --- searching --------------------------------------------------------------------------------
 
@@ -386,15 +396,15 @@ class ClientsScreen(Screen):
         if name:
             self._save_segment(name, self.criteria)
 
-    @work(thread=True, group="clients-segment", exit_on_error=False)
-    def _save_segment(self, name: str, criteria: Criteria) -> None:
-        saved = segments.save(name, criteria)
-        self.app.call_from_thread(self._segment_saved, saved)
+    @database_work(group="clients-segment", exclusive=False)
+    def _save_segment(self, name: str, criteria: Criteria) -> SegmentSaved:
+        return self.SegmentSaved(segments.save(name, criteria))
 
-    def _segment_saved(self, saved: segments.SegmentInfo) -> None:
-        self.segment_name = saved.name
+    @on(SegmentSaved)
+    def _segment_saved(self, message: SegmentSaved) -> None:
+        self.segment_name = message.segment.name
         self._show_status()
-        self.notify(t("clients.segment_saved", name=saved.name))
+        self.notify(t("clients.segment_saved", name=message.segment.name))
 
     # --- the card ---------------------------------------------------------------------------------
 

@@ -3,31 +3,43 @@ the current search and filters to save them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
-from textual.worker import Worker, WorkerState
 
 from db import session
 from db.clients import segments
 from db.errors import UserError
 from db.i18n import t
-from db.session import ConnectionLost
+from screens.base import DatabaseScreen, database_work
 from screens.confirm import ConfirmScreen
 from tui.widgets.footer import SteadyFooter
 
 WRITE_ACTIONS = {"rename", "delete"}
 
 
-class SegmentPicker(ModalScreen[segments.SegmentInfo | None]):
+class SegmentPicker(DatabaseScreen, ModalScreen[segments.SegmentInfo | None]):
     """Lists the saved segments with the first one highlighted, so that Enter loads it at once. Renaming
     and deleting are offered to those who may write (the database refuses everyone else anyway)."""
+
+    @dataclass
+    class Listed(Message):
+        saved: list[segments.SegmentInfo]
+        highlight_id: int | None
+        refusal: str
+
+    @dataclass
+    class Written(Message):
+        said: str
+        highlight_id: int | None
 
     CSS_PATH = Path(__file__).with_name("clients.tcss")
     BINDINGS = [
@@ -62,12 +74,13 @@ class SegmentPicker(ModalScreen[segments.SegmentInfo | None]):
             return None
         return self.saved.get(options.get_option_at_index(options.highlighted).id)
 
-    @work(thread=True, exclusive=True, group="segments-list", exit_on_error=False)
-    def _load(self, highlight_id: int | None = None, refusal: str = "") -> None:
-        saved = session.read(segments.list_segments)
-        self.app.call_from_thread(self._loaded, saved, highlight_id, refusal)
+    @database_work(group="segments-list")
+    def _load(self, highlight_id: int | None = None, refusal: str = "") -> Listed:
+        return self.Listed(session.read(segments.list_segments), highlight_id, refusal)
 
-    def _loaded(self, saved: list[segments.SegmentInfo], highlight_id: int | None, refusal: str) -> None:
+    @on(Listed)
+    def _loaded(self, message: Listed) -> None:
+        saved, highlight_id, refusal = message.saved, message.highlight_id, message.refusal
         self.saved = {str(s.id): s for s in saved}
         options = self.query_one(OptionList)
         options.clear_options()
@@ -87,18 +100,10 @@ class SegmentPicker(ModalScreen[segments.SegmentInfo | None]):
         note.set_class(error, "-error")
         note.update(text)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state != WorkerState.ERROR or not event.worker.group.startswith("segments-"):
-            return
-        error = event.worker.error
-        if isinstance(error, ConnectionLost):
-            self.app.connection_lost()
-        elif isinstance(error, UserError):
-            # Shown over the list as it is now: another terminal may have renamed or deleted the segment.
-            current = self.highlighted
-            self._load(current.id if current is not None else None, str(error))
-        else:
-            raise error
+    def show_user_error(self, error: UserError) -> None:
+        # Shown over the list as it is now: another terminal may have renamed or deleted the segment.
+        current = self.highlighted
+        self._load(current.id if current is not None else None, str(error))
 
     @on(OptionList.OptionSelected)
     def _picked(self, event: OptionList.OptionSelected) -> None:
@@ -124,10 +129,10 @@ class SegmentPicker(ModalScreen[segments.SegmentInfo | None]):
         self.app.push_screen(SegmentNameDialog(segment.name, t("clients.segments.rename_title", name=segment.name),
                                                t("clients.segments.rename_hint")), named)
 
-    @work(thread=True, exclusive=True, group="segments-write", exit_on_error=False)
-    def _rename(self, segment: segments.SegmentInfo, name: str) -> None:
+    @database_work(group="segments-write")
+    def _rename(self, segment: segments.SegmentInfo, name: str) -> Written:
         renamed = segments.rename(segment.id, name)
-        self.app.call_from_thread(self._written, t("clients.segment_renamed", name=renamed.name), renamed.id)
+        return self.Written(t("clients.segment_renamed", name=renamed.name), renamed.id)
 
     def action_delete(self) -> None:
         segment = self.highlighted
@@ -144,14 +149,15 @@ class SegmentPicker(ModalScreen[segments.SegmentInfo | None]):
                                            [(t("clients.segments.delete_no"), False),
                                             (t("clients.segments.delete_yes"), True)], cancel=False), answered)
 
-    @work(thread=True, exclusive=True, group="segments-write", exit_on_error=False)
-    def _delete(self, segment: segments.SegmentInfo) -> None:
+    @database_work(group="segments-write")
+    def _delete(self, segment: segments.SegmentInfo) -> Written:
         segments.delete(segment.id)
-        self.app.call_from_thread(self._written, t("clients.segment_deleted", name=segment.name), None)
+        return self.Written(t("clients.segment_deleted", name=segment.name), None)
 
-    def _written(self, said: str, highlight_id: int | None) -> None:
-        self.notify(said)
-        self._load(highlight_id)
+    @on(Written)
+    def _written(self, message: Written) -> None:
+        self.notify(message.said)
+        self._load(message.highlight_id)
 
 
 class SegmentNameDialog(ModalScreen[str | None]):

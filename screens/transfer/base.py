@@ -1,32 +1,42 @@
-"""What the import and export dialogs share: a path, a progress bar fed from a worker thread, and one place
-where a worker's failure becomes a sentence on the dialog (or the app's connection banner)."""
+"""What the import and export dialogs share: a path, a progress bar fed from a worker thread, and the
+sentence on the dialog that a worker's failure becomes (besides the app's connection banner)."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+from textual import on
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import ProgressBar, Static
-from textual.worker import Worker, WorkerState
 
 from db.errors import UserError
 from db.i18n import t
-from db.session import ConnectionLost, is_connection_lost
+from screens.base import DatabaseScreen
 
 PROGRESS_EVERY = 0.1  # seconds between progress messages, so a fast job does not flood the screen
 
 
-class TransferDialog(ModalScreen[bool]):
+class TransferDialog(DatabaseScreen, ModalScreen[bool]):
     """Dismisses with True when it changed or wrote something, so the caller can refresh what it shows."""
+
+    @dataclass
+    class Progress(Message):
+        """Posted while the job runs, unlike every other result: the only message that does not wait for
+        its worker to end."""
+
+        label: str
+        done: int
+        total: int
 
     # Absolute, because Textual resolves a relative CSS_PATH against the module of a subclass.
     CSS_PATH = Path(__file__).with_name("transfer.tcss")
     BINDINGS = [Binding("escape", "close", t("import.ui.close"), tooltip=t("import.ui.close.tip"),
                         id="import.close")]
-    WORK_GROUP = "transfer"
 
     def __init__(self) -> None:
         super().__init__()
@@ -39,14 +49,15 @@ class TransferDialog(ModalScreen[bool]):
         if now - self._last_progress < PROGRESS_EVERY and done < total:
             return
         self._last_progress = now
-        self.app.call_from_thread(self._show_progress, self.stage_label(stage), done, total)
+        self.post_message(self.Progress(self.stage_label(stage), done, total))
 
     def stage_label(self, stage: str) -> str:
         return t(stage)
 
-    def _show_progress(self, label: str, done: int, total: int) -> None:
-        self.query_one(ProgressBar).update(total=max(total, 1), progress=done)
-        self.query_one("#transfer-stage", Static).update(label)
+    @on(Progress)
+    def _show_progress(self, message: Progress) -> None:
+        self.query_one(ProgressBar).update(total=max(message.total, 1), progress=message.done)
+        self.query_one("#transfer-stage", Static).update(message.label)
 
     @staticmethod
     def result_view(hint: str) -> VerticalScroll:
@@ -63,20 +74,16 @@ class TransferDialog(ModalScreen[bool]):
         if focus:
             view.focus()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != self.WORK_GROUP or event.state != WorkerState.ERROR:
-            return
-        error = event.worker.error
+    def worker_failed(self, error: BaseException) -> None:
         self.busy(False)
-        if isinstance(error, UserError):
-            self.say(str(error), error=True)
-        elif isinstance(error, ConnectionLost) or is_connection_lost(error):
-            self.say(t("db.lost"), error=True)
-            lost = getattr(self.app, "connection_lost", None)
-            if lost is not None:
-                lost()
-        else:
-            raise error
+        super().worker_failed(error)
+
+    def show_user_error(self, error: UserError) -> None:
+        self.say(str(error), error=True)
+
+    def connection_lost(self) -> None:
+        self.say(t("db.lost"), error=True)
+        super().connection_lost()
 
     def busy(self, running: bool) -> None:
         """Subclasses disable their buttons while a job runs."""

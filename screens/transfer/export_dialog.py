@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
 
 from db.clients.listing import Criteria
 from db.i18n import t
+from screens.base import database_work
 from screens.transfer.base import TransferDialog
 from tui.transfer.export_job import ExportOptions, run_export
 
@@ -21,7 +24,10 @@ FORMATS = ("csv", "xlsx", "vcf", "txt")
 
 class ExportFileScreen(TransferDialog):
     BINDINGS = [Binding("ctrl+s", "export", t("export.ui.run"), tooltip=t("export.ui.run.tip"), id="export.run")]
-    WORK_GROUP = "export"
+
+    @dataclass
+    class Exported(Message):
+        said: str
 
     def __init__(self, criteria: Criteria | None = None, folder: Path | None = None) -> None:
         super().__init__()
@@ -64,14 +70,15 @@ class ExportFileScreen(TransferDialog):
     def _close(self) -> None:
         self.action_close()
 
-    @work(thread=True, exclusive=True, group="export", exit_on_error=False)
-    def _run(self, path: Path, fmt: str) -> None:
+    @database_work(group="export")
+    def _run(self, path: Path, fmt: str) -> Exported:
         written = run_export(path, ExportOptions(format=fmt, criteria=self.criteria), self.report_from_worker)
-        self.app.call_from_thread(self._done, t("export.done", count=written, path=path))
+        return self.Exported(t("export.done", count=written, path=path))
 
-    def _done(self, text: str) -> None:
+    @on(Exported)
+    def _done(self, message: Exported) -> None:
         self.busy(False)
-        self.say(text)
+        self.say(message.said)
 
     def busy(self, running: bool) -> None:
         self.query_one("#export-run", Button).disabled = running

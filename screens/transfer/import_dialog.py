@@ -6,15 +6,18 @@ what the administrator saw.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Static
 
 from db.i18n import t
+from screens.base import database_work
 from screens.transfer.base import TransferDialog
 from tui.transfer.import_job import ImportOptions, ImportReport, describe, run_import
 from tui.widgets.tick_box import TickBox
@@ -25,7 +28,15 @@ class ImportFileScreen(TransferDialog):
         Binding("ctrl+r", "check", t("import.ui.check"), tooltip=t("import.ui.check.tip"), id="import.check"),
         Binding("ctrl+s", "run_import", t("import.ui.run"), tooltip=t("import.ui.run.tip"), id="import.run"),
     ]
-    WORK_GROUP = "import"
+
+    @dataclass
+    class Imported(Message):
+        """A dry run or an import of `path` with `options` ended; `summary` is its report."""
+
+        path: str
+        options: ImportOptions
+        dry_run: bool
+        summary: str
 
     def __init__(self, path: str = "") -> None:
         super().__init__()
@@ -88,12 +99,12 @@ class ImportFileScreen(TransferDialog):
     def _close(self) -> None:
         self.action_close()
 
-    @work(thread=True, exclusive=True, group="import", exit_on_error=False)
-    def _run(self, path: str, options: ImportOptions, dry_run: bool) -> None:
+    @database_work(group="import")
+    def _run(self, path: str, options: ImportOptions, dry_run: bool) -> Imported:
         chosen = ImportOptions(dry_run=dry_run, purchases=options.purchases, overwrite=options.overwrite,
                                create_missing=options.create_missing)
         result = run_import(Path(path).expanduser(), chosen, self.report_from_worker)
-        self.app.call_from_thread(self._done, path, options, dry_run, self._report(result))
+        return self.Imported(path, options, dry_run, self._report(result))
 
     @staticmethod
     def _report(result: ImportReport) -> str:
@@ -114,14 +125,15 @@ class ImportFileScreen(TransferDialog):
             return t("import.stage.check")
         return t(stage)
 
-    def _done(self, path: str, options: ImportOptions, dry_run: bool, summary: str) -> None:
+    @on(Imported)
+    def _done(self, message: Imported) -> None:
         self.busy(False)
-        if dry_run:
-            self.checked = (path, options)
+        if message.dry_run:
+            self.checked = (message.path, message.options)
         else:
             self.checked = None
             self.changed = True
-        self.say(summary, focus=True)
+        self.say(message.summary, focus=True)
         self._choices_changed()
 
     def busy(self, running: bool) -> None:

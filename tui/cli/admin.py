@@ -9,7 +9,8 @@ from db.connection import Target
 from db.errors import UserError
 from db.i18n import t
 from tui.cli.common import (ask_password, bind_app_database, iso_date, owner_connection, positive_int,
-                            progress_printer, read_password, say)
+                            prepare_embedded, progress_printer, read_password, say, seed_new_base,
+                            settle_language_from_database)
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -39,6 +40,8 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     set_ = settings.add_parser("set", help=t("cli.help.settings_set"))
     set_.add_argument("key")
     set_.add_argument("value")
+    mine = settings.add_parser("my-language", help=t("cli.help.settings_my_language"))
+    mine.add_argument("value", nargs="?", metavar="LANGUAGE")
 
     db = commands.add_parser("db", help=t("cli.help.db")).add_subparsers(
         dest="action", required=True, metavar="ACTION")
@@ -58,10 +61,12 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 
 def cmd_init(target: Target, args: argparse.Namespace) -> int:
     if target.embedded is not None:
-        applied = connection.prepare_embedded(target)
+        applied = prepare_embedded(target)
     else:
         with connection.connect(target.owner_conninfo(), target, autocommit=True) as conn:
             applied = migrate.migrate(conn)
+        if any(migration.version == 1 for migration in applied):
+            seed_new_base(target)
     for migration in applied:
         say(t("init.applied", version=migration.version, name=migration.name))
     say(t("init.done", version=migrate.LATEST))
@@ -100,7 +105,7 @@ def cmd_demo(target: Target, args: argparse.Namespace) -> int:
 
     with owner_connection(target) as conn:
         result = demo.load(conn, args.clients, args.seed, args.as_of, progress=progress_printer())
-    say(t("demo.loaded", clients=f"{result.clients:,}", purchases=f"{result.purchases:,}", seconds=result.seconds))
+    say(t("demo.loaded", clients=result.clients, purchases=result.purchases, seconds=result.seconds))
     return 0
 
 
@@ -113,13 +118,28 @@ def cmd_settings(target: Target, args: argparse.Namespace) -> int:
         width = max(len(row.key) for row in rows)
         for row in rows:
             marker = "" if row.is_default else f"  ({t('settings.changed')})"
-            say(f"{row.key:<{width}}  {row.value:<14}  {row.description}{marker}")
+            say(f"{row.key:<{width}}  {row.value:<14}  {t(row.description)}{marker}")
     elif args.action == "get":
         say(settings.get(args.key))
+    elif args.action == "my-language":
+        _my_language(args.value)
     else:
         settings.validate(args.key, args.value)
         say(t("settings.saved", key=args.key, value=settings.set_value(args.key, args.value)))
     return 0
+
+
+def _my_language(value: str | None) -> None:
+    from db import settings
+
+    if value is not None:
+        try:
+            settings.set_my_language(None if value == "default" else value)
+        except ValueError as exc:
+            raise UserError("settings.bad_value", key="my-language", value=value, reason=str(exc)) from None
+        settle_language_from_database()  # the answer is said in the language just chosen
+    chosen = settings.my_language()
+    say(t("settings.my_language", language=chosen) if chosen else t("settings.my_language_default"))
 
 
 def cmd_db(target: Target, args: argparse.Namespace) -> int:

@@ -76,8 +76,16 @@ def check_arguments(args: argparse.Namespace) -> None:
 
 def owner_connection(target: Target, create: bool = False) -> psycopg.Connection:
     if target.embedded is not None:
-        connection.prepare_embedded(target, create=create)
+        prepare_embedded(target, create=create)
     return connection.connect(target.owner_conninfo(), target, autocommit=True)
+
+
+def prepare_embedded(target: Target, create: bool = True) -> list:
+    """connection.prepare_embedded, and a base it has just created gets the locale's defaults."""
+    applied = connection.prepare_embedded(target, create=create)
+    if any(migration.version == 1 for migration in applied):
+        seed_new_base(target)
+    return applied
 
 
 def with_password_prompt(target: Target, attempt: Callable[[Target], object]) -> object:
@@ -114,5 +122,31 @@ def bind_app_database(target: Target, create: bool = False) -> Target:
         return candidate
 
     if target.embedded is not None:
-        connection.prepare_embedded(target, create=create)
-    return with_password_prompt(target, attempt)
+        prepare_embedded(target, create=create)
+    bound = with_password_prompt(target, attempt)
+    settle_language_from_database()
+    return bound
+
+
+def seed_new_base(target: Target) -> None:
+    """A base just created starts in the language, currency and phone country of the locale it was made in."""
+    from db import settings
+    from tui import i18n
+
+    choice = i18n.current()
+    with connection.connect(target.owner_conninfo(), target, autocommit=True) as conn:
+        settings.seed_new_base(conn, choice.language, choice.region)
+
+
+def settle_language_from_database() -> None:
+    """The login's own language and the shop's, read once the database is bound (tui/i18n.py has the order)."""
+    import peewee
+
+    from db import settings
+    from tui import i18n
+
+    try:
+        login, shop = settings.my_language(), settings.get("language")
+    except (peewee.DatabaseError, psycopg.Error):
+        return  # a login that cannot read them keeps the command line's and the environment's choice
+    i18n.refine(login, shop)

@@ -27,7 +27,8 @@ class CustomTab(VerticalScroll):
         if card.custom_fields != self.definitions or card.day_first != self.day_first:
             self.definitions, self.day_first = card.custom_fields, card.day_first
             await self.remove_children()
-            await self.mount(FieldGrid(*[Field(f"custom.{d.name}", self._editor(d), d.label) for d in self.definitions]))
+            fields = [Field(f"custom.{d.name}", self._editor(d), d.label) for d in self.definitions]
+            await self.mount(FieldGrid(*fields))
         self.loaded = dict(draft.custom)
         for definition in self.definitions:
             editor = self.query_one(f"#f-custom-{definition.name}")
@@ -44,7 +45,8 @@ class CustomTab(VerticalScroll):
             return Select([(choice, choice) for choice in definition.choices], compact=True,
                           id=f"f-custom-{definition.name}", disabled=self.read_only, prompt=t("card.none"))
         if definition.type == "bool":
-            return TickBox(t("card.conflict.yes"), compact=True, id=f"f-custom-{definition.name}", disabled=self.read_only)
+            return TickBox(t("card.conflict.yes"), compact=True, id=f"f-custom-{definition.name}",
+                           disabled=self.read_only)
         placeholder = {"number": "12.5", "date": date_hint(self.day_first)}.get(definition.type, "")
         editor = text_input(name, placeholder, disabled=self.read_only)
         if definition.type == "number":

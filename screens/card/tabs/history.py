@@ -15,6 +15,10 @@ from db.i18n import t
 from tui.widgets.money import money
 
 
+# The channels the app and the import write; another one typed by hand is shown as typed.
+CHANNELS = {"shop", "online", "phone"}
+
+
 def _when(card: Card, value) -> str:
     """A timestamp's date as the shop writes dates, in this terminal's time zone."""
     return format_date(value.astimezone().date(), card.day_first)
@@ -44,7 +48,7 @@ class PurchasesTab(Vertical):
         yield _table("subscriptions", "product", "from", "until")
 
     async def fill(self, card: Card, draft: CardDraft | None = None) -> None:
-        summary = t("card.summary", category=card.category, count=card.purchase_count,
+        summary = t("card.summary", category=t(f"clients.category.{card.category}"), count=card.purchase_count,
                     spent=money(card.total_spent, currency=card.currency),
                     profit=money(card.total_profit, currency=card.currency))
         if card.favourites:
@@ -55,7 +59,8 @@ class PurchasesTab(Vertical):
         purchases.clear()
         for purchase in card.purchases:
             items = "; ".join(f"{line.description} ×{line.quantity.normalize():f}" for line in purchase.lines)
-            purchases.add_row(_when(card, purchase.purchased_at), purchase.channel,
+            channel = t(f"card.channel.{purchase.channel}") if purchase.channel in CHANNELS else purchase.channel
+            purchases.add_row(_when(card, purchase.purchased_at), channel,
                               money(purchase.amount, currency=card.currency),
                               money(purchase.profit, currency=card.currency), items, key=str(purchase.id))
         subscriptions = self.query_one("#subscriptions", DataTable)
