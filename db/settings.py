@@ -6,6 +6,7 @@ everywhere without a migration.
 
 from __future__ import annotations
 
+import email.utils
 import re
 import zoneinfo
 from dataclasses import dataclass
@@ -92,6 +93,21 @@ def _boolean(value: str) -> str:
     raise ValueError(t("settings.reason.bool"))
 
 
+def _mailbox(value: str) -> str:
+    """An address with an optional display name ("Shop <news@shop.example>"), or empty for none."""
+    text = value.strip()
+    if text and "@" not in email.utils.parseaddr(text)[1]:
+        raise ValueError(t("settings.reason.mailbox"))
+    return text
+
+
+def _https_url(value: str) -> str:
+    text = value.strip()
+    if text and not re.fullmatch(r"https://[^\s/]+(/\S*)?", text):
+        raise ValueError(t("settings.reason.https_url"))
+    return text.rstrip("/")
+
+
 def _language(value: str) -> str:
     code = value.strip().lower()
     if code not in LANGUAGES:
@@ -120,6 +136,11 @@ CATALOGUE: dict[str, Setting] = {s.key: s for s in (
     Setting("date_day_first", "yes", _boolean, N_("Read 01/02/85 as 1 February (yes) or 2 January (no)")),
     Setting("sales_may_export", "no", _boolean, N_("Whether salespeople may export client lists")),
     Setting("language", "en", _language, N_("Language of the interface")),
+    Setting("mail_from", "", _mailbox, N_("Sender of e-mail (From), such as Shop <news@shop.example>")),
+    Setting("mail_reply_to", "", _mailbox, N_("Where replies to e-mail go (Reply-To); empty: to the sender")),
+    Setting("unsubscribe_mailto", "", _mailbox, N_("Address of the List-Unsubscribe mailto; empty: the sender")),
+    Setting("unsubscribe_url", "", _https_url,
+            N_("https base URL of the one-click unsubscribe service; empty: none")),
 )}
 
 

@@ -1,0 +1,209 @@
+"""The mailing commands: `campaign create|start|pause|resume|cancel|list|status`, `send`, `unsubscribe`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import zoneinfo
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from db.connection import Target
+from db.errors import UserError
+from db.i18n import t
+from tui.cli.common import bind_app_database, positive_int, say
+
+
+def add_parsers(commands) -> None:
+    campaign = commands.add_parser("campaign", help=t("mailing.help.campaign")).add_subparsers(
+        dest="action", required=True, metavar="ACTION")
+    create = campaign.add_parser("create", help=t("mailing.help.create"))
+    create.add_argument("--name", required=True)
+    create.add_argument("--channel", choices=("email", "sms"), required=True)
+    create.add_argument("--segment", required=True, metavar="NAME|all", help=t("mailing.help.segment"))
+    create.add_argument("--template", required=True, type=Path, metavar="FILE", help=t("mailing.help.template"))
+    create.add_argument("--purpose", choices=("marketing", "greeting", "service"), default="marketing")
+    create.add_argument("--at", metavar="TIME", help=t("mailing.help.at"))
+    for action in ("start", "pause", "resume", "cancel"):
+        campaign.add_parser(action, help=t(f"mailing.help.{action}")).add_argument("id", type=positive_int)
+    campaign.add_parser("list", help=t("mailing.help.list"))
+    status = campaign.add_parser("status", help=t("mailing.help.status"))
+    status.add_argument("id", type=positive_int)
+    status.add_argument("--json", action="store_true")
+
+    send = commands.add_parser("send", help=t("mailing.help.send"))
+    send.add_argument("--once", action="store_true", help=t("mailing.help.once"))
+    send.add_argument("--workers", type=positive_int, default=1)
+    send.add_argument("--rate", type=positive_int, metavar="PER_SECOND", help=t("mailing.help.rate"))
+    send.add_argument("--per-hour", type=positive_int, metavar="N", help=t("mailing.help.per_hour"))
+    send.add_argument("--batch", type=positive_int, default=20, help=t("mailing.help.batch"))
+    send.add_argument("--lease", type=positive_int, default=30, metavar="SECONDS", help=t("mailing.help.lease"))
+
+    unsubscribe = commands.add_parser("unsubscribe", help=t("mailing.help.unsubscribe"))
+    unsubscribe.add_argument("address", help=t("mailing.help.unsubscribe_address"))
+    unsubscribe.add_argument("--listen", metavar="ADDR:PORT", default="127.0.0.1:8025",
+                             help=t("mailing.help.listen"))
+
+
+def _scheduled_at(text: str | None, shop_timezone: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UserError("mailing.bad_time", text=text) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=zoneinfo.ZoneInfo(shop_timezone))
+
+
+def _connection():
+    from db.models import database
+
+    return database
+
+
+def cmd_campaign(target: Target, args: argparse.Namespace) -> int:
+    from db.mailing import campaigns, rules, templates
+    from tui.mailing import render, template_file
+
+    bind_app_database(target)
+    database = _connection()
+    with database.connection_context():
+        conn = database.connection()
+        if args.action == "create":
+            text = template_file.load(args.template, args.channel)
+            try:
+                needed = render.check(text, templates.custom_field_names(conn))
+            except render.TemplateProblems as problems:
+                raise UserError("mailing.template_problems", problems=str(problems)) from None
+            at = _scheduled_at(args.at, rules.read(conn).timezone)
+            # One template per campaign and file: saving again replaces it, so a corrected file is one command.
+            template = templates.save(conn, name=f"{args.name} — {args.template.name}", channel=args.channel,
+                                      subject=text.subject, body=text.body, html_body=text.html,
+                                      cta_label=text.cta_label, cta_url=text.cta_url, required_fields=needed)
+            campaign_id = campaigns.create(conn, name=args.name, channel=args.channel, template_id=template.id,
+                                           segment=None if args.segment == "all" else args.segment,
+                                           purpose=args.purpose, scheduled_at=at)
+            say(t("mailing.created", id=campaign_id))
+        elif args.action in ("start", "pause", "resume", "cancel"):
+            getattr(campaigns, args.action)(conn, args.id)
+            say(t("mailing.changed", id=args.id, status=campaigns.get(conn, args.id).status))
+        elif args.action == "list":
+            found = campaigns.list_campaigns(conn)
+            if not found:
+                say(t("mailing.list_empty"))
+            for row in found:
+                audience = row.segment_name or "all"
+                say(f"{row.id:>6}  {row.status:<9}  {row.channel:<5}  {row.purpose:<9}  {row.name}  [{audience}]")
+        else:
+            progress = campaigns.progress(conn, args.id)
+            if args.json:
+                say(json.dumps(progress.to_json(), ensure_ascii=False))
+            else:
+                say(f"{progress.campaign.name}: {progress.campaign.status}"
+                    + (f" ({progress.campaign.paused_reason})" if progress.campaign.paused_reason else ""))
+                for state, count in progress.by_state.items():
+                    say(f"  {state:<10} {count}")
+                for reason, count in sorted(progress.by_skip_reason.items()):
+                    say(f"    {reason:<20} {count}")
+    return 0
+
+
+def cmd_send(target: Target, args: argparse.Namespace) -> int:
+    import psycopg
+
+    from db.mailing import queue, rules
+    from tui.mailing.delivery import (Delivery, FileGateway, Options, SmsGateway, SmtpServer, secret_from_environment,
+                                      utc_now)
+    from tui.mailing.sms_http import HttpGateway
+
+    target = bind_app_database(target)
+    smtp_url = os.environ.get("CLIENTBASE_SMTP_URL", "")
+    sms_file = os.environ.get("CLIENTBASE_SMS_FILE", "")
+    sms_url = os.environ.get("CLIENTBASE_SMS_URL", "")
+    smtp = SmtpServer.from_url(smtp_url) if smtp_url else None
+    sms: SmsGateway | None = None
+    if sms_url:
+        sms = HttpGateway.from_environment(sms_url)
+    elif sms_file:
+        sms = FileGateway(Path(sms_file))
+    if smtp is None and sms is None:
+        raise UserError("mailing.smtp_missing")
+    options = Options(workers=args.workers, batch=args.batch, lease=timedelta(seconds=args.lease), once=args.once,
+                      per_second=args.rate, per_hour=args.per_hour)
+    run = Delivery(target.conninfo(), options, smtp=smtp, sms=sms, secret=secret_from_environment())
+
+    def stop(signum, frame) -> None:
+        if not run.stop_event.is_set():
+            print(f"clientbase: {t('mailing.stopping')}", file=sys.stderr, flush=True)
+        run.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    totals = run.run()
+    say(t("mailing.sent_summary", sent=totals.sent, failed=totals.failed, skipped=totals.skipped,
+          retried=totals.retried))
+    for campaign_id, reason in totals.paused.items():
+        say(t("mailing.paused_itself", id=campaign_id, reason=reason))
+    if args.once:
+        with psycopg.connect(target.conninfo(), autocommit=True) as conn:
+            now = utc_now()
+            left = queue.backlog(conn, now)
+            settings = rules.read(conn)
+            if left.leased_live:
+                say(t("mailing.leases_running", count=left.leased_live))
+            if left.waiting_for_window and not settings.in_window(now):
+                say(t("mailing.waiting_window", count=left.waiting_for_window, window=settings.window,
+                      days=settings.days))
+    return 0
+
+
+def _serve_unsubscribe(target: Target, listen: str) -> int:
+    from tui.mailing.delivery import secret_from_environment
+    from tui.mailing.unsubscribe import UnsubscribeServer
+
+    target = bind_app_database(target)
+    secret = secret_from_environment()
+    if not secret:
+        raise UserError("unsubscribe.no_secret")
+    host, colon, port = listen.rpartition(":")
+    if not colon or not port.isdigit() or not 0 < int(port) < 65536:
+        raise UserError("unsubscribe.bad_listen", listen=listen)
+    try:
+        server = UnsubscribeServer((host.strip("[]") or "0.0.0.0", int(port)), target.conninfo(), secret)
+    except OSError as exc:
+        raise UserError("unsubscribe.bad_listen", listen=f"{listen} ({exc.strerror})") from None
+    signal.signal(signal.SIGTERM, lambda signum, frame: server.shutdown())
+    say(t("unsubscribe.serving", where=listen))
+    thread = server.serve_in_thread()
+    while thread.is_alive():
+        thread.join(0.5)
+    server.server_close()
+    return 0
+
+
+def cmd_unsubscribe(target: Target, args: argparse.Namespace) -> int:
+    from db import normalize
+    from db.mailing import queue, rules
+
+    if args.address == "serve":
+        return _serve_unsubscribe(target, args.listen)
+    bind_app_database(target)
+    database = _connection()
+    raw = args.address.strip()
+    with database.connection_context():
+        conn = database.connection()
+        channel = "email" if "@" in raw else "sms"
+        try:
+            address = normalize.normalize_contact("email" if channel == "email" else "mobile", raw,
+                                                  rules.read_country(conn))
+        except UserError:
+            raise UserError("mailing.bad_address", address=raw) from None
+        done = queue.unsubscribe(conn, channel, address)
+    say(t("mailing.unsubscribed" if done else "mailing.already_unsubscribed", address=address, channel=channel))
+    return 0
+
+
+COMMANDS = {"campaign": cmd_campaign, "send": cmd_send, "unsubscribe": cmd_unsubscribe}
