@@ -6,17 +6,22 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from textual.widgets import Static
 
 from db import demo, session
 from db.analytics.refresh import refresh
+from db.connection import Target
 from db.i18n import t
 from screens.clients.screen import ClientsScreen
+from screens.dashboard.dialogs import RefreshDialog
 from screens.dashboard.screen import DashboardScreen
 from tests.pilot import row_with, screen_lines, screen_text, settle, wait_for
 from tui.app import ClientbaseApp
 from tui.widgets.charts import DrillTable
 
 AS_OF = date(2026, 6, 15)
+# Nothing listens on port 1: connecting is refused at once, as when the server is down.
+GONE = Target(url="postgresql://t_admin@127.0.0.1:1/clientbase", login="t_admin")
 
 
 @pytest.fixture(autouse=True)
@@ -226,3 +231,42 @@ async def test_the_refresh_runs_in_the_background_and_the_screen_answers_meanwhi
     with analysed.connect() as conn:
         runs = conn.execute("SELECT as_of FROM analytics_run WHERE published ORDER BY id").fetchall()
     assert runs[-1][0] == date(2026, 6, 20) and len(runs) == 2
+
+
+def banner_says(app: ClientbaseApp) -> str:
+    banners = app.screen.query("#connection-banner")
+    return str(banners.first(Static).content) if banners else ""
+
+
+async def test_a_lost_connection_while_the_dashboard_loads_shows_the_banner(analysed, monkeypatch):
+    notified: list[str] = []
+    app = make_app(analysed)
+    real_notify = app.notify
+    monkeypatch.setattr(app, "notify", lambda message, **kwargs: (notified.append(message),
+                                                                    real_notify(message, **kwargs)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        session.bind(GONE)
+        await pilot.press("ctrl+y")
+        # Not settle: the app's reconnecting worker keeps running while the server is away.
+        await wait_for(pilot, lambda: banner_says(app) == t("db.lost"))
+        dashboard = app.screen
+        assert isinstance(dashboard, DashboardScreen)
+        assert not app.connection_ok and dashboard.view is None
+        assert t("dashboard.loading") in screen_text(app)
+        assert notified == [], "said once, by the banner"
+
+
+async def test_a_refresh_that_loses_the_connection_ends_its_progress_and_shows_the_banner(analysed):
+    app = make_app(analysed)
+    async with app.run_test(size=(80, 24)) as pilot:
+        dashboard = await open_dashboard(app, pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, RefreshDialog)
+        session.bind(GONE)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: banner_says(app) == t("db.lost"))
+        await wait_for(pilot, lambda: not dashboard.refreshing)
+        assert not dashboard.query_one("#dash-progress-row").display
+        assert t("dashboard.key.refresh") in screen_lines(app)[-1], "the refresh key is back for a second try"

@@ -8,24 +8,25 @@ The administrator refreshes with `r`, in the background: the screen stays usable
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Header, Label, ProgressBar, Sparkline, Static, TabbedContent, TabPane
-from textual.worker import Worker, WorkerState
 
 from db import session
 from db.analytics import reads as analytics
 from db.analytics.refresh import DEFAULT_PERIOD_DAYS, STEPS
-from db.errors import UserError
 from db.i18n import t
-from db.session import Cancelled, ConnectionLost, Identity
+from db.session import Identity
+from screens.base import DatabaseScreen, database_work
 from screens.dashboard import tables
 from screens.dashboard.dialogs import DashboardHelp, RefreshChoice, RefreshDialog
 from tui.widgets.charts import DrillTable
@@ -46,7 +47,30 @@ def age(seconds: float) -> str:
     return t("dashboard.age.days", n=minutes // (24 * 60))
 
 
-class DashboardScreen(Screen):
+class DashboardScreen(DatabaseScreen, Screen):
+    @dataclass
+    class Loaded(Message):
+        view: analytics.DashboardView
+
+    @dataclass
+    class TodayRead(Message):
+        """The date a refresh proposes, read before its dialog opens."""
+
+        today: date
+        period_days: int
+
+    @dataclass
+    class RefreshProgress(Message):
+        """Posted while the refresh runs, unlike every other result: the one message that does not wait for
+        its worker to end (as the import's progress)."""
+
+        step: str
+        done: int
+
+    @dataclass
+    class Refreshed(Message):
+        duration_ms: int
+
     # Absolute, because Textual resolves a relative CSS_PATH against the module of a subclass.
     CSS_PATH = Path(__file__).with_name("dashboard.tcss")
     BINDINGS = [
@@ -114,12 +138,13 @@ class DashboardScreen(Screen):
 
     # --- reading ----------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="dashboard-load", exit_on_error=False)
-    def _load(self) -> None:
-        view = session.read(analytics.load_dashboard)
-        self.app.call_from_thread(self._loaded, view)
+    @database_work(group="dashboard-load")
+    def _load(self) -> Loaded:
+        return self.Loaded(session.read(analytics.load_dashboard))
 
-    def _loaded(self, view: analytics.DashboardView) -> None:
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        view = message.view
         self.view = view
         run = view.board.run
         if run is None:
@@ -204,13 +229,13 @@ class DashboardScreen(Screen):
         run = self.view.board.run if self.view else None
         self._ask_refresh(run.period_days if run else DEFAULT_PERIOD_DAYS)
 
-    @work(thread=True, exclusive=True, group="dashboard-today", exit_on_error=False)
-    def _ask_refresh(self, period_days: int) -> None:
-        today = session.read(analytics.default_as_of)
-        self.app.call_from_thread(self._show_refresh_dialog, today, period_days)
+    @database_work(group="dashboard-today")
+    def _ask_refresh(self, period_days: int) -> TodayRead:
+        return self.TodayRead(session.read(analytics.default_as_of), period_days)
 
-    def _show_refresh_dialog(self, today: date, period_days: int) -> None:
-        self.app.push_screen(RefreshDialog(today, period_days), self._refresh_chosen)
+    @on(TodayRead)
+    def _show_refresh_dialog(self, message: TodayRead) -> None:
+        self.app.push_screen(RefreshDialog(message.today, message.period_days), self._refresh_chosen)
 
     def _refresh_chosen(self, choice: RefreshChoice | None) -> None:
         if choice is None:
@@ -221,21 +246,24 @@ class DashboardScreen(Screen):
         self.refresh_bindings()
         self._refresh(choice)
 
-    @work(thread=True, exclusive=True, group="dashboard-refresh", exit_on_error=False)
-    def _refresh(self, choice: RefreshChoice) -> None:
+    @database_work(group="dashboard-refresh")
+    def _refresh(self, choice: RefreshChoice) -> Refreshed:
         def progress(step: str, done: int, total: int) -> None:
-            self.app.call_from_thread(self._progress, step, done)
+            # Runs in the worker thread; post_message is the thread-safe way back to the screen.
+            self.post_message(self.RefreshProgress(step, done))
 
         result = analytics.refresh(choice.as_of, choice.period_days, progress)
-        self.app.call_from_thread(self._refreshed, result.duration_ms)
+        return self.Refreshed(result.duration_ms)
 
-    def _progress(self, step: str, done: int) -> None:
-        self.query_one("#dash-step", Label).update(t(f"analytics.step.{step}"))
-        self.query_one("#dash-progress", ProgressBar).update(progress=done)
+    @on(RefreshProgress)
+    def _progress(self, message: RefreshProgress) -> None:
+        self.query_one("#dash-step", Label).update(t(f"analytics.step.{message.step}"))
+        self.query_one("#dash-progress", ProgressBar).update(progress=message.done)
 
-    def _refreshed(self, duration_ms: int) -> None:
+    @on(Refreshed)
+    def _refreshed(self, message: Refreshed) -> None:
         self._refresh_over()
-        self.notify(t("dashboard.refreshed", seconds=duration_ms / 1000))
+        self.notify(t("dashboard.refreshed", seconds=message.duration_ms / 1000))
         self._load()
 
     def _refresh_over(self) -> None:
@@ -245,20 +273,15 @@ class DashboardScreen(Screen):
 
     # --- errors -----------------------------------------------------------------------------------
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state != WorkerState.ERROR or not event.worker.group.startswith("dashboard-"):
-            return
-        if event.worker.group == "dashboard-refresh":
+    def worker_failed(self, error: BaseException) -> None:
+        # Whichever worker failed, a refresh that is no longer running is over: its progress row must not stay.
+        if self.refreshing and not self._refresh_running():
             self._refresh_over()
-        error = event.worker.error
-        if isinstance(error, Cancelled):
-            return
-        if isinstance(error, ConnectionLost):
-            self.app.connection_lost()
-        elif isinstance(error, UserError):
-            self.notify(str(error), severity="error")
-        elif error is not None:
-            raise error
+        super().worker_failed(error)
+
+    def _refresh_running(self) -> bool:
+        return any(worker.node is self and worker.group == "dashboard-refresh" and worker.is_running
+                   for worker in self.app.workers)
 
     def on_connection_back(self, message: ConnectionBack) -> None:
         self._load()
