@@ -24,7 +24,7 @@ async def test_the_clients_screen_shows_the_dashboard_key_at_80_columns(fresh_db
         await pilot.press("tab")
         await settle(pilot)
         footer = screen_lines(app)[-1]
-        assert f"^y {t('mode.dashboard')}" in footer
+        assert f"^y {t('Dashboard')}" in footer
         await pilot.press("ctrl+y")
         await settle(pilot)
         assert app.current_mode == "dashboard"

@@ -56,16 +56,16 @@ async def test_the_administrator_sees_the_audit_key_and_goes_there_and_back(fres
         await settle(pilot)
         assert app.current_mode == "clients" and isinstance(app.screen, ClientsScreen)
         assert AUDIT_LABEL in footer(app)
-        assert t("mode.clients") not in footer(app), "the key of the mode on screen is hidden"
+        assert t("Clients") not in footer(app), "the key of the mode on screen is hidden"
         titles = [command.title for command in app.get_system_commands(app.screen)]
-        assert AUDIT_LABEL in titles and t("mode.clients") not in titles, "the palette offers the other modes"
+        assert AUDIT_LABEL in titles and t("Clients") not in titles, "the palette offers the other modes"
         await pilot.press(*"Петр")
         await settle(pilot)
         await pilot.press("f12")
         await settle(pilot)
         assert app.current_mode == "test_audit"
         assert "audit of t_admin" in "\n".join(screen_lines(app))
-        assert t("mode.clients") in footer(app) and AUDIT_LABEL not in footer(app)
+        assert t("Clients") in footer(app) and AUDIT_LABEL not in footer(app)
         await pilot.press("ctrl+l")
         await settle(pilot)
         assert app.current_mode == "clients"

@@ -13,6 +13,7 @@ from db.clients.listing import Criteria, where_sql
 from db.errors import UserError
 from db import rows
 from db.mailing import rules
+from db.i18n import N_
 
 STATES = ("queued", "sending", "sent", "failed", "skipped", "cancelled")
 CONTACT_KIND = {"email": "email", "sms": "mobile"}
@@ -75,19 +76,20 @@ def create(conn: psycopg.Connection, *, name: str, channel: str, template_id: in
     """A draft campaign for a saved segment, the clients list's current `criteria`, or (neither) every client.
     The filter is copied now, so a later edit of the segment does not move the campaign's audience."""
     if not name.strip():
-        raise UserError("mailing.campaign_name_empty")
+        raise UserError(N_("A campaign needs a name."))
     try:
         with conn.transaction():
             template_channel = rows.value(conn.execute("SELECT channel FROM template WHERE id = %s", (template_id,)))
             if template_channel is None:
-                raise UserError("mailing.no_template", id=template_id)
+                raise UserError(N_("There is no template {id}."), id=template_id)
             if template_channel != channel:
-                raise UserError("mailing.channel_mismatch", template=template_channel, campaign=channel)
+                raise UserError(N_("The template is for {template}, "
+                                   "the campaign for {campaign}."), template=template_channel, campaign=channel)
             segment_id, audience = None, None if criteria is None else criteria.to_json()
             if segment is not None:
                 found = rows.one_dict(conn.execute("SELECT id, filter FROM segment WHERE name = %s", (segment,)))
                 if found is None:
-                    raise UserError("mailing.no_segment", name=segment)
+                    raise UserError(N_("There is no segment named {name!r}; 'all' means every client."), name=segment)
                 segment_id, audience = found["id"], found["filter"]
             campaign_id = rows.value(conn.execute(
                 "INSERT INTO campaign (name, channel, purpose, segment_id, audience, scheduled_at)"
@@ -97,7 +99,7 @@ def create(conn: psycopg.Connection, *, name: str, channel: str, template_id: in
             conn.execute("INSERT INTO campaign_variant (campaign_id, label, template_id) VALUES (%s, 'A', %s)",
                          (campaign_id, template_id))
     except psycopg.errors.InsufficientPrivilege:
-        raise UserError("mailing.admin_only") from None
+        raise UserError(N_("Only an administrator may change templates and campaigns.")) from None
     return campaign_id
 
 
@@ -105,7 +107,7 @@ def get(conn: psycopg.Connection, campaign_id: int) -> Campaign:
     with conn.cursor(row_factory=class_row(Campaign)) as cur:
         found = cur.execute(_SELECT + " WHERE k.id = %s", (campaign_id,)).fetchone()
     if found is None:
-        raise UserError("mailing.no_campaign", id=campaign_id)
+        raise UserError(N_("There is no campaign {id}."), id=campaign_id)
     return found
 
 
@@ -195,9 +197,10 @@ def _now(now: datetime | None) -> datetime:
 def _change(conn: psycopg.Connection, campaign_id: int, action: str, allowed: tuple[str, ...]) -> Campaign:
     status = rows.value(conn.execute("SELECT status FROM campaign WHERE id = %s FOR UPDATE", (campaign_id,)))
     if status is None:
-        raise UserError("mailing.no_campaign", id=campaign_id)
+        raise UserError(N_("There is no campaign {id}."), id=campaign_id)
     if status not in allowed:
-        raise UserError("mailing.cannot", id=campaign_id, status=status, action=action)
+        raise UserError(N_("Campaign {id} "
+                           "is {status}; it cannot be {action} now."), id=campaign_id, status=status, action=action)
     return get(conn, campaign_id)
 
 
@@ -212,7 +215,7 @@ def start(conn: psycopg.Connection, campaign_id: int, now: datetime | None = Non
             conn.execute("UPDATE campaign SET status = %s WHERE id = %s", (status, campaign_id))
             conn.execute("SELECT public.mailing_settle(%s::bigint)", (campaign_id,))  # everyone skipped: done
     except psycopg.errors.InsufficientPrivilege:
-        raise UserError("mailing.admin_only") from None
+        raise UserError(N_("Only an administrator may change templates and campaigns.")) from None
     return enqueued
 
 
@@ -239,7 +242,7 @@ def _set_status(conn: psycopg.Connection, campaign_id: int, status: str, allowed
                 conn.execute("UPDATE message SET status = 'cancelled' WHERE campaign_id = %s AND status = 'queued'",
                              (campaign_id,))
     except psycopg.errors.InsufficientPrivilege:
-        raise UserError("mailing.admin_only") from None
+        raise UserError(N_("Only an administrator may change templates and campaigns.")) from None
 
 
 def progress(conn: psycopg.Connection, campaign_id: int) -> Progress:

@@ -11,6 +11,7 @@ from psycopg.rows import class_row
 
 from db import rows
 from db.errors import UserError
+from db.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ def save(conn: psycopg.Connection, *, name: str, channel: str, subject: str, bod
     """Creates the template or replaces the one of the same name (administrator only)."""
     name = name.strip()
     if not name:
-        raise UserError("mailing.template_name_empty")
+        raise UserError(N_("A template needs a name."))
     try:
         with conn.transaction(), conn.cursor(row_factory=class_row(Template)) as cur:
             cur.execute(
@@ -55,7 +56,7 @@ def save(conn: psycopg.Connection, *, name: str, channel: str, subject: str, bod
                 (name, channel, subject, body, html_body, cta_label, cta_url, required_fields))
             saved = cur.fetchone()
     except psycopg.errors.InsufficientPrivilege:
-        raise UserError("mailing.admin_only") from None
+        raise UserError(N_("Only an administrator may change templates and campaigns.")) from None
     assert saved is not None
     return saved
 
@@ -64,7 +65,7 @@ def load(conn: psycopg.Connection, template_id: int) -> Template:
     with conn.cursor(row_factory=class_row(Template)) as cur:
         found = cur.execute(f"SELECT {_COLUMNS} FROM template WHERE id = %s", (template_id,)).fetchone()
     if found is None:
-        raise UserError("mailing.no_template", id=template_id)
+        raise UserError(N_("There is no template {id}."), id=template_id)
     return found
 
 
@@ -102,5 +103,5 @@ def client_values(conn: psycopg.Connection, client_id: int) -> ClientValues:
             "         ORDER BY is_primary DESC, id LIMIT 1) AS phone"
             "  FROM client c WHERE c.id = %s", (client_id,)).fetchone()
     if found is None:
-        raise UserError("mailing.no_client", id=client_id)
+        raise UserError(N_("There is no client {id}."), id=client_id)
     return found

@@ -24,7 +24,7 @@ from textual.widgets import Header, Label, ProgressBar, Sparkline, Static, Tabbe
 from db import session
 from db.analytics import reads as analytics
 from db.analytics.refresh import DEFAULT_PERIOD_DAYS, STEPS
-from db.i18n import t
+from db.i18n import N_, t
 from db.session import Identity
 from screens.base import DatabaseScreen, database_work
 from screens.dashboard import tables
@@ -32,6 +32,7 @@ from screens.dashboard.dialogs import DashboardHelp, RefreshChoice, RefreshDialo
 from tui.widgets.charts import DrillTable
 from tui.widgets.connection import ConnectionBack
 from tui.widgets.footer import SteadyFooter
+from db import labels
 
 TABS = ("classes", "rfm", "revenue", "value", "movement")
 
@@ -39,12 +40,12 @@ TABS = ("classes", "rfm", "revenue", "value", "movement")
 def age(seconds: float) -> str:
     minutes = int(seconds // 60)
     if minutes < 1:
-        return t("dashboard.age.now")
+        return t("just now")
     if minutes < 120:
-        return t("dashboard.age.minutes", n=minutes)
+        return t("{n} min ago", n=minutes)
     if minutes < 48 * 60:
-        return t("dashboard.age.hours", n=minutes // 60)
-    return t("dashboard.age.days", n=minutes // (24 * 60))
+        return t("{n} h ago", n=minutes // 60)
+    return t("{n} days ago", n=minutes // (24 * 60))
 
 
 class DashboardScreen(DatabaseScreen, Screen):
@@ -74,14 +75,17 @@ class DashboardScreen(DatabaseScreen, Screen):
     # Absolute, because Textual resolves a relative CSS_PATH against the module of a subclass.
     CSS_PATH = Path(__file__).with_name("dashboard.tcss")
     BINDINGS = [
-        Binding("r", "refresh_analytics", t("dashboard.key.refresh"), tooltip=t("dashboard.key.refresh.tip"),
+        Binding("r", "refresh_analytics", t("Refresh"), tooltip=t("Recompute the analytics for a date "
+                                                                                "and period, in the background"),
                 id="dashboard.refresh"),
-        Binding("l", "reload", t("dashboard.key.reload"), tooltip=t("dashboard.key.reload.tip"),
+        Binding("l", "reload", t("Reload"), tooltip=t("Read the stored results again (another terminal "
+                                                                    "may have refreshed them)"),
                 id="dashboard.reload"),
-        Binding("f1,question_mark", "help", t("dashboard.key.help"), tooltip=t("dashboard.key.help.tip"),
+        Binding("f1,question_mark", "help", t("Rules"), tooltip=t("How every class, score and segment is "
+                                                                               "computed"),
                 key_display="F1", id="dashboard.help"),
-        *(Binding(str(number), f"show_tab('{name}')", t(f"dashboard.tab.{name}"), show=False,
-                  tooltip=t("dashboard.key.tab.tip"), id=f"dashboard.tab.{name}")
+        *(Binding(str(number), f"show_tab('{name}')", t(labels.DASHBOARD_TAB[name]), show=False,
+                  tooltip=t("Show this tab of the dashboard"), id=f"dashboard.tab.{name}")
           for number, name in enumerate(TABS, 1)),
     ]
 
@@ -93,13 +97,13 @@ class DashboardScreen(DatabaseScreen, Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(t("dashboard.loading"), id="dash-status")
+        yield Static(t("Reading the stored analytics…"), id="dash-status")
         with Horizontal(id="dash-progress-row"):
             yield Label("", id="dash-step")
             yield ProgressBar(total=len(STEPS), show_eta=False, id="dash-progress")
         with TabbedContent(id="dash-tabs"):
             for name in TABS:
-                with TabPane(t(f"dashboard.tab.{name}"), id=name):
+                with TabPane(t(labels.DASHBOARD_TAB[name]), id=name):
                     # The first tab's tables are made with the screen, the others when first shown: a dozen
                     # tables at once would double the time from the key to the first painted table.
                     yield VerticalScroll(*(self._pane_widgets(name) if name == TABS[0] else ()), id=f"{name}-body")
@@ -108,7 +112,7 @@ class DashboardScreen(DatabaseScreen, Screen):
     @staticmethod
     def _pane_widgets(name: str) -> list[Widget]:
         def title(key: str) -> Label:
-            return Label(t(f"dashboard.title.{key}"), classes="dash-title")
+            return Label(t(labels.DASHBOARD_TITLE[key]), classes="dash-title")
 
         if name == "classes":
             return [title("abc"), DrillTable(id="abc"), title("ae"), DrillTable(id="ae"), title("buyers"),
@@ -148,13 +152,19 @@ class DashboardScreen(DatabaseScreen, Screen):
         self.view = view
         run = view.board.run
         if run is None:
-            key = "dashboard.never_admin" if self.identity.can_write else "dashboard.never"
+            key = N_("The analytics have not "
+                     "been computed yet; press r to compute them.") if self.identity.can_write else N_("The analytics have not been computed "
+                                                                             "yet; an administrator refreshes them "
+                                                                             "(key r here, or `clientbase analytics "
+                                                                             "refresh`).")
             self.query_one("#dash-status", Static).update(t(key))
         else:
-            status = t("dashboard.status", as_of=run.as_of.isoformat(), days=run.period_days,
+            status = t("As of {as_of}, over {days} days · computed {age} · {clients} clients, {buyers} buyers · Enter "
+                       "on a number lists its clients", as_of=run.as_of.isoformat(), days=run.period_days,
                        age=age(run.age_seconds), clients=f"{run.clients:,}", buyers=f"{run.buyers:,}")
             if run.buyers == 0:
-                status += "\n" + t("dashboard.empty")
+                status += "\n" + t("There are no purchases up to this date yet, so every table is empty; they fill in "
+                                   "once clients buy.")
             self.query_one("#dash-status", Static).update(status)
         self._fill(view)
         self.refresh_bindings()
@@ -180,7 +190,7 @@ class DashboardScreen(DatabaseScreen, Screen):
             tables.fill_pareto(table("pareto"), view)
         elif name == "value":
             run = view.board.run
-            note = t(f"dashboard.clv_unreliable.{run.clv_reason.removeprefix('clv.')}") \
+            note = t(labels.DASHBOARD_CLV_UNRELIABLE[run.clv_reason.removeprefix('clv.')]) \
                 if run is not None and run.clv_reason else ""
             self.query_one("#clv-note", Static).update(note)
             self.query_one("#clv-note", Static).display = bool(note)
@@ -188,7 +198,9 @@ class DashboardScreen(DatabaseScreen, Screen):
             tables.fill_top(table("top"), view)
         else:
             moved = any(view.board.movement.values())
-            self.query_one("#move-note", Static).update("" if moved else t("dashboard.no_movement"))
+            self.query_one("#move-note", Static).update("" if moved else t("Movement shows after the second refresh: "
+                                                                           "it compares each client's classes with "
+                                                                           "those of the refresh before."))
             self.query_one("#move-note", Static).display = not moved
             tables.fill_segment_moves(table("move-segment"), view)
             tables.fill_movement(table("move-abc"), view, "abc", tables.ABC)
@@ -257,13 +269,13 @@ class DashboardScreen(DatabaseScreen, Screen):
 
     @on(RefreshProgress)
     def _progress(self, message: RefreshProgress) -> None:
-        self.query_one("#dash-step", Label).update(t(f"analytics.step.{message.step}"))
+        self.query_one("#dash-step", Label).update(t(labels.ANALYTICS_STEP[message.step]))
         self.query_one("#dash-progress", ProgressBar).update(progress=message.done)
 
     @on(Refreshed)
     def _refreshed(self, message: Refreshed) -> None:
         self._refresh_over()
-        self.notify(t("dashboard.refreshed", seconds=message.duration_ms / 1000))
+        self.notify(t("The analytics were refreshed in {seconds:.1f} s.", seconds=message.duration_ms / 1000))
         self._load()
 
     def _refresh_over(self) -> None:

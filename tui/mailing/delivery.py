@@ -29,7 +29,7 @@ from urllib.parse import unquote, urlsplit
 import psycopg
 
 from db.errors import UserError
-from db.i18n import t
+from db.i18n import N_, t
 from db.mailing import queue, rules
 from db.mailing.queue import Claimed
 from db.mailing.rules import Rules
@@ -73,9 +73,11 @@ class SmtpServer:
             parts = urlsplit(url)
             port = parts.port
         except ValueError:
-            raise UserError("mailing.smtp_bad_url", url=_without_password(url)) from None
+            raise UserError(N_("CLIENTBASE_SMTP_URL must start with smtp:// "
+                               "or smtps:// and name a host, not {url!r}."), url=_without_password(url)) from None
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-            raise UserError("mailing.smtp_bad_url", url=_without_password(url))
+            raise UserError(N_("CLIENTBASE_SMTP_URL must start "
+                               "with smtp:// or smtps:// and name a host, not {url!r}."), url=_without_password(url))
         secure = parts.scheme == "smtps"
         return cls(secure, parts.hostname, port or (465 if secure else 587), unquote(parts.username or ""),
                    unquote(parts.password or ""))
@@ -108,14 +110,16 @@ class SmtpTransport:
                     smtp.ehlo()
                 elif server.user:
                     smtp.close()
-                    raise UserError("mailing.smtp_login", where=server.where,
+                    raise UserError(N_("The mail server {where} refused the login: {reason}."), where=server.where,
                                     reason="the server does not offer STARTTLS; the password is not sent in clear")
             if server.user:
                 smtp.login(server.user, server.password)
         except smtplib.SMTPAuthenticationError as exc:
-            raise UserError("mailing.smtp_login", where=server.where, reason=_text(exc.smtp_error)) from None
+            raise UserError(N_("The mail server {where} refused "
+                               "the login: {reason}."), where=server.where, reason=_text(exc.smtp_error)) from None
         except (OSError, smtplib.SMTPException) as exc:
-            raise UserError("mailing.smtp_unreachable", where=server.where, reason=str(exc) or type(exc).__name__) \
+            raise UserError(N_("Cannot reach the mail server "
+                               "{where}: {reason}."), where=server.where, reason=str(exc) or type(exc).__name__) \
                 from None
         self._smtp = smtp
         return smtp
@@ -197,7 +201,7 @@ def _domain(address: str) -> str:
 def build_email(message: Claimed, rendered: Rendered, settings: Rules, now: datetime,
                 secret: bytes | None = None, message_id: str | None = None) -> EmailMessage:
     if not settings.mail_from:
-        raise UserError("mailing.no_sender")
+        raise UserError(N_("Set the sender first: clientbase settings set mail_from 'Shop <news@shop.example>'."))
     email = EmailMessage()
     full_name = " ".join(part for part in (message.first_name, message.last_name) if part)
     email["From"] = settings.mail_from
@@ -222,9 +226,9 @@ def build_email(message: Claimed, rendered: Rendered, settings: Rules, now: date
             header = f"<{link}>, {header}"
             email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         email["List-Unsubscribe"] = header
-        text += "\n\n-- \n" + t("mailing.unsubscribe_line", link=link)
+        text += "\n\n-- \n" + t("To stop receiving these messages: {link}", link=link)
         if html is not None:
-            html += f'\n<p><a href="{link}">{t("mailing.unsubscribe_html")}</a></p>\n'
+            html += f'\n<p><a href="{link}">{t("Unsubscribe")}</a></p>\n'
     email.set_content(text + "\n")
     if html is not None:
         email.add_alternative(html, subtype="html")
@@ -421,10 +425,12 @@ class Delivery:
                  transport: SmtpTransport | None) -> str:
         if message.channel == "sms":
             if self.sms is None:
-                raise UserError("mailing.sms_missing")
+                raise UserError(N_("Set CLIENTBASE_SMS_URL (a preset such as smsru, or a URL template) or "
+                                   "CLIENTBASE_SMS_FILE (a file SMS messages are written to) to send SMS."))
             return self.sms.send(message.address, rendered.text)
         if transport is None:
-            raise UserError("mailing.smtp_missing")
+            raise UserError(N_("Set "
+                               "CLIENTBASE_SMTP_URL (smtp://user:password@host:587 or smtps://...) to send e-mail."))
         email = build_email(message, rendered, settings, self.clock(), self.secret)
         try:
             return transport.send(email, parseaddr(settings.mail_from)[1], message.address)

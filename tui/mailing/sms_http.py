@@ -18,6 +18,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from db.errors import UserError
 from tui.mailing.delivery import DeliveryError
+from db.i18n import N_
 
 # A refusal by the provider's API (bad number, banned text, no money) is permanent for that message: it keeps
 # the reply and counts toward the campaign's error rate, which pauses a campaign whose account ran dry.
@@ -65,11 +66,13 @@ class HttpGateway:
         if preset is None:
             names_phone = "{phone}" in setting or "{digits}" in setting
             if not setting.startswith(("https://", "http://")) or not names_phone or "{text}" not in setting:
-                raise UserError("mailing.sms_bad_url", presets=", ".join(PRESETS))
+                raise UserError(N_("CLIENTBASE_SMS_URL must name a preset ({presets}) or be an http(s) URL template "
+                                   "with {{phone}} or {{digits}} and {{text}}."), presets=", ".join(PRESETS))
             return cls(setting)
         token = os.environ.get("CLIENTBASE_SMS_TOKEN", "")
         if not token:
-            raise UserError("mailing.sms_no_token")
+            raise UserError(N_("Set CLIENTBASE_SMS_TOKEN to the SMS service's key (LOGIN:PASSWORD where it needs "
+                               "both)."))
         login, _, password = token.partition(":")
         url = preset.url.replace("{token}", quote(token, safe="")).replace("{login}", quote(login, safe="")) \
             .replace("{password}", quote(password, safe="")) \

@@ -55,12 +55,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches to
         if self._recipient() is None:
-            self._reply(HTTPStatus.NOT_FOUND, t("unsubscribe.page.unknown"))
+            self._reply(HTTPStatus.NOT_FOUND, t("This unsubscribe link is not valid."))
             return
         # A GET only asks: mail scanners follow links, and must not unsubscribe anyone by doing so.
-        form = (f"<p>{html.escape(t('unsubscribe.page.question'))}</p><form method=\"post\">"
-                f"<button name=\"confirm\" value=\"yes\">{html.escape(t('unsubscribe.page.button'))}</button></form>")
-        self._reply(HTTPStatus.OK, t("unsubscribe.page.title"), form)
+        form = (f"<p>{html.escape(t('Do you want to stop receiving these messages?'))}</p><form method=\"post\">"
+                f"<button name=\"confirm\" value=\"yes\">{html.escape(t('Yes, unsubscribe me'))}</button></form>")
+        self._reply(HTTPStatus.OK, t("Unsubscribe"), form)
 
     def do_POST(self) -> None:  # noqa: N802
         length = min(int(self.headers.get("Content-Length") or 0), 4096)
@@ -70,11 +70,11 @@ class _Handler(BaseHTTPRequestHandler):
         recipient = self._recipient()
         if recipient is None or not (one_click or confirmed):
             self._reply(HTTPStatus.NOT_FOUND if recipient is None else HTTPStatus.BAD_REQUEST,
-                        t("unsubscribe.page.unknown"))
+                        t("This unsubscribe link is not valid."))
             return
         with psycopg.connect(self.server.conninfo, autocommit=True) as conn:
             queue.unsubscribe(conn, *recipient)
-        self._reply(HTTPStatus.OK, t("unsubscribe.page.done"))
+        self._reply(HTTPStatus.OK, t("You are unsubscribed. You will get no more of these messages."))
 
     def log_message(self, format: str, *args: object) -> None:
         pass  # the paths carry tokens; the reverse proxy keeps the access log
