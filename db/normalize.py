@@ -25,7 +25,9 @@ def normalize_phone(raw: str, default_country: str = "RU", field: str = "phone")
         raise ValidationError(field, N_("This does not look like a phone number.")) from None
     if not phonenumbers.is_valid_number(number):
         region = phonenumbers.region_code_for_number(number)
-        raise ValidationError(field, N_("This is not a valid phone number{country}."), country=f" for {region}" if region and region != "ZZ" else "")
+        if region and region != "ZZ":
+            raise ValidationError(field, N_("This is not a valid phone number for {country}."), country=region)
+        raise ValidationError(field, N_("This is not a valid phone number."))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -260,8 +260,9 @@ def test_argparse_speaks_the_language(capsys, english_after):
 
 
 def test_textual_still_merges_bindings_where_clientbase_localizes_them():
-    """Canary for the private API tui/textual_compat.rebind_every_class relies on: a class's merged bindings, made by the classmethod
-    `_merge_bindings` into the class attribute `_merged_bindings`, which each instance copies."""
+    """Canary for the private API tui/textual_compat.rebind_every_class relies on: a class's merged bindings,
+    made by the classmethod `_merge_bindings` into the class attribute `_merged_bindings`, which each instance
+    copies."""
     from textual.binding import Binding, BindingsMap
     from textual.dom import DOMNode
     from textual.widget import Widget

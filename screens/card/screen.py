@@ -330,7 +330,8 @@ class CardScreen(DatabaseScreen, CardActions, Screen[int | None]):
             parts.append(f"[b reverse] {t('READ-ONLY')} [/]")
         for editor in self.editors:
             since = f"{editor.since.astimezone():%H:%M}"
-            parts.append(f"[b $warning]{t('being edited by {login} since {since}', login=editor.login, since=since)}[/]")
+            being_edited = t("being edited by {login} since {since}", login=editor.login, since=since)
+            parts.append(f"[b $warning]{being_edited}[/]")
         self.query_one("#card-title", Static).update(" · ".join(parts))
 
     def say(self, message: str, error: bool = False) -> None:

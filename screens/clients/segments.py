@@ -89,7 +89,8 @@ class SegmentPicker(DatabaseScreen, ModalScreen[segments.SegmentInfo | None]):
         if saved:
             ids = [s.id for s in saved]
             options.highlighted = ids.index(highlight_id) if highlight_id in ids else 0
-        hint = N_("Enter loads · r renames · Del deletes · Esc closes") if self.can_write else N_("Enter loads the segment · Esc closes")
+        hint = (N_("Enter loads · r renames · Del deletes · Esc closes") if self.can_write
+                else N_("Enter loads the segment · Esc closes"))
         if refusal:
             self._note(refusal, error=True)
         else:

@@ -54,7 +54,8 @@ class RefreshDialog(ModalScreen[RefreshChoice | None]):
         try:
             as_of = date.fromisoformat(typed)
         except ValueError:
-            self.query_one("#refresh-error", Static).update(t("The analysis date is written as YYYY-MM-DD, not “{value}”.", value=typed))
+            said = t("The analysis date is written as YYYY-MM-DD, not “{value}”.", value=typed)
+            self.query_one("#refresh-error", Static).update(said)
             return
         period = self.query_one("#period", Input).value.strip()
         if not period.isdigit() or int(period) < 1:

@@ -152,11 +152,11 @@ class DashboardScreen(DatabaseScreen, Screen):
         self.view = view
         run = view.board.run
         if run is None:
-            key = N_("The analytics have not "
-                     "been computed yet; press r to compute them.") if self.identity.can_write else N_("The analytics have not been computed "
-                                                                             "yet; an administrator refreshes them "
-                                                                             "(key r here, or `clientbase analytics "
-                                                                             "refresh`).")
+            if self.identity.can_write:
+                key = N_("The analytics have not been computed yet; press r to compute them.")
+            else:
+                key = N_("The analytics have not been computed yet; an administrator refreshes them (key r here, "
+                         "or `clientbase analytics refresh`).")
             self.query_one("#dash-status", Static).update(t(key))
         else:
             status = t("As of {as_of}, over {days} days · computed {age} · {clients} clients, {buyers} buyers · Enter "

@@ -143,8 +143,10 @@ def _my_language(value: str | None) -> None:
                                "be '{value}': {reason}."), key="my-language", value=value, reason=str(exc)) from None
         settle_language_from_database()  # the answer is said in the language just chosen
     chosen = settings.my_language()
-    say(t("Your login's language: {language}.", language=chosen) if chosen else t("Your login has no language of its own: the "
-                                                                    "environment's or the shop's applies."))
+    if chosen:
+        say(t("Your login's language: {language}.", language=chosen))
+    else:
+        say(t("Your login has no language of its own: the environment's or the shop's applies."))
 
 
 def cmd_db(target: Target, args: argparse.Namespace) -> int:

@@ -107,7 +107,8 @@ def progress_printer() -> Callable[[str, int, int], None]:
         return lambda stage, done, total: None
 
     def show(stage: str, done: int, total: int) -> None:
-        sys.stderr.write(f"\r{stage}: {done:,} / {total:,}   ")
+        # An import's stages are marked messages (N_), the demo's are plain names: t() says the former.
+        sys.stderr.write("\r" + t("{stage}: {done:,} / {total:,}", stage=t(stage), done=done, total=total) + "   ")
         sys.stderr.flush()
         if stage == "analyse":
             sys.stderr.write("\n")
