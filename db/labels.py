@@ -3,7 +3,7 @@ extracts every one of them. Written by tools/i18n_convert.py from the former key
 
 from __future__ import annotations
 
-from db.i18n import N_
+from db.i18n import N_, NP_
 
 ANALYTICS_STEP = {
     "summary": N_("Summing up the purchases"),
@@ -127,6 +127,19 @@ CARD_TAB = {
     "reminders": N_("Reminders"),
     "custom": N_("Custom"),
     "consent": N_("Consent"),
+}
+
+# Whole sentences, not "Show the {tab} tab": a binding's tooltip is made when its class is, in English, and
+# is said again in the settled language only if it is a message of its own.
+CARD_TAB_TOOLTIP = {
+    "main": N_("Show the main tab"),
+    "contacts": N_("Show the contacts tab"),
+    "family": N_("Show the family tab"),
+    "purchases": N_("Show the purchases tab"),
+    "activity": N_("Show the activity tab"),
+    "reminders": N_("Show the reminders tab"),
+    "custom": N_("Show the custom fields tab"),
+    "consent": N_("Show the consent tab"),
 }
 
 CLIENTS_CATEGORY = {
@@ -260,4 +273,38 @@ ROLE = {
     "sales": N_("salesperson"),
     "mailer": N_("mail delivery"),
     "none": N_("no clientbase role"),
+}
+
+# The mailing's states and reasons, stored in English in the database and said in the language at the edge.
+CAMPAIGN_STATUS = {
+    "draft": NP_("campaign", "draft"),
+    "scheduled": NP_("campaign", "scheduled"),
+    "sending": NP_("campaign", "sending"),
+    "paused": NP_("campaign", "paused"),
+    "cancelled": NP_("campaign", "cancelled"),
+    "done": NP_("campaign", "done"),
+}
+
+CAMPAIGN_ACTION = {
+    "started": N_("started"),
+    "paused": N_("paused"),
+    "resumed": N_("resumed"),
+    "cancelled": N_("cancelled"),
+}
+
+MESSAGE_STATE = {
+    "queued": NP_("message", "queued"),
+    "sending": NP_("message", "sending"),
+    "sent": NP_("message", "sent"),
+    "failed": NP_("message", "failed"),
+    "skipped": NP_("message", "skipped"),
+    "cancelled": NP_("message", "cancelled"),
+}
+
+SKIP_REASON = {
+    "no consent": N_("no consent"),
+    "no valid address": N_("no valid address"),
+    "suppressed": N_("suppressed"),
+    "duplicate address": N_("duplicate address"),
+    "frequency cap": N_("frequency cap"),
 }

@@ -11,9 +11,9 @@ from psycopg.rows import class_row
 
 from db.clients.listing import Criteria, where_sql
 from db.errors import UserError
-from db import rows
+from db import labels, rows
 from db.mailing import rules
-from db.i18n import N_
+from db.i18n import N_, t
 
 STATES = ("queued", "sending", "sent", "failed", "skipped", "cancelled")
 CONTACT_KIND = {"email": "email", "sms": "mobile"}
@@ -89,7 +89,7 @@ def create(conn: psycopg.Connection, *, name: str, channel: str, template_id: in
             if segment is not None:
                 found = rows.one_dict(conn.execute("SELECT id, filter FROM segment WHERE name = %s", (segment,)))
                 if found is None:
-                    raise UserError(N_("There is no segment named {name!r}; 'all' means every client."), name=segment)
+                    raise UserError(N_("There is no segment named “{name}”; 'all' means every client."), name=segment)
                 segment_id, audience = found["id"], found["filter"]
             campaign_id = rows.value(conn.execute(
                 "INSERT INTO campaign (name, channel, purpose, segment_id, audience, scheduled_at)"
@@ -199,8 +199,9 @@ def _change(conn: psycopg.Connection, campaign_id: int, action: str, allowed: tu
     if status is None:
         raise UserError(N_("There is no campaign {id}."), id=campaign_id)
     if status not in allowed:
-        raise UserError(N_("Campaign {id} "
-                           "is {status}; it cannot be {action} now."), id=campaign_id, status=status, action=action)
+        # The words are said in the language of whoever asked (settled before any command runs).
+        raise UserError(N_("Campaign {id} is {status}; it cannot be {action} now."), id=campaign_id,
+                        status=t(labels.CAMPAIGN_STATUS[status]), action=t(labels.CAMPAIGN_ACTION[action]))
     return get(conn, campaign_id)
 
 

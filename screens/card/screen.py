@@ -114,7 +114,7 @@ class CardScreen(DatabaseScreen, CardActions, Screen[int | None]):
         # One footer entry stands for the eight tab keys; in the palette each tab is found by its name.
         *[Binding(key, f"tab('{tab}')", t("Tabs") if tab == "main" else t(labels.CARD_TAB[tab]),
                   key_display="F2–F9" if tab == "main" else None, show=(tab == "main"),
-                  tooltip=t("Show the {tab} tab", tab=t(labels.CARD_TAB[tab])), id=f"card-tab-{tab}")
+                  tooltip=t(labels.CARD_TAB_TOOLTIP[tab]), id=f"card-tab-{tab}")
           for tab, key in TAB_KEYS.items()],
         *CardActions.ACTION_BINDINGS,
     ]

@@ -24,7 +24,7 @@ from textual.widgets import Header, Label, ProgressBar, Sparkline, Static, Tabbe
 from db import session
 from db.analytics import reads as analytics
 from db.analytics.refresh import DEFAULT_PERIOD_DAYS, STEPS
-from db.i18n import N_, t
+from db.i18n import N_, t, tn
 from db.session import Identity
 from screens.base import DatabaseScreen, database_work
 from screens.dashboard import tables
@@ -45,7 +45,7 @@ def age(seconds: float) -> str:
         return t("{n} min ago", n=minutes)
     if minutes < 48 * 60:
         return t("{n} h ago", n=minutes // 60)
-    return t("{n} days ago", n=minutes // (24 * 60))
+    return tn("{n} day ago", "{n} days ago", minutes // (24 * 60), n=minutes // (24 * 60))
 
 
 class DashboardScreen(DatabaseScreen, Screen):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from db.connection import Target
 from db.errors import UserError
-from db.i18n import N_, t
+from db.i18n import N_, t, tn
 from tui.cli.common import bind_app_database, positive_int, say
 from db import labels
 
@@ -69,7 +69,7 @@ def _scheduled_at(text: str | None, shop_timezone: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise UserError(N_("{text!r} is not a time; "
+        raise UserError(N_("“{text}” is not a time; "
                            "write it as 2026-12-24 10:00 (the shop's time zone) or ISO 8601."), text=text) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=zoneinfo.ZoneInfo(shop_timezone))
 
@@ -105,25 +105,29 @@ def cmd_campaign(target: Target, args: argparse.Namespace) -> int:
             say(t("{id}", id=campaign_id))
         elif args.action in ("start", "pause", "resume", "cancel"):
             getattr(campaigns, args.action)(conn, args.id)
-            say(t("Campaign {id} is now {status}.", id=args.id, status=campaigns.get(conn, args.id).status))
+            status = campaigns.get(conn, args.id).status
+            say(t("Campaign {id} is now {status}.", id=args.id, status=t(labels.CAMPAIGN_STATUS[status])))
         elif args.action == "list":
             found = campaigns.list_campaigns(conn)
             if not found:
                 say(t("No campaign yet."))
             for row in found:
                 audience = row.segment_name or "all"
-                say(f"{row.id:>6}  {row.status:<9}  {row.channel:<5}  {row.purpose:<9}  {row.name}  [{audience}]")
+                status = t(labels.CAMPAIGN_STATUS[row.status])
+                say(f"{row.id:>6}  {status:<9}  {row.channel:<5}  {row.purpose:<9}  {row.name}  [{audience}]")
         else:
             progress = campaigns.progress(conn, args.id)
             if args.json:
                 say(json.dumps(progress.to_json(), ensure_ascii=False))
             else:
-                say(f"{progress.campaign.name}: {progress.campaign.status}"
+                say(f"{progress.campaign.name}: {t(labels.CAMPAIGN_STATUS[progress.campaign.status])}"
                     + (f" ({progress.campaign.paused_reason})" if progress.campaign.paused_reason else ""))
                 for state, count in progress.by_state.items():
-                    say(f"  {state:<10} {count}")
+                    say(f"  {t(labels.MESSAGE_STATE[state]):<10} {count}")
                 for reason, count in sorted(progress.by_skip_reason.items()):
-                    say(f"    {reason:<20} {count}")
+                    # "missing first_name" names a field of the template: it stays as it is.
+                    said = t(labels.SKIP_REASON[reason]) if reason in labels.SKIP_REASON else reason
+                    say(f"    {said:<20} {count}")
     return 0
 
 
@@ -170,12 +174,14 @@ def cmd_send(target: Target, args: argparse.Namespace) -> int:
             left = queue.backlog(conn, now)
             settings = rules.read(conn)
             if left.leased_live:
-                say(t("{count} messages are still leased by a worker that may have died; they resume when its lease "
-                      "ends, within about a minute.", count=left.leased_live))
+                say(tn("{count} message is still leased by a worker that may have died; it resumes when the lease "
+                       "ends, within about a minute.",
+                       "{count} messages are still leased by a worker that may have died; they resume when its lease "
+                       "ends, within about a minute.", left.leased_live))
             if left.waiting_for_window and not settings.in_window(now):
-                say(t("{count} messages wait "
-                      "for the send window ({window}, {days}).", count=left.waiting_for_window, window=settings.window,
-                      days=settings.days))
+                say(tn("{count} message waits for the send window ({window}, {days}).",
+                       "{count} messages wait for the send window ({window}, {days}).", left.waiting_for_window,
+                       window=settings.window, days=settings.days))
     return 0
 
 
@@ -190,12 +196,12 @@ def _serve_unsubscribe(target: Target, listen: str) -> int:
                            "sender signs links with."))
     host, colon, port = listen.rpartition(":")
     if not colon or not port.isdigit() or not 0 < int(port) < 65536:
-        raise UserError(N_("--listen takes ADDRESS:PORT, such as 127.0.0.1:8025, not {listen!r}."), listen=listen)
+        raise UserError(N_("--listen takes ADDRESS:PORT, such as 127.0.0.1:8025, not “{listen}”."), listen=listen)
     try:
         server = UnsubscribeServer((host.strip("[]") or "0.0.0.0", int(port)), target.conninfo(), secret)
     except OSError as exc:
         raise UserError(N_("--listen takes ADDRESS:PORT, "
-                           "such as 127.0.0.1:8025, not {listen!r}."), listen=f"{listen} ({exc.strerror})") from None
+                           "such as 127.0.0.1:8025, not “{listen}”."), listen=f"{listen} ({exc.strerror})") from None
     signal.signal(signal.SIGTERM, lambda signum, frame: server.shutdown())
     say(t("Unsubscribe service listening on http://{where}/ (put it behind the reverse proxy that serves "
           "unsubscribe_url over https).", where=listen))
@@ -222,7 +228,7 @@ def cmd_unsubscribe(target: Target, args: argparse.Namespace) -> int:
             address = normalize.normalize_contact("email" if channel == "email" else "mobile", raw,
                                                   rules.read_country(conn))
         except UserError:
-            raise UserError(N_("{address!r} is neither an e-mail address nor a phone number."), address=raw) from None
+            raise UserError(N_("“{address}” is neither an e-mail address nor a phone number."), address=raw) from None
         done = queue.unsubscribe(conn, channel, address)
     say(t(N_("{address} will get no "
              "more {channel} messages.") if done else N_("{address} was already "

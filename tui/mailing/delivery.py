@@ -74,10 +74,10 @@ class SmtpServer:
             port = parts.port
         except ValueError:
             raise UserError(N_("CLIENTBASE_SMTP_URL must start with smtp:// "
-                               "or smtps:// and name a host, not {url!r}."), url=_without_password(url)) from None
+                               "or smtps:// and name a host, not “{url}”."), url=_without_password(url)) from None
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
             raise UserError(N_("CLIENTBASE_SMTP_URL must start "
-                               "with smtp:// or smtps:// and name a host, not {url!r}."), url=_without_password(url))
+                               "with smtp:// or smtps:// and name a host, not “{url}”."), url=_without_password(url))
         secure = parts.scheme == "smtps"
         return cls(secure, parts.hostname, port or (465 if secure else 587), unquote(parts.username or ""),
                    unquote(parts.password or ""))

@@ -33,7 +33,7 @@ def parse(text: str, channel: str, base: Path = Path(".")) -> TemplateText:
         name = name.strip().lower()
         if not colon or name not in ("subject", "cta", "html"):
             raise UserError(N_("Line {line} of the template file's header should be 'Subject: ...', 'CTA: label | "
-                               "url' or 'HTML: file', not {text!r}."), line=number, text=line)
+                               "url' or 'HTML: file', not “{text}”."), line=number, text=line)
         if name in fields:
             raise UserError(N_("Line {line} "
                                "of the template file repeats the {name} line."), line=number, name=name.capitalize())
@@ -45,7 +45,7 @@ def parse(text: str, channel: str, base: Path = Path(".")) -> TemplateText:
         cta_label, bar, cta_url = (part.strip() for part in fields["cta"].partition("|"))
         if not bar or not cta_label or not cta_url:
             raise UserError(N_("The "
-                               "CTA line should read 'CTA: label | https://...', not {text!r}."), text=fields["cta"])
+                               "CTA line should read 'CTA: label | https://...', not “{text}”."), text=fields["cta"])
     html = _read(base / fields["html"]) if fields.get("html") else ""
     return TemplateText(channel="email", subject=fields["subject"], body=body.strip("\n") + "\n", html=html,
                         cta_label=cta_label, cta_url=cta_url)
