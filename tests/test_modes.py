@@ -9,7 +9,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label
 
 from db import session
-from db.i18n import EN, t
+from db.i18n import t
 from db.session import Identity
 from screens.clients.screen import ClientsScreen
 from tests.pilot import screen_lines, settle
@@ -30,12 +30,10 @@ class AuditForTheTest(Screen):
 
 
 @pytest.fixture
-def admin_only_mode(monkeypatch):
+def admin_only_mode():
     """An audit mode only the administrator may open, registered as the product will register it."""
-    monkeypatch.setitem(EN, "mode.test_audit", AUDIT_LABEL)
-    monkeypatch.setitem(EN, "mode.test_audit.tooltip", "Who changed what")
     mode = modes.register(modes.Mode("test_audit", "f12", AuditForTheTest, frozenset({"admin"}),
-                                     label="mode.test_audit", tooltip="mode.test_audit.tooltip"))
+                                     label=AUDIT_LABEL, tooltip="Who changed what"))
     yield mode
     modes.unregister(mode.name)
 
