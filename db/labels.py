@@ -286,10 +286,10 @@ CAMPAIGN_STATUS = {
 }
 
 CAMPAIGN_ACTION = {
-    "started": N_("started"),
-    "paused": N_("paused"),
-    "resumed": N_("resumed"),
-    "cancelled": N_("cancelled"),
+    "started": NP_("campaign action", "started"),
+    "paused": NP_("campaign action", "paused"),
+    "resumed": NP_("campaign action", "resumed"),
+    "cancelled": NP_("campaign action", "cancelled"),
 }
 
 MESSAGE_STATE = {
@@ -307,4 +307,14 @@ SKIP_REASON = {
     "suppressed": N_("suppressed"),
     "duplicate address": N_("duplicate address"),
     "frequency cap": N_("frequency cap"),
+}
+
+# The stages `clientbase demo` reports while it fills a base.
+DEMO_STAGE = {
+    "companies": NP_("demo stage", "companies"),
+    "clients": NP_("demo stage", "clients"),
+    "purchases": NP_("demo stage", "purchases"),
+    "contacts": NP_("demo stage", "contacts"),
+    "indexes": NP_("demo stage", "indexes"),
+    "analyse": NP_("demo stage", "statistics"),
 }

@@ -350,3 +350,19 @@ def test_the_shop_and_each_login_choose_their_language(fresh_db, english_after):
     from db.models import database
 
     database.close_all()
+
+
+def test_the_demo_and_the_mailing_say_their_states_in_the_language(monkeypatch, capsys, english_after):
+    """Stages and states stored or reported as English names are said through their tables, not shown raw."""
+    from db import labels
+    from db.errors import UserError
+    from tui.cli.common import progress_printer
+
+    i18n.activate(Choice("ru", "RU"))
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    progress_printer()("companies", 1200, 20000)
+    assert "компании: 1\xa0200 / 20\xa0000" in capsys.readouterr().err
+    error = UserError(N_("Campaign {id} is {status}; it cannot be {action} now."), id=7,
+                      status=t(labels.CAMPAIGN_STATUS["done"]), action=t(labels.CAMPAIGN_ACTION["paused"]))
+    assert str(error) == "Рассылка 7 — завершена; сейчас её нельзя приостановить."
+    assert tn("{n} day ago", "{n} days ago", 5, n=5) == "5 дней назад"

@@ -10,7 +10,7 @@ from typing import Callable
 
 import psycopg
 
-from db import connection
+from db import connection, labels
 from db.connection import Target
 from db.errors import UserError
 from db.i18n import N_, t
@@ -107,8 +107,9 @@ def progress_printer() -> Callable[[str, int, int], None]:
         return lambda stage, done, total: None
 
     def show(stage: str, done: int, total: int) -> None:
-        # An import's stages are marked messages (N_), the demo's are plain names: t() says the former.
-        sys.stderr.write("\r" + t("{stage}: {done:,} / {total:,}", stage=t(stage), done=done, total=total) + "   ")
+        # An import's stages are marked messages (N_); the demo's are names, said through their table.
+        said = t(labels.DEMO_STAGE[stage]) if stage in labels.DEMO_STAGE else t(stage)
+        sys.stderr.write("\r" + t("{stage}: {done:,} / {total:,}", stage=said, done=done, total=total) + "   ")
         sys.stderr.flush()
         if stage == "analyse":
             sys.stderr.write("\n")
