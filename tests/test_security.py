@@ -212,6 +212,8 @@ def test_init_reasserts_what_a_restore_or_a_copy_loses(pg_server, migrated, prob
             conn.execute("CREATE TEMP TABLE t (id int)")
     with psycopg.connect(pg_server.url(probes["admin"], name), autocommit=True) as conn:
         conn.execute("CREATE TEMP TABLE t (id int)")  # the imports' staging
+        # Dropped here, not left to the backend's exit, which may come after the fixture drops the login.
+        conn.execute("DROP TABLE t")
 
 
 def test_advisory_locks_are_the_administrators(pg_server, migrated, probes):
