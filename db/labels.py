@@ -197,13 +197,17 @@ DASHBOARD_BOUGHT = {
     "regular": N_("Regular (2+)"),
 }
 
+# Why the lifetime value is not shown, without the figures of the refresh that found it (the dashboard has
+# none of them): keyed by the sentence db/analytics/clv.py raised, which the run stores as its reason.
 DASHBOARD_CLV_UNRELIABLE = {
-    "too_few_buyers": N_("Lifetime value is not reliable yet: too few buyers (at least 500 are needed)."),
-    "too_short_history": N_("Lifetime value is not reliable yet: the purchase history is too short (at least 180 days "
-                            "are needed)."),
-    "too_few_repeat_buyers": N_("Lifetime value is not reliable yet: too few clients have bought twice."),
-    "fit_failed": N_("Lifetime value is not reliable: the models did not fit these data."),
+    "Lifetime value is not reliable yet: {count} buyers, at least {minimum} are needed.":
+        N_("Lifetime value is not reliable yet: too few buyers (at least 500 are needed)."),
+    "Lifetime value is not reliable yet: {days} days of history, {minimum} are needed.":
+        N_("Lifetime value is not reliable yet: the purchase history is too short (at least 180 days are needed)."),
+    "Lifetime value is not reliable yet: {count} repeat buyers, {minimum} are needed.":
+        N_("Lifetime value is not reliable yet: too few clients have bought twice."),
 }
+CLV_FIT_FAILED = N_("Lifetime value is not reliable: the models did not fit these data.")
 
 DASHBOARD_TAB = {
     "classes": N_("1 Classes"),
@@ -318,3 +322,27 @@ DEMO_STAGE = {
     "indexes": NP_("demo stage", "indexes"),
     "analyse": NP_("demo stage", "statistics"),
 }
+
+# The RFM map's own segment names (migration 0011), said in the language; a name the administrator gives a
+# segment of their own is shown as they wrote it.
+RFM_SEGMENT = {
+    "Champions": NP_("RFM segment", "Champions"),
+    "Loyal": NP_("RFM segment", "Loyal"),
+    "New": NP_("RFM segment", "New"),
+    "Promising": NP_("RFM segment", "Promising"),
+    "Potential loyalists": NP_("RFM segment", "Potential loyalists"),
+    "Need attention": NP_("RFM segment", "Need attention"),
+    "About to sleep": NP_("RFM segment", "About to sleep"),
+    "Can't lose them": NP_("RFM segment", "Can't lose them"),
+    "At risk": NP_("RFM segment", "At risk"),
+    "Lost": NP_("RFM segment", "Lost"),
+    "Hibernating": NP_("RFM segment", "Hibernating"),
+    "Prospects": NP_("RFM segment", "Prospects"),
+}
+
+
+def rfm_segment(name: str) -> str:
+    """How a segment's name reads in the current language."""
+    from db.i18n import t
+
+    return t(RFM_SEGMENT[name]) if name in RFM_SEGMENT else name

@@ -155,3 +155,25 @@ async def test_every_tab_of_the_card_speaks_the_language(shop):
         await settle(pilot)
         sign = {"ru": "₽", "ro": "lei"}[language]
         assert sign in screen_text(app)
+
+
+async def test_the_dashboard_speaks_the_language_on_every_tab(shop):
+    from db.analytics.refresh import refresh
+    from screens.dashboard.screen import TABS, DashboardScreen
+
+    db, language = shop
+    with db.connect("admin", autocommit=True) as conn:
+        refresh(conn, TODAY, 365)
+    app = make_app(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+y")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        for number, name in enumerate(TABS, start=1):
+            await pilot.press(str(number))
+            await settle(pilot)
+            text = screen_text(app)
+            assert t(labels.DASHBOARD_TAB[name]) in text
+            assert_speaks(text, language)
+        assert_footer_keys_reachable(app)

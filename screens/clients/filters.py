@@ -129,7 +129,7 @@ class FiltersScreen(DatabaseScreen, ModalScreen[Filters | None]):
         self._load_values()
         saved, definitions = message.saved, message.definitions
         rfm = self.query_one("#rfm_segment", Select)
-        rfm.set_options([(name, name) for name in message.rfm_segments])
+        rfm.set_options([(labels.rfm_segment(name), name) for name in message.rfm_segments])
         if self.filters.rfm_segment in message.rfm_segments:
             rfm.value = self.filters.rfm_segment
         self._segment_names = {s.id: s.name for s in saved}

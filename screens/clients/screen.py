@@ -104,7 +104,8 @@ _LABELLED_FILTERS = {
 # How the dashboard's drill-downs (db/analytics/drill.py) read in the filter line.
 _DRILL_VALUES = {
     "rfm_cell": lambda value: "R {} · F {}".format(*value.split(",")),
-    "segment_move": lambda value: value.replace(">", " → "),
+    "rfm_segment": labels.rfm_segment,
+    "segment_move": lambda value: " → ".join(labels.rfm_segment(name) for name in value.split(">")),
     "abc_move": lambda value: value.replace(">", " → "),
     "ae_move": lambda value: value.replace(">", " → "),
     "analytics_category": lambda value: t(labels.DASHBOARD_BOUGHT[value]),

@@ -190,8 +190,9 @@ class DashboardScreen(DatabaseScreen, Screen):
             tables.fill_pareto(table("pareto"), view)
         elif name == "value":
             run = view.board.run
-            note = t(labels.DASHBOARD_CLV_UNRELIABLE[run.clv_reason.removeprefix('clv.')]) \
-                if run is not None and run.clv_reason else ""
+            note = ""
+            if run is not None and run.clv_reason:
+                note = t(labels.DASHBOARD_CLV_UNRELIABLE.get(run.clv_reason, labels.CLV_FIT_FAILED))
             self.query_one("#clv-note", Static).update(note)
             self.query_one("#clv-note", Static).display = bool(note)
             tables.fill_clv(table("clv"), view)

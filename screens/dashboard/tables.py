@@ -39,7 +39,7 @@ def _extra(name: str, value: str) -> Drill:
 
 
 def _percent(share: float | None) -> str:
-    return "" if share is None else f"{100 * share:.1f} %"
+    return "" if share is None else t("{percent:.1f} %", percent=100 * share)
 
 
 def _by_class(rows: list[ClassRow]) -> dict[str, ClassRow]:
@@ -98,8 +98,9 @@ def fill_segments(table: DrillTable, view: DashboardView) -> None:
     order += sorted(name for name in named if name not in order)
     for name in order:
         row = named[name]
-        table.add_drill_row([name, f"{row.clients:,}", _percent(row.share), money(row.average_order, 0),
-                             bar(row.clients, most, BAR_WIDTH)], Drill(Filters(rfm_segment=name)))
+        table.add_drill_row([labels.rfm_segment(name), f"{row.clients:,}", _percent(row.share),
+                             money(row.average_order, 0), bar(row.clients, most, BAR_WIDTH)],
+                            Drill(Filters(rfm_segment=name)))
 
 
 def fill_rf_grid(table: DrillTable, view: DashboardView) -> None:
@@ -191,5 +192,6 @@ def fill_segment_moves(table: DrillTable, view: DashboardView) -> None:
     table.add_columns(t("From"), t("To"), t("Clients"))
     moves = [move for move in view.board.movement.get("segment", []) if move.from_class != move.to_class]
     for move in sorted(moves, key=lambda move: (-move.clients, move.from_class, move.to_class)):
-        table.add_drill_row([move.from_class, move.to_class, f"{move.clients:,}"],
+        table.add_drill_row([labels.rfm_segment(move.from_class), labels.rfm_segment(move.to_class),
+                             f"{move.clients:,}"],
                             _extra("segment_move", f"{move.from_class}>{move.to_class}"))
