@@ -118,6 +118,17 @@ SELECT c.id AS client_id,
          GROUP BY client_id) s ON s.client_id = c.id
 """
 
+# Measured on the 1M demo base (tests/bench_analytics.py): with the default work_mem the per-client
+# aggregate (750k groups, estimated at 146k from purchase.client_id's n_distinct) spilled a hash aggregate
+# to disk in 21 batches, and the classes' sorts went to disk as external merges of 200 MB. A sort-based
+# aggregate in memory is faster than a hash one here, because the parallel partial aggregation barely
+# reduces the rows (a client's few purchases are spread over the whole table). SET LOCAL: for the
+# statement's own transaction only, never the session's.
+_SUMMARY_SETTINGS = "SET LOCAL work_mem = '256MB'; SET LOCAL enable_hashagg = off"
+# The classes: the planner sorted the whole summary by the (frequency, recency, age) triple to merge-join the
+# CLV scores (2.6 s of 16 s); hashing the 414k scored triples instead costs a fraction of that.
+_SORT_SETTINGS = "SET LOCAL work_mem = '256MB'; SET LOCAL enable_mergejoin = off"
+
 _TRIPLES_SQL = """
 SELECT f - 1, last_day - first_day, %(as_of)s::date - first_day, count(*)
   FROM analytics_summary WHERE f > 0 GROUP BY 1, 2, 3
@@ -128,7 +139,8 @@ SELECT f - 1, round(m / f, 2), count(*) FROM analytics_summary WHERE f > 1 AND m
 """
 
 # Scores, segment, ABC, A-E and CLV in one statement into the idle slot. The thresholds are one row
-# joined to every client (not a subquery per row); ABC is one window sort; the previous run's classes
+# joined to every client (not a subquery per row); ABC is one window sort, a running sum, against a total
+# taken once (a sum OVER () would keep every row in a tuplestore); the previous run's classes
 # come from the other slot by one hash join, so the movement matrix later is a GROUP BY of this slot.
 _CLASSES_SQL = """
 INSERT INTO analytics_client (slot, client_id, first_day, last_day, r_days, f, m, revenue, profit,
@@ -140,6 +152,8 @@ WITH thresholds AS (
            percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY f) AS f_t,
            percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY m) AS m_t
       FROM analytics_summary WHERE f > 0
+), revenue AS (
+    SELECT sum(greatest(revenue, 0)) AS total FROM analytics_summary
 ), segment_map AS (
     SELECT r.score AS r_score, fm.doubled,
            (SELECT rule.segment FROM analytics_segment_rule rule
@@ -163,10 +177,11 @@ WITH thresholds AS (
            v.expected_purchases, v.p_alive,
            round((v.expected_purchases * (%(gamma)s + CASE WHEN sc.f > 1 THEN sc.m / sc.f ELSE 0 END * (sc.f - 1))
                   * %(p)s / (%(p)s * (sc.f - 1) + %(q)s - 1))::numeric, 2) AS expected_value,
-           sum(sc.revenue) OVER (ORDER BY sc.revenue DESC, sc.client_id
-                                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS revenue_before,
-           sum(greatest(sc.revenue, 0)) OVER () AS revenue_total
+           sum(sc.revenue) OVER (ORDER BY sc.revenue DESC, sc.client_id ROWS UNBOUNDED PRECEDING)
+               - sc.revenue AS revenue_before,
+           rv.total AS revenue_total
       FROM scored sc
+      CROSS JOIN revenue rv
       LEFT JOIN analytics_clv_scores v
         ON v.x = sc.f - 1 AND v.t_x = sc.last_day - sc.first_day AND v.age = %(as_of)s::date - sc.first_day
 ), potential AS (
@@ -377,15 +392,19 @@ def _refresh(conn: psycopg.Connection, as_of: date | None, period_days: int, pro
     timings: dict[str, int] = {}
     total = len(STEPS)
 
-    def step(name: str, statements: list[str]) -> None:
+    def step(name: str, statements: list[str], settings: str = "") -> None:
         progress(name, STEPS.index(name), total)
         begun = time.perf_counter()
-        for statement in statements:
-            conn.execute(statement, values)
+        with conn.transaction():
+            if settings:
+                conn.execute(settings)
+            for statement in statements:
+                conn.execute(statement, values)
         timings[name] = timings.get(name, 0) + _ms(begun)
 
     conn.execute("DROP TABLE IF EXISTS analytics_summary, analytics_clv_scores")
-    step("summary", [_SUMMARY_SQL, "ANALYZE analytics_summary"])
+    step("summary", [_SUMMARY_SQL], _SUMMARY_SETTINGS)
+    step("summary", ["ANALYZE analytics_summary"])
     progress("fit", STEPS.index("fit"), total)
     params, not_reliable = _fit_and_score(conn, as_of, timings)
     reason = not_reliable.reason if not_reliable else None
@@ -397,7 +416,9 @@ def _refresh(conn: psycopg.Connection, as_of: date | None, period_days: int, pro
     conn.execute(f"TRUNCATE analytics_client_{slot}")
     for table in ("analytics_class", "analytics_pareto", "analytics_month", "analytics_clv_bucket", "analytics_list"):
         conn.execute(f"DELETE FROM {table} WHERE slot = %s", (slot,))
-    conn.execute(_CLASSES_SQL, values)
+    with conn.transaction():
+        conn.execute(_SORT_SETTINGS)
+        conn.execute(_CLASSES_SQL, values)
     conn.execute(f"ANALYZE analytics_client_{slot}")
     timings["classes"] = _ms(begun)
     step("aggregates", [_CLASS_AGGREGATES_SQL, _PARETO_SQL, _MONTHS_SQL, _COHORTS_SQL, _CLV_BUCKETS_SQL,
