@@ -63,7 +63,7 @@ LIST_LENGTH = 100
 # same idle slot.
 _LOCK_KEY = 0x636C_6261_6E61  # "clbana"
 
-STEPS = ("summary", "fit", "scoring", "classes", "aggregates", "movement", "publish")
+STEPS = ("summary", "fit", "scoring", "classes", "aggregates", "publish")
 
 Progress = Callable[[str, int, int], None]
 
@@ -213,30 +213,38 @@ SELECT %(slot)s, po.client_id, po.first_day, po.last_day, po.r_days, po.f, po.m,
   LEFT JOIN analytics_client prev ON prev.slot = %(prev_slot)s AND prev.client_id = po.client_id
 """
 
-_CLASS_AGGREGATES_SQL = """
+# The per-class tables and the movement matrix in one pass over the slot: grouping sets hash every grouping
+# at once (1.4 s on the 1M base, where a VALUES row per client and kind, 8M rows, took 4.2 s + 2.3 s).
+# A movement needs a previous run (prev_* NULL otherwise) and the R x F grid buyers (r_score NULL otherwise):
+# those groups have a NULL class and are left out.
+_CLASS_TABLES_SQL = """
 INSERT INTO analytics_class (slot, kind, class, clients, revenue, purchases)
-SELECT %(slot)s, kind, class, count(*), coalesce(sum(amount), 0), coalesce(sum(f), 0)
-  FROM analytics_client c
- CROSS JOIN LATERAL (VALUES
-        ('abc', c.abc_class::text, c.revenue),
-        ('ae', c.ae_class::text, c.revenue),
-        ('segment', c.rfm_segment, c.m),
-        ('category', CASE c.f WHEN 0 THEN 'prospect' WHEN 1 THEN 'one-time' ELSE 'regular' END, c.m),
-        ('rf', CASE WHEN c.f > 0 THEN c.r_score || ',' || c.f_score END, c.m)) k(kind, class, amount)
- WHERE c.slot = %(slot)s AND k.class IS NOT NULL
- GROUP BY kind, class
-"""
-
-_MOVEMENT_SQL = """
-INSERT INTO analytics_class (slot, kind, class, clients, revenue, purchases)
-SELECT %(slot)s, kind, class, count(*), coalesce(sum(c.m), 0), coalesce(sum(c.f), 0)
-  FROM analytics_client c
- CROSS JOIN LATERAL (VALUES
-        ('move_segment', c.prev_segment || '>' || c.rfm_segment),
-        ('move_abc', c.prev_abc_class::text || '>' || c.abc_class::text),
-        ('move_ae', c.prev_ae_class::text || '>' || c.ae_class::text)) k(kind, class)
- WHERE c.slot = %(slot)s AND c.prev_segment IS NOT NULL
- GROUP BY kind, class
+SELECT %(slot)s, kind, class, clients, CASE WHEN kind IN ('abc', 'ae') THEN revenue ELSE m END, purchases
+  FROM (
+SELECT CASE WHEN GROUPING(prev_segment) = 0 THEN 'move_segment'
+            WHEN GROUPING(prev_abc_class) = 0 THEN 'move_abc'
+            WHEN GROUPING(prev_ae_class) = 0 THEN 'move_ae'
+            WHEN GROUPING(abc_class) = 0 THEN 'abc'
+            WHEN GROUPING(ae_class) = 0 THEN 'ae'
+            WHEN GROUPING(rfm_segment) = 0 THEN 'segment'
+            WHEN GROUPING(category) = 0 THEN 'category'
+            ELSE 'rf' END AS kind,
+       CASE WHEN GROUPING(prev_segment) = 0 THEN prev_segment || '>' || rfm_segment
+            WHEN GROUPING(prev_abc_class) = 0 THEN prev_abc_class::text || '>' || abc_class::text
+            WHEN GROUPING(prev_ae_class) = 0 THEN prev_ae_class::text || '>' || ae_class::text
+            WHEN GROUPING(abc_class) = 0 THEN abc_class::text
+            WHEN GROUPING(ae_class) = 0 THEN ae_class::text
+            WHEN GROUPING(rfm_segment) = 0 THEN rfm_segment
+            WHEN GROUPING(category) = 0 THEN category
+            ELSE r_score || ',' || f_score END AS class,
+       count(*) AS clients, coalesce(sum(revenue), 0) AS revenue, coalesce(sum(m), 0) AS m,
+       coalesce(sum(f), 0) AS purchases
+  FROM (SELECT abc_class, ae_class, rfm_segment, f, m, revenue, r_score, f_score, prev_segment, prev_abc_class,
+               prev_ae_class, CASE f WHEN 0 THEN 'prospect' WHEN 1 THEN 'one-time' ELSE 'regular' END AS category
+          FROM analytics_client WHERE slot = %(slot)s) c
+ GROUP BY GROUPING SETS ((abc_class), (ae_class), (rfm_segment), (category), (r_score, f_score),
+                         (prev_segment, rfm_segment), (prev_abc_class, abc_class), (prev_ae_class, ae_class))) g
+ WHERE class IS NOT NULL
 """
 
 _PARETO_SQL = """
@@ -421,9 +429,8 @@ def _refresh(conn: psycopg.Connection, as_of: date | None, period_days: int, pro
         conn.execute(_CLASSES_SQL, values)
     conn.execute(f"ANALYZE analytics_client_{slot}")
     timings["classes"] = _ms(begun)
-    step("aggregates", [_CLASS_AGGREGATES_SQL, _PARETO_SQL, _MONTHS_SQL, _COHORTS_SQL, _CLV_BUCKETS_SQL,
+    step("aggregates", [_CLASS_TABLES_SQL, _PARETO_SQL, _MONTHS_SQL, _COHORTS_SQL, _CLV_BUCKETS_SQL,
                         _LISTS_SQL.format(slot=slot)])
-    step("movement", [_MOVEMENT_SQL])
     progress("publish", STEPS.index("publish"), total)
     begun = time.perf_counter()
     counts = rows.the_dict(conn.execute(
