@@ -141,7 +141,8 @@ SELECT f - 1, round(m / f, 2), count(*) FROM analytics_summary WHERE f > 1 AND m
 # Scores, segment, ABC, A-E and CLV in one statement into the idle slot. The thresholds are one row
 # joined to every client (not a subquery per row); ABC is one window sort, a running sum, against a total
 # taken once (a sum OVER () would keep every row in a tuplestore); the previous run's classes
-# come from the other slot by one hash join, so the movement matrix later is a GROUP BY of this slot.
+# come from the other slot by one hash join on its narrow rows, before the wide ones are sorted and kept
+# for the A-E quartiles, so the movement matrix later is a GROUP BY of this slot.
 _CLASSES_SQL = """
 INSERT INTO analytics_client (slot, client_id, first_day, last_day, r_days, f, m, revenue, profit,
                               r_score, f_score, m_score, rfm_segment, abc_class, ae_class,
@@ -170,8 +171,10 @@ WITH thresholds AS (
            CASE WHEN s.f > 0 THEN 1 + (s.f > t.f_t[1])::int + (s.f > t.f_t[2])::int
                                     + (s.f > t.f_t[3])::int + (s.f > t.f_t[4])::int END AS f_score,
            CASE WHEN s.f > 0 THEN 1 + (s.m > t.m_t[1])::int + (s.m > t.m_t[2])::int
-                                    + (s.m > t.m_t[3])::int + (s.m > t.m_t[4])::int END AS m_score
+                                    + (s.m > t.m_t[3])::int + (s.m > t.m_t[4])::int END AS m_score,
+           prev.rfm_segment AS prev_segment, prev.abc_class AS prev_abc_class, prev.ae_class AS prev_ae_class
       FROM analytics_summary s LEFT JOIN thresholds t ON true
+      LEFT JOIN analytics_client prev ON prev.slot = %(prev_slot)s AND prev.client_id = s.client_id
 ), valued AS (
     SELECT sc.*,
            v.expected_purchases, v.p_alive,
@@ -206,11 +209,10 @@ SELECT %(slot)s, po.client_id, po.first_day, po.last_day, po.r_days, po.f, po.m,
             WHEN po.ae_score > aq.q[1] THEN 'C'
             ELSE 'D' END,
        po.expected_purchases, po.expected_value, po.p_alive,
-       prev.rfm_segment, prev.abc_class, prev.ae_class
+       po.prev_segment, po.prev_abc_class, po.prev_ae_class
   FROM potential po
   LEFT JOIN ae_thresholds aq ON true
   LEFT JOIN segment_map sm ON sm.r_score = po.r_score AND sm.doubled = po.f_score + po.m_score
-  LEFT JOIN analytics_client prev ON prev.slot = %(prev_slot)s AND prev.client_id = po.client_id
 """
 
 # The per-class tables and the movement matrix in one pass over the slot: grouping sets hash every grouping
