@@ -19,6 +19,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from db import migrate, users
 from db.embedded import SUPERUSER, EmbeddedServer, default_home
 from db.errors import UserError
+from db.i18n import N_
 
 DATABASE_NAME = "clientbase"
 MIN_SERVER_VERSION = 150000
@@ -73,18 +74,22 @@ def resolve(database_url: str | None = None, login: str | None = None, home: Pat
     url = database_url or os.environ.get("CLIENTBASE_DATABASE_URL")
     if url:
         if any("\ud800" <= ch <= "\udfff" or ch == "\x00" for ch in url):
-            raise UserError("db.bad_url", url=url.encode("utf-8", "backslashreplace").decode())
+            raise UserError(N_("The database address '{url}' is not a PostgreSQL URL (it should start with "
+                               "postgresql://)."), url=url.encode("utf-8", "backslashreplace").decode())
         scheme = urlsplit(url).scheme
         if scheme not in ("postgresql", "postgres"):
-            raise UserError("db.bad_url", url=url)
+            raise UserError(N_("The database address '{url}' is not a PostgreSQL URL (it should start with "
+                               "postgresql://)."), url=url)
         try:
             parts = conninfo_to_dict(url)
         except psycopg.ProgrammingError:
-            raise UserError("db.bad_url", url=url) from None
+            raise UserError(N_("The database address '{url}' is not a PostgreSQL URL (it should start with "
+                               "postgresql://)."), url=url) from None
         if parts.get("options"):
             # Server options in the URL change the session under the program's feet (a search_path that
             # hides the schema, read-only transactions, a bad -c): each failed later as a traceback.
-            raise UserError("db.url_options", options=parts["options"])
+            raise UserError(N_("The database URL sets server options ('{options}'); clientbase sets its own session, "
+                               "so remove 'options' from the URL."), options=parts["options"])
         user = parts.get("user")
         return Target(url=url, login=login or (str(user) if user else os_login()))
     server = EmbeddedServer(home or default_home())
@@ -95,12 +100,14 @@ def describe_failure(exc: psycopg.OperationalError, target: Target) -> UserError
     message = str(exc).strip()
     lowered = message.lower()
     if "password authentication failed" in lowered or "no password supplied" in lowered:
-        return UserError("db.auth_failed", login=target.login)
+        return UserError(N_("The database "
+                            "refused the login '{login}': wrong password or no such login."), login=target.login)
     if f'role "{target.login}" does not exist' in message:
-        return UserError("db.no_such_login", login=target.login)
+        return UserError(N_("There is no login '{login}' on this database; an administrator can add it with "
+                            "'clientbase user add {login} --role sales'."), login=target.login)
     first = message.splitlines()[0] if message else "no answer"
     reason = first.rsplit(" failed: ", 1)[-1].removeprefix("FATAL:").strip().rstrip(".")
-    return UserError("db.unreachable", where=target.display, reason=reason)
+    return UserError(N_("Cannot reach the database at {where}: {reason}."), where=target.display, reason=reason)
 
 
 def needs_password(exc: psycopg.OperationalError) -> bool:
@@ -116,7 +123,8 @@ def connect(conninfo: str, target: Target, **kwargs: Any) -> psycopg.Connection:
     if conn.info.server_version < MIN_SERVER_VERSION:
         version = conn.info.parameter_status("server_version")
         conn.close()
-        raise UserError("db.too_old_server", version=version)
+        raise UserError(N_("PostgreSQL "
+                           "{version} is too old; clientbase needs PostgreSQL 15 or newer."), version=version)
     return conn
 
 
@@ -130,7 +138,8 @@ def prepare_embedded(target: Target, *, create: bool = True) -> list[migrate.Mig
     # Held to the end, so that two terminals starting at once create the database and the login once.
     with server.start_lock():
         if not create and not server.is_initialised():
-            raise UserError("embedded.not_initialised", home=server.home)
+            raise UserError(N_("There is no embedded database in {home} yet; start 'clientbase' or run 'clientbase "
+                               "init' to create it (or set CLIENTBASE_HOME to where it is)."), home=server.home)
         server.ensure_running_locked()
         return bootstrap_embedded(server, target, create=create)
 
@@ -141,7 +150,9 @@ def bootstrap_embedded(server: EmbeddedServer, target: Target, *, create: bool =
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)).fetchone()
         if not exists:
             if not create:
-                raise UserError("embedded.not_initialised", home=server.home)
+                raise UserError(N_("There is no embedded database in {home} yet; start 'clientbase' or run "
+                                   "'clientbase "
+                                   "init' to create it (or set CLIENTBASE_HOME to where it is)."), home=server.home)
             conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
         # The server's own databases keep PostgreSQL's defaults (any login may connect and make temporary
         # objects and large objects there): a second place for a reading login to store data. Nobody but

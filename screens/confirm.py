@@ -21,7 +21,7 @@ class ConfirmScreen(ModalScreen[Answer], Generic[Answer]):
     """Dismisses with the value of the chosen answer; Esc gives `cancel`, the last answer's value by default."""
 
     CSS_PATH = Path(__file__).with_name("confirm.tcss")
-    BINDINGS = [Binding("escape", "cancel", t("card.form.cancel"), tooltip=t("card.form.cancel"),
+    BINDINGS = [Binding("escape", "cancel", t("Cancel"), tooltip=t("Cancel"),
                         id="confirm-cancel")]
 
     def __init__(self, title: str, body: str, answers: list[tuple[str, Answer]], cancel: Answer | None = None) -> None:

@@ -12,6 +12,7 @@ from db.analytics import dashboard, drill
 from db.analytics.refresh import refresh
 from db.clients import listing
 from tests.test_analytics import AS_OF, add_clients, generated, hand_made, moscow
+from db.i18n import N_
 
 
 @pytest.fixture
@@ -45,7 +46,8 @@ def test_the_hand_made_base_on_the_dashboard(owner, admin, fresh_db):
     with fresh_db.connect("sales", autocommit=True) as conn:
         board = dashboard.load(conn)
     assert (board.run.as_of, board.run.period_days, board.run.clients, board.run.buyers) == (AS_OF, 365, 6, 5)
-    assert board.run.clv_reason == "clv.too_few_buyers"
+    assert board.run.clv_reason == N_("Lifetime value is not reliable yet: {count} buyers, at least {minimum} are "
+                                      "needed.")
     assert [(row.class_, row.clients, row.revenue) for row in board.abc] == [
         ("A", 2, Decimal("2300.00")), ("B", 1, Decimal("200.00")), ("C", 3, Decimal("100.00"))]
     assert [round(row.share, 4) for row in board.abc] == [round(2300 / 2600, 4), round(200 / 2600, 4),

@@ -200,4 +200,4 @@ async def test_the_footer_is_rebuilt_only_when_its_keys_change(admin_session):
         await pilot.press("f3")
         await settle(pilot)
         shown = [key.description for key in editor.query(FooterKey)]
-        assert t("card.key.add_contact") in shown and t("card.key.pick_referrer") not in shown
+        assert t("Add contact") in shown and t("Referred by") not in shown

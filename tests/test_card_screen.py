@@ -92,7 +92,7 @@ async def test_escape_then_enter_saves_and_closes(admin_session):
         app.card_screen.query_one("#f-position", Input).focus()
         await pilot.press(*"boss", "escape")
         await settle(pilot)
-        assert t("card.ask.discard.save") in str(app.screen.query_one("#answer-0", Button).label)
+        assert t("Save and close") in str(app.screen.query_one("#answer-0", Button).label)
         await pilot.press("enter")
         await settle(pilot)
     assert app.dismissed == [card.id]

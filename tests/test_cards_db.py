@@ -18,6 +18,7 @@ from db.card import cards
 from db.card import custom_fields
 from db.card.draft import CardDraft, ContactDraft, RelativeDraft
 from db.errors import ConflictError, UserError, ValidationError
+from db.i18n import N_
 
 
 def _new_client(**overrides) -> cards.Card:
@@ -83,14 +84,15 @@ def test_swapping_the_primary_contact_of_a_kind(admin_session):
 
 
 @pytest.mark.parametrize("change, field, key", [
-    (dict(last_name="", first_name=""), "last_name", "card.valid.name_required"),
-    (dict(birth_date="01.01.2999"), "birth_date", "valid.birth_future"),
-    (dict(birth_date="31.02.1990"), "birth_date", "valid.date"),
-    (dict(contacts=(ContactDraft(None, "email", "not an address"),)), "contact.0.value", "valid.email"),
-    (dict(contacts=(ContactDraft(None, "mobile", "12"),)), "contact.0.value", "valid.phone"),
+    (dict(last_name="", first_name=""), "last_name", N_("A last or first name is required.")),
+    (dict(birth_date="01.01.2999"), "birth_date", N_("A birth date cannot be in the future.")),
+    (dict(birth_date="31.02.1990"), "birth_date", N_("Expected a date such as 31.12.1985 or 1985-12-31.")),
+    (dict(contacts=(ContactDraft(None, "email", "not an address"),)), "contact.0.value",
+     N_("This is not a valid e-mail address: {reason}.")),
+    (dict(contacts=(ContactDraft(None, "mobile", "12"),)), "contact.0.value", N_("This is not a valid phone number.")),
     (dict(contacts=(ContactDraft(None, "mobile", "+79123456789", True),
                     ContactDraft(None, "mobile", "+79031112233", True))), "contact.1.is_primary",
-     "card.valid.one_primary"),
+     N_("Only one {kind} contact can be the primary one.")),
 ])
 def test_invalid_drafts_are_refused_with_a_reason_per_field(admin_session, change, field, key):
     blank = cards.load_card(None)
@@ -159,7 +161,7 @@ def test_a_read_only_login_is_refused_by_the_database_in_one_sentence(admin_sess
     as_seen = cards.load_card(card.id)
     with pytest.raises(UserError) as caught:
         cards.save_card(as_seen, replace(as_seen.draft, notes="sneaky"))
-    assert caught.value.key == "card.read_only"
+    assert caught.value.key == N_("Your login is read-only: only an administrator may change client data.")
     with pytest.raises(UserError):
         card_activity.add_interaction(card.id, "note", "sneaky")
     with admin_session.connect(autocommit=True) as conn:

@@ -21,6 +21,7 @@ from db.embedded import SUPERUSER
 from db.errors import UserError
 from tests.benchlib import statements_sent
 from tests.conftest import TEMPLATE, ScratchDatabase
+from db.i18n import N_
 
 TODAY = date(2026, 6, 15)
 SEED = 11
@@ -251,7 +252,8 @@ def test_fullwidth_wildcards_fold_into_literal_characters(base):
 def test_unsearchable_characters_are_one_sentence(base, text):
     with pytest.raises(UserError) as raised:
         clients.find_page(Criteria(text=text), today=TODAY)
-    assert raised.value.key == "clients.search_bad_char"
+    assert raised.value.key == N_("The search text holds a character that cannot be searched for (a NUL or a broken "
+                                  "character); type it again.")
     with pytest.raises(UserError):
         clients.count(Criteria(text=text), today=TODAY)
 
@@ -262,7 +264,7 @@ def test_search_text_has_a_limit(base):
     for text in (" ".join(["ива"] * 11), "ж" * 201, " ".join(["abc"] * 10_000)):
         with pytest.raises(UserError) as raised:
             clients.find_page(Criteria(text=text), today=TODAY)
-        assert raised.value.key == "clients.search_too_long"
+        assert raised.value.key == N_("A search may hold at most {words} words and {chars} characters; shorten it.")
     assert ids(Criteria(text=" " * 300 + "O'Brien")) == {r.id for r in base if matches(r, "O'Brien")}
 
 

@@ -9,6 +9,7 @@ import pytest
 from scipy import optimize
 
 from db.analytics import clv
+from db.i18n import N_
 
 CDNOW = Path(__file__).parent / "data" / "cdnow" / "cdnow_customers_summary_with_transactions.csv"
 
@@ -151,13 +152,15 @@ def test_batches_give_the_same_scores_as_one_pass(cdnow):
 def test_too_little_data_is_not_reliable():
     with pytest.raises(clv.NotReliable) as one_client:
         clv.check_enough_data([0], [300])
-    assert one_client.value.reason == "clv.too_few_buyers"
+    assert one_client.value.reason == N_("Lifetime value is not reliable yet: {count} buyers, at least {minimum} are "
+                                         "needed.")
     with pytest.raises(clv.NotReliable) as all_one_time:
         clv.check_enough_data(np.zeros(1000), np.full(1000, 400.0))
-    assert all_one_time.value.reason == "clv.too_few_repeat_buyers"
+    assert all_one_time.value.reason == N_("Lifetime value is not reliable yet: {count} repeat buyers, {minimum} are "
+                                           "needed.")
     with pytest.raises(clv.NotReliable) as short:
         clv.check_enough_data(np.ones(1000), np.full(1000, 90.0))
-    assert short.value.reason == "clv.too_short_history"
+    assert short.value.reason == N_("Lifetime value is not reliable yet: {days} days of history, {minimum} are needed.")
     clv.check_enough_data(np.r_[np.ones(50), np.zeros(450)], np.full(500, 180.0))
 
 

@@ -6,17 +6,22 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from textual.widgets import Static
 
 from db import demo, session
 from db.analytics.refresh import refresh
+from db.connection import Target
 from db.i18n import t
 from screens.clients.screen import ClientsScreen
+from screens.dashboard.dialogs import RefreshDialog
 from screens.dashboard.screen import DashboardScreen
 from tests.pilot import row_with, screen_lines, screen_text, settle, wait_for
 from tui.app import ClientbaseApp
 from tui.widgets.charts import DrillTable
 
 AS_OF = date(2026, 6, 15)
+# Nothing listens on port 1: connecting is refused at once, as when the server is down.
+GONE = Target(url="postgresql://t_admin@127.0.0.1:1/clientbase", login="t_admin")
 
 
 @pytest.fixture(autouse=True)
@@ -76,12 +81,12 @@ async def test_opens_from_stored_results_with_the_classes_and_their_counts(analy
     async with app.run_test(size=(80, 24)) as pilot:
         await open_dashboard(app, pilot)
         text = screen_text(app)
-        assert "2026-06-15" in text and t("dashboard.title.abc") in text
+        assert "2026-06-15" in text and t("ABC by revenue in the period") in text
         for name in ("A", "B", "C"):
             cells = row_with(app, f" {abc[name]:,} ").split()
             assert cells[0] == name, cells
-        assert t("mode.dashboard") not in screen_lines(app)[-1], "the key of the mode on screen is hidden"
-        assert t("dashboard.key.refresh") in screen_lines(app)[-1]
+        assert t("Dashboard") not in screen_lines(app)[-1], "the key of the mode on screen is hidden"
+        assert t("Refresh") in screen_lines(app)[-1]
 
 
 async def test_arrows_and_enter_drill_into_the_list_with_exactly_the_clients_of_the_cell(analysed):
@@ -95,7 +100,7 @@ async def test_arrows_and_enter_drill_into_the_list_with_exactly_the_clients_of_
         assert abc.cursor_coordinate.row == 1 and abc.cursor_coordinate.column == 1
         expected = current(analysed, "SELECT count(*) FROM analytics_client WHERE slot = {slot} AND abc_class = 'B'")
         assert await drilled_count(app, pilot) == expected[0][0]
-        assert f"{t('clients.filter.abc_class')}: B" in screen_text(app)
+        assert f"{t('ABC class')}: B" in screen_text(app)
 
         # Back to the dashboard, the RFM tab, the R x F grid: R 5 (the first row), F 1 (the second column).
         await pilot.press("ctrl+y")
@@ -170,21 +175,23 @@ async def test_an_empty_base_shows_a_sentence_not_an_error(fresh_db):
     app = make_app(fresh_db, "manager")
     async with app.run_test(size=(80, 24)) as pilot:
         await open_dashboard(app, pilot)
-        assert t("dashboard.empty")[:40] in " ".join(screen_lines(app))
+        assert t("There are no purchases up to this date "
+                 "yet, so every table is empty; they fill in once clients buy.")[:40] in " ".join(screen_lines(app))
 
 
 async def test_never_refreshed_says_so(fresh_db):
     app = make_app(fresh_db, "sales")
     async with app.run_test(size=(80, 24)) as pilot:
         await open_dashboard(app, pilot)
-        assert t("dashboard.never")[:40] in screen_text(app)
+        assert t("The analytics have not been computed yet; an administrator refreshes them (key r here, or "
+                 "`clientbase analytics refresh`).")[:40] in screen_text(app)
 
 
 async def test_sales_reads_but_has_no_refresh_key(analysed):
     app = make_app(analysed, "sales")
     async with app.run_test(size=(80, 24)) as pilot:
         dashboard = await open_dashboard(app, pilot)
-        assert t("dashboard.key.refresh") not in screen_lines(app)[-1]
+        assert t("Refresh") not in screen_lines(app)[-1]
         await pilot.press("r")
         await settle(pilot)
         assert not dashboard.refreshing and len(app.screen_stack) == 1
@@ -214,7 +221,7 @@ async def test_the_refresh_runs_in_the_background_and_the_screen_answers_meanwhi
         await pilot.press("r")
         await settle(pilot)
         await pilot.press(*["backspace"] * 10, *"2026-06-20", "enter")
-        await wait_for(pilot, lambda: t("analytics.step.classes") in screen_text(app))
+        await wait_for(pilot, lambda: t("Classes, scores and segments") in screen_text(app))
         assert dashboard.refreshing
         await pilot.press("3")  # the screen answers while the refresh waits
         await pilot.pause()
@@ -226,3 +233,42 @@ async def test_the_refresh_runs_in_the_background_and_the_screen_answers_meanwhi
     with analysed.connect() as conn:
         runs = conn.execute("SELECT as_of FROM analytics_run WHERE published ORDER BY id").fetchall()
     assert runs[-1][0] == date(2026, 6, 20) and len(runs) == 2
+
+
+def banner_says(app: ClientbaseApp) -> str:
+    banners = app.screen.query("#connection-banner")
+    return str(banners.first(Static).content) if banners else ""
+
+
+async def test_a_lost_connection_while_the_dashboard_loads_shows_the_banner(analysed, monkeypatch):
+    notified: list[str] = []
+    app = make_app(analysed)
+    real_notify = app.notify
+    monkeypatch.setattr(app, "notify", lambda message, **kwargs: (notified.append(message),
+                                                                    real_notify(message, **kwargs)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        session.bind(GONE)
+        await pilot.press("ctrl+y")
+        # Not settle: the app's reconnecting worker keeps running while the server is away.
+        await wait_for(pilot, lambda: banner_says(app) == t("The connection to the database was lost; reconnecting…"))
+        dashboard = app.screen
+        assert isinstance(dashboard, DashboardScreen)
+        assert not app.connection_ok and dashboard.view is None
+        assert t("Reading the stored analytics…") in screen_text(app)
+        assert notified == [], "said once, by the banner"
+
+
+async def test_a_refresh_that_loses_the_connection_ends_its_progress_and_shows_the_banner(analysed):
+    app = make_app(analysed)
+    async with app.run_test(size=(80, 24)) as pilot:
+        dashboard = await open_dashboard(app, pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, RefreshDialog)
+        session.bind(GONE)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: banner_says(app) == t("The connection to the database was lost; reconnecting…"))
+        await wait_for(pilot, lambda: not dashboard.refreshing)
+        assert not dashboard.query_one("#dash-progress-row").display
+        assert t("Refresh") in screen_lines(app)[-1], "the refresh key is back for a second try"

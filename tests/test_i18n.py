@@ -17,7 +17,7 @@ from babel.messages.pofile import read_po
 
 from db import i18n as runtime
 from db.card.values import parse_date
-from db.i18n import t, tn
+from db.i18n import N_, t, tn, tp
 from db.normalize import format_money, parse_amount
 from tui import i18n
 from tui.i18n import Choice
@@ -84,7 +84,7 @@ def test_settling_never_calls_setlocale(monkeypatch, english_after):
 
     monkeypatch.setattr(locale, "setlocale", refuse)
     assert i18n.settle(environ={"LANG": "ru_RU.UTF-8"}) == Choice("ru", "RU")
-    assert t("clients.key.filters") == "Фильтры"
+    assert t("Filters") == "Фильтры"
 
 
 def test_the_command_line_speaks_the_language_of_lang_and_of_lang_env(tmp_path):
@@ -171,7 +171,7 @@ def test_plurals(language, counts, english_after):
 def test_a_user_error_is_translated_when_it_is_shown_not_when_it_is_raised(english_after):
     from db.errors import UserError
 
-    error = UserError("user.exists", login="ana")
+    error = UserError(N_("The login '{login}' already exists."), login="ana")
     assert str(error) == "The login 'ana' already exists."
     i18n.activate(Choice("ru", "RU"))
     assert str(error) == "Логин «ana» уже существует."
@@ -181,7 +181,7 @@ def test_a_user_error_is_translated_when_it_is_shown_not_when_it_is_raised(engli
 
 def test_an_ambiguous_label_takes_its_context(english_after):
     i18n.activate(Choice("ru", "RU"))
-    assert t("card.gender.none") == "не указан" and t("card.consent.not_given") == "не дано"
+    assert tp("gender", "not given") == "не указан" and tp("consent", "not given") == "не дано"
 
 
 # --- formats ---------------------------------------------------------------------------------------------
@@ -200,7 +200,7 @@ def test_money_follows_the_locale(locale_name, currency, expected):
 def test_money_follows_the_settled_language(english_after):
     i18n.activate(Choice("ru", "RU"))
     assert format_money(Decimal("1234.5"), "RUB") == "1 234,50 ₽"
-    assert t("export.done", count=12345, path="x.csv").startswith("Выгружено строк: 12\xa0345")
+    assert t("Exported {count:,} rows to {path}.", count=12345, path="x.csv").startswith("Выгружено строк: 12\xa0345")
 
 
 @pytest.mark.parametrize("typed", ["1 234,50", "1234.50", "1234,5", "1.234,50", "1,234.50", "1\xa0234,50"])
@@ -260,8 +260,9 @@ def test_argparse_speaks_the_language(capsys, english_after):
 
 
 def test_textual_still_merges_bindings_where_clientbase_localizes_them():
-    """Canary for the private API tui/i18n.py relies on: a class's merged bindings, made by the classmethod
-    `_merge_bindings` into the class attribute `_merged_bindings`, which each instance copies."""
+    """Canary for the private API tui/textual_compat.rebind_every_class relies on: a class's merged bindings,
+    made by the classmethod `_merge_bindings` into the class attribute `_merged_bindings`, which each instance
+    copies."""
     from textual.binding import Binding, BindingsMap
     from textual.dom import DOMNode
     from textual.widget import Widget
@@ -306,7 +307,7 @@ def test_the_language_setting_accepts_ru_and_ro():
 
 def test_the_runtime_keeps_english_until_a_catalog_is_installed(english_after):
     runtime.install(runtime._gettext.NullTranslations(), "en")
-    assert t("clients.key.filters") == "Filters"
+    assert t("Filters") == "Filters"
 
 
 def test_the_shop_and_each_login_choose_their_language(fresh_db, english_after):
@@ -349,3 +350,19 @@ def test_the_shop_and_each_login_choose_their_language(fresh_db, english_after):
     from db.models import database
 
     database.close_all()
+
+
+def test_the_demo_and_the_mailing_say_their_states_in_the_language(monkeypatch, capsys, english_after):
+    """Stages and states stored or reported as English names are said through their tables, not shown raw."""
+    from db import labels
+    from db.errors import UserError
+    from tui.cli.common import progress_printer
+
+    i18n.activate(Choice("ru", "RU"))
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    progress_printer()("companies", 1200, 20000)
+    assert "компании: 1\xa0200 / 20\xa0000" in capsys.readouterr().err
+    error = UserError(N_("Campaign {id} is {status}; it cannot be {action} now."), id=7,
+                      status=t(labels.CAMPAIGN_STATUS["done"]), action=t(labels.CAMPAIGN_ACTION["paused"]))
+    assert str(error) == "Рассылка 7 — завершена; сейчас её нельзя приостановить."
+    assert tn("{n} day ago", "{n} days ago", 5, n=5) == "5 дней назад"

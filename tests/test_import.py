@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 
 from tui.transfer.import_job import ImportOptions, run_import
+from db.i18n import N_
 
 RU_HEADERS = ["Код клиента", "ФИО", "Моб. телефон", "E-mail", "Дата рождения", "Город", "Хобби"]
 RU_ROWS = [
@@ -197,7 +198,7 @@ def test_a_failure_mid_import_leaves_nothing_behind(admin_session, tmp_path):
     path = write_csv(tmp_path / "clients.csv", RU_HEADERS, RU_ROWS)
 
     def crash(stage, done, total):
-        if stage == "import.stage.write" and done >= total // 2 and done:
+        if stage == N_("Writing") and done >= total // 2 and done:
             raise RuntimeError("the power went out")
 
     with pytest.raises(RuntimeError):

@@ -15,6 +15,7 @@ from db.errors import UserError
 from tests.test_import import clients, run_cli
 from tui.transfer import vcard
 from tui.transfer.import_job import ImportOptions, run_import
+from db.i18n import N_
 
 
 def refused(db, path, *more):
@@ -133,7 +134,9 @@ def test_an_import_waiting_on_another_says_whose_it_is(admin_session, tmp_path, 
         for file, options in ((path, ImportOptions()), (sales, ImportOptions(purchases=True))):
             with pytest.raises(UserError) as refusal:
                 run_import(file, options)
-            assert refusal.value.key == "import.busy" and "by 't_admin', since" in str(refusal.value)
+            assert refusal.value.key == N_("Another import is running (by '{login}', since {since}); nothing was "
+                                           "written: import this file again "
+                                           "when it has finished.") and "by 't_admin', since" in str(refusal.value)
         assert clients(admin_session) == []
         # Once the other import ends, this one goes through, without being asked again.
         release = threading.Timer(0.2, other.rollback)

@@ -12,6 +12,7 @@ from tui.transfer import columns
 from tui.transfer import progress
 from tui.transfer import values
 from tui.transfer.readers import scan_text, sniff_delimiter
+from db.i18n import N_
 
 
 @pytest.mark.parametrize("text,parts", [
@@ -73,8 +74,8 @@ def test_encodings_and_separators_are_detected(tmp_path):
 
 def test_the_progress_bar_draws_on_a_terminal(capsys):
     with progress.bar(enabled=True) as report:
-        report("import.stage.read", 5, 10)
-        report("import.stage.write", 10, 10)
+        report(N_("Reading rows"), 5, 10)
+        report(N_("Writing"), 10, 10)
     assert "Writing" in capsys.readouterr().err
 
 

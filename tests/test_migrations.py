@@ -11,6 +11,7 @@ import pytest
 
 from db import migrate
 from db.errors import SchemaMismatch, UserError
+from db.i18n import N_
 
 
 @pytest.fixture
@@ -81,7 +82,9 @@ def test_an_upgrade_held_up_by_an_idle_transaction_says_by_whom_and_changes_noth
         with fresh_db.connect(autocommit=True) as conn:
             with pytest.raises(UserError) as refused:
                 migrate.migrate(conn)
-    assert refused.value.key == "init.blocked"
+    assert refused.value.key == N_("The upgrade waited {seconds} s for other sessions that keep the tables busy, "
+                                   "since: {sessions}; ask them to close clientbase, then run 'clientbase init' "
+                                   "again. Nothing was changed.")
     assert "t_sales" in str(refused.value) and "Nothing was changed" in str(refused.value)
     with fresh_db.connect() as conn:
         assert conn.execute("SELECT max(version) FROM schema_migration").fetchone()[0] == upgrade.version - 1

@@ -9,7 +9,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label
 
 from db import session
-from db.i18n import EN, t
+from db.i18n import t
 from db.session import Identity
 from screens.clients.screen import ClientsScreen
 from tests.pilot import screen_lines, settle
@@ -30,12 +30,10 @@ class AuditForTheTest(Screen):
 
 
 @pytest.fixture
-def admin_only_mode(monkeypatch):
+def admin_only_mode():
     """An audit mode only the administrator may open, registered as the product will register it."""
-    monkeypatch.setitem(EN, "mode.test_audit", AUDIT_LABEL)
-    monkeypatch.setitem(EN, "mode.test_audit.tooltip", "Who changed what")
     mode = modes.register(modes.Mode("test_audit", "f12", AuditForTheTest, frozenset({"admin"}),
-                                     label="mode.test_audit", tooltip="mode.test_audit.tooltip"))
+                                     label=AUDIT_LABEL, tooltip="Who changed what"))
     yield mode
     modes.unregister(mode.name)
 
@@ -56,16 +54,16 @@ async def test_the_administrator_sees_the_audit_key_and_goes_there_and_back(fres
         await settle(pilot)
         assert app.current_mode == "clients" and isinstance(app.screen, ClientsScreen)
         assert AUDIT_LABEL in footer(app)
-        assert t("mode.clients") not in footer(app), "the key of the mode on screen is hidden"
+        assert t("Clients") not in footer(app), "the key of the mode on screen is hidden"
         titles = [command.title for command in app.get_system_commands(app.screen)]
-        assert AUDIT_LABEL in titles and t("mode.clients") not in titles, "the palette offers the other modes"
+        assert AUDIT_LABEL in titles and t("Clients") not in titles, "the palette offers the other modes"
         await pilot.press(*"Петр")
         await settle(pilot)
         await pilot.press("f12")
         await settle(pilot)
         assert app.current_mode == "test_audit"
         assert "audit of t_admin" in "\n".join(screen_lines(app))
-        assert t("mode.clients") in footer(app) and AUDIT_LABEL not in footer(app)
+        assert t("Clients") in footer(app) and AUDIT_LABEL not in footer(app)
         await pilot.press("ctrl+l")
         await settle(pilot)
         assert app.current_mode == "clients"

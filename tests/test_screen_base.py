@@ -165,7 +165,7 @@ async def test_a_lost_connection_goes_to_the_banner(admin_session, path):
         assert probe.answers == []
         assert not app.connection_ok
         banner = app.screen.query_one("#connection-banner", ConnectionBanner)
-        assert str(banner.content) == t("db.lost")
+        assert str(banner.content) == t("The connection to the database was lost; reconnecting…")
         assert app.notified == [], "said once, by the banner"
 
 
@@ -181,7 +181,7 @@ async def test_a_users_mistake_is_said_as_its_sentence(make_db):
     app = ProbeApp(db, probe)
     async with app.run_test(size=(80, 24)) as pilot:
         await ask(pilot, probe, refused_write)
-        assert app.notified == [t("card.read_only")]
+        assert app.notified == [t("Your login is read-only: only an administrator may change client data.")]
         assert probe.answers == []
         assert app.connection_ok
 
@@ -198,7 +198,7 @@ async def test_a_screen_says_a_users_mistake_where_it_shows_its_messages(make_db
     app = ProbeApp(db, probe)
     async with app.run_test(size=(80, 24)) as pilot:
         await ask(pilot, probe, refused_write)
-        assert said(probe) == t("card.read_only")
+        assert said(probe) == t("Your login is read-only: only an administrator may change client data.")
         assert app.notified == []
 
 

@@ -22,6 +22,7 @@ from db.session import Identity
 import screens
 from tui import i18n, modes, textual_compat
 from tui.widgets.connection import ClientsChanged, ConnectionBack, ConnectionBanner
+from db import labels
 
 # Every screen of the app paints through Textual's timers: fixed before the first one is made.
 textual_compat.apply()
@@ -46,10 +47,10 @@ PING_SECONDS = 1.0
 
 
 class ClientbaseApp(App):
-    TITLE = t("app.title")
+    TITLE = t("clientbase")
     CSS_PATH = SCREEN_STYLESHEETS
     BINDINGS = [
-        Binding("ctrl+q", "quit", t("app.quit"), tooltip=t("app.quit.tooltip"), priority=True, id="quit"),
+        Binding("ctrl+q", "quit", t("Quit"), tooltip=t("Leave clientbase"), priority=True, id="quit"),
         # Textual adds this binding itself, in English, unless the app has one: here it is translatable.
         Binding("ctrl+p", "command_palette", N_("Commands"), tooltip=N_("Open the command palette"), show=False,
                 priority=True, id="palette"),
@@ -77,8 +78,8 @@ class ClientbaseApp(App):
 
     def on_mount(self) -> None:
         identity = self.identity
-        role = t(f"role.{identity.role}") if identity.role else t("role.none")
-        readonly = "" if identity.can_write else f" · {t('app.readonly')}"
+        role = t(labels.ROLE[identity.role]) if identity.role else t("no clientbase role")
+        readonly = "" if identity.can_write else f" · {t('read-only')}"
         self.sub_title = f"{identity.login} · {role}{readonly} · {identity.database}"
         self.switch_mode(self.modes[0].name)
         if self._listen:
@@ -108,7 +109,7 @@ class ClientbaseApp(App):
         if not self.connection_ok:
             return
         self.connection_ok = False
-        self._show_banner(t("db.lost"), back=False)
+        self._show_banner(t("The connection to the database was lost; reconnecting…"), back=False)
         self._reconnect()
 
     @work(thread=True, exclusive=True, group="reconnect", exit_on_error=False)
@@ -126,7 +127,7 @@ class ClientbaseApp(App):
         if self.connection_ok:
             return
         self.connection_ok = True
-        self._show_banner(t("db.back"), back=True)
+        self._show_banner(t("Connected again."), back=True)
         self.set_timer(BACK_BANNER_SECONDS, self._hide_banner_if_back)
         for screen in textual_compat.screens_of_every_mode(self):
             screen.post_message(ConnectionBack())

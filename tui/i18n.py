@@ -201,36 +201,12 @@ _localized = False
 
 
 def localize_widget_classes() -> None:
-    """Every widget, screen and app class gets its bindings again from its BINDINGS, localized.
-
-    Textual merges a class's bindings once, when the class is made, into the private `_merged_bindings`
-    that each instance copies; this is the one place that touches it (tests/test_i18n.py has its canary).
-    Classes made after this call are localized by the hook that `_install_merge_hook` puts in place."""
+    """Every widget, screen and app class gets its bindings again from its BINDINGS, localized, and so does
+    every class made after this call (through tui/textual_compat.py, where the private API is)."""
     global _REVERSE, _localized
-    from textual.dom import DOMNode
+    from tui import textual_compat
 
     _localized = True
     if not _REVERSE:
         _REVERSE = _build_reverse()
-    _install_merge_hook(DOMNode)
-    pending = [DOMNode]
-    while pending:
-        cls = pending.pop()
-        pending.extend(cls.__subclasses__())
-        cls._merged_bindings = cls._merge_bindings()
-
-
-def _install_merge_hook(domnode: type) -> None:
-    from textual.binding import BindingsMap
-
-    merge = domnode.__dict__["_merge_bindings"].__func__
-    if getattr(merge, "_clientbase_localized", False):
-        return
-
-    def merge_localized(cls: type) -> BindingsMap:
-        merged = merge(cls)
-        bindings = [binding for key_bindings in merged.key_to_bindings.values() for binding in key_bindings]
-        return BindingsMap(localized_bindings(bindings))
-
-    merge_localized._clientbase_localized = True  # type: ignore[attr-defined]
-    domnode._merge_bindings = classmethod(merge_localized)  # type: ignore[method-assign]
+    textual_compat.rebind_every_class(localized_bindings)  # type: ignore[arg-type]

@@ -19,6 +19,7 @@ from typing import Callable
 from textual.screen import Screen
 
 from db.session import Identity
+from db.i18n import N_
 
 READING_ROLES = frozenset({"admin", "manager", "sales"})
 
@@ -67,7 +68,7 @@ def _clients(identity: Identity) -> Screen:
 
 
 CLIENTS = register(Mode("clients", "ctrl+l", _clients, READING_ROLES,
-                        label="mode.clients", tooltip="mode.clients.tooltip"))
+                        label=N_("Clients"), tooltip=N_("The client list: search, filters, segments and the cards")))
 
 
 def _dashboard(identity: Identity) -> Screen:
@@ -77,4 +78,5 @@ def _dashboard(identity: Identity) -> Screen:
 
 
 DASHBOARD = register(Mode("dashboard", "ctrl+y", _dashboard, READING_ROLES,
-                          label="mode.dashboard", tooltip="mode.dashboard.tooltip"))
+                          label=N_("Dashboard"), tooltip=N_("ABC, A–E and RFM classes, revenue, lifetime value; "
+                                                             "every number leads to its clients")))

@@ -9,6 +9,8 @@ pinned to the minor version those canaries last passed on (pyproject.toml).
 - `Footer._bindings_ready`: whether the footer has ever drawn its keys.
 - `DOMNode._bindings` (`BindingsMap._add_binding`): a key added to one app at run time, with its tooltip and id.
 - `App._screen_stacks`: the screens of every mode, not only the current one.
+- `DOMNode._merge_bindings`, `DOMNode._merged_bindings`: every class's bindings made again in the language
+  settled at start (Textual merges them once, when the class is made, and each instance copies them).
 - `App._notifications`, `App._display` (tests and benchmarks only): the notifications said, and each frame
   composed for the terminal.
 
@@ -101,6 +103,28 @@ def add_binding(node: DOMNode, binding: Binding) -> None:
     """Adds a key to this node alone, with everything a `Binding` carries. (`DOMNode.bind` takes neither a
     tooltip nor an id, and BINDINGS are fixed when the class is made.)"""
     node._bindings._add_binding(binding)
+
+
+def rebind_every_class(transform: Callable[[list[Binding]], list[Binding]]) -> None:
+    """Every widget, screen and app class gets its bindings again, through `transform`, and so does every
+    class made later (Textual merges a class's BINDINGS once, into `_merged_bindings`, when the class is made)."""
+    from textual.binding import BindingsMap
+
+    merge = DOMNode.__dict__["_merge_bindings"].__func__
+    merge = getattr(merge, "_clientbase_merge", merge)
+
+    def merge_transformed(cls: type) -> BindingsMap:
+        merged = merge(cls)
+        bindings = [binding for key_bindings in merged.key_to_bindings.values() for binding in key_bindings]
+        return BindingsMap(transform(bindings))
+
+    merge_transformed._clientbase_merge = merge  # type: ignore[attr-defined]
+    DOMNode._merge_bindings = classmethod(merge_transformed)  # type: ignore[method-assign,assignment]
+    pending: list[type] = [DOMNode]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        cls._merged_bindings = cls._merge_bindings()  # type: ignore[attr-defined]
 
 
 def screens_of_every_mode(app: App) -> Iterator[Screen]:

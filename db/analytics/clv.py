@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize, special
+from db.i18n import N_
 
 # Below these the fit is noise: the parameters wander by tens of percent between samples.
 MIN_BUYERS = 500
@@ -145,9 +146,11 @@ def _check_converged(result: optimize.OptimizeResult, model: str) -> None:
     optimum reached to the precision of the sums (seen when a -> 0, no client seems to leave, or p -> inf,
     every client's orders of one value: limits that still score sensibly); anything else is a failure."""
     if not np.all(np.isfinite(result.x)) or not np.isfinite(result.fun):
-        raise NotReliable("clv.fit_failed", model=model, message=str(result.message))
+        raise NotReliable(N_("Lifetime value is not reliable: "
+                             "the {model} model did not fit these data."), model=model, message=str(result.message))
     if not result.success and not (result.status == 2 and np.max(np.abs(result.jac)) <= _FLAT_GRADIENT):
-        raise NotReliable("clv.fit_failed", model=model, message=str(result.message))
+        raise NotReliable(N_("Lifetime value is not reliable: "
+                             "the {model} model did not fit these data."), model=model, message=str(result.message))
 
 
 def fit_bgnbd(
@@ -258,7 +261,8 @@ def fit_gamma_gamma(frequency, mean_value, weights=None) -> GammaGammaParams:
     usable = (x > 0) & (m > 0)
     x, m, w = x[usable], m[usable], w[usable]
     if len(x) == 0:
-        raise NotReliable("clv.too_few_repeat_buyers", count=0, minimum=MIN_REPEAT_BUYERS)
+        raise NotReliable(N_("Lifetime value is not reliable "
+                             "yet: {count} repeat buyers, {minimum} are needed."), count=0, minimum=MIN_REPEAT_BUYERS)
     start = np.log([1.0, 1.0, max(float(np.average(m, weights=w)), 1.0)])
     result = optimize.minimize(
         _gamma_gamma_nll, start, args=(_Inputs.of(x, m, np.zeros_like(x), w),), jac=True, method="L-BFGS-B",
@@ -268,7 +272,8 @@ def fit_gamma_gamma(frequency, mean_value, weights=None) -> GammaGammaParams:
     params = GammaGammaParams(*map(float, np.exp(result.x)))
     if params.q <= 1.0:
         # The population mean order value p*gamma/(q-1) does not exist for q <= 1.
-        raise NotReliable("clv.fit_failed", model="Gamma-Gamma", message="q <= 1")
+        raise NotReliable(N_("Lifetime value is not reliable: "
+                             "the {model} model did not fit these data."), model="Gamma-Gamma", message="q <= 1")
     return params
 
 
@@ -290,8 +295,11 @@ def check_enough_data(frequency, age, weights=None) -> None:
     repeat = float(w[x > 0].sum())
     history = float(np.max(age)) if len(x) else 0.0
     if buyers < MIN_BUYERS:
-        raise NotReliable("clv.too_few_buyers", count=int(buyers), minimum=MIN_BUYERS)
+        raise NotReliable(N_("Lifetime value is not reliable yet: "
+                             "{count} buyers, at least {minimum} are needed."), count=int(buyers), minimum=MIN_BUYERS)
     if history < MIN_HISTORY_DAYS:
-        raise NotReliable("clv.too_short_history", days=int(history), minimum=MIN_HISTORY_DAYS)
+        raise NotReliable(N_("Lifetime value is not reliable yet: {days} "
+                             "days of history, {minimum} are needed."), days=int(history), minimum=MIN_HISTORY_DAYS)
     if repeat < MIN_REPEAT_BUYERS:
-        raise NotReliable("clv.too_few_repeat_buyers", count=int(repeat), minimum=MIN_REPEAT_BUYERS)
+        raise NotReliable(N_("Lifetime value is not reliable yet: {count} "
+                             "repeat buyers, {minimum} are needed."), count=int(repeat), minimum=MIN_REPEAT_BUYERS)

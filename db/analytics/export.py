@@ -8,6 +8,7 @@ import psycopg
 
 from db.analytics.dashboard import CURRENT_SLOT_SQL
 from db.errors import UserError
+from db.i18n import N_
 
 # Exactly the columns issue 13 names, in its order.
 COLUMNS = ("client_id", "external_key", "r_days", "f", "m", "profit", "r_score", "f_score", "m_score",
@@ -26,7 +27,7 @@ SELECT a.client_id, c.external_key, a.r_days, a.f, a.m, a.profit, a.r_score, a.f
 def rows(conn: psycopg.Connection) -> Iterator[tuple]:
     """The rows in client order, streamed by a server-side cursor so a million clients need no memory."""
     if conn.execute("SELECT 1 FROM analytics_run WHERE published LIMIT 1").fetchone() is None:
-        raise UserError("analytics.no_results")
+        raise UserError(N_("The analytics have not been computed yet; run `clientbase analytics refresh`."))
     with conn.transaction(), conn.cursor(name="analytics_export") as cursor:
         cursor.itersize = 10_000
         cursor.execute(_ROWS_SQL)

@@ -12,6 +12,7 @@ from datetime import date
 import psycopg
 from psycopg.rows import scalar_row
 
+from db import rows
 from db.analytics import dashboard, drill
 from db.analytics import refresh as refreshing
 from db.models import database
@@ -40,10 +41,11 @@ def load_view(conn: psycopg.Connection) -> DashboardView:
     board = dashboard.load(conn)
     inactive = 0
     if board.run is not None:
-        with conn.cursor(row_factory=scalar_row) as cursor:
-            inactive = cursor.execute(
-                "SELECT count(*) AS inactive FROM analytics_client WHERE slot = %s AND f > 0 AND r_days >= %s",
-                (board.run.slot, board.inactive_after_days)).fetchone()
+        # An aggregate without GROUP BY always returns its row: the_dict says so loudly if that ever breaks,
+        # where fetchone() would hand a None on as the count.
+        inactive = rows.the_dict(conn.execute(
+            "SELECT count(*) AS inactive FROM analytics_client WHERE slot = %s AND f > 0 AND r_days >= %s",
+            (board.run.slot, board.inactive_after_days)))["inactive"]
     return DashboardView(board=board, inactive=inactive, segment_order=_segment_order(conn))
 
 

@@ -52,7 +52,7 @@ from psycopg.types.json import Jsonb
 from db import rows
 from db.analytics import clv
 from db.errors import UserError
-from db.i18n import t
+from db.i18n import N_, t
 from db.settings import CATALOGUE
 
 HORIZON_DAYS = 365
@@ -375,19 +375,19 @@ def refresh(conn: psycopg.Connection, as_of: date | None = None, period_days: in
     for the whole recompute, and readers switch to the new results only at the last, tiny step.
     """
     if period_days < 1:
-        raise UserError("analytics.bad_period")
+        raise UserError(N_("The period must be at least one day."))
     previous_autocommit = conn.autocommit
     conn.autocommit = True
     try:
         if not rows.value(conn.execute("SELECT pg_try_advisory_lock(%s)", (_LOCK_KEY,))):
-            raise UserError("analytics.busy")
+            raise UserError(N_("Another analytics refresh is running; try again when it has finished."))
         try:
             return _refresh(conn, as_of, period_days, progress or (lambda step, done, total: None))
         finally:
             conn.execute("DROP TABLE IF EXISTS analytics_summary, analytics_clv_scores")
             conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
     except psycopg.errors.InsufficientPrivilege:
-        raise UserError("analytics.refresh_denied") from None
+        raise UserError(N_("Only an administrator may refresh the analytics.")) from None
     finally:
         conn.autocommit = previous_autocommit
 

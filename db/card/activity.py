@@ -15,6 +15,7 @@ from db import rows
 from db.card.tx import reading, writing
 from db.errors import UserError, ValidationError
 from db.models import database
+from db.i18n import N_
 
 # The card shows the latest ones; a client with more is rare and the rest stay in the database.
 SHOWN = 200
@@ -164,12 +165,12 @@ def add_purchase(client_id: int, purchased_at: datetime, channel: str,
     """Records a purchase; `lines` are (product id, description, quantity, unit price). Products that
     are passes start a subscription, as the demo data and the triggers expect."""
     if not lines:
-        raise ValidationError("lines", "card.valid.no_lines")
+        raise ValidationError("lines", N_("A purchase needs at least one line."))
     for _, _, quantity, price in lines:
         if quantity <= 0:
-            raise ValidationError("quantity", "card.valid.quantity")
+            raise ValidationError("quantity", N_("The quantity must be more than zero."))
         if price < 0:
-            raise ValidationError("price", "card.valid.price")
+            raise ValidationError("price", N_("The price cannot be negative."))
     amount = sum((quantity * price for _, _, quantity, price in lines), Decimal(0)).quantize(Decimal("0.01"))
     with writing():
         purchase_id = rows.value(database.execute_sql(
@@ -196,7 +197,7 @@ def add_purchase(client_id: int, purchased_at: datetime, channel: str,
 def add_subscription(client_id: int, product_id: int | None, starts_on: date, ends_on: date,
                      note: str = "") -> int:
     if ends_on < starts_on:
-        raise ValidationError("ends_on", "card.valid.ends_before")
+        raise ValidationError("ends_on", N_("The end date is before the start date."))
     with writing():
         return rows.value(database.execute_sql(
             "INSERT INTO subscription (client_id, product_id, starts_on, ends_on, note) "
@@ -207,9 +208,9 @@ def add_subscription(client_id: int, product_id: int | None, starts_on: date, en
 def add_interaction(client_id: int, kind: str, text: str, outcome: str = "",
                     happened_at: datetime | None = None) -> int:
     if kind not in INTERACTION_KINDS:
-        raise ValidationError("kind", "card.valid.interaction_kind")
+        raise ValidationError("kind", N_("Unknown kind of interaction."))
     if not text.strip():
-        raise ValidationError("text", "valid.empty")
+        raise ValidationError("text", N_("This field is required."))
     with writing():
         return rows.value(database.execute_sql(
             "INSERT INTO interaction (client_id, kind, happened_at, text, outcome) "
@@ -219,7 +220,7 @@ def add_interaction(client_id: int, kind: str, text: str, outcome: str = "",
 
 def add_reminder(client_id: int, due_on: date, text: str, assignee: str = "") -> int:
     if not text.strip():
-        raise ValidationError("text", "valid.empty")
+        raise ValidationError("text", N_("This field is required."))
     with writing():
         return rows.value(database.execute_sql(
             "INSERT INTO reminder (client_id, due_on, text, assignee) VALUES (%s, %s, %s, nullif(%s, '')) "
@@ -232,4 +233,4 @@ def set_reminder_done(reminder_id: int, done: bool = True) -> None:
             "UPDATE reminder SET done = %s, done_at = CASE WHEN %s THEN now() END WHERE id = %s",
             (done, done, reminder_id))
         if cursor.rowcount == 0:
-            raise UserError("card.gone")
+            raise UserError(N_("This client no longer exists; someone may have deleted or merged it."))

@@ -21,6 +21,7 @@ from db.card.values import CustomFieldDef, custom_to_json, custom_to_text, forma
 from db.errors import ConflictError, UserError, ValidationError
 from db.models import database
 from db.normalize import CONTACT_KINDS, PHONE_KINDS, normalize_contact
+from db.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ def load_card(client_id: int | None) -> Card:
             return _blank(definitions, country, day_first, currency)
         row = rows.one_dict(database.execute_sql(CLIENT_SQL, (client_id,)))
         if row is None:
-            raise UserError("card.gone")
+            raise UserError(N_("This client no longer exists; someone may have deleted or merged it."))
         contacts = tuple(rows.all_of(Contact, database.execute_sql(
             CONTACTS_SQL, (client_id, client_id, list(CONTACT_KINDS)))))
         relatives = rows.dicts(database.execute_sql(RELATIVES_SQL, (client_id,)))
@@ -193,14 +194,14 @@ def _clean(card: Card, draft: CardDraft, problems: list[ValidationError]) -> _Cl
             return None
 
     if not (draft.last_name.strip() or draft.first_name.strip()):
-        problems.append(ValidationError("last_name", "card.valid.name_required"))
+        problems.append(ValidationError("last_name", N_("A last or first name is required.")))
     birth = attempt(parse_date, draft.birth_date, "birth_date", card.day_first)
     if birth is not None and birth > date.today():
-        problems.append(ValidationError("birth_date", "valid.birth_future"))
+        problems.append(ValidationError("birth_date", N_("A birth date cannot be in the future.")))
     elif birth is not None and birth <= date(1900, 1, 1):
-        problems.append(ValidationError("birth_date", "card.valid.birth_past"))
+        problems.append(ValidationError("birth_date", N_("A birth date must be after 1 January 1900.")))
     if draft.gender not in ("", "m", "f"):
-        problems.append(ValidationError("gender", "card.valid.gender"))
+        problems.append(ValidationError("gender", N_("Gender is m, f or empty.")))
     contacts = []
     primaries: dict[str, int] = {}
     stored: dict[tuple[int | None, str, str], str] = {(c.id, c.kind, c.value): c.normalized for c in card.contacts}
@@ -213,18 +214,20 @@ def _clean(card: Card, draft: CardDraft, problems: list[ValidationError]) -> _Cl
             contacts.append((contact, normalized))
         if contact.is_primary:
             if contact.kind in primaries:
-                problems.append(ValidationError(f"contact.{index}.is_primary", "card.valid.one_primary",
+                problems.append(ValidationError(f"contact.{index}.is_primary", N_("Only one {kind} contact can be the "
+                                                                                  "primary one."),
                                                 kind=contact.kind))
             primaries[contact.kind] = index
     relatives = []
     for index, relative in enumerate(draft.relatives):
         if not relative.name.strip():
-            problems.append(ValidationError(f"relative.{index}.name", "valid.empty"))
+            problems.append(ValidationError(f"relative.{index}.name", N_("This field is required.")))
         if relative.relation not in RELATIONS:
-            problems.append(ValidationError(f"relative.{index}.relation", "card.valid.relation"))
+            problems.append(ValidationError(f"relative.{index}.relation", N_("Unknown relation.")))
         born = attempt(parse_date, relative.birth_date, f"relative.{index}.birth_date", card.day_first)
         if born is not None and born > date.today():
-            problems.append(ValidationError(f"relative.{index}.birth_date", "valid.birth_future"))
+            problems.append(ValidationError(f"relative.{index}.birth_date", N_("A "
+                                                                               "birth date cannot be in the future.")))
         relatives.append((relative, born))
     custom_set: dict[str, object] = {}
     cleared: list[str] = []
@@ -306,7 +309,7 @@ def _write(card: Card, draft: CardDraft, clean: _Clean) -> int:
         client_id = card.id
         if not _update_client(values):
             if database.execute_sql("SELECT 1 FROM client WHERE id = %s", (card.id,)).fetchone() is None:
-                raise UserError("card.gone")
+                raise UserError(N_("This client no longer exists; someone may have deleted or merged it."))
             raise _Conflict
     _save_contacts(client_id, card, clean.contacts)
     _save_relatives(client_id, card, clean.relatives)

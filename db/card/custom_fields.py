@@ -17,6 +17,7 @@ from db.card.tx import reading, writing
 from db.card.values import FIELD_TYPES, CustomFieldDef
 from db.errors import ConflictError, UserError, ValidationError, driver_error
 from db.models import database
+from db.i18n import N_
 
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,62}")
 _COLUMNS = "id, name, label, type, choices, position, version"
@@ -40,18 +41,19 @@ def list_definitions() -> list[CustomFieldDef]:
 def _check(name: str, label: str, type_: str, choices: list[str]) -> tuple[str, str, list[str]]:
     name = name.strip().lower()
     if not NAME_PATTERN.fullmatch(name):
-        raise ValidationError("name", "card.valid.field_name")
+        raise ValidationError("name", N_("A "
+                                         "field name starts with a small Latin letter and holds only a-z, 0-9 and _."))
     label = label.strip()
     if not label:
-        raise ValidationError("label", "valid.empty")
+        raise ValidationError("label", N_("This field is required."))
     if type_ not in FIELD_TYPES:
-        raise ValidationError("type", "card.valid.field_type", choices=", ".join(FIELD_TYPES))
+        raise ValidationError("type", N_("The type is one of: {choices}."), choices=", ".join(FIELD_TYPES))
     clean = []
     for choice in choices:
         if choice.strip() and choice.strip() not in clean:
             clean.append(choice.strip())
     if type_ == "choice" and not clean:
-        raise ValidationError("choices", "card.valid.no_choices")
+        raise ValidationError("choices", N_("A choice field needs at least one choice."))
     return name, label, clean if type_ == "choice" else []
 
 
@@ -65,7 +67,7 @@ def create_definition(name: str, label: str, type_: str, choices: Sequence[str] 
                 f"RETURNING {_COLUMNS}", (name, label, type_, clean)))
     except peewee.IntegrityError as exc:
         if isinstance(driver_error(exc), psycopg.errors.UniqueViolation):
-            raise ValidationError("name", "card.valid.field_exists", name=name) from None
+            raise ValidationError("name", N_("There is already a field named '{name}'."), name=name) from None
         raise
     return _definition(row)
 
@@ -81,7 +83,7 @@ def update_definition(definition: CustomFieldDef, label: str, type_: str, choice
             current = rows.one_dict(database.execute_sql(f"SELECT {_COLUMNS} FROM custom_field WHERE id = %s",
                                                          (definition.id,)))
             if current is None:
-                raise UserError("card.field_gone")
+                raise UserError(N_("This custom field no longer exists; someone may have deleted it."))
             raise ConflictError(_definition(current))
     return _definition(row)
 

@@ -14,6 +14,7 @@ from db.card.tx import writing
 from db.card.cards import Card, load_card
 from db.errors import ConflictError, UserError, ValidationError
 from db.models import database
+from db.i18n import N_
 
 _FILL_TEXT = ("last_name", "first_name", "middle_name", "position", "region", "city", "address", "postal_address",
               "source", "notes")
@@ -27,7 +28,7 @@ class _Stale(Exception):
 def merge_cards(keep: Card, other_id: int) -> Card:
     """Merges client `other_id` into `keep` (as the editor loaded it) and returns the merged card."""
     if keep.id is None or keep.id == other_id:
-        raise ValidationError("other", "card.valid.merge_self")
+        raise ValidationError("other", N_("A card cannot be merged with itself."))
     try:
         with writing():
             _merge(keep, other_id)
@@ -42,7 +43,7 @@ def _merge(keep: Card, other_id: int) -> None:
                                 (keep.id, other_id)))
     versions = {row["id"]: row["version"] for row in locked}
     if other_id not in versions or keep.id not in versions:
-        raise UserError("card.gone")
+        raise UserError(N_("This client no longer exists; someone may have deleted or merged it."))
     if versions[keep.id] != keep.version:
         raise _Stale
     fill = ", ".join([f"{c} = CASE WHEN k.{c} = '' THEN o.{c} ELSE k.{c} END" for c in _FILL_TEXT]

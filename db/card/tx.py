@@ -16,6 +16,7 @@ import psycopg
 
 from db.errors import ConnectionLost, UserError, driver_error, lost_connections
 from db.models import database
+from db.i18n import N_
 
 
 def _refused(exc: BaseException) -> bool:
@@ -40,7 +41,7 @@ def _guarded(read_only: bool) -> Iterator[None]:
         raise
     except (peewee.DatabaseError, peewee.InterfaceError, psycopg.Error) as exc:
         if _refused(exc):
-            raise UserError("card.read_only") from None
+            raise UserError(N_("Your login is read-only: only an administrator may change client data.")) from None
         raise
 
 

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from db.errors import ValidationError
+from db.i18n import N_
 
 FIELD_TYPES = ("text", "number", "date", "choice", "bool")
 YES = ("yes", "y", "true", "1", "on", "да")
@@ -50,7 +51,7 @@ def parse_date(text: str, field: str, day_first: bool = True) -> date | None:
             return date(year, month, day)
     except ValueError:
         pass
-    raise ValidationError(field, "valid.date")
+    raise ValidationError(field, N_("Expected a date such as 31.12.1985 or 1985-12-31."))
 
 
 def custom_to_json(definition: CustomFieldDef, text: str, day_first: bool = True) -> object:
@@ -63,16 +64,16 @@ def custom_to_json(definition: CustomFieldDef, text: str, day_first: bool = True
         try:
             number = Decimal(raw.replace(" ", "").replace(",", "."))
         except InvalidOperation:
-            raise ValidationError(field, "card.valid.number") from None
+            raise ValidationError(field, N_("Expected a number such as 12 or 12.5.")) from None
         if not number.is_finite():
-            raise ValidationError(field, "card.valid.number")
+            raise ValidationError(field, N_("Expected a number such as 12 or 12.5."))
         return int(number) if number == number.to_integral_value() else float(number)
     if definition.type == "date":
         parsed = parse_date(raw, field, day_first)
         return None if parsed is None else parsed.isoformat()
     if definition.type == "choice":
         if raw not in definition.choices:
-            raise ValidationError(field, "card.valid.choice", choices=", ".join(definition.choices))
+            raise ValidationError(field, N_("Expected one of: {choices}."), choices=", ".join(definition.choices))
         return raw
     if definition.type == "bool":
         lowered = raw.lower()
@@ -80,7 +81,7 @@ def custom_to_json(definition: CustomFieldDef, text: str, day_first: bool = True
             return True
         if lowered in NO:
             return False
-        raise ValidationError(field, "card.valid.bool")
+        raise ValidationError(field, N_("Expected yes or no."))
     return raw
 
 

@@ -17,6 +17,7 @@ from db.clients.search import search_mode, search_sql, collect_first
 from db import rows
 from db.errors import UserError, ValidationError
 from db.models import database
+from db.i18n import N_
 
 PAGE = 100
 EXACT_COUNT_UP_TO = 10_000
@@ -186,7 +187,7 @@ FILTER_LIMITS: dict[str, tuple[int, int]] = {
 def check_filter_number(name: str, value: int | Decimal) -> None:
     low, high = FILTER_LIMITS[name]
     if not low <= value <= high:
-        raise ValidationError(name, "clients.filters.out_of_range", low=low, high=high)
+        raise ValidationError(name, N_("expected a number from {low} to {high:,}."), low=low, high=high)
 
 
 # name -> function(value) returning (SQL over client c, parameters); see Filters.extra.
@@ -277,7 +278,7 @@ def _segment_sql(segment_id: int, today: date, seen: frozenset[int]) -> tuple[st
         return ("true",)  # a segment that includes itself adds nothing more
     stored = rows.value(database.execute_sql("SELECT filter FROM segment WHERE id = %s", (segment_id,)))
     if stored is None:
-        raise UserError("clients.no_segment")
+        raise UserError(N_("That segment no longer exists; someone may have deleted it."))
     saved = Criteria.from_json(stored if isinstance(stored, dict) else json.loads(stored))
     search, search_params = search_sql(saved.text, fuzzy=False)
     rest, rest_params = _filter_sql(saved.filters, today, seen | {segment_id})

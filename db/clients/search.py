@@ -21,6 +21,7 @@ import time
 from db import settings
 from db.errors import UserError, ValidationError
 from db.normalize import normalize_phone
+from db.i18n import N_
 
 _PHONE_TEXT = re.compile(r"[\d\s+()\-.]+")
 # A search is typed or pasted by a person; longer text is a mistake (a pasted document) and costs the
@@ -41,9 +42,11 @@ def check_search_text(text: str) -> None:
     """Refuses, in one sentence, text that PostgreSQL cannot take (NUL, a lone surrogate from a broken
     paste or argv) or that is far longer than any search a person types."""
     if "\x00" in text or any("\ud800" <= ch <= "\udfff" for ch in text):
-        raise UserError("clients.search_bad_char")
+        raise UserError(N_("The search text holds a character that cannot be searched for (a NUL or a broken "
+                           "character); type it again."))
     if len(text.strip()) > MAX_SEARCH_CHARS or len(text.split()) > MAX_SEARCH_WORDS:
-        raise UserError("clients.search_too_long", chars=MAX_SEARCH_CHARS, words=MAX_SEARCH_WORDS)
+        raise UserError(N_("A search may hold at most {words} "
+                           "words and {chars} characters; shorten it."), chars=MAX_SEARCH_CHARS, words=MAX_SEARCH_WORDS)
 
 
 def search_mode(text: str) -> str:

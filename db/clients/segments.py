@@ -11,6 +11,7 @@ import peewee
 from db.clients.listing import Criteria
 from db.errors import UserError, driver_error, is_permission_denied
 from db.models import Segment, database
+from db.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def load(segment_id: int) -> SegmentInfo:
     with database.connection_context():
         segment = Segment.select(*_COLUMNS).where(Segment.id == segment_id).first()
     if segment is None:
-        raise UserError("clients.no_segment")
+        raise UserError(N_("That segment no longer exists; someone may have deleted it."))
     return _info(segment)
 
 
@@ -51,7 +52,7 @@ def save(name: str, criteria: Criteria, description: str = "") -> SegmentInfo:
     """Saves under `name`, replacing a segment of the same name (administrator only)."""
     name = name.strip()
     if not name:
-        raise UserError("clients.segment_name_empty")
+        raise UserError(N_("A segment needs a name."))
     try:
         with database.connection_context(), database.atomic():
             (Segment.insert(name=name, description=description, filter=criteria.to_json())
@@ -61,7 +62,7 @@ def save(name: str, criteria: Criteria, description: str = "") -> SegmentInfo:
             segment = Segment.select(*_COLUMNS).where(Segment.name == name).get()
     except peewee.DatabaseError as exc:
         if is_permission_denied(exc):
-            raise UserError("clients.segment_admin_only") from None
+            raise UserError(N_("Only an administrator may save segments.")) from None
         raise
     return _info(segment)
 
@@ -71,9 +72,9 @@ def _refused(exc: peewee.DatabaseError) -> UserError | None:
     import psycopg
 
     if is_permission_denied(exc):
-        return UserError("clients.segment_admin_only")
+        return UserError(N_("Only an administrator may save segments."))
     if isinstance(driver_error(exc), psycopg.errors.UniqueViolation):
-        return UserError("clients.segment_name_taken")
+        return UserError(N_("Another segment already has that name; choose another one."))
     return None
 
 
@@ -81,7 +82,7 @@ def rename(segment_id: int, name: str) -> SegmentInfo:
     """Gives the segment a new name; a name another segment has is refused, not merged (administrator only)."""
     name = name.strip()
     if not name:
-        raise UserError("clients.segment_name_empty")
+        raise UserError(N_("A segment needs a name."))
     try:
         with database.connection_context(), database.atomic():
             changed = Segment.update(name=name).where(Segment.id == segment_id).execute()
@@ -92,7 +93,7 @@ def rename(segment_id: int, name: str) -> SegmentInfo:
             raise
         raise refused from None
     if not changed or segment is None:
-        raise UserError("clients.no_segment")
+        raise UserError(N_("That segment no longer exists; someone may have deleted it."))
     return _info(segment)
 
 
@@ -108,4 +109,4 @@ def delete(segment_id: int) -> None:
             raise
         raise refused from None
     if not deleted:
-        raise UserError("clients.no_segment")
+        raise UserError(N_("That segment no longer exists; someone may have deleted it."))

@@ -21,6 +21,7 @@ from db import rows, session, settings
 from db.clients import listing as clients
 from db.errors import UserError
 from db.models import database
+from db.i18n import N_
 
 BATCH = 2000
 
@@ -82,8 +83,11 @@ def check_may_export(mailing_list: bool = False) -> str:
     if role == "sales" and not mailing_list and settings.get("sales_may_export") == "yes":
         return role
     if role == "sales" and mailing_list:
-        raise UserError("export.no_mailing_list")
-    raise UserError("export.not_allowed", login=login, role=role or "-")
+        raise UserError(N_("Mailing lists are exported by the administrator or the manager, because they must leave "
+                           "out unsubscribed addresses."))
+    raise UserError(N_("The login '{login}' ({role}) may not export client lists; an administrator can allow "
+                       "salespeople "
+                       "with 'clientbase settings set sales_may_export yes'."), login=login, role=role or "-")
 
 
 def _criteria_sql(segment: str | None, search: str | None,
@@ -95,7 +99,8 @@ def _criteria_sql(segment: str | None, search: str | None,
         segment_id = rows.value(database.execute_sql("SELECT id FROM segment WHERE name = %s", (segment,)))
         if segment_id is None:
             names = rows.values(database.execute_sql("SELECT name FROM segment ORDER BY name"))
-            raise UserError("export.no_segment", name=segment, names=", ".join(names) or "-")
+            raise UserError(N_("There is no segment "
+                               "'{name}'; the segments are: {names}."), name=segment, names=", ".join(names) or "-")
     criteria = clients.Criteria(text=search or "", filters=clients.Filters(segment_id=segment_id))
     return clients.where_sql(criteria, False, None)
 

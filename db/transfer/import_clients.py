@@ -25,6 +25,7 @@ from db import rows as rows_of
 from db import session
 from db.errors import UserError
 from db.models import database
+from db.i18n import N_
 
 R = TypeVar("R")
 
@@ -441,7 +442,8 @@ def take_import_lock(conn: psycopg.Connection) -> None:
             holder = rows_of.one_dict(conn.execute(LOCK_HOLDER_SQL, IMPORT_LOCK))
             if holder is not None:
                 since = holder["xact_start"]
-                raise UserError("import.busy", login=holder["usename"] or "?",
+                raise UserError(N_("Another import is running (by '{login}', since {since}); nothing was written: "
+                                   "import this file again when it has finished."), login=holder["usename"] or "?",
                                 since=since.astimezone().strftime("%H:%M:%S") if since else "?")
         time.sleep(0.2)
 
@@ -458,18 +460,18 @@ def _import(conn, rows, overwrite, source, report, total) -> ClientImportResult:
                             [c[0] for c in row.contacts], [c[1] for c in row.contacts],
                             [c[2] for c in row.contacts]))
             count += 1
-    report("import.stage.match", 0, count)
+    report(N_("Matching"), 0, count)
     _group(conn, count)
     conn.execute(STAGING)
-    report("import.stage.write", 0, count)
+    report(N_("Writing"), 0, count)
     conn.execute(MERGE_SQL)
     conn.execute("ANALYZE imp_client; ANALYZE imp_contact")
-    report("import.stage.write", count // 4, count)
+    report(N_("Writing"), count // 4, count)
     conn.execute(COMPANIES_SQL)
     conn.execute("UPDATE imp_client SET client_id = nextval(pg_get_serial_sequence('client', 'id')) WHERE is_new")
     params = {"ow": overwrite, "source": source}
     new = conn.execute(INSERT_SQL, params).rowcount
-    report("import.stage.write", count // 2, count)
+    report(N_("Writing"), count // 2, count)
     conn.execute(UPDATE_SQL, params)
     contacts = conn.execute(CONTACTS_SQL).rowcount
     updated = rows_of.value(conn.execute(
@@ -477,7 +479,7 @@ def _import(conn, rows, overwrite, source, report, total) -> ClientImportResult:
     totals = rows_of.the_dict(conn.execute(
         "SELECT count(*) AS people, count(*) FILTER (WHERE NOT is_new) AS matched FROM imp_client"))
     people, matched = totals["people"], totals["matched"]
-    report("import.stage.write", count, count)
+    report(N_("Writing"), count, count)
     return ClientImportResult(rows=count, new=new, updated=updated, unchanged=matched - updated,
                               duplicates_in_file=count - people, duplicates_in_base=matched,
                               contacts_added=contacts)
@@ -487,7 +489,8 @@ def check_may_import() -> None:
     """Only the administrator writes client data; said before a large file is read, not after."""
     login, role = session.current_login_and_role()
     if role != "admin":
-        raise UserError("import.admin_only", login=login)
+        raise UserError(N_("Only the administrator "
+                           "imports; the login '{login}' may read the base but not change it."), login=login)
 
 
 def custom_field_names() -> dict[str, str]:

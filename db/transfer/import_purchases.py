@@ -16,6 +16,7 @@ import psycopg
 
 from db import rows as rows_of
 from db.transfer.import_clients import in_one_transaction, take_import_lock
+from db.i18n import N_
 
 STAGED = ("n, client_key, phone, email, last_name, first_name, middle_name, purchased_at, amount, cost, "
           "product, quantity, channel, purchase_key, note")
@@ -145,14 +146,14 @@ def _import(conn: psycopg.Connection, rows, create_missing, timezone, report) ->
             copy.write_row(row)
             count += 1
     conn.execute("ANALYZE imp_purchase")
-    report("import.stage.match", 0, count)
+    report(N_("Matching"), 0, count)
     conn.execute(RESOLVE_SQL)
     created = rows_of.value(conn.execute(CREATE_MISSING_SQL)) if create_missing else 0
     conn.execute(NEW_SQL)
     unknown = rows_of.values(conn.execute("SELECT n FROM imp_resolved WHERE client_id IS NULL ORDER BY n"))
-    report("import.stage.write", count // 2, count)
+    report(N_("Writing"), count // 2, count)
     added = rows_of.value(conn.execute("SELECT count(*) FROM imp_new"))
     conn.execute(WRITE_SQL)
-    report("import.stage.write", count, count)
+    report(N_("Writing"), count, count)
     return PurchaseImportResult(rows=count, added=added, already_there=count - len(unknown) - added,
                                 clients_created=created, unknown_client_rows=unknown)

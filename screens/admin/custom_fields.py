@@ -24,6 +24,7 @@ from screens.base import DatabaseScreen, database_work
 from tui.widgets.field_grid import Field, FieldGrid, set_text
 from screens.confirm import ConfirmScreen
 from tui.widgets.footer import SteadyFooter
+from db import labels
 
 
 class CustomFieldsScreen(DatabaseScreen, Screen[None]):
@@ -36,14 +37,14 @@ class CustomFieldsScreen(DatabaseScreen, Screen[None]):
 
     CSS_PATH = Path(__file__).with_name("admin.tcss")
     BINDINGS = [
-        Binding("ctrl+s", "save", t("card.fields.update"), tooltip=t("card.fields.update"), id="fields-save"),
-        Binding("ctrl+n", "new", t("card.fields.new"), tooltip=t("card.fields.new"), id="fields-new"),
-        Binding("ctrl+r", "delete", t("card.fields.delete"), tooltip=t("card.fields.delete"), id="fields-delete"),
+        Binding("ctrl+s", "save", t("Save field"), tooltip=t("Save field"), id="fields-save"),
+        Binding("ctrl+n", "new", t("New field"), tooltip=t("New field"), id="fields-new"),
+        Binding("ctrl+r", "delete", t("Delete field"), tooltip=t("Delete field"), id="fields-delete"),
         # Off the footer for want of room at 80 columns; in the palette by name.
-        Binding("alt+up", "move(-1)", t("card.fields.up"), tooltip=t("card.fields.up"), id="fields-up", show=False),
-        Binding("alt+down", "move(1)", t("card.fields.down"), tooltip=t("card.fields.down"), id="fields-down",
+        Binding("alt+up", "move(-1)", t("Move up"), tooltip=t("Move up"), id="fields-up", show=False),
+        Binding("alt+down", "move(1)", t("Move down"), tooltip=t("Move down"), id="fields-down",
                 show=False),
-        Binding("escape", "close", t("card.key.close"), tooltip=t("card.key.close"), id="fields-close"),
+        Binding("escape", "close", t("Close"), tooltip=t("Close"), id="fields-close"),
     ]
 
     def __init__(self) -> None:
@@ -55,22 +56,24 @@ class CustomFieldsScreen(DatabaseScreen, Screen[None]):
         yield Header()
         table = DataTable(id="fields", cursor_type="row")
         for column in ("name", "label", "type", "choices"):
-            table.add_column(t(f"card.fields.{column}"), key=column)
+            table.add_column(t(labels.CARD_FIELDS[column]), key=column)
         yield table
         yield FieldGrid(
-            Field("name", Input(compact=True, id="field-name", placeholder=t("card.fields.name_hint")),
-                  t("card.fields.name")),
-            Field("label", Input(compact=True, id="field-label"), t("card.fields.label")),
-            Field("type", Select([(t(f"card.fields.type.{kind}"), kind) for kind in FIELD_TYPES],
+            Field("name", Input(compact=True, id="field-name", placeholder=t("the key of the stored values: a-z, 0-9 "
+                                                                             "and _")),
+                  t("Name")),
+            Field("label", Input(compact=True, id="field-label"), t("Label")),
+            Field("type", Select([(t(labels.CARD_FIELDS_TYPE[kind]), kind) for kind in FIELD_TYPES],
                                  value="text", allow_blank=False, compact=True, id="field-type"),
-                  t("card.fields.type")),
-            Field("choices", Input(compact=True, id="field-choices", placeholder=t("card.fields.choices_hint")),
-                  t("card.fields.choices")))
+                  t("Type")),
+            Field("choices", Input(compact=True, id="field-choices", placeholder=t("for a choice field: "
+                                                                                   "comma-separated")),
+                  t("Choices")))
         yield Static("", id="fields-status")
         yield SteadyFooter()
 
     def on_mount(self) -> None:
-        self.title = t("card.fields.title")
+        self.title = t("Custom fields")
         self.reload()
 
     @database_work(group="fields-load")
@@ -91,7 +94,8 @@ class CustomFieldsScreen(DatabaseScreen, Screen[None]):
         if isinstance(error, ConflictError):
             # Another terminal changed the field first: show the list as it is now, with the reason.
             self.query_one(FieldGrid).show_errors({})
-            self.query_one("#fields-status", Static).update(t("card.fields.stale"))
+            self.query_one("#fields-status", Static).update(t("Someone changed this field a moment ago; it now shows "
+                                                              "their version."))
             self.reload()
         else:
             super().worker_failed(error)
@@ -106,7 +110,7 @@ class CustomFieldsScreen(DatabaseScreen, Screen[None]):
         table = self.query_one("#fields", DataTable)
         table.clear()
         for field in definitions:
-            table.add_row(field.name, field.label, t(f"card.fields.type.{field.type}"), ", ".join(field.choices),
+            table.add_row(field.name, field.label, t(labels.CARD_FIELDS_TYPE[field.type]), ", ".join(field.choices),
                           key=str(field.id))
         if self.editing is not None:
             self.editing = next((f for f in definitions if f.id == self.editing.id), None)
@@ -149,8 +153,11 @@ class CustomFieldsScreen(DatabaseScreen, Screen[None]):
                 self.editing = None
                 self.write(custom_fields.delete_definition, field)
 
-        self.app.push_screen(ConfirmScreen(t("card.fields.delete"), t("card.fields.delete_ask", label=field.label),
-                                           [(t("card.fields.delete"), True), (t("card.form.cancel"), False)],
+        self.app.push_screen(ConfirmScreen(t("Delete field"), t("Delete the field '{label}'? Values already "
+                                                                      "typed into cards are kept and come back if a "
+                                                                      "field of the "
+                                                                      "same name is created again.", label=field.label),
+                                           [(t("Delete field"), True), (t("Cancel"), False)],
                                            cancel=False), answered)
 
     def action_move(self, offset: int) -> None:

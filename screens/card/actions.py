@@ -23,27 +23,29 @@ from db.card import activity as card_activity
 from db.card import cards
 from db.card.values import format_date, parse_date
 from db.errors import ValidationError
-from db.i18n import t
+from db.i18n import N_, t
 from screens.base import database_work
 from screens.card.form_modal import FormScreen
 from tui.widgets.field_grid import Field
 from screens.card.pick import NOBODY, PickClientScreen
 from screens.card.purchase import PurchaseScreen
 from tui.widgets.tab_strip import TabStrip
+from db import labels
 
 # action -> (key, label key, tooltip key, the tabs it applies to; empty: every tab)
 ACTIONS = {
-    "add_contact": ("ctrl+n", "card.key.add_contact", None, ("contacts",)),
-    "add_relative": ("ctrl+n", "card.key.add_relative", None, ("family",)),
-    "add_purchase": ("ctrl+n", "card.key.add_purchase", None, ("purchases",)),
-    "add_interaction": ("ctrl+n", "card.key.add_interaction", None, ("activity",)),
-    "add_reminder": ("ctrl+n", "card.key.add_reminder", None, ("reminders",)),
-    "add_subscription": ("ctrl+b", "card.key.add_subscription", None, ("purchases",)),
-    "remove_row": ("ctrl+r", "card.key.remove", "card.key.remove.tip", ("contacts", "family")),
-    "tick": ("ctrl+t", "card.key.tick", "card.key.tick.tip", ("reminders",)),
-    "pick_referrer": ("ctrl+o", "card.key.pick_referrer", "card.key.pick_referrer.tip", ("main",)),
-    "fields": ("ctrl+f", "card.key.fields", "card.key.fields.tip", ("custom",)),
-    "merge": ("ctrl+g", "card.key.merge", "card.key.merge.tip", ("main",)),
+    "add_contact": ("ctrl+n", N_("Add contact"), None, ("contacts",)),
+    "add_relative": ("ctrl+n", N_("Add relative"), None, ("family",)),
+    "add_purchase": ("ctrl+n", N_("Add purchase"), None, ("purchases",)),
+    "add_interaction": ("ctrl+n", N_("Add interaction"), None, ("activity",)),
+    "add_reminder": ("ctrl+n", N_("Add reminder"), None, ("reminders",)),
+    "add_subscription": ("ctrl+b", N_("Add subscription"), None, ("purchases",)),
+    "remove_row": ("ctrl+r", N_("Remove row"), N_("Remove "
+                                                   "the contact or relative the cursor is in"), ("contacts", "family")),
+    "tick": ("ctrl+t", N_("Done"), N_("Tick the selected reminder off (or back on)"), ("reminders",)),
+    "pick_referrer": ("ctrl+o", N_("Referred by"), N_("Choose the client who referred this one"), ("main",)),
+    "fields": ("ctrl+f", N_("Define fields"), N_("Define the custom fields every card shows"), ("custom",)),
+    "merge": ("ctrl+g", N_("Merge"), N_("Merge another client's card into this one"), ("main",)),
 }
 WRITES = {"save", *ACTIONS}
 # These write at once, to a client that must already exist.
@@ -66,7 +68,7 @@ def when_loaded(action):
 
 def _tooltip(action: str) -> str:
     _, label, tooltip, _ = ACTIONS[action]
-    return t(tooltip) if tooltip else t("card.key.add.tip", what=t(label))
+    return t(tooltip) if tooltip else t("{what} to this client", what=t(label))
 
 
 class CardActions:
@@ -119,8 +121,8 @@ class CardActions:
         return not tabs or self.active_tab in tabs
 
     def action_refuse_write(self) -> None:
-        self.say(t("card.read_only"), error=True)
-        self.notify(t("card.read_only"), severity="warning")
+        self.say(t("Your login is read-only: only an administrator may change client data."), error=True)
+        self.notify(t("Your login is read-only: only an administrator may change client data."), severity="warning")
 
     # --- rows ---------------------------------------------------------------------------------------
 
@@ -152,21 +154,21 @@ class CardActions:
                 self.body("main").set_referrer(None if choice == NOBODY else client_id, name)
                 self.validate_draft()
 
-        self.app.push_screen(PickClientScreen(t("card.pick.title"), self.card.id), chosen)
+        self.app.push_screen(PickClientScreen(t("Choose a client"), self.card.id), chosen)
 
     @when_loaded
     def action_merge(self) -> None:
         from screens.card.merge import MergeScreen
 
         if self.dirty:
-            self.say(t("card.merge.save_first"), error=True)
+            self.say(t("Save or discard your changes to this card before merging another into it."), error=True)
             return
 
         def merged(other: int | None) -> None:
             if other is not None:
                 self.saved_id = self.card.id
                 self.load(self.card.id)
-                self.say(t("card.merge.done", other=other))
+                self.say(t("Merged #{other} into this card.", other=other))
 
         self.app.push_screen(MergeScreen(self.card), merged)
 
@@ -198,7 +200,7 @@ class CardActions:
     def _date(self, values: dict[str, str], field: str) -> date:
         parsed = parse_date(values[field], field, self.card.day_first)
         if parsed is None:
-            raise ValidationError(field, "valid.empty")
+            raise ValidationError(field, N_("This field is required."))
         return parsed
 
     def _open_form(self, title_key: str, fields: list[Field], submit) -> None:
@@ -236,31 +238,31 @@ class CardActions:
                 client_id, int(values["product"]) if values["product"] else None,
                 self._date(values, "starts_on"), self._date(values, "ends_on"), values["note"])
 
-        product = Select([(p.name, str(p.id)) for p in products], compact=True, prompt=t("card.none"))
-        self._open_form("card.key.add_subscription", [
-            Field("product", product, t("card.form.product")),
-            Field("starts_on", Input(self._today(), compact=True), t("card.form.starts_on")),
-            Field("ends_on", Input(compact=True), t("card.form.ends_on")),
-            Field("note", Input(compact=True), t("card.form.note"))], submit)
+        product = Select([(p.name, str(p.id)) for p in products], compact=True, prompt=t("none"))
+        self._open_form(N_("Add subscription"), [
+            Field("product", product, t("Product")),
+            Field("starts_on", Input(self._today(), compact=True), t("Starts on")),
+            Field("ends_on", Input(compact=True), t("Ends on")),
+            Field("note", Input(compact=True), t("Note"))], submit)
 
     @when_loaded
     def action_add_interaction(self) -> None:
         client_id = self.card.id
-        kinds = Select([(t(f"card.interaction.{k}"), k) for k in card_activity.INTERACTION_KINDS],
+        kinds = Select([(t(labels.CARD_INTERACTION[k]), k) for k in card_activity.INTERACTION_KINDS],
                        value="call", allow_blank=False, compact=True)
-        self._open_form("card.key.add_interaction", [
-            Field("kind", kinds, t("card.form.kind")),
-            Field("text", Input(compact=True), t("card.form.text")),
-            Field("outcome", Input(compact=True), t("card.form.outcome"))],
+        self._open_form(N_("Add interaction"), [
+            Field("kind", kinds, t("Kind")),
+            Field("text", Input(compact=True), t("Text")),
+            Field("outcome", Input(compact=True), t("Outcome"))],
             lambda v: card_activity.add_interaction(client_id, v["kind"], v["text"], v["outcome"]))
 
     @when_loaded
     def action_add_reminder(self) -> None:
         client_id = self.card.id
-        self._open_form("card.key.add_reminder", [
-            Field("due_on", Input(self._today(), compact=True), t("card.form.due_on")),
-            Field("text", Input(compact=True), t("card.form.text")),
-            Field("assignee", Input(self.identity.login, compact=True), t("card.form.assignee"))],
+        self._open_form(N_("Add reminder"), [
+            Field("due_on", Input(self._today(), compact=True), t("Due on")),
+            Field("text", Input(compact=True), t("Text")),
+            Field("assignee", Input(self.identity.login, compact=True), t("Assignee"))],
             lambda v: card_activity.add_reminder(client_id, self._date(v, "due_on"), v["text"], v["assignee"]))
 
     @when_loaded
@@ -299,7 +301,7 @@ class CardActions:
         """The actions the app's palette does not list by itself because they do not apply right now:
         those of another tab (the command switches to it), and writes for a read-only login (the
         command says why). What applies now comes from the screen's bindings (tui.app)."""
-        commands = [(t("card.key.save"), t("card.key.save.tip"), "save")]
+        commands = [(t("Save"), t("Save the card (only when every field is valid)"), "save")]
         commands += [(t(label), _tooltip(action), action) for action, (_, label, _, _) in ACTIONS.items()]
         return [(name, help_text, self._palette_runner(action)) for name, help_text, action in commands
                 if self.check_action(action, ()) is not True]

@@ -21,6 +21,7 @@ from db.card.draft import CardDraft, changed_fields, take_fields
 from db.card.cards import Card
 from db.i18n import t
 from tui.widgets.footer import SteadyFooter
+from db import labels
 
 
 def shown(draft: CardDraft, field: str) -> str:
@@ -34,7 +35,7 @@ def shown(draft: CardDraft, field: str) -> str:
         return f"#{draft.referred_by_id} {draft.referred_by_name}" if draft.referred_by_id else ""
     value = getattr(draft, field)
     if isinstance(value, bool):
-        return t("card.conflict.yes") if value else t("card.conflict.no")
+        return t("yes") if value else t("no")
     return str(value)
 
 
@@ -42,17 +43,17 @@ def label_of(field: str, current: Card) -> str:
     if field.startswith("custom."):
         name = field.removeprefix("custom.")
         return next((d.label for d in current.custom_fields if d.name == name), name)
-    return t(f"card.f.{field}")
+    return t(labels.CARD_F[field])
 
 
 class ConflictScreen(ModalScreen[tuple[str, CardDraft] | None]):
     CSS_PATH = Path(__file__).with_name("card.tcss")
     BINDINGS = [
-        Binding("space", "toggle", t("card.conflict.toggle"), tooltip=t("card.conflict.toggle"), id="conflict-toggle"),
-        Binding("k", "keep", t("card.conflict.keep"), tooltip=t("card.conflict.keep"), id="conflict-keep"),
-        Binding("t", "take", t("card.conflict.take"), tooltip=t("card.conflict.take"), id="conflict-take"),
-        Binding("m", "merge", t("card.conflict.merge"), tooltip=t("card.conflict.merge"), id="conflict-merge"),
-        Binding("escape", "cancel", t("card.conflict.cancel"), tooltip=t("card.conflict.cancel"),
+        Binding("space", "toggle", t("Switch side"), tooltip=t("Switch side"), id="conflict-toggle"),
+        Binding("k", "keep", t("Keep mine"), tooltip=t("Keep mine"), id="conflict-keep"),
+        Binding("t", "take", t("Take theirs"), tooltip=t("Take theirs"), id="conflict-take"),
+        Binding("m", "merge", t("Merge as marked"), tooltip=t("Merge as marked"), id="conflict-merge"),
+        Binding("escape", "cancel", t("Back to editing"), tooltip=t("Back to editing"),
                 id="conflict-cancel"),
     ]
 
@@ -68,18 +69,19 @@ class ConflictScreen(ModalScreen[tuple[str, CardDraft] | None]):
     def compose(self) -> ComposeResult:
         at = f"{self.current.updated_at:%H:%M}" if self.current.updated_at else "?"
         with Vertical():
-            yield Label(t("card.conflict.title"), classes="title")
-            yield Static(t("card.conflict.intro", login=self.current.updated_by or "?", at=at))
+            yield Label(t("Someone else saved this card"), classes="title")
+            yield Static(t("{login} saved it at {at}. Differing fields are "
+                           "highlighted; Space picks a side per field.", login=self.current.updated_by or "?", at=at))
             table = DataTable(id="conflict-table", cursor_type="row")
-            table.add_column(t("card.conflict.field"), key="field", width=16)
-            table.add_column(t("card.conflict.mine"), key="mine", width=28)
-            table.add_column(t("card.conflict.theirs"), key="theirs", width=28)
+            table.add_column(t("Field"), key="field", width=16)
+            table.add_column(t("Mine"), key="mine", width=28)
+            table.add_column(t("Theirs"), key="theirs", width=28)
             yield table
             with Horizontal():
-                yield Button(t("card.conflict.keep"), id="keep")
-                yield Button(t("card.conflict.take"), id="take")
-                yield Button(t("card.conflict.merge"), id="merge", variant="primary")
-                yield Button(t("card.conflict.cancel"), id="cancel")
+                yield Button(t("Keep mine"), id="keep")
+                yield Button(t("Take theirs"), id="take")
+                yield Button(t("Merge as marked"), id="merge", variant="primary")
+                yield Button(t("Back to editing"), id="cancel")
         yield SteadyFooter()
 
     def on_mount(self) -> None:

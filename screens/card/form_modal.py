@@ -32,8 +32,8 @@ class FormScreen(DatabaseScreen, ModalScreen[object]):
 
     CSS_PATH = Path(__file__).with_name("card.tcss")
     BINDINGS = [
-        Binding("ctrl+s", "submit", t("card.form.ok"), tooltip=t("card.form.ok"), id="form-submit"),
-        Binding("escape", "cancel", t("card.form.cancel"), tooltip=t("card.form.cancel"), id="form-cancel"),
+        Binding("ctrl+s", "submit", t("Add"), tooltip=t("Add"), id="form-submit"),
+        Binding("escape", "cancel", t("Cancel"), tooltip=t("Cancel"), id="form-cancel"),
     ]
 
     def __init__(self, title: str, fields: list[Field], submit: Callable[[dict[str, str]], object]) -> None:
@@ -48,8 +48,8 @@ class FormScreen(DatabaseScreen, ModalScreen[object]):
             yield FieldGrid(*self.fields)
             yield Static("", id="form-status")
             with Horizontal(classes="buttons"):
-                yield Button(t("card.form.ok"), id="form-ok", variant="primary")
-                yield Button(t("card.form.cancel"), id="form-cancel")
+                yield Button(t("Add"), id="form-ok", variant="primary")
+                yield Button(t("Cancel"), id="form-cancel")
         yield SteadyFooter()
 
     def on_mount(self) -> None:

@@ -25,7 +25,7 @@ class MergeScreen(PickClientScreen):
         other_id: int
 
     def __init__(self, keep: Card) -> None:
-        super().__init__(t("card.merge.title", id=keep.id, name=keep.draft.display_name), keep.id,
+        super().__init__(t("Merge another card into #{id} {name}", id=keep.id, name=keep.draft.display_name), keep.id,
                          allow_nobody=False)
         self.keep = keep
 
@@ -36,10 +36,13 @@ class MergeScreen(PickClientScreen):
             if yes:
                 self.run_merge(other_id)
 
-        self.app.push_screen(ConfirmScreen(t("card.key.merge"),
-                                           t("card.merge.explain") + "\n\n" +
-                                           t("card.merge.confirm", other=f"#{other_id} {name}"),
-                                           [(t("card.key.merge"), True), (t("card.form.cancel"), False)],
+        self.app.push_screen(ConfirmScreen(t("Merge"),
+                                           t("The other card's contacts, purchases, subscriptions, relatives, "
+                                             "interactions and reminders move here, its data fills this card's empty "
+                                             "fields, and the other card is deleted.") + "\n\n" +
+                                           t("Merge {other} "
+                                             "into this card? This cannot be undone.", other=f"#{other_id} {name}"),
+                                           [(t("Merge"), True), (t("Cancel"), False)],
                                            cancel=False), confirmed)
 
     @database_work(group="card-merge")
@@ -54,6 +57,7 @@ class MergeScreen(PickClientScreen):
     def worker_failed(self, error: BaseException) -> None:
         # The kept card changed since it was opened: merging into it would overwrite what was saved.
         if isinstance(error, ConflictError):
-            self.notify(t("card.merge.stale"), severity="error")
+            self.notify(t("Someone "
+                          "saved this card a moment ago; close it, open it again and merge then."), severity="error")
         else:
             super().worker_failed(error)

@@ -31,7 +31,7 @@ class PickClientScreen(DatabaseScreen, ModalScreen[tuple[int, str] | None]):
 
     CSS_PATH = Path(__file__).with_name("card.tcss")
     BINDINGS = [
-        Binding("escape", "cancel", t("card.form.cancel"), tooltip=t("card.form.cancel"), id="pick-cancel"),
+        Binding("escape", "cancel", t("Cancel"), tooltip=t("Cancel"), id="pick-cancel"),
         Binding("down", "to_list", show=False, id="pick-down"),
     ]
 
@@ -45,7 +45,7 @@ class PickClientScreen(DatabaseScreen, ModalScreen[tuple[int, str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.pick_title)
-            yield Input(placeholder=t("card.pick.placeholder"), id="pick-text")
+            yield Input(placeholder=t("Type a part of the name"), id="pick-text")
             yield OptionList(id="pick-list")
         yield SteadyFooter()
 
@@ -60,7 +60,7 @@ class PickClientScreen(DatabaseScreen, ModalScreen[tuple[int, str] | None]):
         listing = self.query_one("#pick-list", OptionList)
         listing.clear_options()
         if self.allow_nobody:
-            listing.add_option(Option(t("card.pick.clear"), id="0"))
+            listing.add_option(Option(t("No one"), id="0"))
         listing.add_options([Option(f"#{client.id}  {client.name}", id=str(client.id)) for client in found])
         self.found = {client.id: client.name for client in found}
 

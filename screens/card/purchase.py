@@ -21,7 +21,7 @@ from db.card import activity as card_activity
 from db.card.values import format_date, parse_date
 from db.errors import UserError, ValidationError
 from db.normalize import parse_amount
-from db.i18n import t
+from db.i18n import N_, t
 from screens.base import DatabaseScreen, database_work
 from tui.widgets.field_grid import Field, FieldGrid
 from tui.widgets.footer import SteadyFooter
@@ -41,24 +41,24 @@ class LineRow(Horizontal):
         self.products = products
 
     def compose(self) -> ComposeResult:
-        yield Select([(p.name, p.id) for p in self.products], compact=True, prompt=t("card.form.product"),
+        yield Select([(p.name, p.id) for p in self.products], compact=True, prompt=t("Product"),
                      classes="product")
-        yield Input(placeholder=t("card.form.description"), compact=True, classes="description")
+        yield Input(placeholder=t("Description"), compact=True, classes="description")
         yield Input("1", compact=True, classes="quantity", restrict=r"[0-9.,]*")
-        yield Input(placeholder=t("card.form.price"), compact=True, classes="price", restrict=r"[0-9., ]*")
+        yield Input(placeholder=t("Price"), compact=True, classes="price", restrict=r"[0-9., ]*")
 
     def line(self, prices: dict[int, Decimal]) -> tuple[int | None, str, Decimal, Decimal]:
         product = self.query_one(".product", Select).value
         product_id = None if product is Select.NULL else int(product)
         description = self.query_one(".description", Input).value.strip()
         if product_id is None and not description:
-            raise ValidationError("lines", "card.valid.line_product")
+            raise ValidationError("lines", N_("Each line needs a product or a description."))
         try:
             quantity = parse_amount(self.query_one(".quantity", Input).value or "1")
             typed = self.query_one(".price", Input).value.strip()
             price = parse_amount(typed) if typed else prices.get(product_id, Decimal(-1))
         except (InvalidOperation, ValueError):
-            raise ValidationError("lines", "card.valid.number") from None
+            raise ValidationError("lines", N_("Expected a number such as 12 or 12.5.")) from None
         return product_id, description, quantity, price
 
     @on(Select.Changed, ".product")
@@ -78,11 +78,11 @@ class PurchaseScreen(DatabaseScreen, ModalScreen[int | None]):
 
     CSS_PATH = Path(__file__).with_name("card.tcss")
     BINDINGS = [
-        Binding("ctrl+s", "submit", t("card.form.ok"), tooltip=t("card.key.add_purchase"), id="purchase-submit"),
-        Binding("ctrl+n", "add_line", t("card.form.add_line"), tooltip=t("card.form.add_line"), id="purchase-line"),
-        Binding("ctrl+r", "remove_line", t("card.form.remove_line"), tooltip=t("card.form.remove_line"),
+        Binding("ctrl+s", "submit", t("Add"), tooltip=t("Add purchase"), id="purchase-submit"),
+        Binding("ctrl+n", "add_line", t("Add line"), tooltip=t("Add line"), id="purchase-line"),
+        Binding("ctrl+r", "remove_line", t("Remove line"), tooltip=t("Remove line"),
                 id="purchase-remove-line"),
-        Binding("escape", "cancel", t("card.form.cancel"), tooltip=t("card.form.cancel"), id="purchase-cancel"),
+        Binding("escape", "cancel", t("Cancel"), tooltip=t("Cancel"), id="purchase-cancel"),
     ]
 
     def __init__(self, client_id: int, products: list[card_activity.Product], day_first: bool) -> None:
@@ -93,11 +93,11 @@ class PurchaseScreen(DatabaseScreen, ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(t("card.key.add_purchase"), classes="title")
+            yield Label(t("Add purchase"), classes="title")
             yield FieldGrid(
                 Field("date", Input(format_date(date.today(), self.day_first), compact=True, id="purchase-date"),
-                      t("card.form.date")),
-                Field("channel", Input("shop", compact=True, id="purchase-channel"), t("card.form.channel")))
+                      t("Date")),
+                Field("channel", Input("shop", compact=True, id="purchase-channel"), t("Channel")))
             with VerticalScroll(id="lines"):
                 yield LineRow(self.products)
             yield Static("", id="purchase-status")
@@ -122,7 +122,7 @@ class PurchaseScreen(DatabaseScreen, ModalScreen[int | None]):
         try:
             when = parse_date(self.query_one("#purchase-date", Input).value, "date", self.day_first)
             if when is None:
-                raise ValidationError("date", "valid.empty")
+                raise ValidationError("date", N_("This field is required."))
             lines = [row.line(prices) for row in self.query(LineRow)]
         except ValidationError as problem:
             self.query_one("#purchase-status", Static).update(str(problem))

@@ -45,6 +45,7 @@ from tui import textual_compat
 from tui.widgets.connection import ClientsChanged, ConnectionBack
 from tui.widgets.footer import SteadyFooter
 from tui.widgets.tab_strip import TabStrip
+from db import labels
 
 TABS = ("main", "contacts", "family", "purchases", "activity", "reminders", "custom", "consent")
 TAB_BODIES: dict[str, Callable[[bool], Widget]] = {
@@ -106,12 +107,14 @@ class CardScreen(DatabaseScreen, CardActions, Screen[int | None]):
     CSS_PATH = Path(__file__).with_name("card.tcss")
     COMMANDS = {CardCommands}
     BINDINGS = [
-        Binding("ctrl+s", "save", t("card.key.save"), tooltip=t("card.key.save.tip"), id="card-save"),
-        Binding("escape", "close", t("card.key.close"), tooltip=t("card.key.close.tip"), id="card-close"),
+        Binding("ctrl+s", "save", t("Save"), tooltip=t("Save the card "
+                                                                "(only when every field is valid)"), id="card-save"),
+        Binding("escape", "close", t("Close"), tooltip=t("Close the card; asks first if there are unsaved "
+                                                                  "changes"), id="card-close"),
         # One footer entry stands for the eight tab keys; in the palette each tab is found by its name.
-        *[Binding(key, f"tab('{tab}')", t("card.key.tabs") if tab == "main" else t(f"card.tab.{tab}"),
+        *[Binding(key, f"tab('{tab}')", t("Tabs") if tab == "main" else t(labels.CARD_TAB[tab]),
                   key_display="F2–F9" if tab == "main" else None, show=(tab == "main"),
-                  tooltip=t("card.key.tab.tip", tab=t(f"card.tab.{tab}")), id=f"card-tab-{tab}")
+                  tooltip=t(labels.CARD_TAB_TOOLTIP[tab]), id=f"card-tab-{tab}")
           for tab, key in TAB_KEYS.items()],
         *CardActions.ACTION_BINDINGS,
     ]
@@ -135,10 +138,10 @@ class CardScreen(DatabaseScreen, CardActions, Screen[int | None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(t("app.loading"), id="card-title")
+        yield Static(t("Connecting…"), id="card-title")
         # Only the Main tab is built now; each other tab is built the first time it is shown, so that
         # opening a card costs one tab's widgets, not eight.
-        yield TabStrip([(tab, t(f"card.tab.{tab}")) for tab in TABS], "main", id="card-tabs")
+        yield TabStrip([(tab, t(labels.CARD_TAB[tab])) for tab in TABS], "main", id="card-tabs")
         with ContentSwitcher(id="card-body", initial="main"):
             for tab in TABS:
                 with Vertical(id=tab, classes="card-pane"):
@@ -220,7 +223,7 @@ class CardScreen(DatabaseScreen, CardActions, Screen[int | None]):
         self.show_tab("main")
         self.set_focus(None, scroll_visible=False)
         self._typed_ahead = []
-        self.query_one("#card-title", Static).update(t("app.loading"))
+        self.query_one("#card-title", Static).update(t("Connecting…"))
         self.say("")
         self._waiting_to_show, self._returned = True, returned
         if self._show_timer is not None:
@@ -319,15 +322,16 @@ class CardScreen(DatabaseScreen, CardActions, Screen[int | None]):
     def _update_title(self) -> None:
         if self.card is None:
             return
-        name = self.card.draft.display_name if self.card.id is not None else t("card.new")
+        name = self.card.draft.display_name if self.card.id is not None else t("New client")
         parts = [f"#{self.card.id} {name}" if self.card.id is not None else name]
         if self.card.id is not None:
-            parts.append(t(f"clients.category.{self.card.category}"))
+            parts.append(t(labels.CLIENTS_CATEGORY[self.card.category]))
         if self.read_only:
-            parts.append(f"[b reverse] {t('card.readonly_mark')} [/]")
+            parts.append(f"[b reverse] {t('READ-ONLY')} [/]")
         for editor in self.editors:
             since = f"{editor.since.astimezone():%H:%M}"
-            parts.append(f"[b $warning]{t('card.editing_by', login=editor.login, since=since)}[/]")
+            being_edited = t("being edited by {login} since {since}", login=editor.login, since=since)
+            parts.append(f"[b $warning]{being_edited}[/]")
         self.query_one("#card-title", Static).update(" · ".join(parts))
 
     def say(self, message: str, error: bool = False) -> None:
@@ -457,7 +461,7 @@ class CardScreen(DatabaseScreen, CardActions, Screen[int | None]):
         self.saved_id = message.card.id
         self.duplicates_cleared = False
         await self.show_card(message.card)
-        self.say(t("card.saved"))
+        self.say(t("Saved."))
         self.watch_editors(message.card.id)
         if self._close_when_saved:
             self._close_when_saved = False
@@ -473,10 +477,10 @@ class CardScreen(DatabaseScreen, CardActions, Screen[int | None]):
         if self.card is None or message.card.version == self.card.version:
             return
         if self.dirty:
-            self.say(t("card.changed_elsewhere"))
+            self.say(t("Someone else saved this card a moment ago; your save will show both versions."))
         else:
             await self.show_card(message.card)
-            self.say(t("card.refreshed"))
+            self.say(t("Someone else saved this card; it now shows their version."))
 
     def worker_failed(self, error: BaseException) -> None:
         self._show_editor()  # the reason is said in the editor, which must be on screen to say it
@@ -489,7 +493,8 @@ class CardScreen(DatabaseScreen, CardActions, Screen[int | None]):
 
     def connection_lost(self) -> None:
         # The draft stays in the editors: saved again once the banner says the database is back.
-        self.say(t("card.unreachable"), error=True)
+        self.say(t("The database "
+                   "cannot be reached; your changes are kept in the editor, save again once it is back."), error=True)
         super().connection_lost()
 
     def show_user_error(self, error: UserError) -> None:
@@ -505,7 +510,7 @@ class CardScreen(DatabaseScreen, CardActions, Screen[int | None]):
         if errors:
             self._close_when_saved = False
             field, reason = next(iter(errors.items()))
-            self.say(t("card.invalid", reason=reason), error=True)
+            self.say(t("Not saved: {reason}", reason=reason), error=True)
             await self.action_tab(tab_of(field), field)
             return
         self.say("")
@@ -513,7 +518,8 @@ class CardScreen(DatabaseScreen, CardActions, Screen[int | None]):
 
     def ask_duplicate(self, found: list[cards.Duplicate]) -> None:
         first = found[0]
-        body = "\n".join(t("card.duplicate.body", matched=d.matched, name=d.name, id=d.client_id) for d in found)
+        body = "\n".join(t("{matched} already "
+                           "belongs to {name} (#{id}).", matched=d.matched, name=d.name, id=d.client_id) for d in found)
 
         def answered(answer: str | None) -> None:
             if answer == "open":
@@ -523,9 +529,9 @@ class CardScreen(DatabaseScreen, CardActions, Screen[int | None]):
                 self.duplicates_cleared = True
                 self.save(self.card, self.draft(), False)
 
-        self.app.push_screen(ConfirmScreen(t("card.duplicate.title"), body,
-                                           [(t("card.duplicate.open"), "open"), (t("card.duplicate.save"), "save"),
-                                            (t("card.duplicate.back"), None)]), answered)
+        self.app.push_screen(ConfirmScreen(t("Possible duplicate"), body,
+                                           [(t("Open that card"), "open"), (t("Save anyway"), "save"),
+                                            (t("Back"), None)]), answered)
 
     def resolve_conflict(self, mine: CardDraft, base: CardDraft, current: cards.Card) -> None:
         async def answered(answer: tuple[str, CardDraft] | None) -> None:
@@ -555,9 +561,10 @@ class CardScreen(DatabaseScreen, CardActions, Screen[int | None]):
                 await self.action_save()
 
         # Saving first: the Enter of a hurried user keeps the changes.
-        self.app.push_screen(ConfirmScreen(t("card.ask.discard.title"), t("card.ask.discard"),
-                                           [(t("card.ask.discard.save"), "save"), (t("card.ask.discard.no"), "stay"),
-                                            (t("card.ask.discard.yes"), "discard")], cancel="stay"), answered)
+        self.app.push_screen(ConfirmScreen(t("Save the changes?"), t("This card has unsaved changes. Save them "
+                                                                          "before closing, or close and lose them?"),
+                                           [(t("Save and close"), "save"), (t("Keep editing"), "stay"),
+                                            (t("Discard"), "discard")], cancel="stay"), answered)
 
     async def action_tab(self, tab: str, field: str | None = None) -> None:
         """Shows `tab` and puts the focus in it: on `field`'s editor if it has one, else on its first field."""
@@ -622,7 +629,7 @@ class CardScreen(DatabaseScreen, CardActions, Screen[int | None]):
         if self.card is None:
             self.load(self.client_id)
         elif self.dirty:
-            self.say(t("card.back_save"))
+            self.say(t("Connected again; press Ctrl+S to save your changes."))
         elif self.card.id is not None:
             self.say("")
             self.refresh_card(self.card.id)

@@ -30,6 +30,7 @@ from db.errors import ValidationError
 from db.card.values import CustomFieldDef
 from db.i18n import t
 from screens.base import DatabaseScreen, database_work
+from db import labels
 
 TEXT_FILTERS = ("tag", "region", "city", "assigned_to")
 NUMBER_FILTERS = ("age_min", "age_max", "birthday_within", "no_purchase_days")
@@ -49,11 +50,11 @@ class FiltersScreen(DatabaseScreen, ModalScreen[Filters | None]):
 
     CSS_PATH = Path(__file__).with_name("clients.tcss")
     BINDINGS = [
-        Binding("ctrl+s", "apply", t("clients.filters.apply"), tooltip=t("clients.filters.apply.tip"),
+        Binding("ctrl+s", "apply", t("Apply"), tooltip=t("Apply these filters to the list"),
                 id="filters.apply"),
-        Binding("escape", "cancel", t("clients.filters.cancel"), tooltip=t("clients.filters.cancel.tip"),
+        Binding("escape", "cancel", t("Cancel"), tooltip=t("Close without changing the filters"),
                 id="filters.cancel"),
-        Binding("ctrl+r", "reset", t("clients.filters.reset"), tooltip=t("clients.filters.reset.tip"),
+        Binding("ctrl+r", "reset", t("Empty"), tooltip=t("Empty every filter in this panel"),
                 id="filters.reset"),
     ]
 
@@ -65,24 +66,24 @@ class FiltersScreen(DatabaseScreen, ModalScreen[Filters | None]):
         self._known: dict[str, list[str]] = {}
 
     def _row(self, name: str, widget) -> Horizontal:
-        return Horizontal(Label(t(f"clients.filter.{name}"), classes="filter-label"), widget, classes="filter-row")
+        return Horizontal(Label(t(labels.CLIENTS_FILTER[name]), classes="filter-label"), widget, classes="filter-row")
 
     def compose(self) -> ComposeResult:
         f = self.filters
         with Vertical(id="filters-dialog"):
-            yield Static(t("clients.filters.title"), classes="clients-dialog-title")
+            yield Static(t("Filters"), classes="clients-dialog-title")
             with VerticalScroll():
-                yield self._row("category", Select([(t(f"clients.category.{c}"), c) for c in CATEGORIES],
-                                                   value=f.category or Select.NULL, prompt=t("clients.any"),
+                yield self._row("category", Select([(t(labels.CLIENTS_CATEGORY[c]), c) for c in CATEGORIES],
+                                                   value=f.category or Select.NULL, prompt=t("any"),
                                                    id="category", compact=True))
-                yield self._row("segment", Select([], prompt=t("clients.any"), id="segment_id", compact=True))
+                yield self._row("segment", Select([], prompt=t("any"), id="segment_id", compact=True))
                 for name in TEXT_FILTERS:
                     yield self._row(name, Input(getattr(f, name) or "", id=name, compact=True))
-                yield self._row("gender", Select([(t(f"clients.gender.{g}"), g) for g in GENDERS],
-                                                 value=f.gender or Select.NULL, prompt=t("clients.any"),
+                yield self._row("gender", Select([(t(labels.CLIENTS_GENDER[g]), g) for g in GENDERS],
+                                                 value=f.gender or Select.NULL, prompt=t("any"),
                                                  id="gender", compact=True))
                 yield self._row("has_children", Select(
-                    [(t("clients.yes"), True), (t("clients.no"), False)], prompt=t("clients.any"),
+                    [(t("yes"), True), (t("no"), False)], prompt=t("any"),
                     value=Select.NULL if f.has_children is None else f.has_children, id="has_children",
                     compact=True))
                 for name in NUMBER_FILTERS + MONEY_FILTERS:
@@ -91,15 +92,16 @@ class FiltersScreen(DatabaseScreen, ModalScreen[Filters | None]):
                                                 restrict=r"[0-9.]*"))
                 custom_name, custom_value = f.custom[0] if f.custom else (None, "")
                 yield self._row("custom", Horizontal(
-                    Select([], prompt=t("clients.any"), id="custom_name", compact=True),
+                    Select([], prompt=t("any"), id="custom_name", compact=True),
                     Input(custom_value, id="custom_value", compact=True), classes="custom-pair"))
                 # The last analytics refresh's classes; last, so that the rows above keep their Tab order.
                 for name, classes in (("abc_class", "ABC"), ("ae_class", "ABCDE")):
                     yield self._row(name, Select([(c, c) for c in classes], value=getattr(f, name) or Select.NULL,
-                                                 prompt=t("clients.any"), id=name, compact=True))
-                yield self._row("rfm_segment", Select([], prompt=t("clients.any"), id="rfm_segment", compact=True))
+                                                 prompt=t("any"), id=name, compact=True))
+                yield self._row("rfm_segment", Select([], prompt=t("any"), id="rfm_segment", compact=True))
             yield Static("", id="filters-error")
-            yield Static(t("clients.filters.hint"), classes="clients-dialog-hint")
+            yield Static(t("→ completes "
+                           "· Ctrl+S or Enter applies · Esc cancels · Ctrl+R empties"), classes="clients-dialog-hint")
 
     def on_mount(self) -> None:
         self.query_one("#category").focus()
@@ -158,11 +160,11 @@ class FiltersScreen(DatabaseScreen, ModalScreen[Filters | None]):
             try:
                 values[name] = Decimal(text) if name in MONEY_FILTERS else int(text)
             except (ValueError, InvalidOperation):
-                raise ValueError(t("clients.filters.bad_number", field=t(f"clients.filter.{name}"))) from None
+                raise ValueError(t("{field} must be a number.", field=t(labels.CLIENTS_FILTER[name]))) from None
             try:
                 clients.check_filter_number(name, values[name])
             except ValidationError as exc:
-                raise ValueError(f"{t(f'clients.filter.{name}')}: {exc}") from None
+                raise ValueError(f"{t(labels.CLIENTS_FILTER[name])}: {exc}") from None
         custom_name = self._select("custom_name")
         custom_value = self.query_one("#custom_value", Input).value.strip()
         values["custom"] = ((str(custom_name), custom_value),) if custom_name and custom_value else ()

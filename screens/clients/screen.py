@@ -36,6 +36,7 @@ from tui.widgets.footer import SteadyFooter
 from tui.widgets.money import money, money_title
 from tui.widgets.phone import phone
 from tui.widgets.virtual_list import Column, VirtualList
+from db import labels
 
 # A saved segment may hold a dashboard drill-down: its filters must be known before the first segment loads.
 drill.register()
@@ -84,13 +85,13 @@ def columns(currency: str) -> list[Column]:
     # The narrowest widths let name, phone (+7 912 345-67-89), e-mail, city, last purchase and amount share
     # an 80-column terminal (76 inside the scrollbar); wider terminals give the spare to the names.
     return [
-        Column(t("clients.col.name"), lambda row: row.name, width=14, flex=3, priority=1),
-        Column(t("clients.col.phone"), lambda row: row.phone, width=16, priority=2),
-        Column(t("clients.col.email"), lambda row: row.email, width=12, flex=2, priority=6),
-        Column(t("clients.col.city"), lambda row: row.city, width=9, flex=1, priority=5),
-        Column(t("clients.col.category"), lambda row: t(f"clients.category.{row.category}"), width=9, priority=7),
-        Column(t("clients.col.last_purchase"), lambda row: row.last_purchase, width=10, priority=4),
-        Column(money_title(t("clients.col.total_spent"), currency), lambda row: row.spent, width=10, right=True,
+        Column(t("Name"), lambda row: row.name, width=14, flex=3, priority=1),
+        Column(t("Phone"), lambda row: row.phone, width=16, priority=2),
+        Column(t("E-mail"), lambda row: row.email, width=12, flex=2, priority=6),
+        Column(t("City"), lambda row: row.city, width=9, flex=1, priority=5),
+        Column(t("Category"), lambda row: t(labels.CLIENTS_CATEGORY[row.category]), width=9, priority=7),
+        Column(t("Last buy"), lambda row: row.last_purchase, width=10, priority=4),
+        Column(money_title(t("Spent"), currency), lambda row: row.spent, width=10, right=True,
                priority=3),
     ]
 
@@ -106,23 +107,23 @@ _DRILL_VALUES = {
     "segment_move": lambda value: value.replace(">", " → "),
     "abc_move": lambda value: value.replace(">", " → "),
     "ae_move": lambda value: value.replace(">", " → "),
-    "analytics_category": lambda value: t(f"dashboard.bought.{value}"),
+    "analytics_category": lambda value: t(labels.DASHBOARD_BOUGHT[value]),
     "pareto_top": lambda value: f"{value} %",
 }
 
 
 def describe_filters(filters: Filters, segment_name: str | None = None) -> str:
-    parts = [f"{t('clients.filter.segment')}: {segment_name}"] if segment_name else []
+    parts = [f"{t('Segment')}: {segment_name}"] if segment_name else []
     for name, value in filters.active():
         if name == "segment_id":
             continue
-        label = t(f"clients.filter.{name}") if name in _LABELLED_FILTERS else name
+        label = t(labels.CLIENTS_FILTER[name]) if name in _LABELLED_FILTERS else name
         if name == "category":
-            value = t(f"clients.category.{value}")
+            value = t(labels.CLIENTS_CATEGORY[value])
         elif name == "has_children":
-            value = t("clients.yes") if value == "True" else t("clients.no")
+            value = t("yes") if value == "True" else t("no")
         elif name == "gender":
-            value = t(f"clients.gender.{value}")
+            value = t(labels.CLIENTS_GENDER[value])
         elif name in _DRILL_VALUES:
             value = _DRILL_VALUES[name](value)
         parts.append(f"{label}: {value}")
@@ -151,33 +152,40 @@ class ClientsScreen(DatabaseScreen, Screen):
 
     CSS_PATH = Path(__file__).with_name("clients.tcss")
     BINDINGS = [
-        Binding("n", "new_client", t("clients.key.new"), tooltip=t("clients.key.new.tip"), id="clients.new"),
-        Binding("f", "filters", t("clients.key.filters"), tooltip=t("clients.key.filters.tip"), id="clients.filters"),
-        Binding("x", "clear_filters", t("clients.key.clear"), tooltip=t("clients.key.clear.tip"),
+        Binding("n", "new_client", t("New"), tooltip=t("Create a new client card"), id="clients.new"),
+        Binding("f", "filters", t("Filters"), tooltip=t("Choose "
+                                                                    "filters for the list"), id="clients.filters"),
+        Binding("x", "clear_filters", t("Clear"), tooltip=t("Remove every filter and the loaded segment"),
                 id="clients.clear"),
-        Binding("s", "next_sort", t("clients.key.sort"), tooltip=t("clients.key.sort.tip"), id="clients.sort"),
-        Binding("g", "segments", t("clients.key.segments"), tooltip=t("clients.key.segments.tip"),
+        Binding("s", "next_sort", t("Sort"), tooltip=t("Sort by name, last purchase, total spent or date "
+                                                                   "added, in turn"), id="clients.sort"),
+        Binding("g", "segments", t("Segments"), tooltip=t("Load a saved segment"),
                 id="clients.segments"),
         # Off the footer so that the keys fit in 80 columns; it is in the palette under its name.
-        Binding("ctrl+s", "save_segment", t("clients.key.save_segment"), tooltip=t("clients.key.save_segment.tip"),
+        Binding("ctrl+s", "save_segment", t("Save segment"), tooltip=t("Save the current search and "
+                                                                                   "filters as a segment"),
                 show=False, id="clients.save_segment"),
-        Binding("i", "import_file", t("clients.key.import"), tooltip=t("clients.key.import.tip"),
+        Binding("i", "import_file", t("Import"), tooltip=t("Import clients or purchases from a CSV, XLSX "
+                                                                       "or vCard file"),
                 id="clients.import"),
-        Binding("e", "export_file", t("clients.key.export"), tooltip=t("clients.key.export.tip"),
+        Binding("e", "export_file", t("Export"), tooltip=t("Export the clients the list shows now to a "
+                                                                       "file"),
                 id="clients.export"),
-        Binding("r", "refresh", t("clients.key.refresh"), tooltip=t("clients.key.refresh.tip"), show=False,
+        Binding("r", "refresh", t("Refresh"), tooltip=t("Read "
+                                                                    "the list again from the database"), show=False,
                 id="clients.refresh"),
-        Binding("slash", "focus_search", t("clients.key.search"), tooltip=t("clients.key.search.tip"),
+        Binding("slash", "focus_search", t("Search"), tooltip=t("Go to the search box"),
                 id="clients.search"),
-        Binding("escape", "focus_list", t("clients.key.list"), tooltip=t("clients.key.list.tip"), show=False,
+        Binding("escape", "focus_list", t("List"), tooltip=t("Go "
+                                                                         "from the search box to the list"), show=False,
                 id="clients.list"),
-        Binding("down", "move(1)", t("list.cursor_down"), tooltip=t("list.cursor_down.tooltip"), show=False,
+        Binding("down", "move(1)", t("Down"), tooltip=t("Select the row below"), show=False,
                 id="clients.down"),
-        Binding("up", "move(-1)", t("list.cursor_up"), tooltip=t("list.cursor_up.tooltip"), show=False,
+        Binding("up", "move(-1)", t("Up"), tooltip=t("Select the row above"), show=False,
                 id="clients.up"),
-        Binding("pagedown", "move(20)", t("list.page_down"), tooltip=t("list.page_down.tooltip"), show=False,
+        Binding("pagedown", "move(20)", t("Page down"), tooltip=t("Go down one screenful"), show=False,
                 id="clients.page_down"),
-        Binding("pageup", "move(-20)", t("list.page_up"), tooltip=t("list.page_up.tooltip"), show=False,
+        Binding("pageup", "move(-20)", t("Page up"), tooltip=t("Go up one screenful"), show=False,
                 id="clients.page_up"),
     ]
 
@@ -197,10 +205,10 @@ class ClientsScreen(DatabaseScreen, Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Input(placeholder=t("clients.search.placeholder"), id="search", compact=True)
+        yield Input(placeholder=t("Search: name, phone, e-mail or company"), id="search", compact=True)
         yield Static("", id="status")
         yield Static("", id="active-filters")
-        yield VirtualList(columns(""), PAGE_SIZE, placeholder=t("clients.loading"), empty=t("clients.none"),
+        yield VirtualList(columns(""), PAGE_SIZE, placeholder=t("Loading…"), empty=t("No client matches."),
                           id="list")
         yield SteadyFooter()
 
@@ -294,18 +302,18 @@ class ClientsScreen(DatabaseScreen, Screen):
 
     def _show_status(self) -> None:
         if self.count is None:
-            count = t("clients.counting")
+            count = t("counting…")
         elif self.count.exact:
             count = tn("{count:,} client", "{count:,} clients", self.count.value)
         else:
             count = tn("about {count:,} client", "about {count:,} clients", self.count.value)
-        parts = [count, t("clients.sorted_by", sort=t(f"clients.sort.{self.criteria.sort}"))]
+        parts = [count, t("sorted by {sort}", sort=t(labels.CLIENTS_SORT[self.criteria.sort]))]
         if self.fuzzy:
-            parts.append(t("clients.fuzzy"))
+            parts.append(t("few exact matches, similar names shown too"))
         self.query_one("#status", Static).update(" · ".join(parts))
         described = describe_filters(self.criteria.filters, self.segment_name)
         active = self.query_one("#active-filters", Static)
-        active.update(t("clients.filters_active", filters=described) if described else "")
+        active.update(t("Filters: {filters}  (x clears)", filters=described) if described else "")
         active.display = bool(described)
 
     @on(VirtualList.Failed, "#list")
@@ -432,7 +440,7 @@ class ClientsScreen(DatabaseScreen, Screen):
     def _segment_saved(self, message: SegmentSaved) -> None:
         self.segment_name = message.segment.name
         self._show_status()
-        self.notify(t("clients.segment_saved", name=message.segment.name))
+        self.notify(t("Saved the segment '{name}'.", name=message.segment.name))
 
     # --- the card ---------------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from textual.widgets.option_list import Option
 from db import session
 from db.clients import segments
 from db.errors import UserError
-from db.i18n import t
+from db.i18n import N_, t
 from screens.base import DatabaseScreen, database_work
 from screens.confirm import ConfirmScreen
 from tui.widgets.footer import SteadyFooter
@@ -43,11 +43,12 @@ class SegmentPicker(DatabaseScreen, ModalScreen[segments.SegmentInfo | None]):
 
     CSS_PATH = Path(__file__).with_name("clients.tcss")
     BINDINGS = [
-        Binding("escape", "cancel", t("clients.filters.cancel"), tooltip=t("clients.segments.cancel.tip"),
+        Binding("escape", "cancel", t("Cancel"), tooltip=t("Close without loading a segment"),
                 id="segments.cancel"),
-        Binding("r", "rename", t("clients.segments.key.rename"), tooltip=t("clients.segments.key.rename.tip"),
+        Binding("r", "rename", t("Rename"), tooltip=t("Give the highlighted segment another name"),
                 id="segments.rename"),
-        Binding("delete", "delete", t("clients.segments.key.delete"), tooltip=t("clients.segments.key.delete.tip"),
+        Binding("delete", "delete", t("Delete"), tooltip=t("Delete the highlighted segment, "
+                                                                                "after asking"),
                 id="segments.delete"),
     ]
 
@@ -58,9 +59,9 @@ class SegmentPicker(DatabaseScreen, ModalScreen[segments.SegmentInfo | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="segments-dialog", classes="clients-dialog"):
-            yield Static(t("clients.segments.title"), classes="clients-dialog-title")
+            yield Static(t("Segments"), classes="clients-dialog-title")
             yield OptionList(id="segment-list")
-            yield Static(t("clients.loading"), id="segments-note", classes="clients-dialog-hint")
+            yield Static(t("Loading…"), id="segments-note", classes="clients-dialog-hint")
         yield SteadyFooter()
 
     def on_mount(self) -> None:
@@ -88,11 +89,12 @@ class SegmentPicker(DatabaseScreen, ModalScreen[segments.SegmentInfo | None]):
         if saved:
             ids = [s.id for s in saved]
             options.highlighted = ids.index(highlight_id) if highlight_id in ids else 0
-        hint = "clients.segments.hint_admin" if self.can_write else "clients.segments.hint"
+        hint = (N_("Enter loads · r renames · Del deletes · Esc closes") if self.can_write
+                else N_("Enter loads the segment · Esc closes"))
         if refusal:
             self._note(refusal, error=True)
         else:
-            self._note(t(hint) if saved else t("clients.segments.none"))
+            self._note(t(hint) if saved else t("No segment has been saved yet."))
         self.refresh_bindings()
 
     def _note(self, text: str, error: bool = False) -> None:
@@ -126,13 +128,13 @@ class SegmentPicker(DatabaseScreen, ModalScreen[segments.SegmentInfo | None]):
             if name and name != segment.name:
                 self._rename(segment, name)
 
-        self.app.push_screen(SegmentNameDialog(segment.name, t("clients.segments.rename_title", name=segment.name),
-                                               t("clients.segments.rename_hint")), named)
+        self.app.push_screen(SegmentNameDialog(segment.name, t("Rename the segment '{name}'", name=segment.name),
+                                               t("Enter renames · Esc cancels")), named)
 
     @database_work(group="segments-write")
     def _rename(self, segment: segments.SegmentInfo, name: str) -> Written:
         renamed = segments.rename(segment.id, name)
-        return self.Written(t("clients.segment_renamed", name=renamed.name), renamed.id)
+        return self.Written(t("Renamed the segment to '{name}'.", name=renamed.name), renamed.id)
 
     def action_delete(self) -> None:
         segment = self.highlighted
@@ -144,15 +146,16 @@ class SegmentPicker(DatabaseScreen, ModalScreen[segments.SegmentInfo | None]):
                 self._delete(segment)
 
         # "Keep it" first, so that the Enter of a hurried user keeps the segment.
-        self.app.push_screen(ConfirmScreen(t("clients.segments.delete_title"),
-                                           t("clients.segments.delete_body", name=segment.name),
-                                           [(t("clients.segments.delete_no"), False),
-                                            (t("clients.segments.delete_yes"), True)], cancel=False), answered)
+        self.app.push_screen(ConfirmScreen(t("Delete the segment?"),
+                                           t("The segment '{name}' will be deleted for everyone. Its clients stay as "
+                                             "they are.", name=segment.name),
+                                           [(t("Keep it"), False),
+                                            (t("Delete"), True)], cancel=False), answered)
 
     @database_work(group="segments-write")
     def _delete(self, segment: segments.SegmentInfo) -> Written:
         segments.delete(segment.id)
-        return self.Written(t("clients.segment_deleted", name=segment.name), None)
+        return self.Written(t("Deleted the segment '{name}'.", name=segment.name), None)
 
     @on(Written)
     def _written(self, message: Written) -> None:
@@ -163,20 +166,20 @@ class SegmentPicker(DatabaseScreen, ModalScreen[segments.SegmentInfo | None]):
 class SegmentNameDialog(ModalScreen[str | None]):
     CSS_PATH = Path(__file__).with_name("clients.tcss")
     BINDINGS = [
-        Binding("escape", "cancel", t("clients.filters.cancel"), tooltip=t("clients.segments.cancel.tip"),
+        Binding("escape", "cancel", t("Cancel"), tooltip=t("Close without loading a segment"),
                 id="segment-name.cancel"),
     ]
 
     def __init__(self, name: str, title: str | None = None, hint: str | None = None) -> None:
         super().__init__()
         self.initial = name
-        self.title_text = title or t("clients.segments.save_title")
-        self.hint = hint or t("clients.segments.save_hint")
+        self.title_text = title or t("Save the current search and filters as a segment")
+        self.hint = hint or t("Enter saves (a segment of the same name is replaced) · Esc cancels")
 
     def compose(self) -> ComposeResult:
         with Vertical(id="segment-name-dialog", classes="clients-dialog"):
             yield Static(self.title_text, classes="clients-dialog-title")
-            yield Input(self.initial, placeholder=t("clients.segments.name"), id="segment-name")
+            yield Input(self.initial, placeholder=t("Segment name"), id="segment-name")
             yield Static(self.hint, classes="clients-dialog-hint")
 
     @on(Input.Submitted)

@@ -26,7 +26,7 @@ class RefreshDialog(ModalScreen[RefreshChoice | None]):
 
     CSS_PATH = Path(__file__).with_name("dashboard.tcss")
 
-    BINDINGS = [Binding("escape", "cancel", t("dashboard.cancel"), tooltip=t("dashboard.cancel.tip"),
+    BINDINGS = [Binding("escape", "cancel", t("Cancel"), tooltip=t("Close without refreshing"),
                         id="dashboard.refresh.cancel")]
 
     def __init__(self, as_of: date, period_days: int) -> None:
@@ -36,15 +36,15 @@ class RefreshDialog(ModalScreen[RefreshChoice | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="refresh-dialog", classes="clients-dialog"):
-            yield Static(t("dashboard.refresh.title"), classes="clients-dialog-title")
+            yield Static(t("Refresh the analytics"), classes="clients-dialog-title")
             with Horizontal(classes="refresh-row"):
-                yield Label(t("dashboard.refresh.as_of"), classes="refresh-label")
+                yield Label(t("Analysis date (YYYY-MM-DD)"), classes="refresh-label")
                 yield Input(self.as_of.isoformat(), id="as-of", compact=True, restrict=r"[0-9-]*")
             with Horizontal(classes="refresh-row"):
-                yield Label(t("dashboard.refresh.period"), classes="refresh-label")
+                yield Label(t("Period, days (ABC, A–E)"), classes="refresh-label")
                 yield Input(str(self.period_days), id="period", compact=True, restrict=r"[0-9]*")
             yield Static("", id="refresh-error")
-            yield Static(t("dashboard.refresh.hint"), classes="clients-dialog-hint")
+            yield Static(t("Enter starts (in the background) · Esc cancels"), classes="clients-dialog-hint")
 
     def on_mount(self) -> None:
         self.query_one("#as-of", Input).focus()
@@ -54,11 +54,12 @@ class RefreshDialog(ModalScreen[RefreshChoice | None]):
         try:
             as_of = date.fromisoformat(typed)
         except ValueError:
-            self.query_one("#refresh-error", Static).update(t("analytics.bad_date", value=typed))
+            said = t("The analysis date is written as YYYY-MM-DD, not “{value}”.", value=typed)
+            self.query_one("#refresh-error", Static).update(said)
             return
         period = self.query_one("#period", Input).value.strip()
         if not period.isdigit() or int(period) < 1:
-            self.query_one("#refresh-error", Static).update(t("analytics.bad_period"))
+            self.query_one("#refresh-error", Static).update(t("The period must be at least one day."))
             return
         self.dismiss(RefreshChoice(as_of, int(period)))
 
@@ -71,15 +72,44 @@ class DashboardHelp(ModalScreen[None]):
 
     CSS_PATH = Path(__file__).with_name("dashboard.tcss")
 
-    BINDINGS = [Binding("escape,f1,question_mark", "close", t("dashboard.close"), tooltip=t("dashboard.close.tip"),
+    BINDINGS = [Binding("escape,f1,question_mark", "close", t("Close"), tooltip=t("Back to the dashboard"),
                         id="dashboard.help.close")]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dashboard-help", classes="clients-dialog"):
-            yield Static(t("dashboard.help.title"), classes="clients-dialog-title")
+            yield Static(t("How the dashboard's numbers are computed"), classes="clients-dialog-title")
             with VerticalScroll(id="dashboard-help-text"):
-                yield Static(t("dashboard.help.text"))
-            yield Static(t("dashboard.help.hint"), classes="clients-dialog-hint")
+                yield Static(t("Days are the shop's calendar days in its time zone (the timezone setting): a purchase "
+                               "at 23:30 Moscow time on 5 March is a 5 March purchase. The analysis date is included; "
+                               "the period is the days ending with it.\n\nABC by revenue in the period: clients "
+                               "sorted by revenue, descending; ties are broken by client id. A client is A while the "
+                               "revenue of the clients before it is under 80 % of the total (so the client that "
+                               "crosses 80 % is A), B while under 95 %, otherwise C. A client with no revenue in the "
+                               "period is C.\n\nA–E by profitability and potential: E are the clients whose profit in "
+                               "the period (amount − cost) is negative. The others are scored: profit in the period + "
+                               "the expected 12-month value times the client's lifetime margin (profit / revenue, "
+                               "clipped to 0..1), without the expected part while the lifetime value is not reliable. "
+                               "With q1, q2, q3 the 25th, 50th and 75th percentiles of that score: A above q3, B "
+                               "above q2, C above q1, D otherwise.\n\nRFM over each client's whole history up to the "
+                               "analysis date: R = days since the last purchase, F = number of purchases, M = total "
+                               "amount; a refund counts toward M, not F. Scores 1–5 come from value thresholds, the "
+                               "20th, 40th, 60th and 80th percentiles of values that occur: F score = 1 + the number "
+                               "of thresholds F is strictly above (M likewise), R score = 5 − the number R is "
+                               "strictly above. Tie rule: equal values always get equal scores, however many clients "
+                               "share them (most share F = 1), so a score may hold more or fewer than a fifth of the "
+                               "clients.\n\nSegments: the first rule of the map, in its order, whose R range holds "
+                               "the R score and whose F+M range holds the mean of the F and M scores (the "
+                               "administrator can edit the map): Champions R 4–5, F+M 4–5 · Loyal R 2–5, F+M 3–5 · "
+                               "New R 4–5, F+M 1 · Promising R 3–4, F+M 1 · Potential loyalists R 3–5, F+M 1–3 · Need "
+                               "attention R 2–3, F+M 2–3 · About to sleep R 2–3, F+M 1–2 · Can't lose them R 1, F+M "
+                               "4–5 · At risk R 1–2, F+M 2–5 · Lost R 1, F+M 1 · Hibernating R 1–2, F+M 1–2. Clients "
+                               "with no purchase are Prospects, outside the grid.\n\nLifetime value: the BG/NBD model "
+                               "gives the expected purchases and the probability that a client is still active, "
+                               "Gamma-Gamma the expected order value; both fitted by maximum likelihood. Below 500 "
+                               "buyers or 180 days of history the numbers are not shown.\n\nCohorts: the clients "
+                               "whose first purchase fell in a month, and the share of them who bought again within "
+                               "90 days. Movement compares each client's classes with those of the refresh before."))
+            yield Static(t("↑ ↓ scroll · Esc closes"), classes="clients-dialog-hint")
 
     def on_mount(self) -> None:
         self.query_one("#dashboard-help-text").focus()

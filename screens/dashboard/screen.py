@@ -8,29 +8,31 @@ The administrator refreshes with `r`, in the background: the screen stays usable
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Header, Label, ProgressBar, Sparkline, Static, TabbedContent, TabPane
-from textual.worker import Worker, WorkerState
 
 from db import session
 from db.analytics import reads as analytics
 from db.analytics.refresh import DEFAULT_PERIOD_DAYS, STEPS
-from db.errors import UserError
-from db.i18n import t
-from db.session import Cancelled, ConnectionLost, Identity
+from db.i18n import N_, t, tn
+from db.session import Identity
+from screens.base import DatabaseScreen, database_work
 from screens.dashboard import tables
 from screens.dashboard.dialogs import DashboardHelp, RefreshChoice, RefreshDialog
 from tui.widgets.charts import DrillTable
 from tui.widgets.connection import ConnectionBack
 from tui.widgets.footer import SteadyFooter
+from db import labels
 
 TABS = ("classes", "rfm", "revenue", "value", "movement")
 
@@ -38,26 +40,52 @@ TABS = ("classes", "rfm", "revenue", "value", "movement")
 def age(seconds: float) -> str:
     minutes = int(seconds // 60)
     if minutes < 1:
-        return t("dashboard.age.now")
+        return t("just now")
     if minutes < 120:
-        return t("dashboard.age.minutes", n=minutes)
+        return t("{n} min ago", n=minutes)
     if minutes < 48 * 60:
-        return t("dashboard.age.hours", n=minutes // 60)
-    return t("dashboard.age.days", n=minutes // (24 * 60))
+        return t("{n} h ago", n=minutes // 60)
+    return tn("{n} day ago", "{n} days ago", minutes // (24 * 60), n=minutes // (24 * 60))
 
 
-class DashboardScreen(Screen):
+class DashboardScreen(DatabaseScreen, Screen):
+    @dataclass
+    class Loaded(Message):
+        view: analytics.DashboardView
+
+    @dataclass
+    class TodayRead(Message):
+        """The date a refresh proposes, read before its dialog opens."""
+
+        today: date
+        period_days: int
+
+    @dataclass
+    class RefreshProgress(Message):
+        """Posted while the refresh runs, unlike every other result: the one message that does not wait for
+        its worker to end (as the import's progress)."""
+
+        step: str
+        done: int
+
+    @dataclass
+    class Refreshed(Message):
+        duration_ms: int
+
     # Absolute, because Textual resolves a relative CSS_PATH against the module of a subclass.
     CSS_PATH = Path(__file__).with_name("dashboard.tcss")
     BINDINGS = [
-        Binding("r", "refresh_analytics", t("dashboard.key.refresh"), tooltip=t("dashboard.key.refresh.tip"),
+        Binding("r", "refresh_analytics", t("Refresh"), tooltip=t("Recompute the analytics for a date "
+                                                                                "and period, in the background"),
                 id="dashboard.refresh"),
-        Binding("l", "reload", t("dashboard.key.reload"), tooltip=t("dashboard.key.reload.tip"),
+        Binding("l", "reload", t("Reload"), tooltip=t("Read the stored results again (another terminal "
+                                                                    "may have refreshed them)"),
                 id="dashboard.reload"),
-        Binding("f1,question_mark", "help", t("dashboard.key.help"), tooltip=t("dashboard.key.help.tip"),
+        Binding("f1,question_mark", "help", t("Rules"), tooltip=t("How every class, score and segment is "
+                                                                               "computed"),
                 key_display="F1", id="dashboard.help"),
-        *(Binding(str(number), f"show_tab('{name}')", t(f"dashboard.tab.{name}"), show=False,
-                  tooltip=t("dashboard.key.tab.tip"), id=f"dashboard.tab.{name}")
+        *(Binding(str(number), f"show_tab('{name}')", t(labels.DASHBOARD_TAB[name]), show=False,
+                  tooltip=t("Show this tab of the dashboard"), id=f"dashboard.tab.{name}")
           for number, name in enumerate(TABS, 1)),
     ]
 
@@ -69,13 +97,13 @@ class DashboardScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(t("dashboard.loading"), id="dash-status")
+        yield Static(t("Reading the stored analytics…"), id="dash-status")
         with Horizontal(id="dash-progress-row"):
             yield Label("", id="dash-step")
             yield ProgressBar(total=len(STEPS), show_eta=False, id="dash-progress")
         with TabbedContent(id="dash-tabs"):
             for name in TABS:
-                with TabPane(t(f"dashboard.tab.{name}"), id=name):
+                with TabPane(t(labels.DASHBOARD_TAB[name]), id=name):
                     # The first tab's tables are made with the screen, the others when first shown: a dozen
                     # tables at once would double the time from the key to the first painted table.
                     yield VerticalScroll(*(self._pane_widgets(name) if name == TABS[0] else ()), id=f"{name}-body")
@@ -84,7 +112,7 @@ class DashboardScreen(Screen):
     @staticmethod
     def _pane_widgets(name: str) -> list[Widget]:
         def title(key: str) -> Label:
-            return Label(t(f"dashboard.title.{key}"), classes="dash-title")
+            return Label(t(labels.DASHBOARD_TITLE[key]), classes="dash-title")
 
         if name == "classes":
             return [title("abc"), DrillTable(id="abc"), title("ae"), DrillTable(id="ae"), title("buyers"),
@@ -114,22 +142,29 @@ class DashboardScreen(Screen):
 
     # --- reading ----------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="dashboard-load", exit_on_error=False)
-    def _load(self) -> None:
-        view = session.read(analytics.load_dashboard)
-        self.app.call_from_thread(self._loaded, view)
+    @database_work(group="dashboard-load")
+    def _load(self) -> Loaded:
+        return self.Loaded(session.read(analytics.load_dashboard))
 
-    def _loaded(self, view: analytics.DashboardView) -> None:
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        view = message.view
         self.view = view
         run = view.board.run
         if run is None:
-            key = "dashboard.never_admin" if self.identity.can_write else "dashboard.never"
+            if self.identity.can_write:
+                key = N_("The analytics have not been computed yet; press r to compute them.")
+            else:
+                key = N_("The analytics have not been computed yet; an administrator refreshes them (key r here, "
+                         "or `clientbase analytics refresh`).")
             self.query_one("#dash-status", Static).update(t(key))
         else:
-            status = t("dashboard.status", as_of=run.as_of.isoformat(), days=run.period_days,
+            status = t("As of {as_of}, over {days} days · computed {age} · {clients} clients, {buyers} buyers · Enter "
+                       "on a number lists its clients", as_of=run.as_of.isoformat(), days=run.period_days,
                        age=age(run.age_seconds), clients=f"{run.clients:,}", buyers=f"{run.buyers:,}")
             if run.buyers == 0:
-                status += "\n" + t("dashboard.empty")
+                status += "\n" + t("There are no purchases up to this date yet, so every table is empty; they fill in "
+                                   "once clients buy.")
             self.query_one("#dash-status", Static).update(status)
         self._fill(view)
         self.refresh_bindings()
@@ -155,7 +190,7 @@ class DashboardScreen(Screen):
             tables.fill_pareto(table("pareto"), view)
         elif name == "value":
             run = view.board.run
-            note = t(f"dashboard.clv_unreliable.{run.clv_reason.removeprefix('clv.')}") \
+            note = t(labels.DASHBOARD_CLV_UNRELIABLE[run.clv_reason.removeprefix('clv.')]) \
                 if run is not None and run.clv_reason else ""
             self.query_one("#clv-note", Static).update(note)
             self.query_one("#clv-note", Static).display = bool(note)
@@ -163,7 +198,9 @@ class DashboardScreen(Screen):
             tables.fill_top(table("top"), view)
         else:
             moved = any(view.board.movement.values())
-            self.query_one("#move-note", Static).update("" if moved else t("dashboard.no_movement"))
+            self.query_one("#move-note", Static).update("" if moved else t("Movement shows after the second refresh: "
+                                                                           "it compares each client's classes with "
+                                                                           "those of the refresh before."))
             self.query_one("#move-note", Static).display = not moved
             tables.fill_segment_moves(table("move-segment"), view)
             tables.fill_movement(table("move-abc"), view, "abc", tables.ABC)
@@ -204,13 +241,13 @@ class DashboardScreen(Screen):
         run = self.view.board.run if self.view else None
         self._ask_refresh(run.period_days if run else DEFAULT_PERIOD_DAYS)
 
-    @work(thread=True, exclusive=True, group="dashboard-today", exit_on_error=False)
-    def _ask_refresh(self, period_days: int) -> None:
-        today = session.read(analytics.default_as_of)
-        self.app.call_from_thread(self._show_refresh_dialog, today, period_days)
+    @database_work(group="dashboard-today")
+    def _ask_refresh(self, period_days: int) -> TodayRead:
+        return self.TodayRead(session.read(analytics.default_as_of), period_days)
 
-    def _show_refresh_dialog(self, today: date, period_days: int) -> None:
-        self.app.push_screen(RefreshDialog(today, period_days), self._refresh_chosen)
+    @on(TodayRead)
+    def _show_refresh_dialog(self, message: TodayRead) -> None:
+        self.app.push_screen(RefreshDialog(message.today, message.period_days), self._refresh_chosen)
 
     def _refresh_chosen(self, choice: RefreshChoice | None) -> None:
         if choice is None:
@@ -221,21 +258,24 @@ class DashboardScreen(Screen):
         self.refresh_bindings()
         self._refresh(choice)
 
-    @work(thread=True, exclusive=True, group="dashboard-refresh", exit_on_error=False)
-    def _refresh(self, choice: RefreshChoice) -> None:
+    @database_work(group="dashboard-refresh")
+    def _refresh(self, choice: RefreshChoice) -> Refreshed:
         def progress(step: str, done: int, total: int) -> None:
-            self.app.call_from_thread(self._progress, step, done)
+            # Runs in the worker thread; post_message is the thread-safe way back to the screen.
+            self.post_message(self.RefreshProgress(step, done))
 
         result = analytics.refresh(choice.as_of, choice.period_days, progress)
-        self.app.call_from_thread(self._refreshed, result.duration_ms)
+        return self.Refreshed(result.duration_ms)
 
-    def _progress(self, step: str, done: int) -> None:
-        self.query_one("#dash-step", Label).update(t(f"analytics.step.{step}"))
-        self.query_one("#dash-progress", ProgressBar).update(progress=done)
+    @on(RefreshProgress)
+    def _progress(self, message: RefreshProgress) -> None:
+        self.query_one("#dash-step", Label).update(t(labels.ANALYTICS_STEP[message.step]))
+        self.query_one("#dash-progress", ProgressBar).update(progress=message.done)
 
-    def _refreshed(self, duration_ms: int) -> None:
+    @on(Refreshed)
+    def _refreshed(self, message: Refreshed) -> None:
         self._refresh_over()
-        self.notify(t("dashboard.refreshed", seconds=duration_ms / 1000))
+        self.notify(t("The analytics were refreshed in {seconds:.1f} s.", seconds=message.duration_ms / 1000))
         self._load()
 
     def _refresh_over(self) -> None:
@@ -245,20 +285,15 @@ class DashboardScreen(Screen):
 
     # --- errors -----------------------------------------------------------------------------------
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state != WorkerState.ERROR or not event.worker.group.startswith("dashboard-"):
-            return
-        if event.worker.group == "dashboard-refresh":
+    def worker_failed(self, error: BaseException) -> None:
+        # Whichever worker failed, a refresh that is no longer running is over: its progress row must not stay.
+        if self.refreshing and not self._refresh_running():
             self._refresh_over()
-        error = event.worker.error
-        if isinstance(error, Cancelled):
-            return
-        if isinstance(error, ConnectionLost):
-            self.app.connection_lost()
-        elif isinstance(error, UserError):
-            self.notify(str(error), severity="error")
-        elif error is not None:
-            raise error
+        super().worker_failed(error)
+
+    def _refresh_running(self) -> bool:
+        return any(worker.node is self and worker.group == "dashboard-refresh" and worker.is_running
+                   for worker in self.app.workers)
 
     def on_connection_back(self, message: ConnectionBack) -> None:
         self._load()

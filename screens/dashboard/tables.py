@@ -12,6 +12,7 @@ from db.clients.listing import Filters
 from db.i18n import t
 from tui.widgets.charts import DrillTable, bar
 from tui.widgets.money import money
+from db import labels
 
 BAR_WIDTH = 14
 ABC = ("A", "B", "C")
@@ -56,8 +57,8 @@ def fill_ae(table: DrillTable, view: DashboardView) -> None:
 
 def _class_table(table: DrillTable, rows: list[ClassRow], order: tuple[str, ...], field: str) -> None:
     table.clear_all()
-    table.add_columns(t("dashboard.col.class"), t("dashboard.col.clients"), t("dashboard.col.revenue"),
-                      t("dashboard.col.share"), t("dashboard.col.per_client"), "")
+    table.add_columns(t("Class"), t("Clients"), t("Revenue"),
+                      t("Share"), t("Per client"), "")
     named = _by_class(rows)
     for name in order:
         row = named.get(name)
@@ -72,16 +73,16 @@ def _class_table(table: DrillTable, rows: list[ClassRow], order: tuple[str, ...]
 def fill_buyers(table: DrillTable, view: DashboardView) -> None:
     """Prospects, one-time and regular buyers as of the analysis date, and those who went quiet."""
     table.clear_all()
-    table.add_columns(t("dashboard.col.who"), t("dashboard.col.clients"), t("dashboard.col.share"))
+    table.add_columns(t("Who"), t("Clients"), t("Share"))
     named = _by_class(view.board.categories)
     everyone = sum(row.clients for row in named.values())
     for name in CATEGORIES:
         clients = named[name].clients if name in named else 0
-        table.add_drill_row([t(f"dashboard.bought.{name}"), f"{clients:,}",
+        table.add_drill_row([t(labels.DASHBOARD_BOUGHT[name]), f"{clients:,}",
                              _percent(clients / everyone if everyone else None)],
                             _extra("analytics_category", name))
     days = view.board.inactive_after_days
-    table.add_drill_row([t("dashboard.inactive", days=days), f"{view.inactive:,}",
+    table.add_drill_row([t("Quiet ≥{days} days", days=days), f"{view.inactive:,}",
                          _percent(view.inactive / everyone if everyone else None)],
                         _extra("inactive_days", str(days)))
 
@@ -89,8 +90,8 @@ def fill_buyers(table: DrillTable, view: DashboardView) -> None:
 def fill_segments(table: DrillTable, view: DashboardView) -> None:
     """RFM segments in the map's order: clients, revenue share (whole history), average order value."""
     table.clear_all()
-    table.add_columns(t("dashboard.col.segment"), t("dashboard.col.clients"), t("dashboard.col.share"),
-                      t("dashboard.col.avg_order"), "")
+    table.add_columns(t("Segment"), t("Clients"), t("Share"),
+                      t("Avg order"), "")
     named = _by_class(view.board.segments)
     most = max((row.clients for row in named.values()), default=0)
     order = [name for name in view.segment_order if name in named]
@@ -118,8 +119,8 @@ def fill_rf_grid(table: DrillTable, view: DashboardView) -> None:
 def fill_months(table: DrillTable, view: DashboardView) -> None:
     """Revenue by month, with the month's cohort: the clients who first bought then, and who came back."""
     table.clear_all()
-    table.add_columns(t("dashboard.col.month"), t("dashboard.col.revenue"), "", t("dashboard.col.new"),
-                      t("dashboard.col.returned"))
+    table.add_columns(t("Month"), t("Revenue"), "", t("New"),
+                      t("Back ≤90 d"))
     months = view.board.months
     top = max((float(month.revenue) for month in months), default=0.0)
     for month in reversed(months):
@@ -132,7 +133,7 @@ def fill_months(table: DrillTable, view: DashboardView) -> None:
 def fill_pareto(table: DrillTable, view: DashboardView) -> None:
     """The Pareto curve at every tenth of the buyers, and at the top 1 % and 5 %."""
     table.clear_all()
-    table.add_columns(t("dashboard.col.top_clients"), t("dashboard.col.revenue_share"), "")
+    table.add_columns(t("Top buyers"), t("Revenue"), "")
     for point in view.board.pareto:
         if point.point % 10 == 0 or point.point in (1, 5):
             table.add_drill_row([f"{point.point} %", _percent(point.revenue_share), bar(point.revenue_share, 1.0, 20)],
@@ -141,7 +142,7 @@ def fill_pareto(table: DrillTable, view: DashboardView) -> None:
 
 def fill_clv(table: DrillTable, view: DashboardView) -> None:
     table.clear_all()
-    table.add_columns(t("dashboard.col.expected_value"), t("dashboard.col.clients"), "")
+    table.add_columns(t("Expected 12 m"), t("Clients"), "")
     buckets = view.board.clv
     most = max((bucket.clients for bucket in buckets), default=0)
     for bucket in buckets:
@@ -151,8 +152,8 @@ def fill_clv(table: DrillTable, view: DashboardView) -> None:
 
 def fill_top(table: DrillTable, view: DashboardView) -> None:
     table.clear_all()
-    table.add_columns(t("dashboard.col.client"), t("dashboard.col.expected_value"),
-                      t("dashboard.col.expected_purchases"), t("dashboard.col.p_alive"))
+    table.add_columns(t("Client"), t("Expected 12 m"),
+                      t("Purchases"), t("Active"))
     for client in view.board.top_clients:
         table.add_drill_row([(client.name or f"#{client.client_id}")[:28], money(client.expected_value_12m, 0),
                              f"{client.expected_purchases_12m or 0:.1f}", _percent(client.p_alive)],
@@ -162,8 +163,8 @@ def fill_top(table: DrillTable, view: DashboardView) -> None:
 def fill_inactive(table: DrillTable, view: DashboardView) -> None:
     """The reactivation list: quiet buyers, by what they used to spend; Enter opens the card."""
     table.clear_all()
-    table.add_columns(t("dashboard.col.client"), t("dashboard.col.spent"), t("dashboard.col.quiet_days"),
-                      t("dashboard.col.segment"))
+    table.add_columns(t("Client"), t("Spent"), t("Quiet, days"),
+                      t("Segment"))
     for client in view.board.inactive:
         table.add_drill_row([(client.name or f"#{client.client_id}")[:28], money(client.m, 0), f"{client.r_days:,}",
                              client.rfm_segment], OpenCard(client.client_id))
@@ -173,7 +174,7 @@ def fill_movement(table: DrillTable, view: DashboardView, kind: str, order: tupl
     """From (rows, the previous refresh) to (columns, this one); every cell leads to the clients who moved so."""
     table.clear_all()
     moved = {(move.from_class, move.to_class): move.clients for move in view.board.movement.get(kind, [])}
-    table.add_columns(t("dashboard.col.from_to"), *order)
+    table.add_columns(t("From ↓ to →"), *order)
     for before in order:
         cells, targets = [before], [None]
         for after in order:
@@ -187,7 +188,7 @@ def fill_segment_moves(table: DrillTable, view: DashboardView) -> None:
     """Twelve segments make a matrix too wide for 80 columns: the moves between segments as a list, largest
     first, the clients who stayed where they were left out."""
     table.clear_all()
-    table.add_columns(t("dashboard.col.from"), t("dashboard.col.to"), t("dashboard.col.clients"))
+    table.add_columns(t("From"), t("To"), t("Clients"))
     moves = [move for move in view.board.movement.get("segment", []) if move.from_class != move.to_class]
     for move in sorted(moves, key=lambda move: (-move.clients, move.from_class, move.to_class)):
         table.add_drill_row([move.from_class, move.to_class, f"{move.clients:,}"],

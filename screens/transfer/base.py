@@ -35,7 +35,7 @@ class TransferDialog(DatabaseScreen, ModalScreen[bool]):
 
     # Absolute, because Textual resolves a relative CSS_PATH against the module of a subclass.
     CSS_PATH = Path(__file__).with_name("transfer.tcss")
-    BINDINGS = [Binding("escape", "close", t("import.ui.close"), tooltip=t("import.ui.close.tip"),
+    BINDINGS = [Binding("escape", "close", t("Close"), tooltip=t("Close this dialog"),
                         id="import.close")]
 
     def __init__(self) -> None:
@@ -82,7 +82,7 @@ class TransferDialog(DatabaseScreen, ModalScreen[bool]):
         self.say(str(error), error=True)
 
     def connection_lost(self) -> None:
-        self.say(t("db.lost"), error=True)
+        self.say(t("The connection to the database was lost; reconnecting…"), error=True)
         super().connection_lost()
 
     def busy(self, running: bool) -> None:
@@ -91,6 +91,6 @@ class TransferDialog(DatabaseScreen, ModalScreen[bool]):
     def action_close(self) -> None:
         # The running job reports to this dialog; closing it now would hide whether the file went in.
         if any(worker.node is self and worker.is_running for worker in self.app.workers):
-            self.say(t("import.ui.wait"))
+            self.say(t("Please wait until the job finishes."))
             return
         self.dismiss(self.changed)

@@ -18,12 +18,14 @@ from db.i18n import t
 from screens.base import database_work
 from screens.transfer.base import TransferDialog
 from tui.transfer.export_job import ExportOptions, run_export
+from db import labels
 
 FORMATS = ("csv", "xlsx", "vcf", "txt")
 
 
 class ExportFileScreen(TransferDialog):
-    BINDINGS = [Binding("ctrl+s", "export", t("export.ui.run"), tooltip=t("export.ui.run.tip"), id="export.run")]
+    BINDINGS = [Binding("ctrl+s", "export", t("Export"), tooltip=t("Write the clients of the current search "
+                                                                          "and filters to the file"), id="export.run")]
 
     @dataclass
     class Exported(Message):
@@ -36,16 +38,16 @@ class ExportFileScreen(TransferDialog):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(t("export.ui.title"), classes="title")
+            yield Label(t("Export the clients the list shows"), classes="title")
             yield Input(str(self.folder / f"clients-{date.today().isoformat()}.csv"), id="export-path")
-            yield Select([(t(f"export.ui.format.{name}"), name) for name in FORMATS], value="csv",
+            yield Select([(t(labels.EXPORT_UI_FORMAT[name]), name) for name in FORMATS], value="csv",
                          allow_blank=False, id="export-format")
             with Horizontal():
-                yield Button(t("export.ui.run"), id="export-run", variant="primary")
-                yield Button(t("import.ui.close"), id="export-close")
+                yield Button(t("Export"), id="export-run", variant="primary")
+                yield Button(t("Close"), id="export-close")
             yield Static("", id="transfer-stage")
             yield ProgressBar(id="export-progress", show_eta=True)
-            yield self.result_view(t("export.ui.hint"))
+            yield self.result_view(t("The file gets the clients of the current search and filters."))
 
     def on_mount(self) -> None:
         self.query_one("#export-path", Input).focus()
@@ -61,7 +63,7 @@ class ExportFileScreen(TransferDialog):
     def action_export(self) -> None:
         path = self.query_one("#export-path", Input).value.strip()
         if not path:
-            self.say(t("import.ui.no_path"), error=True)
+            self.say(t("Type the path of a file."), error=True)
             return
         self.busy(True)
         self._run(Path(path).expanduser(), str(self.query_one("#export-format", Select).value))
@@ -73,7 +75,7 @@ class ExportFileScreen(TransferDialog):
     @database_work(group="export")
     def _run(self, path: Path, fmt: str) -> Exported:
         written = run_export(path, ExportOptions(format=fmt, criteria=self.criteria), self.report_from_worker)
-        return self.Exported(t("export.done", count=written, path=path))
+        return self.Exported(t("Exported {count:,} rows to {path}.", count=written, path=path))
 
     @on(Exported)
     def _done(self, message: Exported) -> None:

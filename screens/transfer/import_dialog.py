@@ -16,7 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Static
 
-from db.i18n import t
+from db.i18n import N_, t
 from screens.base import database_work
 from screens.transfer.base import TransferDialog
 from tui.transfer.import_job import ImportOptions, ImportReport, describe, run_import
@@ -25,8 +25,10 @@ from tui.widgets.tick_box import TickBox
 
 class ImportFileScreen(TransferDialog):
     BINDINGS = [
-        Binding("ctrl+r", "check", t("import.ui.check"), tooltip=t("import.ui.check.tip"), id="import.check"),
-        Binding("ctrl+s", "run_import", t("import.ui.run"), tooltip=t("import.ui.run.tip"), id="import.run"),
+        Binding("ctrl+r", "check", t("Check"), tooltip=t("Read the file and say what an import would do, "
+                                                                   "writing nothing"), id="import.check"),
+        Binding("ctrl+s", "run_import", t("Import"), tooltip=t("Import the checked "
+                                                                      "file, all of it or nothing"), id="import.run"),
     ]
 
     @dataclass
@@ -46,19 +48,20 @@ class ImportFileScreen(TransferDialog):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(t("import.ui.title"), classes="title")
-            yield Input(self.initial_path, placeholder=t("import.ui.path"), id="import-path", compact=True)
+            yield Label(t("Import clients or purchases from a file (CSV, XLSX, vCard)"), classes="title")
+            yield Input(self.initial_path, placeholder=t("Path of the file, e.g. "
+                                                         "~/Documents/clients.csv"), id="import-path", compact=True)
             with Horizontal():
-                yield TickBox(t("import.ui.purchases"), id="import-purchases", compact=True)
-                yield TickBox(t("import.ui.overwrite"), id="import-overwrite", compact=True)
-                yield TickBox(t("import.ui.create_missing"), id="import-create-missing", compact=True)
+                yield TickBox(t("Purchases"), id="import-purchases", compact=True)
+                yield TickBox(t("Overwrite"), id="import-overwrite", compact=True)
+                yield TickBox(t("Create missing"), id="import-create-missing", compact=True)
             with Horizontal():
-                yield Button(t("import.ui.check"), id="import-check", variant="primary", compact=True)
-                yield Button(t("import.ui.run"), id="import-run", variant="warning", disabled=True, compact=True)
-                yield Button(t("import.ui.close"), id="import-close", compact=True)
+                yield Button(t("Check"), id="import-check", variant="primary", compact=True)
+                yield Button(t("Import"), id="import-run", variant="warning", disabled=True, compact=True)
+                yield Button(t("Close"), id="import-close", compact=True)
             yield Static("", id="transfer-stage")
             yield ProgressBar(id="import-progress", show_eta=True)
-            yield self.result_view(t("import.ui.hint"))
+            yield self.result_view(t("Check the file first: nothing is written until you confirm."))
 
     def on_mount(self) -> None:
         self.query_one("#import-path", Input).focus()
@@ -80,7 +83,7 @@ class ImportFileScreen(TransferDialog):
     def action_check(self) -> None:
         path, options = self._request()
         if not path:
-            self.say(t("import.ui.no_path"), error=True)
+            self.say(t("Type the path of a file."), error=True)
             return
         self.busy(True)
         self.dry_run = True
@@ -89,7 +92,7 @@ class ImportFileScreen(TransferDialog):
     @on(Button.Pressed, "#import-run")
     def action_run_import(self) -> None:
         if self.checked is None or self.checked != self._request():
-            self.say(t("import.ui.check_first"), error=True)
+            self.say(t("Check the file first, so that you see what will be written."), error=True)
             return
         self.busy(True)
         self.dry_run = False
@@ -110,19 +113,20 @@ class ImportFileScreen(TransferDialog):
     def _report(result: ImportReport) -> str:
         """The report with what decides the next step first: whether anything was written, how many rows
         were refused and where they are; then the confirmation asked for; then every count and reason."""
-        first = [t("import.dry_run")] if result.options.dry_run else []
-        first.append(t("import.summary.invalid", count=len(result.rejects)).strip())
+        first = [t("Dry run: nothing was written.")] if result.options.dry_run else []
+        first.append(t("  invalid rows:                {count:,}", count=len(result.rejects)).strip())
         if result.rejects and result.reject_file:
-            first.append(t("import.summary.reject_file", path=result.reject_file))
+            first.append(t("Invalid rows are "
+                           "in {path}, each with its reason; fix them and import that file.", path=result.reject_file))
         if result.options.dry_run:
-            first.append(t("import.ui.confirm"))
+            first.append(t("Press Import (Ctrl+S) to write this, or change the file and check again."))
         rest = [line for line in describe(result) if line.strip() not in first]
         return "\n".join(first + [""] + rest)
 
     def stage_label(self, stage: str) -> str:
         # The dry run goes through the same steps as the import, writing in a transaction it rolls back.
-        if stage == "import.stage.write" and self.dry_run:
-            return t("import.stage.check")
+        if stage == N_("Writing") and self.dry_run:
+            return t("Checking")
         return t(stage)
 
     @on(Imported)

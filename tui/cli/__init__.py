@@ -18,10 +18,10 @@ from db.connection import Target
 from db.errors import UserError, driver_error, is_permission_denied
 from db.i18n import N_, t
 from tui import i18n
-from tui.cli import admin, analytics, app, transfer
+from tui.cli import admin, analytics, app, mailing, transfer
 from tui.cli.common import check_arguments
 
-GROUPS = (admin, transfer, analytics)
+GROUPS = (admin, transfer, analytics, mailing)
 
 # argparse's own words (usage, options, its error messages), translated like every other message.
 ARGPARSE_MESSAGES = (
@@ -45,14 +45,16 @@ def translate_argparse() -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="clientbase",
-        description=t("cli.help.description"),
+        description=t("A shared client base for a shop or a small office, in the terminal."),
     )
     parser.add_argument("--database", metavar="URL",
-                        help=t("cli.help.database"))
-    parser.add_argument("--user", metavar="LOGIN", help=t("cli.help.user"))
-    parser.add_argument("--lang", choices=i18n.LANGUAGES, help=t("cli.help.lang"))
+                        help=t("a PostgreSQL URL (default: $CLIENTBASE_DATABASE_URL, else the embedded database)"))
+    parser.add_argument("--user", metavar="LOGIN", help=t("the login to use (default: your system user name)"))
+    parser.add_argument("--lang", choices=i18n.LANGUAGES, help=t("the language to speak: en, ru or ro (default: your "
+                                                                 "login's, else LANG, else the shop's)"))
     parser.add_argument("--demo", action="store_true",
-                        help=t("cli.help.demo_flag", count=app.DEMO_ON_FIRST_START))
+                        help=t("on an empty "
+                               "base, load {count:,} demo clients before starting", count=app.DEMO_ON_FIRST_START))
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     for group in GROUPS:
@@ -87,13 +89,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"clientbase: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"clientbase: {t('cli.interrupted')}", file=sys.stderr)
+        print(f"clientbase: {t('Interrupted.')}", file=sys.stderr)
         return 130
     except (psycopg.errors.InsufficientPrivilege, peewee.ProgrammingError) as exc:
         if not is_permission_denied(exc):
             raise
         detail = str(driver_error(exc)).splitlines()[0]
-        print(f"clientbase: {t('cli.permission', detail=detail)}", file=sys.stderr)
+        print(f"clientbase: {t('Your login may not do this: {detail}.', detail=detail)}", file=sys.stderr)
         return 1
     except (psycopg.OperationalError, peewee.OperationalError, peewee.InterfaceError) as exc:
         failure = driver_error(exc)

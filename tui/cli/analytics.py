@@ -6,23 +6,24 @@ import argparse
 import csv
 from pathlib import Path
 
-from db import connection
+from db import connection, labels
 from db.connection import Target
 from db.errors import UserError
-from db.i18n import t
+from db.i18n import N_, t
 from tui.cli.common import iso_date, positive_int, with_password_prompt
 from tui.transfer import progress
 from tui.transfer.private_files import open_private
 
 
 def add_parsers(commands) -> None:
-    group = commands.add_parser("analytics", help=t("analytics.help"))
+    group = commands.add_parser("analytics", help=t("Analytics: ABC, A-E, RFM, lifetime value (refresh, export)"))
     actions = group.add_subparsers(dest="analytics_command", metavar="ACTION", required=True)
-    refresh = actions.add_parser("refresh", help=t("analytics.help.refresh"))
-    refresh.add_argument("--as-of", type=iso_date, metavar="YYYY-MM-DD", help=t("analytics.help.as_of"))
+    refresh = actions.add_parser("refresh", help=t("Recompute the analytics and publish them (administrators)"))
+    refresh.add_argument("--as-of", type=iso_date, metavar="YYYY-MM-DD", help=t("Analysis date (default: today in the "
+                                                                                "shop's time zone)"))
     refresh.add_argument("--period-days", type=positive_int, default=365, metavar="N",
-                         help=t("analytics.help.period_days"))
-    export = actions.add_parser("export", help=t("analytics.help.export"))
+                         help=t("Days of the period for ABC and A-E, ending with the analysis date (default 365)"))
+    export = actions.add_parser("export", help=t("Write one row per client of the current analytics to a CSV file"))
     export.add_argument("file", type=Path, metavar="FILE.csv")
 
 
@@ -46,8 +47,9 @@ def _refresh(target: Target, args: argparse.Namespace) -> int:
 
     with _connect(target) as conn, progress.bar() as report:
         result = refresh(conn, as_of=args.as_of, period_days=args.period_days,
-                         progress=lambda step, done, total: report(f"analytics.step.{step}", 0, 1))
-    print(t("analytics.refreshed", as_of=result.as_of, clients=f"{result.clients:,}", buyers=f"{result.buyers:,}",
+                         progress=lambda step, done, total: report(labels.ANALYTICS_STEP[step], 0, 1))
+    print(t("Analytics as of {as_of}: {clients} clients, {buyers} buyers, computed "
+            "in {seconds:.2f} s.", as_of=result.as_of, clients=f"{result.clients:,}", buyers=f"{result.buyers:,}",
             seconds=result.duration_ms / 1000), flush=True)
     if result.clv_message:
         print(result.clv_message, flush=True)
@@ -64,7 +66,7 @@ def _export(target: Target, args: argparse.Namespace) -> int:
         try:
             out = open_private(args.file, "w", encoding="utf-8", newline="")
         except OSError as exc:
-            raise UserError("export.cannot_write", path=args.file, reason=exc.strerror or exc) from None
+            raise UserError(N_("Cannot write {path}: {reason}."), path=args.file, reason=exc.strerror or exc) from None
         with out:
             writer = csv.writer(out)
             writer.writerow(export.COLUMNS)
@@ -74,7 +76,7 @@ def _export(target: Target, args: argparse.Namespace) -> int:
             for row in rows:
                 writer.writerow(row)
                 written += 1
-    print(t("analytics.exported", count=f"{written:,}", path=args.file), flush=True)
+    print(t("Wrote {count} clients to {path}.", count=f"{written:,}", path=args.file), flush=True)
     return 0
 
 

@@ -17,7 +17,8 @@ def cmd_app(target: Target, args: argparse.Namespace) -> int:
         with owner_connection(target, create=True) as conn:
             if demo.is_empty(conn):
                 result = demo.load(conn, DEMO_ON_FIRST_START, progress=progress_printer())
-                say(t("demo.loaded", clients=result.clients, purchases=result.purchases,
+                say(t("Loaded {clients:,} clients and "
+                      "{purchases:,} purchases in {seconds:.1f} s.", clients=result.clients, purchases=result.purchases,
                       seconds=result.seconds))
     target = bind_app_database(target, create=True)
     identity = session.identity(target)

@@ -10,19 +10,19 @@ from typing import Callable
 
 import psycopg
 
-from db import connection
+from db import connection, labels
 from db.connection import Target
 from db.errors import UserError
-from db.i18n import t
+from db.i18n import N_, t
 
 
 def positive_int(text: str) -> int:
     try:
         value = int(text.replace("_", "").replace(",", ""))
     except ValueError:
-        raise argparse.ArgumentTypeError(t("cli.bad_number", text=text)) from None
+        raise argparse.ArgumentTypeError(t("expected a whole number, not '{text}'", text=text)) from None
     if value <= 0:
-        raise argparse.ArgumentTypeError(t("cli.bad_positive", text=text))
+        raise argparse.ArgumentTypeError(t("expected a positive number, not '{text}'", text=text))
     return value
 
 
@@ -30,7 +30,7 @@ def iso_date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(t("cli.bad_date", text=text)) from None
+        raise argparse.ArgumentTypeError(t("expected a date as YYYY-MM-DD, not '{text}'", text=text)) from None
 
 
 def say(message: str) -> None:
@@ -41,23 +41,23 @@ def read_password() -> str:
     try:
         password = sys.stdin.readline().rstrip("\r\n") if sys.stdin is not None else ""
     except UnicodeDecodeError:
-        raise UserError("cli.password_not_text") from None
+        raise UserError(N_("The password read from standard input is not UTF-8 text.")) from None
     if not password:
-        raise UserError("user.password_empty")
+        raise UserError(N_("The password read from standard input is empty."))
     return password
 
 
 def ask_password(prompt: str) -> str:
     """A password typed at the terminal; Ctrl+D, an empty answer or no terminal at all is one sentence."""
     if sys.stdin is None or not sys.stdin.isatty():
-        raise UserError("cli.no_terminal_for_password")
+        raise UserError(N_("There is no terminal to type the password at; pass it with --password-stdin."))
     try:
         password = getpass.getpass(prompt)
     except EOFError:
         print(file=sys.stderr)  # the prompt's line stays open after Ctrl+D
-        raise UserError("cli.password_not_given") from None
+        raise UserError(N_("No password was given; nothing changed.")) from None
     if not password:
-        raise UserError("cli.password_not_given")
+        raise UserError(N_("No password was given; nothing changed."))
     return password
 
 
@@ -71,7 +71,8 @@ def check_arguments(args: argparse.Namespace) -> None:
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, str) and _unencodable(item):
                 positional = name in ("login", "key", "value")
-                raise UserError("cli.bad_text", option=name if positional else "--" + name.replace("_", "-"))
+                raise UserError(N_("{option} holds bytes that are not UTF-8 text; check the terminal's or the file's "
+                                   "encoding."), option=name if positional else "--" + name.replace("_", "-"))
 
 
 def owner_connection(target: Target, create: bool = False) -> psycopg.Connection:
@@ -93,10 +94,11 @@ def with_password_prompt(target: Target, attempt: Callable[[Target], object]) ->
     try:
         return attempt(target)
     except UserError as exc:
-        if exc.key != "db.auth_failed" or target.password is not None or sys.stdin is None \
+        if exc.key != N_("The database refused the login '{login}': "
+                         "wrong password or no such login.") or target.password is not None or sys.stdin is None \
                 or not sys.stdin.isatty():
             raise
-        password = ask_password(t("cli.password_prompt", login=target.login))
+        password = ask_password(t("Password for {login}: ", login=target.login))
         return attempt(target.with_password(password))
 
 
@@ -105,7 +107,9 @@ def progress_printer() -> Callable[[str, int, int], None]:
         return lambda stage, done, total: None
 
     def show(stage: str, done: int, total: int) -> None:
-        sys.stderr.write(f"\r{stage}: {done:,} / {total:,}   ")
+        # An import's stages are marked messages (N_); the demo's are names, said through their table.
+        said = t(labels.DEMO_STAGE[stage]) if stage in labels.DEMO_STAGE else t(stage)
+        sys.stderr.write("\r" + t("{stage}: {done:,} / {total:,}", stage=said, done=done, total=total) + "   ")
         sys.stderr.flush()
         if stage == "analyse":
             sys.stderr.write("\n")

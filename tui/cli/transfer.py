@@ -7,35 +7,46 @@ from pathlib import Path
 
 from db.connection import Target
 from db.errors import UserError
-from db.i18n import t
+from db.i18n import N_, t
 from tui.cli.common import bind_app_database
 from tui.transfer import progress
 def add_parsers(commands) -> None:
-    imp = commands.add_parser("import", help=t("import.help"))
+    imp = commands.add_parser("import", help=t("import clients (or purchases) from CSV, XLSX or vCard"))
     imp.add_argument("file", type=Path)
-    imp.add_argument("--dry-run", action="store_true", help=t("import.help.dry_run"))
-    imp.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD", help=t("import.help.map"))
-    imp.add_argument("--purchases", action="store_true", help=t("import.help.purchases"))
-    imp.add_argument("--sheet", metavar="NAME", help=t("import.help.sheet"))
-    imp.add_argument("--overwrite", action="store_true", help=t("import.help.overwrite"))
-    imp.add_argument("--create-missing", action="store_true", help=t("import.help.create_missing"))
+    imp.add_argument("--dry-run", action="store_true", help=t("say what would happen; write nothing"))
+    imp.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD", help=t("which field a column "
+                                                                                          "holds, e.g. 'Моб. "
+                                                                                          "телефон=mobile', "
+                                                                                          "'Хобби=custom.hobby' or "
+                                                                                          "'Столбец=skip'; repeatable"))
+    imp.add_argument("--purchases", action="store_true", help=t("the file holds purchases, not clients"))
+    imp.add_argument("--sheet", metavar="NAME", help=t("the sheet of an XLSX file (default: the first)"))
+    imp.add_argument("--overwrite", action="store_true", help=t("let the file replace non-empty fields of clients "
+                                                                "already in the base"))
+    imp.add_argument("--create-missing", action="store_true", help=t("with --purchases: create a minimal card for an "
+                                                                     "unknown client number"))
 
-    exp = commands.add_parser("export", help=t("export.help"))
+    exp = commands.add_parser("export", help=t("export clients (or purchases) to CSV, XLSX, vCard or a mailing list"))
     exp.add_argument("file", type=Path)
-    exp.add_argument("--format", choices=("csv", "xlsx", "vcf", "txt"), default=None, help=t("export.help.format"))
-    exp.add_argument("--segment", metavar="NAME", help=t("export.help.segment"))
-    exp.add_argument("--search", metavar="TEXT", help=t("export.help.search"))
+    exp.add_argument("--format", choices=("csv", "xlsx", "vcf", "txt"), default=None, help=t("default: from the file "
+                                                                                             "name's extension, else "
+                                                                                             "csv"))
+    exp.add_argument("--segment", metavar="NAME", help=t("only the clients of this saved segment"))
+    exp.add_argument("--search", metavar="TEXT", help=t("only the clients this search finds"))
     exp.add_argument("--encoding", choices=("utf-8-sig", "utf-8", "cp1251"), default="utf-8-sig",
-                     help=t("export.help.encoding"))
-    exp.add_argument("--delimiter", default=None, help=t("export.help.delimiter"))
-    exp.add_argument("--channel", choices=("email", "sms"), default="email", help=t("export.help.channel"))
-    exp.add_argument("--purchases", action="store_true", help=t("export.help.purchases"))
+                     help=t("CSV encoding (default utf-8-sig, which Excel opens with Cyrillic intact)"))
+    exp.add_argument("--delimiter", default=None, help=t("CSV separator (default ';', what Excel expects in Russian "
+                                                         "and Romanian locales); 'tab' for a tab"))
+    exp.add_argument("--channel", choices=("email", "sms"), default="email", help=t("with --format txt: a list of "
+                                                                                    "e-mail addresses or of phone "
+                                                                                    "numbers"))
+    exp.add_argument("--purchases", action="store_true", help=t("export the purchases of those clients instead"))
 
-    backup = commands.add_parser("backup", help=t("backup.help"))
+    backup = commands.add_parser("backup", help=t("save the whole base to a file (pg_dump, custom format)"))
     backup.add_argument("file", type=Path)
-    restore = commands.add_parser("restore", help=t("backup.help.restore"))
+    restore = commands.add_parser("restore", help=t("restore a backup into an empty database"))
     restore.add_argument("file", type=Path)
-    restore.add_argument("--force", action="store_true", help=t("backup.help.force"))
+    restore.add_argument("--force", action="store_true", help=t("replace a database that is not empty"))
 
 
 def cmd_import(target: Target, args: argparse.Namespace) -> int:
@@ -58,13 +69,14 @@ def cmd_export(target: Target, args: argparse.Namespace) -> int:
 
     delimiter = {"tab": "\t", None: ";"}.get(args.delimiter, args.delimiter)
     if len(delimiter) != 1:
-        raise UserError("export.bad_delimiter", delimiter=args.delimiter)
+        raise UserError(N_("The "
+                           "separator must be one character (or 'tab'), not '{delimiter}'."), delimiter=args.delimiter)
     options = ExportOptions(format=args.format, segment=args.segment, search=args.search, encoding=args.encoding,
                             delimiter=delimiter, channel=args.channel, purchases=args.purchases)
     bind_app_database(target)
     with progress.bar() as report:
         written = run_export(args.file, options, report)
-    print(t("export.done", count=written, path=args.file), flush=True)
+    print(t("Exported {count:,} rows to {path}.", count=written, path=args.file), flush=True)
     return 0
 
 

@@ -184,7 +184,8 @@ class Gateway:
                 # Read to its end first: closing with unread bytes resets the connection, and the client
                 # would see "connection reset" instead of the sentence.
                 await _receive(client, length - 8)
-                await loop.sock_sendall(client, refusal(t("server.tls_required")))
+                await loop.sock_sendall(client, refusal(t("this server accepts only encrypted connections: add "
+                                                          "sslmode=require to the database URL")))
                 return None
             raise Refused
         raise Refused

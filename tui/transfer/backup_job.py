@@ -20,7 +20,7 @@ from db.transfer import backup
 from db.connection import Target
 from db.embedded import bin_dir
 from db.errors import UserError
-from db.i18n import t
+from db.i18n import N_, t
 from tui.transfer.private_files import open_private
 from tui.transfer.progress import Report
 
@@ -56,23 +56,23 @@ def _run(tool: str, conninfo: str, args: list[str], total: int, report: Report, 
             done += 1
             report(stage, min(done, total), total)
     if process.wait() != 0:
-        raise UserError(failure, reason=errors[0] if errors else t("backup.tool_failed", tool=tool))
+        raise UserError(failure, reason=errors[0] if errors else t("{tool} stopped without saying why", tool=tool))
     report(stage, total, total)
 
 
 def run_backup(target: Target, path: Path, report: Report) -> dict[str, list]:
     if not path.parent.is_dir():
-        raise UserError("export.no_folder", folder=path.parent)
+        raise UserError(N_("The folder {folder} does not exist."), folder=path.parent)
     conninfo = _owner(target)
     with connection.connect(conninfo, target) as conn:
         with backup.exported_snapshot(conn) as (snapshot, counts):
-            report("backup.stage.dump", 0, len(counts))
+            report(N_("Backing up tables"), 0, len(counts))
             # FILE exists, empty and private, before pg_dump opens it: its fopen("wb") truncates a file and
             # keeps its mode, so no byte of the dump is ever readable under the umask. (Writing the dump to
             # our own descriptor through stdout is not the same: pg_dump then writes a different, larger file.)
             _private(path, "wb").close()
             _run("pg_dump", conninfo, ["--format=custom", f"--snapshot={snapshot}", f"--file={path}"],
-                 len(counts), report, "backup.stage.dump", "backup.failed")
+                 len(counts), report, N_("Backing up tables"), N_("The backup failed: {reason}."))
     with _private(manifest_path(path), "w", encoding="utf-8") as out:
         out.write(json.dumps({"tables": counts}, indent=1, ensure_ascii=False))
     return counts
@@ -82,34 +82,36 @@ def _private(path: Path, mode: str, **kwargs) -> IO:
     try:
         return open_private(path, mode, **kwargs)
     except OSError as exc:
-        raise UserError("export.cannot_write", path=path, reason=exc.strerror or exc) from None
+        raise UserError(N_("Cannot write {path}: {reason}."), path=path, reason=exc.strerror or exc) from None
 
 
 def run_restore(target: Target, path: Path, force: bool, report: Report) -> tuple[dict | None, list[str]]:
     """Returns the manifest (None when the backup came without one) and the differences found."""
     if not path.is_file():
-        raise UserError("import.no_file", path=path)
+        raise UserError(N_("There is no file {path}."), path=path)
     try:
         expected = json.loads(manifest_path(path).read_text(encoding="utf-8"))["tables"]
     except FileNotFoundError:
         expected = None
     except (ValueError, KeyError):
-        raise UserError("backup.bad_manifest", path=manifest_path(path)) from None
+        raise UserError(N_("{path} is damaged; "
+                           "move it away to restore without checking the counts."), path=manifest_path(path)) from None
     listing = subprocess.run([str(bin_dir() / "pg_restore"), "--list", str(path)], capture_output=True, text=True)
     if listing.returncode != 0:
-        raise UserError("backup.not_a_backup", path=path)
+        raise UserError(N_("{path} is not a clientbase backup (a pg_dump custom-format file)."), path=path)
     entries = sum(1 for line in listing.stdout.splitlines() if line and not line.startswith(";"))
     conninfo = _owner(target)
     with connection.connect(conninfo, target, autocommit=True) as conn:
         if backup.has_data(conn) and not force:
-            raise UserError("backup.not_empty", where=target.display)
+            raise UserError(N_("The database at {where} already holds clients; restore into an empty one, or add "
+                               "--force to replace everything in it."), where=target.display)
         # The dump grants rights to the group roles, which live in the server, not in the dump.
         migrate.ensure_group_roles(conn)
-    report("backup.stage.restore", 0, entries)
+    report(N_("Restoring"), 0, entries)
     # Dropping what is there and restoring happen in one transaction, so a damaged file leaves the base as it was.
     _run("pg_restore", conninfo, ["--single-transaction", "--exit-on-error", "--clean", "--if-exists", "--no-owner",
                                   str(path)],
-         entries, report, "backup.stage.restore", "restore.failed")
+         entries, report, N_("Restoring"), N_("The restore failed and changed nothing: {reason}."))
     with connection.connect(conninfo, target, autocommit=True) as conn:
         # pg_restore --no-owner gave the definer functions to the restoring login.
         migrate.reassert_security(conn)
@@ -123,15 +125,18 @@ def run_restore(target: Target, path: Path, force: bool, report: Report) -> tupl
 
 def backup_report(target: Target, path: Path, report: Report) -> list[str]:
     counts = run_backup(target, path, report)
-    return [t("backup.done", path=path, tables=len(counts), rows=sum(c for c, _ in counts.values()),
+    return [t("Saved {tables} tables ({rows:,} rows) to {path}; keep {manifest} beside "
+              "it, restore checks against it.", path=path, tables=len(counts), rows=sum(c for c, _ in counts.values()),
               manifest=manifest_path(path).name)]
 
 
 def restore_report(target: Target, path: Path, force: bool, report: Report) -> list[str]:
     expected, differences = run_restore(target, path, force, report)
     if expected is None:
-        return [t("backup.restored_unverified", path=path)]
+        return [t("Restored {path}; there was no manifest beside it, so the counts were not checked.", path=path)]
     if differences:
-        raise UserError("backup.mismatch", tables="; ".join(differences))
-    return [t("backup.restored", tables=len(expected), rows=sum(c for c, _ in expected.values()))]
+        raise UserError(N_("The "
+                           "restore finished but differs from the backup in: {tables}."), tables="; ".join(differences))
+    return [t("Restored and checked: {tables} tables, {rows:,} rows, every "
+              "count and checksum as at the backup.", tables=len(expected), rows=sum(c for c, _ in expected.values()))]
 

@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from db.errors import UserError
+from db.i18n import N_
 
 PHONE_FIELDS = ("phone", "mobile", "home", "work", "whatsapp")
 CONTACT_FIELDS = PHONE_FIELDS + ("email", "telegram", "skype", "vk", "website")
@@ -111,7 +112,7 @@ def parse_map(pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         column, sep, field = pair.partition("=")
         if not sep or not column.strip() or not field.strip():
-            raise UserError("import.bad_map", pair=pair)
+            raise UserError(N_("--map expects COLUMN=FIELD, such as 'Телефон=mobile', not '{pair}'."), pair=pair)
         result[column.strip()] = field.strip()
     return result
 
@@ -142,20 +143,25 @@ def guess(headers: list[str], overrides: dict[str, str], purchases: bool = False
         if index is None and column.isdigit() and 1 <= int(column) <= len(headers):
             index = int(column) - 1
         if index is None:
-            raise UserError("import.map_no_column", column=column, columns=", ".join(headers))
+            raise UserError(N_("--map names the column '{column}', which the file does not have; its columns are: "
+                               "{columns}."), column=column, columns=", ".join(headers))
         if field == "skip":
             fields[index] = None
         elif field in known or (field.startswith("custom.") and not purchases and
                                 re.fullmatch(r"custom\.[a-z][a-z0-9_]*", field)):
             fields[index] = field
         else:
-            raise UserError("import.map_no_field", field=field, fields=", ".join(sorted(known)))
+            raise UserError(N_("--map names the field '{field}', which does not exist; use one of: {fields}, "
+                               "custom.NAME or skip."), field=field, fields=", ".join(sorted(known)))
         if headers[index] in unknown:
             unknown.remove(headers[index])
     if purchases and not any(f in fields for f in ("client_key", "phone", "email")):
-        raise UserError("import.no_client_column")
+        raise UserError(N_("A purchase file needs a column with the client number, phone or e-mail; say which one it "
+                           "is with --map, e.g. --map 'Карта=client_key'."))
     if purchases and not ("purchased_at" in fields and "amount" in fields):
-        raise UserError("import.no_purchase_columns")
+        raise UserError(N_("A purchase file needs a date column and an amount column; say which they are with --map, "
+                           "e.g. --map 'Дата=purchased_at' --map 'Сумма=amount'."))
     if not purchases and not any(f in fields for f in ("full_name", "last_name", "first_name", "company")):
-        raise UserError("import.no_name_column", columns=", ".join(headers))
+        raise UserError(N_("No column of the file looks like a name or a company (columns: {columns}); say which one "
+                           "it is with --map, e.g. --map 'Клиент=full_name'."), columns=", ".join(headers))
     return Mapping(headers=list(headers), fields=fields, unknown=unknown)

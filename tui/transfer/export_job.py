@@ -19,6 +19,7 @@ from tui.transfer import vcard
 from tui.transfer.cells import neutralise, xlsx_row
 from tui.transfer.private_files import open_private
 from tui.transfer.progress import Report
+from db.i18n import N_
 
 CONTACT_HEADERS = {"mobile": "Mobile", "home": "Home phone", "work": "Work phone", "whatsapp": "WhatsApp",
                    "email": "E-mail", "telegram": "Telegram", "skype": "Skype", "vk": "VK", "website": "Website"}
@@ -85,16 +86,16 @@ def run_export(path: Path, options: ExportOptions, progress: Report | None = Non
     try:
         return _export(path, options, progress or (lambda stage, done, total: None))
     except OSError as exc:
-        raise UserError("export.cannot_write", path=path, reason=exc.strerror or exc) from None
+        raise UserError(N_("Cannot write {path}: {reason}."), path=path, reason=exc.strerror or exc) from None
 
 
 def _export(path: Path, options: ExportOptions, report: Report) -> int:
     fmt = file_format(path, options.format)
     if options.purchases and fmt in ("vcf", "txt"):
-        raise UserError("export.purchases_format")
+        raise UserError(N_("Purchases export to CSV or XLSX only."))
     exporting.check_may_export(mailing_list=fmt == "txt")
     if not path.parent.is_dir():
-        raise UserError("export.no_folder", folder=path.parent)
+        raise UserError(N_("The folder {folder} does not exist."), folder=path.parent)
     total = exporting.count(*_which(options))
     if fmt == "txt":
         rows: Iterable = (_recipient_line(r, options.channel) for r in
@@ -122,10 +123,12 @@ def file_format(path: Path, requested: str | None) -> str:
     implied = FORMATS.get(extension)
     if requested is None:
         if implied is None:
-            raise UserError("export.unknown_format", name=path.name)
+            raise UserError(N_("Cannot tell the format from the name '{name}': end it in .csv, .xlsx, .vcf or .txt, "
+                               "or say which with --format."), name=path.name)
         return implied
     if extension and implied != requested:
-        raise UserError("export.format_mismatch", name=path.name, format=requested)
+        raise UserError(N_("The name '{name}' does not end in .{format}, the format asked for; name the file after "
+                           "what it holds, so that the right program opens it."), name=path.name, format=requested)
     return requested
 
 
@@ -135,8 +138,8 @@ def _counted(rows: Iterable, total: int, report: Report):
         yield row
         count += 1
         if count % 5000 == 0:
-            report("export.stage.write", count, max(total, count))
-    report("export.stage.write", count, max(count, 1))
+            report(N_("Exporting"), count, max(total, count))
+    report(N_("Exporting"), count, max(count, 1))
 
 
 def _write_csv(path, headers, rows, options: ExportOptions, total, report) -> int:

@@ -18,7 +18,7 @@ from db.transfer import import_purchases
 
 from db.transfer import import_clients as importing
 from db.errors import UserError
-from db.i18n import t
+from db.i18n import N_, t
 from tui.transfer import columns
 from tui.transfer import readers
 from tui.transfer.progress import Report
@@ -58,7 +58,7 @@ def run_import(path: Path, options: ImportOptions, progress: Report | None = Non
                        strict_width=table.kind == "csv",
                        custom_fields={d.name: d for d in custom_fields.list_definitions()})
     result = ImportReport(table=table, mapping=mapping, options=options)
-    source = t("import.consent_source", file=path.name)
+    source = t("import of {file}", file=path.name)
     if options.purchases:
         rows = _read(table, reader.purchase, result.rejects, report)
         result.purchases = import_purchases.import_purchases(
@@ -71,9 +71,10 @@ def run_import(path: Path, options: ImportOptions, progress: Report | None = Non
                                                   source=source, progress=report, total=table.total)
     if result.rejects and not options.dry_run:
         try:
-            result.reject_file = readers.write_rejects(table, result.rejects, t("import.reason_header"))
+            result.reject_file = readers.write_rejects(table, result.rejects, t("Reason rejected"))
         except OSError as exc:
-            raise UserError("import.cannot_write_rejects", path=readers.reject_path(path),
+            raise UserError(N_("The valid rows were imported, but the rejected ones could not be written to {path}: "
+                               "{reason}."), path=readers.reject_path(path),
                             reason=exc.strerror or exc) from None
     return result
 
@@ -83,20 +84,20 @@ def _read(table: readers.Table, convert, rejects: list, report: Report) -> Itera
     for row in table.rows:
         count += 1
         if count % 2000 == 0:
-            report("import.stage.read", count, table.total)
+            report(N_("Reading rows"), count, table.total)
         if row.error:
             rejects.append((row, row.error))
             continue
         if not any(cell.strip() for cell in row.cells):
             continue
         if any("\0" in cell for cell in row.cells):  # PostgreSQL text cannot hold it (an XLSX's _x0000_)
-            rejects.append((row, t("import.reason.nul")))
+            rejects.append((row, t("the row holds a NUL character, which no text field may contain")))
             continue
         try:
             yield convert(row.number, row.cells)
         except ValueError as exc:
             rejects.append((row, str(exc)))
-    report("import.stage.read", count, count)
+    report(N_("Reading rows"), count, count)
 
 
 def _reject_unknown_clients(result: ImportReport) -> None:
@@ -105,7 +106,8 @@ def _reject_unknown_clients(result: ImportReport) -> None:
     if not unknown:
         return
     table = readers.open_table(result.table.path, result.options.sheet)
-    reason = t("import.reason.unknown_client")
+    reason = t("no client with this number, phone or e-mail in the base (import the clients first, or use "
+               "--create-missing)")
     result.rejects.extend((row, reason) for row in table.rows if row.number in unknown)
     result.rejects.sort(key=lambda pair: pair[0].number)
 
@@ -113,38 +115,43 @@ def _reject_unknown_clients(result: ImportReport) -> None:
 def describe(result: ImportReport) -> list[str]:
     """The report, one sentence a line, for the terminal and the import screen."""
     table = result.table
-    where = {"csv": t("import.format.csv", encoding=table.encoding,
-                      delimiter=t("import.tab") if table.delimiter == "\t" else table.delimiter),
-             "xlsx": t("import.format.xlsx", sheet=table.sheet), "vcf": t("import.format.vcf")}[table.kind]
-    lines = [t("import.read", file=table.path.name, format=where)]
+    where = {"csv": t("CSV, {encoding}, separator {delimiter}", encoding=table.encoding,
+                      delimiter=t("tab") if table.delimiter == "\t" else table.delimiter),
+             "xlsx": t("Excel, sheet '{sheet}'", sheet=table.sheet), "vcf": t("vCard")}[table.kind]
+    lines = [t("{file} ({format}):", file=table.path.name, format=where)]
     if result.clients is not None:
         c = result.clients
-        lines += [t("import.summary.rows", count=c.rows + len(result.rejects)),
-                  t("import.summary.new", count=c.new),
-                  t("import.summary.updated", count=c.updated),
-                  t("import.summary.unchanged", count=c.unchanged),
-                  t("import.summary.dup_file", count=c.duplicates_in_file),
-                  t("import.summary.dup_base", count=c.duplicates_in_base),
-                  t("import.summary.contacts", count=c.contacts_added)]
+        lines += [t("  rows read:                   {count:,}", count=c.rows + len(result.rejects)),
+                  t("  new clients:                 {count:,}", count=c.new),
+                  t("  clients updated:             {count:,}", count=c.updated),
+                  t("  clients already up to date:  {count:,}", count=c.unchanged),
+                  t("  "
+                    "duplicate rows in the file:  {count:,} (merged into one client each)", count=c.duplicates_in_file),
+                  t("  already in the "
+                    "base:         {count:,} (matched by client number, phone or e-mail)", count=c.duplicates_in_base),
+                  t("  phones and e-mails added:    {count:,}", count=c.contacts_added)]
     if result.purchases is not None:
         p = result.purchases
-        lines += [t("import.summary.rows", count=p.rows + len(result.rejects) - len(p.unknown_client_rows)),
-                  t("import.summary.purchases", count=p.added),
-                  t("import.summary.already", count=p.already_there)]
+        lines += [t("  rows read:                   "
+                    "{count:,}", count=p.rows + len(result.rejects) - len(p.unknown_client_rows)),
+                  t("  purchases added:             {count:,}", count=p.added),
+                  t("  purchases already in base:   {count:,}", count=p.already_there)]
         if p.clients_created:
-            lines.append(t("import.summary.created", count=p.clients_created))
-    lines.append(t("import.summary.invalid", count=len(result.rejects)))
+            lines.append(t("  clients created (minimal):   {count:,}", count=p.clients_created))
+    lines.append(t("  invalid rows:                {count:,}", count=len(result.rejects)))
     if result.rejects:
         reasons = Counter(reason.split(": ", 1)[-1] if ": " in reason else reason for _, reason in result.rejects)
         for reason, count in reasons.most_common(5):
-            lines.append(t("import.summary.reason", count=count, reason=reason))
+            lines.append(t("    {count:,} × {reason}", count=count, reason=reason))
         for row, reason in result.rejects[:SHOWN_REJECTS]:
-            lines.append(t("import.summary.reject", row=row.number, reason=reason))
+            lines.append(t("    row {row}: {reason}", row=row.number, reason=reason))
         if result.reject_file:
-            lines.append(t("import.summary.reject_file", path=result.reject_file))
+            lines.append(t("Invalid rows are "
+                           "in {path}, each with its reason; fix them and import that file.", path=result.reject_file))
     if result.mapping.unknown:
-        lines.append(t("import.summary.unknown_columns", columns=", ".join(result.mapping.unknown),
+        lines.append(t("Columns not imported: {columns}. To keep one "
+                       "as a custom field: --map '{example}=custom.name'.", columns=", ".join(result.mapping.unknown),
                        example=result.mapping.unknown[0]))
     if result.options.dry_run:
-        lines.append(t("import.dry_run"))
+        lines.append(t("Dry run: nothing was written."))
     return lines

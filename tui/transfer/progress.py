@@ -20,12 +20,12 @@ Report = Callable[[str, int, int], None]
 class _RateColumn(ProgressColumn):
     def render(self, task) -> Text:
         speed = task.finished_speed or task.speed
-        return Text(t("import.rate", rate=f"{speed:,.0f}") if speed else "", style="progress.data.speed")
+        return Text(t("{rate} rows/s", rate=f"{speed:,.0f}") if speed else "", style="progress.data.speed")
 
 
 @contextlib.contextmanager
 def bar(enabled: bool | None = None) -> Iterator[Report]:
-    """Yields report(stage, done, total); stage is a key in db/i18n.py."""
+    """Yields report(stage, done, total); stage is an English message (N_), said in the current language."""
     if enabled is None:
         enabled = sys.stderr.isatty()
     if not enabled:

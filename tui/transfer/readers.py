@@ -14,6 +14,7 @@ from db.errors import UserError
 from tui.transfer import vcard
 from tui.transfer.cells import neutralise, restore, xlsx_row
 from tui.transfer.private_files import open_private
+from db.i18n import N_
 
 
 @dataclass
@@ -71,7 +72,9 @@ def scan_text(path: Path) -> tuple[str, int]:
             # A line ends at LF, or at a lone CR (old Mac spreadsheets); lines are counted by LF.
             ends = [at for at in (chunk.find(b"\n"), chunk.find(b"\r")) if at >= 0]
             if len(rest) + (min(ends) if ends else len(chunk)) > MAX_LINE:
-                raise UserError("import.line_too_long", path=path.name, line=lines + 1, limit=MAX_LINE // 1024,
+                raise UserError(N_("Line {line} of {path} is longer than {limit:,} KB (it begins '{begins}'), which "
+                                   "no row of a client list is; check that this "
+                                   "is the CSV you meant."), path=path.name, line=lines + 1, limit=MAX_LINE // 1024,
                                 begins=_begins(rest[:200] or chunk[:200], first))
             if not ends and chunk:
                 rest += chunk
@@ -94,7 +97,9 @@ def _check_block(path: Path, block: bytes, before: int, first: str | None) -> st
     """The file's encoding so far, after the complete lines of `block`, which follow line `before`."""
     if b"\0" in block:
         line = before + block.count(b"\n", 0, block.index(b"\0")) + 1
-        raise UserError("import.nul_byte", path=path.name, line=line)
+        raise UserError(N_("Line {line} of {path} holds a NUL byte, so it is not a text CSV (perhaps a binary file, "
+                           "or "
+                           "UTF-16): save it from Excel as \"CSV UTF-8\" and import that."), path=path.name, line=line)
     if block.isascii():
         return first
     if first != "cp1251":
@@ -108,11 +113,15 @@ def _check_block(path: Path, block: bytes, before: int, first: str | None) -> st
             continue
         kind = _line_encoding(line)
         if kind is None:
-            raise UserError("import.bad_encoding", path=path.name, line=number, begins=_begins(line))
+            raise UserError(N_("Line {line} of {path} is neither UTF-8 nor Windows-1251 text (it begins '{begins}'); "
+                               "save the file as "
+                               "\"CSV UTF-8\" and import it again."), path=path.name, line=number, begins=_begins(line))
         if first is None:
             first = kind
         elif kind != first:
-            raise UserError("import.mixed_encoding", path=path.name, line=number, encoding=ENCODING_NAMES[first],
+            raise UserError(N_("Line {line} of {path} is in {other} while the lines before it are in {encoding} (it "
+                               "begins '{begins}'); save the whole file in one encoding (\"CSV UTF-8\" in Excel) and "
+                               "import it again."), path=path.name, line=number, encoding=ENCODING_NAMES[first],
                             other=ENCODING_NAMES[kind], begins=_begins(line.decode(kind)))
     return first
 
@@ -146,7 +155,7 @@ def open_table(path: Path, sheet: str | None = None) -> Table:
     """The file's header and a stream of its rows: nothing but a bounded buffer is held in memory, whatever
     the size of the file."""
     if not path.is_file():
-        raise UserError("import.no_file", path=path)
+        raise UserError(N_("There is no file {path}."), path=path)
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm"):
@@ -166,9 +175,9 @@ def open_table(path: Path, sheet: str | None = None) -> Table:
         headers = next(records, None)
         records.close()
     except OSError as exc:
-        raise UserError("import.cannot_read", path=path, reason=exc.strerror or exc) from None
+        raise UserError(N_("Cannot read {path}: {reason}."), path=path, reason=exc.strerror or exc) from None
     if not headers or not any(cell.strip() for cell in headers):
-        raise UserError("import.empty_file", path=path)
+        raise UserError(N_("The file {path} has no header row, so there is nothing to import."), path=path)
     return Table(path, "csv", [restore(h).strip() for h in headers], _csv_rows(path, encoding, delimiter),
                  max(lines - 1, 0), encoding, delimiter)
 
@@ -181,7 +190,9 @@ def _csv_records(path: Path, encoding: str, delimiter: str) -> Iterator[list[str
             yield from reader
         except csv.Error as exc:
             # A cell over the csv module's field limit: a quote left open swallows the rest of the file.
-            raise UserError("import.bad_csv", path=path.name, line=reader.line_num, reason=exc) from None
+            raise UserError(N_("{path} cannot be read as CSV at line {line}: {reason}; a quote left open makes the "
+                               "rest "
+                               "of the file one cell."), path=path.name, line=reader.line_num, reason=exc) from None
 
 
 def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[SourceRow]:
@@ -211,7 +222,9 @@ def _check_xlsx_size(path: Path) -> None:
                   default=None)
     if sheets > MAX_XLSX_SHEETS or (largest is not None and largest.file_size > MAX_XLSX_PART):
         total = sum(m.file_size for m in members)
-        raise UserError("import.xlsx_too_large", path=path.name, size=total >> 20,
+        raise UserError(N_("The workbook {path} would unpack to {size:,} MB, more than an import reads (up to "
+                           "{limit:,} MB of sheets); it is damaged or not a client list: save the sheet as CSV and "
+                           "import that."), path=path.name, size=total >> 20,
                         limit=MAX_XLSX_SHEETS >> 20)
 
 
@@ -225,9 +238,10 @@ def _open_xlsx(path: Path, sheet: str | None) -> Table:
         _check_xlsx_size(path)
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError, SyntaxError):
-        raise UserError("import.bad_xlsx", path=path) from None
+        raise UserError(N_("The file {path} is not an Excel workbook that can be read (XLSX)."), path=path) from None
     if sheet is not None and sheet not in book.sheetnames:
-        raise UserError("import.no_sheet", sheet=sheet, sheets=", ".join(book.sheetnames))
+        raise UserError(N_("The workbook has no sheet "
+                           "'{sheet}'; its sheets are: {sheets}."), sheet=sheet, sheets=", ".join(book.sheetnames))
     worksheet = book[sheet] if sheet is not None else book.worksheets[0]
     rows = _xlsx_values(path, worksheet.iter_rows(values_only=True))
     number = 0
@@ -239,7 +253,7 @@ def _open_xlsx(path: Path, sheet: str | None) -> Table:
             headers = [cell.strip() for cell in cells]
             break
     if headers is None:
-        raise UserError("import.empty_file", path=path)
+        raise UserError(N_("The file {path} has no header row, so there is nothing to import."), path=path)
     while headers and not headers[-1]:
         headers.pop()
     return Table(path, "xlsx", headers, _xlsx_rows(rows, number, len(headers)), worksheet.max_row or 0,
@@ -253,7 +267,7 @@ def _xlsx_values(path: Path, rows) -> Iterator[tuple]:
     try:
         yield from rows
     except (zipfile.BadZipFile, OSError, KeyError, ValueError, SyntaxError):
-        raise UserError("import.bad_xlsx", path=path) from None
+        raise UserError(N_("The file {path} is not an Excel workbook that can be read (XLSX)."), path=path) from None
 
 
 def _xlsx_rows(rows, number: int, width: int) -> Iterator[SourceRow]:

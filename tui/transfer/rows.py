@@ -37,9 +37,11 @@ class RowReader:
 
     def check_width(self, cells: list[str]) -> None:
         if len(cells) > self.width and any(cell.strip() for cell in cells[self.width:]):
-            raise ValueError(t("import.reason.columns", found=len(cells), expected=self.width))
+            raise ValueError(t("the row has {found} "
+                               "columns where the header has {expected}", found=len(cells), expected=self.width))
         if self.strict_width and len(cells) < self.width:
-            raise ValueError(t("import.reason.columns", found=len(cells), expected=self.width))
+            raise ValueError(t("the row has {found} "
+                               "columns where the header has {expected}", found=len(cells), expected=self.width))
 
     def cells_by_field(self, cells: list[str]):
         for index, name in self.used:
@@ -65,7 +67,7 @@ class RowReader:
                 row.text[name] = part
         if not (row.text.get("last_name") or row.text.get("first_name")):
             if not row.company:
-                raise ValueError(t("import.reason.no_name"))
+                raise ValueError(t("the row has neither a name nor a company"))
             row.kind = "company"
         if row.gender is None and row.text.get("middle_name"):
             row.gender = values.gender_from_patronymic(row.text["middle_name"])
@@ -109,9 +111,9 @@ class RowReader:
     def _birth_date(self, value: str) -> date:
         born = values.parse_date(value, self.day_first)
         if born > date.today():
-            raise ValueError(t("valid.birth_future"))
+            raise ValueError(t("A birth date cannot be in the future."))
         if born <= date(1900, 1, 1):
-            raise ValueError(t("import.reason.date", value=value))
+            raise ValueError(t("'{value}' is not a date (expected e.g. 31.12.1985 or 1985-12-31)", value=value))
         return born
 
     def _contact(self, name: str, value: str) -> tuple[str, str, str]:
@@ -132,19 +134,20 @@ class RowReader:
         phone = self._parsed(cells, "phone", lambda v: _phone(values.split_list(v)[0], self.country))
         email = self._parsed(cells, "email", lambda v: _email(values.split_list(v)[0]))
         if not (key or phone or email):
-            raise ValueError(t("import.reason.no_client"))
+            raise ValueError(t("the row names no client (client number, phone or e-mail)"))
         moment = self._parsed(cells, "purchased_at", lambda v: _moment(v, self.day_first))
         amount = self._parsed(cells, "amount", lambda v: _amount(v, "amount"))
         if moment is None or amount is None:
-            raise ValueError(t("import.reason.no_date_amount"))
+            raise ValueError(t("the row lacks the date or the amount of the purchase"))
         cost = self._parsed(cells, "cost", lambda v: _amount(v, "cost"))
         quantity = self._parsed(cells, "quantity", lambda v: _amount(v, "quantity"))
         if quantity is not None and quantity <= 0:
             header, text = self._cell(cells, "quantity")
-            raise ValueError(f"{header}: " + t("import.reason.number", what=t("import.what.quantity"), value=text))
+            raise ValueError(f"{header}: " + t("'{value}' "
+                                               "is not a valid {what}", what=t("quantity"), value=text))
         last, first, middle = values.split_full_name(self._cell(cells, "full_name")[1])
         if key and not (last or first):
-            last = t("import.unnamed_client", key=key)
+            last = t("Client {key}", key=key)
         return (number, key, phone, email, last, first, middle, moment, amount, cost,
                 self._cell(cells, "product")[1], quantity, self._cell(cells, "channel")[1],
                 self._cell(cells, "purchase_key")[1] or None, self._cell(cells, "note")[1])

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from db.i18n import t
+from db import labels
 
 PATRONYMIC_ENDINGS = ("вич", "вна", "ична", "инична", "оглы", "кызы", "улы", "ович", "евич")
 MALE_PATRONYMIC = ("вич", "оглы", "улы")
@@ -67,7 +68,7 @@ def parse_date(text: str, day_first: bool = True) -> date:
     try:
         return _parse_date(value, day_first)
     except ValueError:
-        raise ValueError(t("import.reason.date", value=value)) from None
+        raise ValueError(t("'{value}' is not a date (expected e.g. 31.12.1985 or 1985-12-31)", value=value)) from None
 
 
 def _parse_date(value: str, day_first: bool) -> date:
@@ -111,7 +112,7 @@ def parse_datetime(text: str, day_first: bool = True) -> str:
             return datetime.fromisoformat(value.replace("Z", "+00:00")).isoformat(sep=" ")
         return _parse_date(value, day_first).isoformat()
     except ValueError:
-        raise ValueError(t("import.reason.date", value=value)) from None
+        raise ValueError(t("'{value}' is not a date (expected e.g. 31.12.1985 or 1985-12-31)", value=value)) from None
 
 
 # The columns hold numeric(12, 2) and numeric(12, 3): a larger number is a typing mistake in the file.
@@ -133,11 +134,12 @@ def parse_amount(text: str, what: str = "amount") -> Decimal:
     try:
         number = Decimal(value)
     except InvalidOperation:
-        raise ValueError(t("import.reason.number", what=t(f"import.what.{what}"), value=text.strip())) from None
+        raise ValueError(t("'{value}' "
+                           "is not a valid {what}", what=t(labels.IMPORT_WHAT[what]), value=text.strip())) from None
     if not number.is_finite() or number < 0:
-        raise ValueError(t("import.reason.number", what=t(f"import.what.{what}"), value=text.strip()))
+        raise ValueError(t("'{value}' is not a valid {what}", what=t(labels.IMPORT_WHAT[what]), value=text.strip()))
     if number >= AMOUNT_LIMIT:
-        raise ValueError(t("import.reason.too_large", what=t(f"import.what.{what}"), value=text.strip()))
+        raise ValueError(t("the {what} '{value}' is too large", what=t(labels.IMPORT_WHAT[what]), value=text.strip()))
     return number
 
 
@@ -149,7 +151,7 @@ def parse_bool(text: str) -> bool | None:
         return True
     if value in FALSE_WORDS:
         return False
-    raise ValueError(t("import.reason.yes_no", value=text.strip()))
+    raise ValueError(t("'{value}' is neither yes nor no", value=text.strip()))
 
 
 def parse_gender(text: str) -> str | None:
@@ -160,7 +162,7 @@ def parse_gender(text: str) -> str | None:
         return "m"
     if value in FEMALE_WORDS:
         return "f"
-    raise ValueError(t("import.reason.gender", value=text.strip()))
+    raise ValueError(t("'{value}' is not a gender (expected m or f)", value=text.strip()))
 
 
 def split_list(text: str) -> list[str]:

@@ -101,10 +101,11 @@ def parse(source: str | Iterable[str]) -> Iterator[Card]:
         upper = line.strip().upper()
         if upper == "BEGIN:VCARD":
             if stray:
-                yield _broken(stray, t("import.reason.vcard_outside"))
+                yield _broken(stray, t("text outside any card (between an END:VCARD and the next BEGIN:VCARD)"))
                 stray = []
             if current is not None:
-                yield _broken(raw, t("import.reason.vcard_no_end"))
+                yield _broken(raw, t("the card has no END:VCARD before the next BEGIN:VCARD (a card inside a card, or "
+                                     "its end missing)"))
             current, raw = Card(""), [line]
             continue
         if current is None:
@@ -122,9 +123,9 @@ def parse(source: str | Iterable[str]) -> Iterator[Card]:
         if prop is not None:
             _read(current, *prop)
     if current is not None:
-        yield _broken(raw, t("import.reason.vcard_unfinished"))
+        yield _broken(raw, t("the file ends inside this card, with no END:VCARD"))
     if stray:
-        yield _broken(stray, t("import.reason.vcard_outside"))
+        yield _broken(stray, t("text outside any card (between an END:VCARD and the next BEGIN:VCARD)"))
 
 
 def _broken(lines: list[str], reason: str) -> Card:

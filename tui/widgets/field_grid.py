@@ -10,6 +10,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, TextArea
 
 from db.i18n import t
+from db import labels
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class FieldGrid(Widget):
     def compose(self) -> ComposeResult:
         for item in self.items:
             if isinstance(item, Field):
-                yield Label(item.label or t(f"card.f.{item.name}"), classes="field-label")
+                yield Label(item.label or t(labels.CARD_F[item.name]), classes="field-label")
                 yield item.editor
             else:
                 item.add_class("wide")
@@ -83,7 +84,7 @@ def text_input(field: str, placeholder: str = "", **kwargs) -> Input:
 
 def date_hint(day_first: bool) -> str:
     """The placeholder of an empty date: the format to type, which no one can take for a date on file."""
-    return t("card.date_hint.day_first") if day_first else t("card.date_hint.iso")
+    return t("dd.mm.yyyy") if day_first else t("yyyy-mm-dd")
 
 
 def get_text(widget: Widget) -> str:

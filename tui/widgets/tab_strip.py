@@ -33,9 +33,9 @@ class TabStrip(Widget, can_focus=True):
     """
     COMPONENT_CLASSES = {"tab-strip--tab", "tab-strip--active"}
     BINDINGS = [
-        Binding("left", "step(-1)", t("tabs.previous"), tooltip=t("tabs.previous.tooltip"), show=False,
+        Binding("left", "step(-1)", t("Previous tab"), tooltip=t("Show the tab on the left"), show=False,
                 id="tabs.previous"),
-        Binding("right", "step(1)", t("tabs.next"), tooltip=t("tabs.next.tooltip"), show=False, id="tabs.next"),
+        Binding("right", "step(1)", t("Next tab"), tooltip=t("Show the tab on the right"), show=False, id="tabs.next"),
     ]
 
     active: reactive[str] = reactive("")

@@ -66,13 +66,17 @@ class VirtualList(ScrollView, can_focus=True):
     """
     COMPONENT_CLASSES = {"virtual-list--header", "virtual-list--cursor", "virtual-list--placeholder"}
     BINDINGS = [
-        Binding("up", "cursor_up", t("list.cursor_up"), tooltip=t("list.cursor_up.tooltip"), show=False, id="list.up"),
-        Binding("down", "cursor_down", t("list.cursor_down"), tooltip=t("list.cursor_down.tooltip"), show=False, id="list.down"),
-        Binding("pageup", "page_up", t("list.page_up"), tooltip=t("list.page_up.tooltip"), show=False, id="list.page_up"),
-        Binding("pagedown", "page_down", t("list.page_down"), tooltip=t("list.page_down.tooltip"), show=False, id="list.page_down"),
-        Binding("home", "first", t("list.first"), tooltip=t("list.first.tooltip"), show=False, id="list.first"),
-        Binding("end", "last", t("list.last"), tooltip=t("list.last.tooltip"), show=False, id="list.last"),
-        Binding("enter", "choose", t("list.choose"), tooltip=t("list.choose.tooltip"), show=False, id="list.choose"),
+        Binding("up", "cursor_up", t("Up"), tooltip=t("Select the row above"), show=False, id="list.up"),
+        Binding("down", "cursor_down", t("Down"), tooltip=t("Select "
+                                                                        "the row below"), show=False, id="list.down"),
+        Binding("pageup", "page_up", t("Page up"), tooltip=t("Go "
+                                                                  "up one screenful"), show=False, id="list.page_up"),
+        Binding("pagedown", "page_down", t("Page down"), tooltip=t("Go down one "
+                                                                        "screenful"), show=False, id="list.page_down"),
+        Binding("home", "first", t("First"), tooltip=t("Go to the first row"), show=False, id="list.first"),
+        Binding("end", "last", t("Last"), tooltip=t("Go "
+                                                         "to the last row found so far"), show=False, id="list.last"),
+        Binding("enter", "choose", t("Open"), tooltip=t("Open the selected row"), show=False, id="list.choose"),
     ]
     PAGE_CACHE = 30
     MARGIN = 50  # rows fetched beyond the visible ones, so that scrolling rarely meets a gap

@@ -9,7 +9,7 @@ from textual.widgets import Checkbox, Input, Select, Static
 from db.card.draft import CardDraft
 from db.card.values import CustomFieldDef, format_date
 from db.card.cards import Card
-from db.i18n import t
+from db.i18n import t, tp
 from tui.widgets.tick_box import TickBox
 
 from tui.widgets.field_grid import Field, FieldGrid, date_hint, get_text, set_text, text_input
@@ -43,9 +43,9 @@ class CustomTab(VerticalScroll):
         name = f"custom.{definition.name}"
         if definition.type == "choice":
             return Select([(choice, choice) for choice in definition.choices], compact=True,
-                          id=f"f-custom-{definition.name}", disabled=self.read_only, prompt=t("card.none"))
+                          id=f"f-custom-{definition.name}", disabled=self.read_only, prompt=t("none"))
         if definition.type == "bool":
-            return TickBox(t("card.conflict.yes"), compact=True, id=f"f-custom-{definition.name}",
+            return TickBox(t("yes"), compact=True, id=f"f-custom-{definition.name}",
                            disabled=self.read_only)
         placeholder = {"number": "12.5", "date": date_hint(self.day_first)}.get(definition.type, "")
         editor = text_input(name, placeholder, disabled=self.read_only)
@@ -79,7 +79,7 @@ class ConsentTab(VerticalScroll):
     def compose(self) -> ComposeResult:
         items: list[Field | Static] = []
         for channel in ("email", "sms"):
-            items += [Field(f"consent_{channel}", TickBox(t("card.consent.opt_in"), compact=True,
+            items += [Field(f"consent_{channel}", TickBox(t("agrees to receive"), compact=True,
                                                            id=f"f-consent_{channel}", disabled=self.read_only)),
                       Field(f"consent_{channel}_source",
                             text_input(f"consent_{channel}_source", disabled=self.read_only)),
@@ -95,14 +95,15 @@ class ConsentTab(VerticalScroll):
             set_text(self.query_one(f"#f-consent_{channel}_source", Input), getattr(draft, f"consent_{channel}_source"))
             if getattr(draft, f"consent_{channel}") and at is not None:
                 local = at.astimezone()
-                when = t("card.consent.given", at=f"{format_date(local.date(), card.day_first)} {local:%H:%M}",
+                when = t("given {at} ({source})", at=f"{format_date(local.date(), card.day_first)} {local:%H:%M}",
                          source=getattr(draft, f"consent_{channel}_source") or "—")
             else:
-                when = t("card.consent.not_given")
+                when = tp("consent", "not given")
             self.query_one(f"#when-{channel}", Static).update(when)
-        suppressed = [t("card.consent.suppressed", address=c.value, reason=c.suppressed)
+        suppressed = [t("{address}: {reason} — mailings skip it", address=c.value, reason=c.suppressed)
                       for c in card.contacts if c.suppressed]
-        self.query_one("#suppressions", Static).update("\n".join(suppressed) or t("card.consent.none_suppressed"))
+        self.query_one("#suppressions", Static).update("\n".join(suppressed) or t("No address of this client is "
+                                                                                  "unsubscribed or bounced."))
 
     def collect(self) -> dict[str, object]:
         values: dict[str, object] = {}

@@ -13,6 +13,7 @@ from db.card.values import format_date
 from db.card.cards import Card
 from db.i18n import t
 from tui.widgets.money import money
+from db import labels
 
 
 # The channels the app and the import write; another one typed by hand is shown as typed.
@@ -27,7 +28,7 @@ def _when(card: Card, value) -> str:
 def _table(table_id: str, *columns: str) -> DataTable:
     table = DataTable(id=table_id, cursor_type="row", zebra_stripes=True)
     for column in columns:
-        table.add_column(t(f"card.col.{column}"), key=column)
+        table.add_column(t(labels.CARD_COL[column]), key=column)
     return table
 
 
@@ -44,22 +45,23 @@ class PurchasesTab(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("", id="purchase-summary")
         yield _table("purchases", "date", "channel", "amount", "profit", "items")
-        yield Static(t("card.subscriptions"), classes="section")
+        yield Static(t("Subscriptions"), classes="section")
         yield _table("subscriptions", "product", "from", "until")
 
     async def fill(self, card: Card, draft: CardDraft | None = None) -> None:
-        summary = t("card.summary", category=t(f"clients.category.{card.category}"), count=card.purchase_count,
+        summary = t("{category} · {count} purchases · {spent} spent "
+                    "· {profit} profit", category=t(labels.CLIENTS_CATEGORY[card.category]), count=card.purchase_count,
                     spent=money(card.total_spent, currency=card.currency),
                     profit=money(card.total_profit, currency=card.currency))
         if card.favourites:
             products = ", ".join(f"{f.product} ×{f.quantity.normalize():f}" for f in card.favourites)
-            summary += "\n" + t("card.favourites", products=products)
+            summary += "\n" + t("Favourite products: {products}", products=products)
         self.query_one("#purchase-summary", Static).update(summary)
         purchases = self.query_one("#purchases", DataTable)
         purchases.clear()
         for purchase in card.purchases:
             items = "; ".join(f"{line.description} ×{line.quantity.normalize():f}" for line in purchase.lines)
-            channel = t(f"card.channel.{purchase.channel}") if purchase.channel in CHANNELS else purchase.channel
+            channel = t(labels.CARD_CHANNEL[purchase.channel]) if purchase.channel in CHANNELS else purchase.channel
             purchases.add_row(_when(card, purchase.purchased_at), channel,
                               money(purchase.amount, currency=card.currency),
                               money(purchase.profit, currency=card.currency), items, key=str(purchase.id))
@@ -69,7 +71,7 @@ class PurchasesTab(Vertical):
         for subscription in card.subscriptions:
             until = format_date(subscription.ends_on, card.day_first)
             if subscription.ends_on < today:
-                until += f" ({t('card.expired')})"
+                until += f" ({t('expired')})"
             subscriptions.add_row(subscription.product, format_date(subscription.starts_on, card.day_first), until,
                                   key=str(subscription.id))
 
@@ -86,7 +88,7 @@ class ActivityTab(Vertical):
         table.clear()
         for item in card.interactions:
             table.add_row(f"{_when(card, item.happened_at)} {item.happened_at.astimezone():%H:%M}",
-                          t(f"card.interaction.{item.kind}"), item.author, item.text, item.outcome,
+                          t(labels.CARD_INTERACTION[item.kind]), item.author, item.text, item.outcome,
                           key=str(item.id))
 
 

@@ -8,7 +8,7 @@ from textual.widgets import Button, Input, Select, TextArea
 
 from db.card.draft import CardDraft
 from db.card.cards import Card
-from db.i18n import t
+from db.i18n import t, tp
 
 from tui.widgets.field_grid import Field, FieldGrid, date_hint, get_text, set_text, text_input
 
@@ -28,14 +28,14 @@ class MainTab(VerticalScroll):
         self.referred_by_name = ""
 
     def compose(self) -> ComposeResult:
-        gender = Select([(t("card.gender.m"), "m"), (t("card.gender.f"), "f")], prompt=t("card.gender.none"),
+        gender = Select([(t("male"), "m"), (t("female"), "f")], prompt=tp("gender", "not given"),
                         compact=True, id="f-gender")
         yield FieldGrid(
             *[Field(name, text_input(name)) for name in TEXT_FIELDS[:3]],
             Field("gender", gender),
             Field("birth_date", text_input("birth_date", date_hint(True))),
             *[Field(name, text_input(name)) for name in TEXT_FIELDS[4:11]],
-            Field("referred_by_id", Button(t("card.none"), id="f-referred_by_id", compact=True)),
+            Field("referred_by_id", Button(t("none"), id="f-referred_by_id", compact=True)),
             Field("assigned_to", text_input("assigned_to")),
             Field("tags", text_input("tags")),
             Field("notes", TextArea(id="f-notes", soft_wrap=True, compact=True)))
@@ -58,7 +58,7 @@ class MainTab(VerticalScroll):
     def set_referrer(self, client_id: int | None, name: str) -> None:
         self.referred_by_id = client_id
         self.referred_by_name = name
-        label = f"#{client_id} {name}" if client_id is not None else t("card.none")
+        label = f"#{client_id} {name}" if client_id is not None else t("none")
         self.query_one("#f-referred_by_id", Button).label = label
 
     def collect(self) -> dict[str, object]:

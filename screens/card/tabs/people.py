@@ -9,11 +9,12 @@ from textual.widgets import Checkbox, Input, Select, Static
 
 from db.card.draft import RELATIONS, CardDraft, ContactDraft, RelativeDraft
 from db.card.cards import Card
-from db.i18n import t
+from db.i18n import t, tp
 from db.normalize import CONTACT_KINDS
 from tui.widgets.tick_box import TickBox
 
 from tui.widgets.field_grid import date_hint
+from db import labels
 
 
 _ROW_CSS = """
@@ -45,12 +46,12 @@ class ContactRow(_Row):
 
     def compose(self) -> ComposeResult:
         with Horizontal():
-            yield Select([(t(f"card.kind.{kind}"), kind) for kind in CONTACT_KINDS], value=self.contact.kind,
+            yield Select([(t(labels.CARD_KIND[kind]), kind) for kind in CONTACT_KINDS], value=self.contact.kind,
                          allow_blank=False, compact=True, disabled=self.read_only, classes="kind")
             yield Input(self.contact.value, compact=True, disabled=self.read_only, classes="value")
             if self.suppressed:
                 yield Static(self.suppressed, classes="row-note")
-            yield TickBox(t("card.primary"), self.contact.is_primary, compact=True, disabled=self.read_only,
+            yield TickBox(t("primary"), self.contact.is_primary, compact=True, disabled=self.read_only,
                            classes="primary")
         yield Static("", classes="row-error")
 
@@ -73,11 +74,11 @@ class RelativeRow(_Row):
 
     def compose(self) -> ComposeResult:
         with Horizontal():
-            yield Select([(t(f"card.relation.{r}"), r) for r in RELATIONS], value=self.relative.relation,
+            yield Select([(t(labels.CARD_RELATION[r]), r) for r in RELATIONS], value=self.relative.relation,
                          allow_blank=False, compact=True, disabled=self.read_only, classes="relation")
             yield Input(self.relative.name, compact=True, disabled=self.read_only, classes="name",
-                        placeholder=t("card.f.first_name"))
-            yield Select([(t("card.gender.m"), "m"), (t("card.gender.f"), "f")], prompt=t("card.gender.none"),
+                        placeholder=t("First name"))
+            yield Select([(t("male"), "m"), (t("female"), "f")], prompt=tp("gender", "not given"),
                          value=self.relative.gender or Select.NULL, compact=True, disabled=self.read_only,
                          classes="gender")
             yield Input(self.relative.birth_date, compact=True, disabled=self.read_only, classes="birth",

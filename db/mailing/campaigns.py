@@ -1,0 +1,260 @@
+"""Campaigns: made, started (which enqueues every recipient in one statement), paused, resumed, cancelled."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import psycopg
+from psycopg.rows import class_row
+
+from db.clients.listing import Criteria, where_sql
+from db.errors import UserError
+from db import labels, rows
+from db.mailing import rules
+from db.i18n import N_, t
+
+STATES = ("queued", "sending", "sent", "failed", "skipped", "cancelled")
+CONTACT_KIND = {"email": "email", "sms": "mobile"}
+# What a valid address looks like once normalised (contact_point stores e-mail lower-cased and validated,
+# phones in E.164).
+_VALID_ADDRESS = {"email": r"^[^@\s]+@[^@\s]+\.[^@\s]+$", "sms": r"^\+[0-9]{8,15}$"}
+# How enqueueing reads each field a template may need; the delivery renders from the same values
+# (db/mailing/queue.py), so "missing" means the same thing in both places.
+FIELD_SQL = {
+    "first_name": "nullif(c.first_name, '')",
+    "middle_name": "nullif(c.middle_name, '')",
+    "last_name": "nullif(c.last_name, '')",
+    "full_name": "nullif(btrim(concat_ws(' ', c.first_name, c.middle_name, c.last_name)), '')",
+    "greeting": "c.gender",
+    "birthday": "c.birth_date",
+    "city": "nullif(c.city, '')",
+    "favourite_product": "public.mailing_favourite_product(c.id)",
+    "total_spent": "c.total_spent",
+}
+
+
+@dataclass(frozen=True)
+class Campaign:
+    id: int
+    name: str
+    channel: str
+    purpose: str
+    status: str
+    segment_name: str | None
+    template_id: int
+    scheduled_at: datetime | None
+    paused_reason: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Progress:
+    campaign: Campaign
+    by_state: dict[str, int]
+    by_skip_reason: dict[str, int]
+
+    def to_json(self) -> dict:
+        return {"id": self.campaign.id, "name": self.campaign.name, "status": self.campaign.status,
+                "paused_reason": self.campaign.paused_reason, "states": self.by_state,
+                "skipped": self.by_skip_reason}
+
+
+# Salespeople read campaigns but not templates (0003), so a campaign names its template by id only.
+_SELECT = """
+SELECT k.id, k.name, k.channel, k.purpose, k.status, s.name AS segment_name, v.template_id,
+       k.scheduled_at, k.paused_reason, k.created_at
+  FROM campaign k
+  JOIN campaign_variant v ON v.campaign_id = k.id AND v.label = 'A'
+  LEFT JOIN segment s ON s.id = k.segment_id
+"""
+
+
+def create(conn: psycopg.Connection, *, name: str, channel: str, template_id: int, segment: str | None,
+           purpose: str = "marketing", scheduled_at: datetime | None = None, criteria: Criteria | None = None) -> int:
+    """A draft campaign for a saved segment, the clients list's current `criteria`, or (neither) every client.
+    The filter is copied now, so a later edit of the segment does not move the campaign's audience."""
+    if not name.strip():
+        raise UserError(N_("A campaign needs a name."))
+    try:
+        with conn.transaction():
+            template_channel = rows.value(conn.execute("SELECT channel FROM template WHERE id = %s", (template_id,)))
+            if template_channel is None:
+                raise UserError(N_("There is no template {id}."), id=template_id)
+            if template_channel != channel:
+                raise UserError(N_("The template is for {template}, "
+                                   "the campaign for {campaign}."), template=template_channel, campaign=channel)
+            segment_id, audience = None, None if criteria is None else criteria.to_json()
+            if segment is not None:
+                found = rows.one_dict(conn.execute("SELECT id, filter FROM segment WHERE name = %s", (segment,)))
+                if found is None:
+                    raise UserError(N_("There is no segment named “{name}”; 'all' means every client."), name=segment)
+                segment_id, audience = found["id"], found["filter"]
+            campaign_id = rows.value(conn.execute(
+                "INSERT INTO campaign (name, channel, purpose, segment_id, audience, scheduled_at)"
+                " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+                (name.strip(), channel, purpose, segment_id, None if audience is None else json.dumps(audience),
+                 scheduled_at)))
+            conn.execute("INSERT INTO campaign_variant (campaign_id, label, template_id) VALUES (%s, 'A', %s)",
+                         (campaign_id, template_id))
+    except psycopg.errors.InsufficientPrivilege:
+        raise UserError(N_("Only an administrator may change templates and campaigns.")) from None
+    return campaign_id
+
+
+def get(conn: psycopg.Connection, campaign_id: int) -> Campaign:
+    with conn.cursor(row_factory=class_row(Campaign)) as cur:
+        found = cur.execute(_SELECT + " WHERE k.id = %s", (campaign_id,)).fetchone()
+    if found is None:
+        raise UserError(N_("There is no campaign {id}."), id=campaign_id)
+    return found
+
+
+def list_campaigns(conn: psycopg.Connection) -> list[Campaign]:
+    with conn.cursor(row_factory=class_row(Campaign)) as cur:
+        return cur.execute(_SELECT + " ORDER BY k.id DESC").fetchall()
+
+
+def _missing_sql(required: list[str]) -> tuple[str, list]:
+    """CASE branches naming the first field a client lacks, in the template's order."""
+    branches, params = [], []
+    for field in required:
+        if field.startswith("custom."):
+            branches.append("WHEN nullif(c.custom ->> %s, '') IS NULL THEN %s")
+            params += [field.split(".", 1)[1], f"missing {field}"]
+        elif field in FIELD_SQL:
+            branches.append(f"WHEN {FIELD_SQL[field]} IS NULL THEN %s")
+            params.append(f"missing {field}")
+    return " ".join(branches), params
+
+
+# One row per client of the audience, in one statement. The reasons are checked in this order: consent,
+# address, suppression, the template's values, then a second client sharing the address (the lowest id
+# keeps it), then the marketing frequency cap (message_client_sent). ON CONFLICT makes a second start a no-op.
+_ENQUEUE = """
+INSERT INTO message (campaign_id, variant_id, client_id, channel, address, status, skip_reason, not_before)
+SELECT %s, %s, r.id, %s, coalesce(r.address, ''),
+       CASE WHEN r.reason IS NULL THEN 'queued' ELSE 'skipped' END, r.reason, %s
+  FROM (SELECT d.id, d.address,
+               coalesce(d.reason, CASE WHEN d.nth > 1 THEN 'duplicate address'
+                                       WHEN d.capped THEN 'frequency cap' END) AS reason
+          FROM (SELECT a.*, row_number() OVER (PARTITION BY a.address, a.reason IS NULL ORDER BY a.id) AS nth,
+                       %s AND (SELECT count(*) FROM message m JOIN campaign k ON k.id = m.campaign_id
+                                WHERE m.client_id = a.id AND k.purpose = 'marketing' AND m.status = 'sent'
+                                  AND m.sent_at > %s) >= %s AS capped
+                  FROM (SELECT c.id, addr.address,
+                               CASE WHEN {no_consent} THEN 'no consent'
+                                    WHEN addr.address IS NULL THEN 'no valid address'
+                                    WHEN EXISTS (SELECT 1 FROM suppression s
+                                                  WHERE s.channel = %s AND s.address = addr.address)
+                                         THEN 'suppressed'
+                                    {missing}
+                               END AS reason
+                          FROM client c
+                          LEFT JOIN LATERAL (SELECT cp.normalized AS address FROM contact_point cp
+                                              WHERE cp.client_id = c.id AND cp.kind = %s AND cp.normalized ~ %s
+                                              ORDER BY cp.is_primary DESC, cp.id LIMIT 1) addr ON true
+                         WHERE {audience}) a) d) r
+ON CONFLICT (campaign_id, client_id) DO NOTHING
+"""
+
+
+def no_consent_sql(channel: str, purpose: str, alias: str = "c") -> str:
+    """Marketing needs a yes; greetings and service messages stop only at an explicit no (a recorded refusal)."""
+    column = f"{alias}.consent_{'email' if channel == 'email' else 'sms'}"
+    return f"NOT {column}" if purpose == "marketing" else f"(NOT {column} AND {column}_at IS NOT NULL)"
+
+
+def _enqueue(conn: psycopg.Connection, campaign_id: int, now: datetime) -> int:
+    campaign = get(conn, campaign_id)
+    found = rows.the_dict(conn.execute(
+        "SELECT v.id AS variant_id, k.audience, t.required_fields FROM campaign k"
+        "  JOIN campaign_variant v ON v.campaign_id = k.id AND v.label = 'A'"
+        "  JOIN template t ON t.id = v.template_id WHERE k.id = %s", (campaign_id,)))
+    variant_id, audience, required = found["variant_id"], found["audience"], found["required_fields"]
+    audience_params: list = []
+    if audience is None:
+        audience_sql = "true"
+    else:
+        audience_sql, audience_params = where_sql(Criteria.from_json(audience), fuzzy=False, today=now.date())
+    missing_sql, missing_params = _missing_sql(required)
+    settings = rules.read(conn)
+    not_before = max(now, campaign.scheduled_at) if campaign.scheduled_at else now
+    statement = _ENQUEUE.format(no_consent=no_consent_sql(campaign.channel, campaign.purpose),
+                                missing=missing_sql, audience=audience_sql)
+    params = [campaign_id, variant_id, campaign.channel, not_before,
+              campaign.purpose == "marketing", now - timedelta(days=settings.cap_days), settings.cap_messages,
+              campaign.channel, *missing_params, CONTACT_KIND[campaign.channel], _VALID_ADDRESS[campaign.channel],
+              *audience_params]
+    return conn.execute(statement, params).rowcount
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(timezone.utc)
+
+
+def _change(conn: psycopg.Connection, campaign_id: int, action: str, allowed: tuple[str, ...]) -> Campaign:
+    status = rows.value(conn.execute("SELECT status FROM campaign WHERE id = %s FOR UPDATE", (campaign_id,)))
+    if status is None:
+        raise UserError(N_("There is no campaign {id}."), id=campaign_id)
+    if status not in allowed:
+        # The words are said in the language of whoever asked (settled before any command runs).
+        raise UserError(N_("Campaign {id} is {status}; it cannot be {action} now."), id=campaign_id,
+                        status=t(labels.CAMPAIGN_STATUS[status]), action=t(labels.CAMPAIGN_ACTION[action]))
+    return get(conn, campaign_id)
+
+
+def start(conn: psycopg.Connection, campaign_id: int, now: datetime | None = None) -> int:
+    """Enqueues the audience and lets the workers send; returns how many rows were enqueued."""
+    now = _now(now)
+    try:
+        with conn.transaction():
+            campaign = _change(conn, campaign_id, "started", ("draft",))
+            enqueued = _enqueue(conn, campaign_id, now)
+            status = "scheduled" if campaign.scheduled_at and campaign.scheduled_at > now else "sending"
+            conn.execute("UPDATE campaign SET status = %s WHERE id = %s", (status, campaign_id))
+            conn.execute("SELECT public.mailing_settle(%s::bigint)", (campaign_id,))  # everyone skipped: done
+    except psycopg.errors.InsufficientPrivilege:
+        raise UserError(N_("Only an administrator may change templates and campaigns.")) from None
+    return enqueued
+
+
+def pause(conn: psycopg.Connection, campaign_id: int) -> None:
+    _set_status(conn, campaign_id, "paused", ("sending", "scheduled"))
+
+
+def resume(conn: psycopg.Connection, campaign_id: int) -> None:
+    _set_status(conn, campaign_id, "sending", ("paused",))
+
+
+def cancel(conn: psycopg.Connection, campaign_id: int) -> None:
+    """Stops the campaign for good; what was still queued is cancelled, what was sent stays sent."""
+    _set_status(conn, campaign_id, "cancelled", ("draft", "scheduled", "sending", "paused"))
+
+
+def _set_status(conn: psycopg.Connection, campaign_id: int, status: str, allowed: tuple[str, ...]) -> None:
+    action = {"paused": "paused", "sending": "resumed", "cancelled": "cancelled"}[status]
+    try:
+        with conn.transaction():
+            _change(conn, campaign_id, action, allowed)
+            conn.execute("UPDATE campaign SET status = %s, paused_reason = '' WHERE id = %s", (status, campaign_id))
+            if status == "cancelled":
+                conn.execute("UPDATE message SET status = 'cancelled' WHERE campaign_id = %s AND status = 'queued'",
+                             (campaign_id,))
+    except psycopg.errors.InsufficientPrivilege:
+        raise UserError(N_("Only an administrator may change templates and campaigns.")) from None
+
+
+def progress(conn: psycopg.Connection, campaign_id: int) -> Progress:
+    """Counts by state and by skip reason (message_campaign_status), for every role that reads campaigns."""
+    campaign = get(conn, campaign_id)
+    counted = rows.dicts(conn.execute("SELECT * FROM public.mailing_progress(%s::bigint)", (campaign_id,)))
+    by_state = dict.fromkeys(STATES, 0)
+    by_reason: dict[str, int] = {}
+    for count in counted:
+        by_state[count["status"]] += count["messages"]
+        if count["status"] == "skipped":
+            reason = count["skip_reason"] or ""
+            by_reason[reason] = by_reason.get(reason, 0) + count["messages"]
+    return Progress(campaign, by_state, by_reason)

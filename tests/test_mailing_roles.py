@@ -1,0 +1,98 @@
+"""The queue's rights, tried with raw psycopg as each role: only the mailer changes delivery state, and only that."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from db.mailing import campaigns
+from tests.test_mailing_fixtures import add_client, email_campaign
+
+DELIVERY_STATE = ("status", "skip_reason", "attempts", "not_before", "lease_until", "leased_by", "sent_at", "error",
+                  "lease_token", "last_reply")
+MAILER_ONLY = ("public.mailing_claim_turn()", "public.mailing_suppress_bounced('email', 'x@example.com', 1)",
+               "public.mailing_unsubscribe('email', 'x@example.com')", "public.mailing_pause_on_errors(1, 0, 1)",
+               "public.mailing_settle(1)", "public.mailing_favourite_product(1)")
+
+
+def _allowed(conn: psycopg.Connection, statement: str) -> bool:
+    try:
+        with conn.transaction():
+            conn.execute(statement)
+            raise _Rollback
+    except _Rollback:
+        return True
+    except psycopg.errors.InsufficientPrivilege:
+        return False
+
+
+class _Rollback(Exception):
+    pass
+
+
+@pytest.fixture
+def queued(fresh_db):
+    with fresh_db.connect() as setup:
+        add_client(setup, "Анна", email="anna@example.com")
+        setup.commit()
+    with fresh_db.connect("admin", autocommit=True) as conn:
+        campaign = email_campaign(conn)
+        campaigns.start(conn, campaign)
+    return campaign
+
+
+@pytest.mark.parametrize("role", ["sales", "manager"])
+def test_readers_cannot_write_the_queue_nor_call_the_mailers_functions(fresh_db, queued, role):
+    with fresh_db.connect(role, autocommit=True) as conn:
+        for column in DELIVERY_STATE + ("address",):
+            assert not _allowed(conn, f"UPDATE message SET {column} = {column}"), column
+        assert not _allowed(conn, "DELETE FROM message")
+        assert not _allowed(conn, f"INSERT INTO message (campaign_id, client_id, channel, address)"
+                                  f" SELECT {queued}, id, 'email', 'x@example.com' FROM client")
+        assert not _allowed(conn, "INSERT INTO suppression (channel, address, reason) VALUES ('email', 'a', 'manual')")
+        for call in MAILER_ONLY:
+            assert not _allowed(conn, f"SELECT {call}"), call
+        # The counts, and no more: salespeople may not read the queue itself.
+        assert conn.execute("SELECT * FROM public.mailing_progress(%s)", (queued,)).fetchall() == [
+            ("queued", None, 1)]
+        assert _allowed(conn, "SELECT * FROM message") == (role == "manager")
+
+
+def test_the_mailer_changes_only_the_delivery_state(fresh_db, queued):
+    with fresh_db.connect("mailer", autocommit=True) as conn:
+        for column in DELIVERY_STATE:
+            assert _allowed(conn, f"UPDATE message SET {column} = {column}"), column
+        for column in ("address", "client_id", "campaign_id", "channel", "variant_id"):
+            assert not _allowed(conn, f"UPDATE message SET {column} = {column}"), column
+        assert not _allowed(conn, "DELETE FROM message")
+        assert not _allowed(conn, "INSERT INTO message (campaign_id, client_id, channel, address)"
+                                  " SELECT campaign_id, client_id, channel, address FROM message")
+        assert not _allowed(conn, "INSERT INTO suppression (channel, address, reason) VALUES ('email', 'a', 'manual')")
+        assert not _allowed(conn, "DELETE FROM suppression")
+        assert not _allowed(conn, "UPDATE campaign SET status = 'paused'")
+        assert not _allowed(conn, "UPDATE client SET consent_email = true")
+        assert not _allowed(conn, "SELECT * FROM purchase")
+        for call in MAILER_ONLY:
+            assert _allowed(conn, f"SELECT {call}"), call
+
+
+def test_the_mailers_functions_decide_for_themselves(fresh_db, queued):
+    """Asking is not enough: an address without bounces stays, a healthy campaign keeps sending."""
+    with fresh_db.connect("mailer", autocommit=True) as conn:
+        assert conn.execute("SELECT public.mailing_suppress_bounced('email', 'anna@example.com', 1)").fetchone() == (
+            False,)
+        assert conn.execute("SELECT public.mailing_pause_on_errors(%s, 0, 1)", (queued,)).fetchone() == (False,)
+        conn.execute("SELECT public.mailing_settle(%s)", (queued,))
+        assert conn.execute("SELECT status FROM campaign WHERE id = %s", (queued,)).fetchone() == ("sending",)
+        assert conn.execute("SELECT count(*) FROM suppression").fetchone() == (0,)
+
+
+def test_no_table_a_reader_can_select_holds_a_secret(fresh_db):
+    """SMTP passwords and gateway tokens come from the environment; no column may grow to hold one."""
+    with fresh_db.connect() as conn:
+        found = conn.execute(
+            "SELECT c.relname, a.attname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0"
+            " WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'v')"
+            "   AND a.attname ~* '(password|secret|api_?key|smtp)'").fetchall()
+        secret_settings = conn.execute("SELECT key FROM settings WHERE key ~* '(password|secret|token)'").fetchall()
+    assert found == [] and secret_settings == []
