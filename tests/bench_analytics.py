@@ -7,6 +7,7 @@ The recompute writes its results, so it runs on a scratch copy of the bench base
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import numpy as np
@@ -59,11 +60,14 @@ def measure(ctx: BenchContext) -> list[BenchRow]:
     rows: list[BenchRow] = []
     with scratch_copy(ctx, "bench_analytics_scratch") as owner_url:
         with psycopg.connect(_admin_url(owner_url, ctx), autocommit=True) as conn:
+            # The machine is shared: the load beside each figure says how far it can be trusted.
+            load_before = os.getloadavg()[0]
             first = refresh(conn)
             second = refresh(conn)  # the usual case: a previous run to compute movement against
+            load = f"load average (1 min) {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
             for step in STEPS:
                 rows.append(BenchRow(f"analytics recompute: {step}", "", f"{second.step_ms.get(step, 0)} ms",
-                                     note=f"first refresh (no previous run): {first.step_ms.get(step, 0)} ms",
+                                     note=f"first refresh (no previous run): {first.step_ms.get(step, 0)} ms; {load}",
                                      samples=(float(second.step_ms.get(step, 0)),)))
             cutoff, start = conn.execute(
                 "SELECT (%(d)s::date + 1)::timestamp AT TIME ZONE 'Europe/Moscow',"
@@ -78,7 +82,7 @@ def measure(ctx: BenchContext) -> list[BenchRow]:
                 "analytics recompute, total", _TARGETS["total"], f"{second.duration_ms / 1000:.1f} s",
                 fmt_ms(bare), note=f"{second.clients:,} clients, {purchases:,} purchases; first refresh "
                                    f"{first.duration_ms / 1000:.1f} s; bare SQL: the purchases' aggregate "
-                                   f"alone, planned as {' > '.join(_plan_nodes(plan[0]['Plan']))}",
+                                   f"alone, planned as {' > '.join(_plan_nodes(plan[0]['Plan']))}; {load}",
                 samples=(second.duration_ms / 1000,), unit="s"))
             if second.clv_reason:
                 rows.append(BenchRow("CLV fit", "", "not reliable", note=second.clv_reason))

@@ -39,7 +39,7 @@ Cohorts: the clients whose first purchase fell in a month, and those of them who
 
 from __future__ import annotations
 
-import io
+import math
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -63,7 +63,7 @@ LIST_LENGTH = 100
 # same idle slot.
 _LOCK_KEY = 0x636C_6261_6E61  # "clbana"
 
-STEPS = ("summary", "fit", "scoring", "classes", "aggregates", "movement", "publish")
+STEPS = ("summary", "fit", "scoring", "classes", "aggregates", "publish")
 
 Progress = Callable[[str, int, int], None]
 
@@ -118,6 +118,17 @@ SELECT c.id AS client_id,
          GROUP BY client_id) s ON s.client_id = c.id
 """
 
+# Measured on the 1M demo base (tests/bench_analytics.py): with the default work_mem the per-client
+# aggregate (750k groups, estimated at 146k from purchase.client_id's n_distinct) spilled a hash aggregate
+# to disk in 21 batches, and the classes' sorts went to disk as external merges of 200 MB. A sort-based
+# aggregate in memory is faster than a hash one here, because the parallel partial aggregation barely
+# reduces the rows (a client's few purchases are spread over the whole table). SET LOCAL: for the
+# statement's own transaction only, never the session's.
+_SUMMARY_SETTINGS = "SET LOCAL work_mem = '256MB'; SET LOCAL enable_hashagg = off"
+# The classes: the planner sorted the whole summary by the (frequency, recency, age) triple to merge-join the
+# CLV scores (2.6 s of 16 s); hashing the 414k scored triples instead costs a fraction of that.
+_SORT_SETTINGS = "SET LOCAL work_mem = '256MB'; SET LOCAL enable_mergejoin = off"
+
 _TRIPLES_SQL = """
 SELECT f - 1, last_day - first_day, %(as_of)s::date - first_day, count(*)
   FROM analytics_summary WHERE f > 0 GROUP BY 1, 2, 3
@@ -128,8 +139,10 @@ SELECT f - 1, round(m / f, 2), count(*) FROM analytics_summary WHERE f > 1 AND m
 """
 
 # Scores, segment, ABC, A-E and CLV in one statement into the idle slot. The thresholds are one row
-# joined to every client (not a subquery per row); ABC is one window sort; the previous run's classes
-# come from the other slot by one hash join, so the movement matrix later is a GROUP BY of this slot.
+# joined to every client (not a subquery per row); ABC is one window sort, a running sum, against a total
+# taken once (a sum OVER () would keep every row in a tuplestore); the previous run's classes
+# come from the other slot by one hash join on its narrow rows, before the wide ones are sorted and kept
+# for the A-E quartiles, so the movement matrix later is a GROUP BY of this slot.
 _CLASSES_SQL = """
 INSERT INTO analytics_client (slot, client_id, first_day, last_day, r_days, f, m, revenue, profit,
                               r_score, f_score, m_score, rfm_segment, abc_class, ae_class,
@@ -140,6 +153,8 @@ WITH thresholds AS (
            percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY f) AS f_t,
            percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY m) AS m_t
       FROM analytics_summary WHERE f > 0
+), revenue AS (
+    SELECT sum(greatest(revenue, 0)) AS total FROM analytics_summary
 ), segment_map AS (
     SELECT r.score AS r_score, fm.doubled,
            (SELECT rule.segment FROM analytics_segment_rule rule
@@ -156,17 +171,20 @@ WITH thresholds AS (
            CASE WHEN s.f > 0 THEN 1 + (s.f > t.f_t[1])::int + (s.f > t.f_t[2])::int
                                     + (s.f > t.f_t[3])::int + (s.f > t.f_t[4])::int END AS f_score,
            CASE WHEN s.f > 0 THEN 1 + (s.m > t.m_t[1])::int + (s.m > t.m_t[2])::int
-                                    + (s.m > t.m_t[3])::int + (s.m > t.m_t[4])::int END AS m_score
+                                    + (s.m > t.m_t[3])::int + (s.m > t.m_t[4])::int END AS m_score,
+           prev.rfm_segment AS prev_segment, prev.abc_class AS prev_abc_class, prev.ae_class AS prev_ae_class
       FROM analytics_summary s LEFT JOIN thresholds t ON true
+      LEFT JOIN analytics_client prev ON prev.slot = %(prev_slot)s AND prev.client_id = s.client_id
 ), valued AS (
     SELECT sc.*,
            v.expected_purchases, v.p_alive,
            round((v.expected_purchases * (%(gamma)s + CASE WHEN sc.f > 1 THEN sc.m / sc.f ELSE 0 END * (sc.f - 1))
                   * %(p)s / (%(p)s * (sc.f - 1) + %(q)s - 1))::numeric, 2) AS expected_value,
-           sum(sc.revenue) OVER (ORDER BY sc.revenue DESC, sc.client_id
-                                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS revenue_before,
-           sum(greatest(sc.revenue, 0)) OVER () AS revenue_total
+           sum(sc.revenue) OVER (ORDER BY sc.revenue DESC, sc.client_id ROWS UNBOUNDED PRECEDING)
+               - sc.revenue AS revenue_before,
+           rv.total AS revenue_total
       FROM scored sc
+      CROSS JOIN revenue rv
       LEFT JOIN analytics_clv_scores v
         ON v.x = sc.f - 1 AND v.t_x = sc.last_day - sc.first_day AND v.age = %(as_of)s::date - sc.first_day
 ), potential AS (
@@ -191,37 +209,44 @@ SELECT %(slot)s, po.client_id, po.first_day, po.last_day, po.r_days, po.f, po.m,
             WHEN po.ae_score > aq.q[1] THEN 'C'
             ELSE 'D' END,
        po.expected_purchases, po.expected_value, po.p_alive,
-       prev.rfm_segment, prev.abc_class, prev.ae_class
+       po.prev_segment, po.prev_abc_class, po.prev_ae_class
   FROM potential po
   LEFT JOIN ae_thresholds aq ON true
   LEFT JOIN segment_map sm ON sm.r_score = po.r_score AND sm.doubled = po.f_score + po.m_score
-  LEFT JOIN analytics_client prev ON prev.slot = %(prev_slot)s AND prev.client_id = po.client_id
 """
 
-_CLASS_AGGREGATES_SQL = """
+# The per-class tables and the movement matrix in one pass over the slot: grouping sets hash every grouping
+# at once (1.4 s on the 1M base, where a VALUES row per client and kind, 8M rows, took 4.2 s + 2.3 s).
+# A movement needs a previous run (prev_* NULL otherwise) and the R x F grid buyers (r_score NULL otherwise):
+# those groups have a NULL class and are left out.
+_CLASS_TABLES_SQL = """
 INSERT INTO analytics_class (slot, kind, class, clients, revenue, purchases)
-SELECT %(slot)s, kind, class, count(*), coalesce(sum(amount), 0), coalesce(sum(f), 0)
-  FROM analytics_client c
- CROSS JOIN LATERAL (VALUES
-        ('abc', c.abc_class::text, c.revenue),
-        ('ae', c.ae_class::text, c.revenue),
-        ('segment', c.rfm_segment, c.m),
-        ('category', CASE c.f WHEN 0 THEN 'prospect' WHEN 1 THEN 'one-time' ELSE 'regular' END, c.m),
-        ('rf', CASE WHEN c.f > 0 THEN c.r_score || ',' || c.f_score END, c.m)) k(kind, class, amount)
- WHERE c.slot = %(slot)s AND k.class IS NOT NULL
- GROUP BY kind, class
-"""
-
-_MOVEMENT_SQL = """
-INSERT INTO analytics_class (slot, kind, class, clients, revenue, purchases)
-SELECT %(slot)s, kind, class, count(*), coalesce(sum(c.m), 0), coalesce(sum(c.f), 0)
-  FROM analytics_client c
- CROSS JOIN LATERAL (VALUES
-        ('move_segment', c.prev_segment || '>' || c.rfm_segment),
-        ('move_abc', c.prev_abc_class::text || '>' || c.abc_class::text),
-        ('move_ae', c.prev_ae_class::text || '>' || c.ae_class::text)) k(kind, class)
- WHERE c.slot = %(slot)s AND c.prev_segment IS NOT NULL
- GROUP BY kind, class
+SELECT %(slot)s, kind, class, clients, CASE WHEN kind IN ('abc', 'ae') THEN revenue ELSE m END, purchases
+  FROM (
+SELECT CASE WHEN GROUPING(prev_segment) = 0 THEN 'move_segment'
+            WHEN GROUPING(prev_abc_class) = 0 THEN 'move_abc'
+            WHEN GROUPING(prev_ae_class) = 0 THEN 'move_ae'
+            WHEN GROUPING(abc_class) = 0 THEN 'abc'
+            WHEN GROUPING(ae_class) = 0 THEN 'ae'
+            WHEN GROUPING(rfm_segment) = 0 THEN 'segment'
+            WHEN GROUPING(category) = 0 THEN 'category'
+            ELSE 'rf' END AS kind,
+       CASE WHEN GROUPING(prev_segment) = 0 THEN prev_segment || '>' || rfm_segment
+            WHEN GROUPING(prev_abc_class) = 0 THEN prev_abc_class::text || '>' || abc_class::text
+            WHEN GROUPING(prev_ae_class) = 0 THEN prev_ae_class::text || '>' || ae_class::text
+            WHEN GROUPING(abc_class) = 0 THEN abc_class::text
+            WHEN GROUPING(ae_class) = 0 THEN ae_class::text
+            WHEN GROUPING(rfm_segment) = 0 THEN rfm_segment
+            WHEN GROUPING(category) = 0 THEN category
+            ELSE r_score || ',' || f_score END AS class,
+       count(*) AS clients, coalesce(sum(revenue), 0) AS revenue, coalesce(sum(m), 0) AS m,
+       coalesce(sum(f), 0) AS purchases
+  FROM (SELECT abc_class, ae_class, rfm_segment, f, m, revenue, r_score, f_score, prev_segment, prev_abc_class,
+               prev_ae_class, CASE f WHEN 0 THEN 'prospect' WHEN 1 THEN 'one-time' ELSE 'regular' END AS category
+          FROM analytics_client WHERE slot = %(slot)s) c
+ GROUP BY GROUPING SETS ((abc_class), (ae_class), (rfm_segment), (category), (r_score, f_score),
+                         (prev_segment, rfm_segment), (prev_abc_class, abc_class), (prev_ae_class, ae_class))) g
+ WHERE class IS NOT NULL
 """
 
 _PARETO_SQL = """
@@ -234,14 +259,24 @@ SELECT %(slot)s, (rn * 100 / n)::integer, rn::double precision / n, (running / t
  WHERE rn * 100 / n > (rn - 1) * 100 / n
 """
 
-# Revenue by month needs the purchases again: a statement of its own, because one that reads a temporary
-# table cannot use parallel workers (EXPLAIN on the 1M base: a single-process seq scan of 4.5M purchases
-# when this was one statement with the cohorts).
+# Revenue by month needs the purchases again. Grouping by the month of each purchase in the shop's time
+# zone converted 4.5M timestamps (2.2 s on the 1M base, a seq scan that an INSERT cannot hand to parallel
+# workers); here the month bounds are converted instead, a few dozen of them, and each month is a range of
+# the purchase_date index (1.0 s). A month with only refunds is still a month, as in a GROUP BY.
 _MONTHS_SQL = """
 INSERT INTO analytics_month (slot, month, revenue, purchases, new_clients, returned_90d)
-SELECT %(slot)s, date_trunc('month', purchased_at AT TIME ZONE %(tz)s)::date, sum(amount),
-       count(*) FILTER (WHERE amount > 0), 0, 0
-  FROM purchase WHERE purchased_at < %(cutoff)s GROUP BY 2
+SELECT %(slot)s, m.month, s.revenue, s.purchases, 0, 0
+  FROM (SELECT local_month::date AS month, local_month AT TIME ZONE %(tz)s AS starts,
+               least((local_month + interval '1 month') AT TIME ZONE %(tz)s, %(cutoff)s) AS ends
+          FROM generate_series(
+                date_trunc('month', (SELECT min(purchased_at) FROM purchase) AT TIME ZONE %(tz)s),
+                date_trunc('month', (SELECT max(purchased_at) FROM purchase WHERE purchased_at < %(cutoff)s)
+                                    AT TIME ZONE %(tz)s),
+                interval '1 month') local_month) m
+ CROSS JOIN LATERAL (SELECT sum(amount) AS revenue, count(*) FILTER (WHERE amount > 0) AS purchases,
+                            count(*) AS rows_in_month
+                       FROM purchase WHERE purchased_at >= m.starts AND purchased_at < m.ends) s
+ WHERE s.rows_in_month > 0
 """
 
 # Cohorts come from the summary; "bought again within 90 days" is an index probe (purchase_client_date)
@@ -309,13 +344,13 @@ def _fit_and_score(conn: psycopg.Connection, as_of: date,
     timings["fit"] = _ms(started)
     started = time.perf_counter()
     scores = clv.score_bgnbd(bgnbd, x, t_x, age, horizon=HORIZON_DAYS)
+    # Plain Python numbers (tolist) format twice as fast as numpy scalars: 0.6 s for 414k triples, not 1.3 s.
     with conn.cursor().copy("COPY analytics_clv_scores FROM STDIN") as copy:
-        buffer = io.StringIO()
-        for frequency, recency, days, purchases, alive in zip(
-                x.astype(int), t_x.astype(int), age.astype(int), scores.expected_purchases, scores.p_alive,
-                strict=True):
-            buffer.write(f"{frequency}\t{recency}\t{days}\t{_number(purchases)}\t{_number(alive)}\n")
-        copy.write(buffer.getvalue())
+        copy.write("".join([
+            f"{frequency}\t{recency}\t{days}\t{_number(purchases)}\t{_number(alive)}\n"
+            for frequency, recency, days, purchases, alive in zip(
+                x.astype(int).tolist(), t_x.astype(int).tolist(), age.astype(int).tolist(),
+                scores.expected_purchases.tolist(), scores.p_alive.tolist(), strict=True)]))
     conn.execute("ANALYZE analytics_clv_scores")
     timings["scoring"] = _ms(started)
     params = {"bgnbd": {"r": bgnbd.r, "alpha": bgnbd.alpha, "a": bgnbd.a, "b": bgnbd.b},
@@ -325,7 +360,7 @@ def _fit_and_score(conn: psycopg.Connection, as_of: date,
 
 
 def _number(value: float) -> str:
-    return repr(float(value)) if np.isfinite(value) else "\\N"
+    return repr(value) if math.isfinite(value) else "\\N"
 
 
 def _ms(started: float) -> int:
@@ -377,15 +412,19 @@ def _refresh(conn: psycopg.Connection, as_of: date | None, period_days: int, pro
     timings: dict[str, int] = {}
     total = len(STEPS)
 
-    def step(name: str, statements: list[str]) -> None:
+    def step(name: str, statements: list[str], settings: str = "") -> None:
         progress(name, STEPS.index(name), total)
         begun = time.perf_counter()
-        for statement in statements:
-            conn.execute(statement, values)
+        with conn.transaction():
+            if settings:
+                conn.execute(settings)
+            for statement in statements:
+                conn.execute(statement, values)
         timings[name] = timings.get(name, 0) + _ms(begun)
 
     conn.execute("DROP TABLE IF EXISTS analytics_summary, analytics_clv_scores")
-    step("summary", [_SUMMARY_SQL, "ANALYZE analytics_summary"])
+    step("summary", [_SUMMARY_SQL], _SUMMARY_SETTINGS)
+    step("summary", ["ANALYZE analytics_summary"])
     progress("fit", STEPS.index("fit"), total)
     params, not_reliable = _fit_and_score(conn, as_of, timings)
     reason = not_reliable.reason if not_reliable else None
@@ -397,12 +436,13 @@ def _refresh(conn: psycopg.Connection, as_of: date | None, period_days: int, pro
     conn.execute(f"TRUNCATE analytics_client_{slot}")
     for table in ("analytics_class", "analytics_pareto", "analytics_month", "analytics_clv_bucket", "analytics_list"):
         conn.execute(f"DELETE FROM {table} WHERE slot = %s", (slot,))
-    conn.execute(_CLASSES_SQL, values)
+    with conn.transaction():
+        conn.execute(_SORT_SETTINGS)
+        conn.execute(_CLASSES_SQL, values)
     conn.execute(f"ANALYZE analytics_client_{slot}")
     timings["classes"] = _ms(begun)
-    step("aggregates", [_CLASS_AGGREGATES_SQL, _PARETO_SQL, _MONTHS_SQL, _COHORTS_SQL, _CLV_BUCKETS_SQL,
+    step("aggregates", [_CLASS_TABLES_SQL, _PARETO_SQL, _MONTHS_SQL, _COHORTS_SQL, _CLV_BUCKETS_SQL,
                         _LISTS_SQL.format(slot=slot)])
-    step("movement", [_MOVEMENT_SQL])
     progress("publish", STEPS.index("publish"), total)
     begun = time.perf_counter()
     counts = rows.the_dict(conn.execute(
