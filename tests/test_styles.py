@@ -68,7 +68,7 @@ def test_every_id_and_class_a_stylesheet_names_is_given_to_some_widget():
     assert dead == []
 
 
-def test_an_installed_package_carries_every_stylesheet(tmp_path):
+def test_an_installed_package_carries_every_stylesheet_catalog_and_migration(tmp_path):
     """setuptools' build_py, the step of a wheel or an install that copies the packages and their data."""
     source = tmp_path / "src"
     source.mkdir()
@@ -83,3 +83,10 @@ def test_an_installed_package_carries_every_stylesheet(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     carried = {str(path.relative_to(built)) for path in built.rglob("*.tcss")}
     assert carried == {str(path.relative_to(ROOT)) for path in stylesheets()}
+    # The same install carries the translations and the migrations, which the app reads from its package.
+    for language in ("ru", "ro"):
+        for suffix in ("po", "mo"):
+            assert f"tui/locale/{language}/LC_MESSAGES/clientbase.{suffix}" in {
+                str(path.relative_to(built)) for path in (built / "tui" / "locale").rglob(f"*.{suffix}")}
+    assert {path.name for path in (built / "db" / "migrations").glob("*.sql")} == \
+        {path.name for path in (ROOT / "db" / "migrations").glob("*.sql")}
