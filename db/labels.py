@@ -11,7 +11,6 @@ ANALYTICS_STEP = {
     "scoring": N_("Scoring the clients"),
     "classes": N_("Classes, scores and segments"),
     "aggregates": N_("Dashboard tables"),
-    "movement": N_("Movement since the last refresh"),
     "publish": N_("Publishing"),
 }
 

@@ -11,20 +11,9 @@ import pytest
 from db.analytics import dashboard, drill
 from db.analytics.refresh import refresh
 from db.clients import listing
-from tests.test_analytics import AS_OF, add_clients, generated, hand_made, moscow
 from db.i18n import N_
-
-
-@pytest.fixture
-def owner(fresh_db):
-    with fresh_db.connect(autocommit=True) as conn:
-        yield conn
-
-
-@pytest.fixture
-def admin(fresh_db):
-    with fresh_db.connect("admin", autocommit=True) as conn:
-        yield conn
+from tests.test_analytics import admin, owner  # noqa: F401 (fixtures)
+from tests.test_analytics import AS_OF, add_clients, generated, hand_made, moscow
 
 
 def drilled(conn, name: str, value: str) -> set[int]:

@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-import psycopg
 import pytest
 
 from db.mailing import campaigns
 from tests.test_mailing_fixtures import add_client, email_campaign
+from tests.test_roles import _allowed
 
 DELIVERY_STATE = ("status", "skip_reason", "attempts", "not_before", "lease_until", "leased_by", "sent_at", "error",
                   "lease_token", "last_reply")
 MAILER_ONLY = ("public.mailing_claim_turn()", "public.mailing_suppress_bounced('email', 'x@example.com', 1)",
                "public.mailing_unsubscribe('email', 'x@example.com')", "public.mailing_pause_on_errors(1, 0, 1)",
                "public.mailing_settle(1)", "public.mailing_favourite_product(1)")
-
-
-def _allowed(conn: psycopg.Connection, statement: str) -> bool:
-    try:
-        with conn.transaction():
-            conn.execute(statement)
-            raise _Rollback
-    except _Rollback:
-        return True
-    except psycopg.errors.InsufficientPrivilege:
-        return False
-
-
-class _Rollback(Exception):
-    pass
 
 
 @pytest.fixture
