@@ -244,6 +244,27 @@ def unsubscribe(conn: psycopg.Connection, channel: str, address: str) -> bool:
         return bool(rows.value(conn.execute("SELECT public.mailing_unsubscribe(%s, %s)", (channel, address))))
 
 
+# What a client's `language` custom field may hold, in the shop's words as much as in codes.
+_LANGUAGE_NAMES = {"en": "en", "eng": "en", "english": "en", "английский": "en", "engleză": "en", "engleza": "en",
+                   "ru": "ru", "rus": "ru", "russian": "ru", "русский": "ru", "rusă": "ru", "rusa": "ru",
+                   "ro": "ro", "ron": "ro", "rum": "ro", "romanian": "ro", "română": "ro", "romana": "ro",
+                   "румынский": "ro", "молдавский": "ro", "moldovenească": "ro"}
+
+
+def reader_language(conn: psycopg.Connection, message_id: int | None) -> str:
+    """The language to answer a message's recipient in (the unsubscribe page): the client's own, from a
+    custom field named `language`, else the shop's `language` setting, else English."""
+    found = rows.the_dict(conn.execute(
+        "SELECT (SELECT c.custom ->> 'language' FROM message m JOIN client c ON c.id = m.client_id"
+        "         WHERE m.id = %s) AS client,"
+        "       (SELECT value FROM settings WHERE key = 'language') AS shop", (message_id,)))
+    for said in (found["client"], found["shop"]):
+        language = _LANGUAGE_NAMES.get((said or "").strip().lower())
+        if language:
+            return language
+    return "en"
+
+
 def recipient_of(conn: psycopg.Connection, message_id: int) -> tuple[str, str] | None:
     """(channel, address) of a message, for checking an unsubscribe link's signature."""
     found = rows.one_dict(conn.execute("SELECT channel, address FROM message WHERE id = %s", (message_id,)))
