@@ -53,6 +53,11 @@ DROP INDEX public.message_address;
 CREATE INDEX message_address_failed ON public.message (channel, address) WHERE status = 'failed';
 DROP INDEX public.message_campaign_status;
 CREATE INDEX message_campaign_open ON public.message (campaign_id) WHERE status IN ('queued', 'sending');
+-- A claim takes the first due messages by (not_before, id); with not_before alone in the index, every
+-- message enqueued in one statement shares one not_before, and each claim sorted all of them by id (1.5 s per
+-- claim with 450,000 queued).
+DROP INDEX public.message_ready;
+CREATE INDEX message_ready ON public.message (not_before, id) WHERE status IN ('queued', 'sending');
 
 -- A campaign's progress, kept counted (issue 14: the progress view refreshes in under 100 ms; counting a
 -- million-message campaign's rows took longer). Every change of the queue adds its difference here, per
