@@ -174,8 +174,8 @@ def test_just_gone_quiet_and_new_this_week(fresh_db):
         for client, days_ago in ((quiet, 33), (long_quiet, 60), (recent, 10)):
             conn.execute("INSERT INTO purchase (client_id, purchased_at, amount) VALUES (%s, %s, 5)",
                          (client, f"{today - timedelta(days=days_ago)} 12:00+00"))
-        conn.execute("UPDATE client SET created_at = %s WHERE id IN (%s, %s)", (f"{today - timedelta(days=40)} 12:00+00",
-                                                                               quiet, long_quiet))
+        conn.execute("UPDATE client SET created_at = %s WHERE id IN (%s, %s)",
+                     (f"{today - timedelta(days=40)} 12:00+00", quiet, long_quiet))
         conn.execute("UPDATE client SET created_at = %s WHERE id = %s", (f"{today - timedelta(days=3)} 12:00+00",
                                                                          recent))
         monday = _client(conn, "Monday")

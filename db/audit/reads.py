@@ -49,6 +49,8 @@ class Entry:
     old_values: dict | None
     new_values: dict | None
     client_id: int | None
+    # Empty once the client is deleted (the change itself still says who it was).
+    client_name: str
 
     @property
     def key(self) -> tuple[datetime, int]:
@@ -100,9 +102,13 @@ def page(conn: psycopg.Connection, audit: AuditFilter, after: tuple[datetime, in
         parts.append("(a.at, a.id) < (%(after_at)s, %(after_id)s)")
         params["after_at"], params["after_id"] = after
     params["limit"] = limit
-    sql = (f"SELECT a.id, a.at, a.login, a.table_name, a.row_id, a.action, a.old_values, a.new_values, "
+    # The page first, then its clients' names: one primary-key lookup per row shown.
+    sql = (f"SELECT shown.*, coalesce(nullif(concat_ws(' ', nullif(c.last_name, ''), nullif(c.first_name, '')), ''), "
+           f"'') AS client_name FROM ("
+           f"SELECT a.id, a.at, a.login, a.table_name, a.row_id, a.action, a.old_values, a.new_values, "
            f"{CLIENT_OF_ROW} AS client_id FROM public.audit_log a "
-           f"WHERE {' AND '.join(parts) or 'true'} ORDER BY a.at DESC, a.id DESC LIMIT %(limit)s")
+           f"WHERE {' AND '.join(parts) or 'true'} ORDER BY a.at DESC, a.id DESC LIMIT %(limit)s) shown "
+           f"LEFT JOIN public.client c ON c.id = shown.client_id ORDER BY shown.at DESC, shown.id DESC")
     return rows.all_of(Entry, conn.execute(sql, params))
 
 

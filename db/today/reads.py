@@ -217,7 +217,7 @@ NEW_COUNT_SQL = f"SELECT count(*) AS total {NEW_WHERE}"
 
 
 def _counted(conn: psycopg.Connection, cls: type, sql: str, count_sql: str, params: dict) -> Counted:
-    shown = tuple(rows.all_of(cls, conn.execute(sql, params)))
+    shown: tuple = tuple(rows.all_of(cls, conn.execute(sql, params)))
     if len(shown) < params["limit"]:
         return Counted(shown, len(shown))
     return Counted(shown, rows.the_dict(conn.execute(count_sql, params))["total"])
