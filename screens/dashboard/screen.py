@@ -29,6 +29,7 @@ from db.session import Identity
 from screens.base import DatabaseScreen, database_work
 from screens.dashboard import tables
 from screens.dashboard.dialogs import DashboardHelp, RefreshChoice, RefreshDialog
+from tui import textual_compat
 from tui.widgets.charts import DrillTable
 from tui.widgets.connection import ConnectionBack
 from tui.widgets.footer import SteadyFooter
@@ -92,6 +93,7 @@ class DashboardScreen(DatabaseScreen, Screen):
     def __init__(self, identity: Identity) -> None:
         super().__init__()
         self.identity = identity
+        textual_compat.styles_already_current(self, self.app)
         self.view: analytics.DashboardView | None = None
         self.refreshing = False
 
