@@ -90,23 +90,17 @@ def _checks_sql() -> str:
         END"""
 
 
-# The pick walks each campaign that may send now on its own (message_open: (campaign_id, not_before, id) of
-# the open messages, 0015), so that a paused campaign's queue, or marketing waiting for the window, is never
-# read by a claim that cannot take it. A campaign may lock a few rows more than the outer LIMIT keeps; they
-# are free again when the claim commits, milliseconds later.
+# message_ready ((not_before, id) WHERE status IN ('queued', 'sending'), 0015) serves the pick in its order.
 _CLAIM = """
 WITH picked AS (
-    SELECT p.id FROM campaign k
-     CROSS JOIN LATERAL (SELECT m.id, m.not_before FROM message m
-                          WHERE m.campaign_id = k.id AND m.status IN ('queued', 'sending')
-                            AND m.not_before <= %(now)s AND (m.status = 'queued' OR m.lease_until < %(now)s)
-                          ORDER BY m.not_before, m.id
-                          LIMIT %(limit)s
-                          FOR UPDATE OF m SKIP LOCKED) p
-     WHERE k.status IN ('sending', 'scheduled')
+    SELECT m.id FROM message m JOIN campaign k ON k.id = m.campaign_id
+     WHERE m.status IN ('queued', 'sending') AND m.not_before <= %(now)s
+       AND (m.status = 'queued' OR m.lease_until < %(now)s)
+       AND k.status IN ('sending', 'scheduled')
        AND (%(in_window)s OR k.purpose <> 'marketing')
-     ORDER BY p.not_before, p.id
-     LIMIT %(limit)s),
+     ORDER BY m.not_before, m.id
+     LIMIT %(limit)s
+     FOR UPDATE OF m SKIP LOCKED),
 checked AS (
     SELECT m.id, {checks} AS reason
       FROM message m JOIN campaign k ON k.id = m.campaign_id JOIN client c ON c.id = m.client_id
