@@ -236,7 +236,7 @@ class DashboardScreen(DatabaseScreen, Screen):
         self.query_one("#dash-tabs", TabbedContent).active = name
 
     def action_help(self) -> None:
-        self.app.push_screen(DashboardHelp())
+        self.app.push_screen(DashboardHelp(self.view.segment_rules if self.view else ()))
 
     # --- drilling down ----------------------------------------------------------------------------
 
