@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from textual.coordinate import Coordinate
 from textual.widgets import Static
 
 from db import demo, session
@@ -85,6 +86,11 @@ async def test_opens_from_stored_results_with_the_classes_and_their_counts(analy
         for name in ("A", "B", "C"):
             cells = row_with(app, f" {abc[name]:,} ").split()
             assert cells[0] == name, cells
+        # The share of regular clients among the buyers, beside their share of everyone.
+        regular, buyers = current(analysed, "SELECT count(*) FILTER (WHERE f > 1), count(*) FILTER (WHERE f > 0)"
+                                            " FROM analytics_client WHERE slot = {slot}")[0]
+        buyers_table = app.screen.query_one("#buyers", DrillTable)
+        assert str(buyers_table.get_cell_at(Coordinate(2, 3))) == t("{percent:.1f} %", percent=100 * regular / buyers)
         assert t("Dashboard") not in screen_lines(app)[-1], "the key of the mode on screen is hidden"
         assert t("Refresh") in screen_lines(app)[-1]
 

@@ -218,10 +218,15 @@ class DashboardScreen(DatabaseScreen, Screen):
             tables.fill_top(table("top"), view)
         else:
             moved = any(view.board.movement.values())
-            self.query_one("#move-note", Static).update("" if moved else t("Movement shows after the second refresh: "
-                                                                           "it compares each client's classes with "
-                                                                           "those of the refresh before."))
-            self.query_one("#move-note", Static).display = not moved
+            if not moved:
+                note = t("Movement shows after the second refresh: it compares each client's classes with those of "
+                         "the refresh before.")
+            elif all(move.from_class == move.to_class for move in view.board.movement.get("segment", [])):
+                note = t("Every client kept their RFM segment since the refresh before.")
+            else:
+                note = ""
+            self.query_one("#move-note", Static).update(note)
+            self.query_one("#move-note", Static).display = bool(note)
             tables.fill_segment_moves(table("move-segment"), view)
             tables.fill_movement(table("move-abc"), view, "abc", tables.ABC)
             tables.fill_movement(table("move-ae"), view, "ae", tables.AE)
