@@ -103,9 +103,8 @@ class DashboardScreen(DatabaseScreen, Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(t("Reading the stored analytics…"), id="dash-status")
-        with Horizontal(id="dash-progress-row"):
-            yield Label("", id="dash-step")
-            yield ProgressBar(total=len(STEPS), show_eta=False, id="dash-progress")
+        # The step and the bar are made by the first refresh: most openings never show them.
+        yield Horizontal(id="dash-progress-row")
         with TabbedContent(id="dash-tabs"):
             for name in TABS:
                 with TabPane(t(labels.DASHBOARD_TAB[name]), id=name):
@@ -278,7 +277,11 @@ class DashboardScreen(DatabaseScreen, Screen):
         if choice is None:
             return
         self.refreshing = True
-        self.query_one("#dash-progress-row").display = True
+        row = self.query_one("#dash-progress-row", Horizontal)
+        if not row.children:
+            row.mount_all([Label("", id="dash-step"),
+                           ProgressBar(total=len(STEPS), show_eta=False, id="dash-progress")])
+        row.display = True
         self.query_one("#dash-progress", ProgressBar).update(progress=0)
         self.refresh_bindings()
         self._refresh(choice)
