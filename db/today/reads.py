@@ -186,7 +186,8 @@ ASSIGNEES_SQL = """
 SELECT DISTINCT assignee FROM public.reminder WHERE NOT done AND assignee IS NOT NULL ORDER BY assignee
 """
 
-# client_last_purchase_sort: the last purchase fell in the week before the threshold's day.
+# client_last_purchase_sort: gone quiet means no purchase for `threshold` days or more (as on the dashboard); just
+# gone quiet, for at most JUST_QUIET_DAYS - 1 days more than that, so a client is listed for a week.
 QUIET_WHERE = """
   FROM public.client c
  WHERE c.last_purchase_at >= (%(today)s::date - %(threshold)s - %(just)s)::timestamp AT TIME ZONE %(tz)s
@@ -237,7 +238,7 @@ def load(conn: psycopg.Connection, login: str, *, today: date | None = None, ass
         today = rows.value(conn.execute("SELECT (now() AT TIME ZONE %s)::date", (tz,)))
     keys = birthday_keys(today)
     params = {"today": today, "window": WINDOW_DAYS, "limit": limit, "tz": tz, "login": login,
-              "assignee": assignee or None, "threshold": threshold, "just": JUST_QUIET_DAYS,
+              "assignee": assignee or None, "threshold": threshold, "just": JUST_QUIET_DAYS - 1,
               "monday": today - timedelta(days=today.weekday()),
               "keys": [key for key, _ in keys], "days": [day for _, day in keys]}
     return TodayView(
