@@ -146,13 +146,15 @@ SELECT (SELECT count(*) FROM public.client
        AS total
 """
 
-# subscription_ends; a subscription renewed by a later one of the same product is not running out.
+# subscription_ends; a subscription renewed by a later one of the same product is not running out. OFFSET 0 keeps
+# the renewal check a lookup in subscription_client per subscription of the week: as an anti-join the planner
+# hashes all 264,000 subscriptions of the bench base first (250 ms for the count instead of 23 ms).
 ENDINGS_WHERE = """
   FROM public.subscription s
  WHERE s.ends_on BETWEEN %(today)s AND %(today)s::date + %(window)s
    AND NOT EXISTS (SELECT 1 FROM public.subscription later
                     WHERE later.client_id = s.client_id AND later.product_id IS NOT DISTINCT FROM s.product_id
-                      AND later.ends_on > s.ends_on)
+                      AND later.ends_on > s.ends_on OFFSET 0)
 """
 ENDINGS_SQL = f"""
 SELECT s.id AS subscription_id, s.client_id, {NAME_SQL} AS client_name, coalesce(p.name, '') AS product, s.ends_on
@@ -171,14 +173,17 @@ REMINDERS_WHERE = """
  WHERE NOT m.done AND m.due_on <= %(today)s
    AND (%(assignee)s::text IS NULL OR m.assignee = %(assignee)s)
 """
+# The open reminders due are sorted alone, and only the ones shown are joined to their clients' names (joining
+# all 10,000 overdue ones of the bench base first took 250 ms).
 REMINDERS_SQL = f"""
 SELECT m.id, m.client_id, coalesce({NAME_SQL}, '') AS client_name, m.due_on, m.text,
        coalesce(m.assignee, '') AS assignee
-{REMINDERS_WHERE.replace("FROM public.reminder m", '''FROM public.reminder m
+  FROM (SELECT m.* {REMINDERS_WHERE}
+         ORDER BY m.assignee IS NOT DISTINCT FROM %(login)s DESC, m.due_on, m.id
+         LIMIT %(limit)s) m
   LEFT JOIN public.client c ON c.id = m.client_id
-  LEFT JOIN public.company co ON co.id = c.company_id''')}
+  LEFT JOIN public.company co ON co.id = c.company_id
  ORDER BY m.assignee IS NOT DISTINCT FROM %(login)s DESC, m.due_on, m.id
- LIMIT %(limit)s
 """
 REMINDERS_COUNT_SQL = f"SELECT count(*) AS total {REMINDERS_WHERE}"
 
