@@ -341,6 +341,8 @@ RFM_SEGMENT = {
     "Lost": NP_("RFM segment", "Lost"),
     "Hibernating": NP_("RFM segment", "Hibernating"),
     "Prospects": NP_("RFM segment", "Prospects"),
+    # The refresh's name for a buyer whom no rule of an edited map matches.
+    "Unmatched": NP_("RFM segment", "Unmatched"),
 }
 
 
