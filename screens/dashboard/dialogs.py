@@ -109,6 +109,10 @@ class DashboardHelp(ModalScreen[None]):
                                "buyers or 180 days of history the numbers are not shown.\n\nCohorts: the clients "
                                "whose first purchase fell in a month, and the share of them who bought again within "
                                "90 days. Movement compares each client's classes with those of the refresh before."))
+                yield Static("\n" + t("Refunds (negative amounts) lower M, the revenue and the profit, but are no "
+                                      "purchase: they count toward neither F nor R. A client with only refunds has "
+                                      "never bought, so it is a Prospect, outside the grid; its negative profit makes "
+                                      "it E, and its revenue C."))
             yield Static(t("↑ ↓ scroll · Esc closes"), classes="clients-dialog-hint")
 
     def on_mount(self) -> None:
