@@ -151,7 +151,7 @@ def expected_in_python(purchases_by_client: dict[int, list[tuple]], as_of: date,
     for client_id, purchases in purchases_by_client.items():
         counted = [(when.astimezone(MOSCOW).date(), amount) for when, amount in purchases
                    if when.astimezone(MOSCOW).date() <= as_of]
-        bought = [day for day, amount in counted if amount >= 0]  # a refund (negative) is no purchase
+        bought = [day for day, amount in counted if amount > 0]  # a refund (negative) is no purchase
         summary[client_id] = {
             "f": len(bought),
             "m": sum((amount for _, amount in counted), Decimal(0)),

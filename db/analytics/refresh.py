@@ -7,8 +7,9 @@ Days are calendar days in the shop's `timezone` setting: a purchase at 23:30 Mos
 
 RFM, over each client's whole history up to the analysis date:
     R = days from the last purchase to the analysis date, F = number of purchases, M = total amount.
-    A refund (negative amount) counts toward M, not F, and is not a "last purchase". A client with no
-    purchase (or refunds only) has F = 0 and is a "Prospect", outside the RFM grid.
+    A refund (negative amount) counts toward M, not F, and is not a "last purchase"; nor is a zero amount
+    (the demo's returned orders). A client with no purchase (or refunds only) has F = 0 and is a "Prospect",
+    outside the RFM grid.
     Scores are by value thresholds: t1..t4 are the 20th, 40th, 60th and 80th percentiles (percentile_disc,
     i.e. values that occur) of R, F and M over the buyers. F score = 1 + the number of thresholds F is
     strictly above; M likewise; R score = 5 - the number of thresholds R is strictly above. Equal values
@@ -106,13 +107,13 @@ SELECT c.id AS client_id,
         -- One pass over the purchases (parallel aggregate); days are taken per client afterwards, not
         -- per purchase, because a time-zone conversion on five million rows costs a second.
         SELECT client_id,
-               count(*) FILTER (WHERE amount >= 0) AS f,
+               count(*) FILTER (WHERE amount > 0) AS f,
                sum(amount) AS m,
                sum(amount - coalesce(cost, 0)) AS profit_total,
                sum(amount) FILTER (WHERE purchased_at >= %(period_start)s) AS revenue,
                sum(amount - coalesce(cost, 0)) FILTER (WHERE purchased_at >= %(period_start)s) AS profit,
-               min(purchased_at) FILTER (WHERE amount >= 0) AS first_at,
-               max(purchased_at) FILTER (WHERE amount >= 0) AS last_at
+               min(purchased_at) FILTER (WHERE amount > 0) AS first_at,
+               max(purchased_at) FILTER (WHERE amount > 0) AS last_at
           FROM purchase
          WHERE purchased_at < %(cutoff)s
          GROUP BY client_id) s ON s.client_id = c.id
@@ -273,7 +274,7 @@ SELECT %(slot)s, m.month, s.revenue, s.purchases, 0, 0
                 date_trunc('month', (SELECT max(purchased_at) FROM purchase WHERE purchased_at < %(cutoff)s)
                                     AT TIME ZONE %(tz)s),
                 interval '1 month') local_month) m
- CROSS JOIN LATERAL (SELECT sum(amount) AS revenue, count(*) FILTER (WHERE amount >= 0) AS purchases,
+ CROSS JOIN LATERAL (SELECT sum(amount) AS revenue, count(*) FILTER (WHERE amount > 0) AS purchases,
                             count(*) AS rows_in_month
                        FROM purchase WHERE purchased_at >= m.starts AND purchased_at < m.ends) s
  WHERE s.rows_in_month > 0
@@ -286,7 +287,7 @@ INSERT INTO analytics_month AS m (slot, month, revenue, purchases, new_clients, 
 SELECT %(slot)s, date_trunc('month', s.first_day)::date, 0, 0, count(*),
        count(*) FILTER (WHERE s.f > 1 AND EXISTS (
            SELECT 1 FROM purchase p
-            WHERE p.client_id = s.client_id AND p.amount >= 0
+            WHERE p.client_id = s.client_id AND p.amount > 0
               AND p.purchased_at > s.first_at AND p.purchased_at < %(cutoff)s
               AND p.purchased_at < ((s.first_day + 91)::timestamp AT TIME ZONE %(tz)s)))
   FROM analytics_summary s WHERE s.f > 0 GROUP BY 2

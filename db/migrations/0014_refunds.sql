@@ -4,8 +4,10 @@
 --   * it lowers the client's total_spent and total_profit (and M, revenue and profit in the analytics);
 --   * it is not a purchase: purchase_count, first_purchase_at and last_purchase_at (and F and R) count only
 --     rows with amount >= 0, so a client with only refunds stays a "potential" client, a Prospect.
--- A zero amount is refused where people type amounts (the card, the import), but older bases may hold some
--- (a gift): those stay purchases, as they always were, and no constraint here makes such a row unwritable.
+-- A zero amount is refused where people type amounts (the card, the import), but bases hold some: the demo
+-- wrote a returned order as amount 0 with the shipping's cost, before refunds existed. The statistics keep
+-- counting those as they always did (no constraint here makes such a row unwritable, nothing is recounted);
+-- the analytics' F counts amount > 0 only, as it always did.
 --
 -- A refund's cost is the cost of the goods that came back, so it is negative or zero: the profit of a
 -- refund, amount - cost, then takes back only the margin of the sale it undoes. The same holds per line.
