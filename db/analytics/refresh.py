@@ -140,10 +140,14 @@ SELECT f - 1, round(m / f, 2), count(*) FROM analytics_summary WHERE f > 1 AND m
 """
 
 # Scores, segment, ABC, A-E and CLV in one statement into the idle slot. The thresholds are one row
-# joined to every client (not a subquery per row); ABC is one window sort, a running sum, against a total
-# taken once (a sum OVER () would keep every row in a tuplestore); the previous run's classes
-# come from the other slot by one hash join on its narrow rows, before the wide ones are sorted and kept
-# for the A-E quartiles, so the movement matrix later is a GROUP BY of this slot.
+# joined to every client (not a subquery per row). ABC needs each client's place in the revenue order, but
+# not a sort of the wide rows: the A and B sets are prefixes of that order, so a sort of the narrow
+# (revenue, client_id) pairs of the clients with revenue finds the last client of each, and every client is
+# then compared with those two. (The running sum over the wide rows spilled a 220 MB sort to disk on the 1M
+# base and handed the insert its rows in revenue order, a random insert into the primary key each; now they
+# come in client order, the summary's, and the key grows at its right edge.) The previous run's classes come
+# from the other slot by one hash join on its narrow rows, so the movement matrix later is a GROUP BY of
+# this slot.
 _CLASSES_SQL = """
 INSERT INTO analytics_client (slot, client_id, first_day, last_day, r_days, f, m, revenue, profit,
                               r_score, f_score, m_score, rfm_segment, abc_class, ae_class,
@@ -154,8 +158,18 @@ WITH thresholds AS (
            percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY f) AS f_t,
            percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY m) AS m_t
       FROM analytics_summary WHERE f > 0
-), revenue AS (
-    SELECT sum(greatest(revenue, 0)) AS total FROM analytics_summary
+), ranked AS (
+    SELECT client_id, revenue,
+           sum(revenue) OVER (ORDER BY revenue DESC, client_id ROWS UNBOUNDED PRECEDING) - revenue AS before,
+           sum(revenue) OVER () AS total
+      FROM analytics_summary WHERE revenue > 0
+), last_a AS (
+    -- The last client of A and of B in the revenue order (none without revenue: everyone is then C).
+    SELECT revenue AS a_revenue, client_id AS a_client FROM ranked WHERE before < 0.80 * total
+     ORDER BY revenue, client_id DESC LIMIT 1
+), last_b AS (
+    SELECT revenue AS b_revenue, client_id AS b_client FROM ranked WHERE before < 0.95 * total
+     ORDER BY revenue, client_id DESC LIMIT 1
 ), segment_map AS (
     SELECT r.score AS r_score, fm.doubled,
            (SELECT rule.segment FROM analytics_segment_rule rule
@@ -180,12 +194,8 @@ WITH thresholds AS (
     SELECT sc.*,
            v.expected_purchases, v.p_alive,
            round((v.expected_purchases * (%(gamma)s + CASE WHEN sc.f > 1 THEN sc.m / sc.f ELSE 0 END * (sc.f - 1))
-                  * %(p)s / (%(p)s * (sc.f - 1) + %(q)s - 1))::numeric, 2) AS expected_value,
-           sum(sc.revenue) OVER (ORDER BY sc.revenue DESC, sc.client_id ROWS UNBOUNDED PRECEDING)
-               - sc.revenue AS revenue_before,
-           rv.total AS revenue_total
+                  * %(p)s / (%(p)s * (sc.f - 1) + %(q)s - 1))::numeric, 2) AS expected_value
       FROM scored sc
-      CROSS JOIN revenue rv
       LEFT JOIN analytics_clv_scores v
         ON v.x = sc.f - 1 AND v.t_x = sc.last_day - sc.first_day AND v.age = %(as_of)s::date - sc.first_day
 ), potential AS (
@@ -201,8 +211,8 @@ SELECT %(slot)s, po.client_id, po.first_day, po.last_day, po.r_days, po.f, po.m,
        po.r_score, po.f_score, po.m_score,
        CASE WHEN po.f = 0 THEN 'Prospects' ELSE coalesce(sm.segment, 'Unmatched') END,
        CASE WHEN po.revenue <= 0 THEN 'C'
-            WHEN coalesce(po.revenue_before, 0) < 0.80 * po.revenue_total THEN 'A'
-            WHEN coalesce(po.revenue_before, 0) < 0.95 * po.revenue_total THEN 'B'
+            WHEN po.revenue > ab.a_revenue OR (po.revenue = ab.a_revenue AND po.client_id <= ab.a_client) THEN 'A'
+            WHEN po.revenue > bb.b_revenue OR (po.revenue = bb.b_revenue AND po.client_id <= bb.b_client) THEN 'B'
             ELSE 'C' END,
        CASE WHEN po.profit < 0 THEN 'E'
             WHEN po.ae_score > aq.q[3] THEN 'A'
@@ -212,6 +222,8 @@ SELECT %(slot)s, po.client_id, po.first_day, po.last_day, po.r_days, po.f, po.m,
        po.expected_purchases, po.expected_value, po.p_alive,
        po.prev_segment, po.prev_abc_class, po.prev_ae_class
   FROM potential po
+  LEFT JOIN last_a ab ON true
+  LEFT JOIN last_b bb ON true
   LEFT JOIN ae_thresholds aq ON true
   LEFT JOIN segment_map sm ON sm.r_score = po.r_score AND sm.doubled = po.f_score + po.m_score
 """
