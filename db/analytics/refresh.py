@@ -65,6 +65,8 @@ LIST_LENGTH = 100
 _LOCK_KEY = 0x636C_6261_6E61  # "clbana"
 
 STEPS = ("summary", "fit", "scoring", "classes", "aggregates", "publish")
+_AGGREGATE_TABLES = ("analytics_class", "analytics_pareto", "analytics_month", "analytics_clv_bucket",
+                     "analytics_list")
 
 Progress = Callable[[str, int, int], None]
 
@@ -372,6 +374,13 @@ def _fit_and_score(conn: psycopg.Connection, as_of: date,
     return params, None
 
 
+def gamma_gamma_values(params: dict | None) -> dict:
+    """The Gamma-Gamma parameters the classes statement takes. Without a fit the expected purchases are NULL,
+    so these neutral values never reach a result."""
+    spend = (params or {}).get("gamma_gamma", {})
+    return {"p": spend.get("p", 1.0), "q": spend.get("q", 2.0), "gamma": spend.get("gamma", 0.0)}
+
+
 def _number(value: float) -> str:
     return repr(value) if math.isfinite(value) else "\\N"
 
@@ -405,57 +414,72 @@ def refresh(conn: psycopg.Connection, as_of: date | None = None, period_days: in
         conn.autocommit = previous_autocommit
 
 
-def _refresh(conn: psycopg.Connection, as_of: date | None, period_days: int, progress: Progress) -> RefreshResult:
-    started_all = time.perf_counter()
+def statement_values(conn: psycopg.Connection, as_of: date | None, period_days: int) -> dict:
+    """The parameters every statement of a refresh takes: the idle slot to fill, the published one, the day
+    bounds in the shop's time zone, and the settings the lists are drawn with."""
     time_zone = _setting(conn, "timezone")
     as_of = as_of or _today(conn, time_zone)
     prev_slot = rows.value(conn.execute("SELECT slot FROM analytics_run WHERE published ORDER BY id DESC LIMIT 1"))
-    slot = 1 - prev_slot if prev_slot is not None else 0
     bounds = rows.the_dict(conn.execute(
         "SELECT (%(d)s::date + 1)::timestamp AT TIME ZONE %(tz)s AS cutoff, "
         "       (%(d)s::date - %(n)s + 1)::timestamp AT TIME ZONE %(tz)s AS period_start",
         {"d": as_of, "n": period_days, "tz": time_zone}))
-    cutoff, period_start = bounds["cutoff"], bounds["period_start"]
-    run_id = rows.value(conn.execute(
-        "INSERT INTO analytics_run (slot, as_of, period_days, time_zone) VALUES (%s, %s, %s, %s) RETURNING id",
-        (slot, as_of, period_days, time_zone)))
-    values = {"slot": slot, "prev_slot": prev_slot, "as_of": as_of, "tz": time_zone, "cutoff": cutoff,
-              "period_start": period_start, "buckets": CLV_BUCKETS, "list_length": LIST_LENGTH,
-              "inactive_after_days": int(_setting(conn, "inactive_after_days"))}
-    timings: dict[str, int] = {}
-    total = len(STEPS)
+    return {"slot": 1 - prev_slot if prev_slot is not None else 0, "prev_slot": prev_slot, "as_of": as_of,
+            "tz": time_zone, "cutoff": bounds["cutoff"], "period_start": bounds["period_start"],
+            "buckets": CLV_BUCKETS, "list_length": LIST_LENGTH,
+            "inactive_after_days": int(_setting(conn, "inactive_after_days"))}
 
-    def step(name: str, statements: list[str], settings: str = "") -> None:
-        progress(name, STEPS.index(name), total)
-        begun = time.perf_counter()
+
+def step_sql(slot: int) -> dict[str, list[tuple[str, list[str]]]]:
+    """The SQL steps, each a list of transactions (settings, statements), exactly as the refresh runs them;
+    tests/bench_analytics.py times the same statements bare beside the app. The fit and the scoring are
+    Python between the summary and the classes (_fit_and_score)."""
+    return {
+        "summary": [(_SUMMARY_SETTINGS, [_SUMMARY_SQL]), ("", ["ANALYZE analytics_summary"])],
+        # The idle slot is emptied in statements of their own: a TRUNCATE holds its partition's lock only
+        # for an instant, and readers never look at the idle slot.
+        "classes": [("", [f"TRUNCATE analytics_client_{slot}"]),
+                    ("", [f"DELETE FROM {table} WHERE slot = %(slot)s" for table in _AGGREGATE_TABLES]),
+                    (_SORT_SETTINGS, [_CLASSES_SQL]), ("", [f"ANALYZE analytics_client_{slot}"])],
+        "aggregates": [("", [_CLASS_TABLES_SQL, _PARETO_SQL, _MONTHS_SQL, _COHORTS_SQL, _CLV_BUCKETS_SQL,
+                             _LISTS_SQL.format(slot=slot)])],
+    }
+
+
+def run_step(conn: psycopg.Connection, transactions: list[tuple[str, list[str]]], values: dict) -> None:
+    for settings, statements in transactions:
         with conn.transaction():
             if settings:
                 conn.execute(settings)
             for statement in statements:
                 conn.execute(statement, values)
-        timings[name] = timings.get(name, 0) + _ms(begun)
+
+
+def _refresh(conn: psycopg.Connection, as_of: date | None, period_days: int, progress: Progress) -> RefreshResult:
+    started_all = time.perf_counter()
+    values = statement_values(conn, as_of, period_days)
+    as_of, slot, time_zone = values["as_of"], values["slot"], values["tz"]
+    run_id = rows.value(conn.execute(
+        "INSERT INTO analytics_run (slot, as_of, period_days, time_zone) VALUES (%s, %s, %s, %s) RETURNING id",
+        (slot, as_of, period_days, time_zone)))
+    timings: dict[str, int] = {}
+    total = len(STEPS)
+    sql = step_sql(slot)
+
+    def step(name: str) -> None:
+        progress(name, STEPS.index(name), total)
+        begun = time.perf_counter()
+        run_step(conn, sql[name], values)
+        timings[name] = _ms(begun)
 
     conn.execute("DROP TABLE IF EXISTS analytics_summary, analytics_clv_scores")
-    step("summary", [_SUMMARY_SQL], _SUMMARY_SETTINGS)
-    step("summary", ["ANALYZE analytics_summary"])
+    step("summary")
     progress("fit", STEPS.index("fit"), total)
     params, not_reliable = _fit_and_score(conn, as_of, timings)
     reason = not_reliable.reason if not_reliable else None
-    # Without a fit the expected purchases are NULL, so these neutral values never reach a result.
-    spend = (params or {}).get("gamma_gamma", {})
-    values.update(p=spend.get("p", 1.0), q=spend.get("q", 2.0), gamma=spend.get("gamma", 0.0))
-    progress("classes", STEPS.index("classes"), total)
-    begun = time.perf_counter()
-    conn.execute(f"TRUNCATE analytics_client_{slot}")
-    for table in ("analytics_class", "analytics_pareto", "analytics_month", "analytics_clv_bucket", "analytics_list"):
-        conn.execute(f"DELETE FROM {table} WHERE slot = %s", (slot,))
-    with conn.transaction():
-        conn.execute(_SORT_SETTINGS)
-        conn.execute(_CLASSES_SQL, values)
-    conn.execute(f"ANALYZE analytics_client_{slot}")
-    timings["classes"] = _ms(begun)
-    step("aggregates", [_CLASS_TABLES_SQL, _PARETO_SQL, _MONTHS_SQL, _COHORTS_SQL, _CLV_BUCKETS_SQL,
-                        _LISTS_SQL.format(slot=slot)])
+    values.update(gamma_gamma_values(params))
+    step("classes")
+    step("aggregates")
     progress("publish", STEPS.index("publish"), total)
     begun = time.perf_counter()
     counts = rows.the_dict(conn.execute(
