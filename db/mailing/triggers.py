@@ -312,7 +312,7 @@ def run_trigger(conn: psycopg.Connection, trigger: str, day: date, *, template_i
             conn.execute("INSERT INTO public.trigger_campaign (trigger, day, campaign_id) VALUES (%s, %s, %s)"
                          " ON CONFLICT (trigger, day) DO UPDATE SET campaign_id = excluded.campaign_id",
                          (trigger, day, made))
-            campaign_id = made
+            return Outcome(trigger, day, made, counted["enqueued"], counted["queued"])
     return Outcome(trigger, day, campaign_id, counted["enqueued"], counted["queued"])
 
 
