@@ -314,6 +314,7 @@ SKIP_REASON = {
     "suppressed": N_("suppressed"),
     "duplicate address": N_("duplicate address"),
     "frequency cap": N_("frequency cap"),
+    "holdout": N_("holdout (a split test's control group)"),
 }
 
 # The stages `clientbase demo` reports while it fills a base.
