@@ -132,6 +132,7 @@ def _missing_sql(required: list[str]) -> tuple[str, list]:
 # One row per client of the audience, in one statement. The reasons are checked in this order: consent,
 # address, suppression, the template's values, then a second client sharing the address (the lowest id
 # keeps it), then the marketing frequency cap (message_client_sent). ON CONFLICT makes a second start a no-op.
+# An archived client (0018) is nobody's audience, whatever the campaign's filters say.
 _ENQUEUE = """
 INSERT INTO message (campaign_id, variant_id, client_id, channel, address, status, skip_reason, not_before)
 SELECT %s, %s, r.id, %s, coalesce(r.address, ''),
@@ -155,7 +156,7 @@ SELECT %s, %s, r.id, %s, coalesce(r.address, ''),
                           LEFT JOIN LATERAL (SELECT cp.normalized AS address FROM contact_point cp
                                               WHERE cp.client_id = c.id AND cp.kind = %s AND cp.normalized ~ %s
                                               ORDER BY cp.is_primary DESC, cp.id LIMIT 1) addr ON true
-                         WHERE {audience}) a) d) r
+                         WHERE c.archived_at IS NULL AND {audience}) a) d) r
 ON CONFLICT (campaign_id, client_id) DO NOTHING
 """
 
