@@ -42,7 +42,7 @@ from db import labels
 drill.register()
 
 SORT_ORDER = tuple(clients.SORTS)
-WRITE_ACTIONS = {"new_client", "save_segment", "import_file", "client_actions"}
+WRITE_ACTIONS = {"new_client", "save_segment", "import_file", "client_actions", "logins", "settings"}
 COUNT_AFTER_SECONDS = 0.25
 # The card editor is built in the background once the list is on screen, after the first page has painted.
 PREPARE_CARD_AFTER_SECONDS = 0.5
@@ -176,6 +176,13 @@ class ClientsScreen(DatabaseScreen, Screen):
         # is full at 80 columns, so it is off the footer, in the palette under its name (like Save segment).
         Binding("a", "client_actions", t("Archive…"), tooltip=t("Archive, restore, delete or forget the selected "
                                                                "client"), show=False, id="clients.client_actions"),
+        # Off the footer for want of room; in the palette and F1. Every login reads the catalogue.
+        Binding("p", "products", t("Products"), tooltip=t("The product catalogue: names, prices, costs, passes"),
+                show=False, id="clients.products"),
+        Binding("u", "logins", t("Logins"), tooltip=t("Add a login, set a password, disable a login"),
+                show=False, id="clients.logins"),
+        Binding("o", "settings", t("Settings"), tooltip=t("The shop's settings: phone country, currency, send window…"),
+                show=False, id="clients.settings"),
         Binding("r", "refresh", t("Refresh"), tooltip=t("Read "
                                                                     "the list again from the database"), show=False,
                 id="clients.refresh"),
@@ -469,6 +476,25 @@ class ClientsScreen(DatabaseScreen, Screen):
                 self._reload(keep_position=True)
 
         self.app.push_screen(ClientActionsScreen(row.id), returned)
+
+    def action_products(self) -> None:
+        from screens.admin.products import ProductsScreen
+
+        self.app.push_screen(ProductsScreen(self.identity))
+
+    def action_logins(self) -> None:
+        from screens.admin.logins import LoginsScreen
+
+        self.app.push_screen(LoginsScreen(self.identity))
+
+    def action_settings(self) -> None:
+        from screens.admin.logins import SettingsScreen
+
+        def closed(_: None) -> None:
+            self.formats = None  # the date order or the currency may have changed
+            self._reload(keep_position=True)
+
+        self.app.push_screen(SettingsScreen(), closed)
 
     def action_import_file(self) -> None:
         from screens.transfer.import_dialog import ImportFileScreen
