@@ -122,6 +122,12 @@ def test_forget_leaves_no_trace_of_the_person_and_the_analytics_add_up(admin_ses
     activity.add_purchase(card.id, datetime(2026, 1, 5, 12, tzinfo=timezone.utc), "shop",
                           [(None, "Крем", 2, 500)], note="позвонить Анне Петровой")
     activity.add_purchase(other.id, datetime(2026, 2, 5, 12, tzinfo=timezone.utc), "shop", [(None, "Мыло", 1, 90)])
+    # A corrected purchase: its first line's audit rows know only the purchase, not the client.
+    (bought,) = activity.load_purchases(card.id)
+    activity.update_purchase(bought.id, bought.version, bought.purchased_at, "shop",
+                             [(None, "Крем, заказ Петрова А.", 2, 500)], note=bought.note)
+    with admin_session.connect("admin", autocommit=True) as admin:
+        admin.execute("UPDATE purchase_line SET description = 'Крем' WHERE purchase_id = %s", (bought.id,))
     activity.add_interaction(card.id, "call", "Анна Петрова просила перезвонить")
     activity.add_reminder(card.id, date(2026, 7, 1), "Поздравить Анну")
     with admin_session.connect("admin", autocommit=True) as admin:

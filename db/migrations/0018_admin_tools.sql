@@ -41,9 +41,9 @@ GRANT DELETE ON public.contact_point, public.relative, public.interaction, publi
 CREATE FUNCTION public.client_forget(forgotten bigint) RETURNS void LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
-    client_key text := forgotten::text;
     addresses text[];
-    owned_rows text[];
+    owned_tables text[];
+    owned_ids text[];
 BEGIN
     IF NOT pg_catalog.pg_has_role(session_user, 'clientbase_admin', 'MEMBER') THEN
         RAISE EXCEPTION 'only an administrator may forget a client' USING ERRCODE = 'insufficient_privilege';
@@ -53,39 +53,40 @@ BEGIN
         RAISE EXCEPTION 'no client %', forgotten USING ERRCODE = 'no_data_found';
     END IF;
 
-    -- Every address the person ever had: the current ones and those the audit log remembers.
+    -- Every address the person ever had: the current ones and those the audit log remembers (audit_log_client
+    -- of 0016 finds the client's audit rows, whatever the log's size).
     SELECT array_agg(DISTINCT address) INTO addresses FROM (
         SELECT cp.normalized AS address FROM public.contact_point cp WHERE cp.client_id = forgotten
         UNION ALL SELECT cp.value FROM public.contact_point cp WHERE cp.client_id = forgotten
         UNION ALL SELECT m.address FROM public.message m WHERE m.client_id = forgotten
-        UNION ALL SELECT v.value ->> key FROM public.audit_log a,
+        UNION ALL SELECT v.value ->> k.key FROM public.audit_log a,
                          LATERAL (VALUES (a.old_values), (a.new_values)) v(value),
                          LATERAL (VALUES ('normalized'), ('value'), ('address')) k(key)
-         WHERE a.table_name IN ('contact_point', 'message')
-           AND client_key IN (a.old_values ->> 'client_id', a.new_values ->> 'client_id')) known
+         WHERE public.cb_audit_client(a.table_name, a.row_id, a.old_values, a.new_values) = forgotten
+           AND a.table_name IN ('contact_point', 'message')) known
      WHERE address IS NOT NULL AND address <> '';
 
-    -- "table:id" of every row of theirs whose audit rows carry their data, whether the row still exists or not.
-    SELECT array_agg(DISTINCT owned) INTO owned_rows FROM (
-        SELECT a.table_name || ':' || a.row_id AS owned FROM public.audit_log a
-         WHERE a.table_name IN ('contact_point', 'relative', 'interaction', 'reminder', 'subscription', 'purchase',
-                                'message')
-           AND client_key IN (a.old_values ->> 'client_id', a.new_values ->> 'client_id')
-        UNION ALL SELECT 'contact_point:' || id FROM public.contact_point WHERE client_id = forgotten
-        UNION ALL SELECT 'relative:' || id FROM public.relative WHERE client_id = forgotten
-        UNION ALL SELECT 'interaction:' || id FROM public.interaction WHERE client_id = forgotten
-        UNION ALL SELECT 'reminder:' || id FROM public.reminder WHERE client_id = forgotten
-        UNION ALL SELECT 'subscription:' || id FROM public.subscription WHERE client_id = forgotten
-        UNION ALL SELECT 'purchase:' || id FROM public.purchase WHERE client_id = forgotten
-        UNION ALL SELECT 'message:' || id FROM public.message WHERE client_id = forgotten) mine;
-    SELECT array_agg(DISTINCT owned) || coalesce(owned_rows, '{}') INTO owned_rows FROM (
-        SELECT 'purchase_line:' || l.id AS owned
-          FROM public.purchase_line l JOIN public.purchase p ON p.id = l.purchase_id
-         WHERE p.client_id = forgotten
-        UNION ALL SELECT 'purchase_line:' || a.row_id FROM public.audit_log a
-         WHERE a.table_name = 'purchase_line'
-           AND ('purchase:' || coalesce(a.old_values ->> 'purchase_id', a.new_values ->> 'purchase_id'))
-               = ANY (coalesce(owned_rows, '{}'))) lines;
+    -- Every row of theirs, existing or deleted: an audit row of an update names only the changed columns, so
+    -- it is found by its row's id (audit_log_row), which the row's insert or delete row ties to the client.
+    SELECT array_agg(owned_table), array_agg(owned_id) INTO owned_tables, owned_ids FROM (
+        SELECT a.table_name AS owned_table, a.row_id AS owned_id FROM public.audit_log a
+         WHERE public.cb_audit_client(a.table_name, a.row_id, a.old_values, a.new_values) = forgotten
+           AND a.table_name <> 'client' AND a.row_id IS NOT NULL
+        UNION SELECT 'contact_point', id::text FROM public.contact_point WHERE client_id = forgotten
+        UNION SELECT 'relative', id::text FROM public.relative WHERE client_id = forgotten
+        UNION SELECT 'interaction', id::text FROM public.interaction WHERE client_id = forgotten
+        UNION SELECT 'reminder', id::text FROM public.reminder WHERE client_id = forgotten
+        UNION SELECT 'subscription', id::text FROM public.subscription WHERE client_id = forgotten
+        UNION SELECT 'purchase', id::text FROM public.purchase WHERE client_id = forgotten
+        UNION SELECT 'message', id::text FROM public.message WHERE client_id = forgotten
+        UNION SELECT 'purchase_line', l.id::text
+                FROM public.purchase_line l JOIN public.purchase p ON p.id = l.purchase_id
+               WHERE p.client_id = forgotten
+        -- Lines replaced when a purchase was corrected: their audit rows know only the purchase.
+        UNION SELECT 'purchase_line', a.row_id FROM public.audit_log a
+               WHERE a.table_name = 'purchase_line' AND a.row_id IS NOT NULL
+                 AND coalesce(a.old_values ->> 'purchase_id', a.new_values ->> 'purchase_id') IN (
+                     SELECT p.id::text FROM public.purchase p WHERE p.client_id = forgotten)) mine;
 
     DELETE FROM public.contact_point WHERE client_id = forgotten;
     DELETE FROM public.relative WHERE client_id = forgotten;
@@ -108,12 +109,16 @@ BEGIN
 
     -- Last, so that the rows the statements above just wrote go too.
     DELETE FROM public.audit_log a
-     WHERE (a.table_name = 'client' AND a.row_id = client_key)
-        OR (a.table_name || ':' || a.row_id) = ANY (coalesce(owned_rows, '{}'))
-        OR (a.table_name = 'suppression'
-            AND (a.old_values ->> 'address' = ANY (coalesce(addresses, '{}'))
-                 OR a.new_values ->> 'address' = ANY (coalesce(addresses, '{}'))));
-    INSERT INTO public.audit_log (login, table_name, row_id, action) VALUES (session_user, 'client', client_key, 'forget');
+     WHERE public.cb_audit_client(a.table_name, a.row_id, a.old_values, a.new_values) = forgotten;
+    DELETE FROM public.audit_log a
+     USING unnest(coalesce(owned_tables, '{}'), coalesce(owned_ids, '{}')) o(owned_table, owned_id)
+     WHERE a.table_name = o.owned_table AND a.row_id = o.owned_id;
+    DELETE FROM public.audit_log a
+     WHERE a.table_name = 'suppression'
+       AND (a.old_values ->> 'address' = ANY (coalesce(addresses, '{}'))
+            OR a.new_values ->> 'address' = ANY (coalesce(addresses, '{}')));
+    INSERT INTO public.audit_log (login, table_name, row_id, action)
+    VALUES (session_user, 'client', forgotten::text, 'forget');
 END $$;
 REVOKE ALL ON FUNCTION public.client_forget(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION public.client_forget(bigint) TO clientbase_admin;
