@@ -123,4 +123,9 @@ END $$;
 REVOKE ALL ON FUNCTION public.client_forget(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION public.client_forget(bigint) TO clientbase_admin;
 
+-- The administrator's backup (pg_dump as the admin login, from the app or `clientbase backup`) reads every
+-- table; 0015's progress tally was left readable by its trigger's owner only, so every backup failed on it.
+-- Admin and manager read everything (DESIGN.md, Roles).
+GRANT SELECT ON public.message_tally TO clientbase_admin, clientbase_manager;
+
 SELECT public.cb_secure();

@@ -42,7 +42,7 @@ from db import labels
 drill.register()
 
 SORT_ORDER = tuple(clients.SORTS)
-WRITE_ACTIONS = {"new_client", "save_segment", "import_file", "client_actions", "logins", "settings"}
+WRITE_ACTIONS = {"new_client", "save_segment", "import_file", "client_actions", "logins", "settings", "backup"}
 COUNT_AFTER_SECONDS = 0.25
 # The card editor is built in the background once the list is on screen, after the first page has painted.
 PREPARE_CARD_AFTER_SECONDS = 0.5
@@ -183,6 +183,8 @@ class ClientsScreen(DatabaseScreen, Screen):
                 show=False, id="clients.logins"),
         Binding("o", "settings", t("Settings"), tooltip=t("The shop's settings: phone country, currency, send window…"),
                 show=False, id="clients.settings"),
+        Binding("b", "backup", t("Backup"), tooltip=t("Save the whole base to a file, with progress"),
+                show=False, id="clients.backup"),
         Binding("r", "refresh", t("Refresh"), tooltip=t("Read "
                                                                     "the list again from the database"), show=False,
                 id="clients.refresh"),
@@ -495,6 +497,11 @@ class ClientsScreen(DatabaseScreen, Screen):
             self._reload(keep_position=True)
 
         self.app.push_screen(SettingsScreen(), closed)
+
+    def action_backup(self) -> None:
+        from screens.admin.backup import BackupScreen
+
+        self.app.push_screen(BackupScreen())
 
     def action_import_file(self) -> None:
         from screens.transfer.import_dialog import ImportFileScreen
