@@ -180,6 +180,7 @@ CLIENTS_FILTER = {
     "inactive_days": N_("Quiet for days (analytics)"),
     "clv_bucket": N_("Expected 12-month value, bucket"),
     "pareto_top": N_("Top buyers"),
+    "archived": N_("Archived"),
 }
 
 CLIENTS_GENDER = {

@@ -200,7 +200,7 @@ def _missing_sql(required: list[str]) -> tuple[str, list]:
 # keeps it), then the marketing frequency cap (message_client_sent), looked up only for a client nothing
 # else has left out. Each client's address comes from one pass over the contact points (DISTINCT ON, joined
 # by hash), not a lookup per client: on a million clients that was most of the statement. ON CONFLICT makes
-# a second start a no-op.
+# a second start a no-op. An archived client (0018) is nobody's audience, whatever the campaign's filters say.
 _ENQUEUE = """
 INSERT INTO message (campaign_id, variant_id, client_id, channel, address, status, skip_reason, not_before)
 SELECT %s, {variant}, r.id, %s, coalesce(r.address, ''),
@@ -227,7 +227,7 @@ SELECT %s, {variant}, r.id, %s, coalesce(r.address, ''),
                                        FROM contact_point cp
                                       WHERE cp.kind = %s AND cp.normalized ~ %s
                                       ORDER BY cp.client_id, cp.is_primary DESC, cp.id) addr ON addr.client_id = c.id
-                         WHERE {audience}) a) d) r
+                         WHERE c.archived_at IS NULL AND {audience}) a) d) r
 ON CONFLICT (campaign_id, client_id) DO NOTHING
 """
 
