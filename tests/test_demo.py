@@ -26,10 +26,9 @@ SELECT md5(string_agg(concat_ws('|', c.id, c.last_name, c.first_name, c.middle_n
 
 
 @pytest.fixture
-def small_demo(fresh_db):
-    with fresh_db.connect(autocommit=True) as conn:
-        demo.load(conn, CLIENTS, seed=7, as_of=AS_OF)
-    return fresh_db
+def small_demo(make_db, demo_template):
+    """The base `demo.load(CLIENTS, seed=7)` makes, cloned from one loaded once per session."""
+    return make_db(demo_template(CLIENTS, seed=7, as_of=AS_OF))
 
 
 def test_same_seed_same_base_other_seed_other_base(small_demo, make_db):

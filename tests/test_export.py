@@ -9,7 +9,7 @@ import subprocess
 import openpyxl
 import pytest
 
-from db import demo
+
 def run_cli(db, *args, role="admin"):
     return subprocess.run([sys.executable, "-m", "tui.cli", *map(str, args)], env=db.env(role),
                           capture_output=True, text=True, timeout=180)
@@ -35,10 +35,9 @@ def snapshot(db):
 
 
 @pytest.fixture
-def demo_base(fresh_db):
-    with fresh_db.connect(autocommit=True) as conn:
-        demo.load(conn, 200, seed=1)
-    return fresh_db
+def demo_base(make_db, demo_template):
+    """`demo.load(200, seed=1)`'s base, cloned from one loaded once per session."""
+    return make_db(demo_template(200, seed=1))
 
 
 @pytest.mark.parametrize("fmt,extra", [("csv", []), ("xlsx", []), ("csv", ["--encoding", "utf-8", "--delimiter", ","])])
