@@ -8,8 +8,11 @@ cloning copies files, loading runs the generator and rebuilds every index.
 
 from __future__ import annotations
 
+import io
 import os
+import subprocess
 import uuid
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -159,3 +162,36 @@ def admin_session(fresh_db: ScratchDatabase) -> ScratchDatabase:
     from db.models import database
 
     database.close_all()
+
+
+@pytest.fixture
+def cli_in_process(monkeypatch):
+    """`cli_in_process(env, *args)`: `clientbase ARGS` run by `tui.cli.main` in this process with `env` as its
+    environment, answered as `subprocess.run(..., capture_output=True, text=True)` answers. For tests of what
+    a command says and writes: a fresh interpreter would add only its start-up (about a second each), which the
+    subprocess tests every command group keeps check. Not for commands that install signal handlers (send,
+    serve) or read standard input."""
+    from db.models import database
+    from tui import i18n
+    from tui.cli import main
+
+    def run(env: dict[str, str], *args: object) -> subprocess.CompletedProcess:
+        argv = [str(arg) for arg in args]
+        out, err = io.StringIO(), io.StringIO()
+        with monkeypatch.context() as patch:
+            for name in set(os.environ) - set(env):
+                patch.delenv(name)
+            for name, value in env.items():
+                patch.setenv(name, value)
+            try:
+                with redirect_stdout(out), redirect_stderr(err):
+                    code = main(argv)
+            except SystemExit as exit_:  # argparse's refusals, as the process would exit
+                code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+            finally:
+                if not database.deferred:
+                    database.close_all()
+                i18n.settle(environ={})  # no --lang or LANG of the command outlives it
+        return subprocess.CompletedProcess(["clientbase", *argv], code, out.getvalue(), err.getvalue())
+
+    return run
