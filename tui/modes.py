@@ -3,7 +3,7 @@
 A mode is registered here once: its name, its key (shown in the footer), what builds its first screen for a
 login, and the roles that may open it. The app makes a mode and a key only for the modes its login's role may
 open, so a role that may not open a mode never sees its key; PostgreSQL still refuses what the role may not
-read. The mailing, today, audit and admin screens will be registered below the dashboard.
+read. The today, audit and admin screens will be registered below the mailing.
 
 Mode keys are Ctrl+letters: letters alone are typed into the search box and the card's fields, and the
 function keys F2-F9 switch the card's tabs. Nearly every Ctrl+letter is taken by a text box, the card or the
@@ -80,3 +80,15 @@ def _dashboard(identity: Identity) -> Screen:
 DASHBOARD = register(Mode("dashboard", "ctrl+y", _dashboard, READING_ROLES,
                           label=N_("Dashboard"), tooltip=N_("ABC, A–E and RFM classes, revenue, lifetime value; "
                                                              "every number leads to its clients")))
+
+
+def _mailing(identity: Identity) -> Screen:
+    from screens.mailing.screen import MailingScreen
+
+    return MailingScreen(identity)
+
+
+# Every reading role opens it; only the administrator writes (salespeople see campaigns and their counts).
+MAILING = register(Mode("mailing", "ctrl+o", _mailing, READING_ROLES,
+                        label=N_("Mailing"), tooltip=N_("Campaigns with their progress and recipients, and the "
+                                                        "templates")))
