@@ -251,7 +251,7 @@ class CampaignScreen(DatabaseScreen, Screen):
     def _preview(self, campaign: campaigns.Campaign, client_id: int | None) -> Previewed:
         def read(conn):
             chosen = client_id or reads.sample_client(conn, campaign.id)
-            return templates.load(conn, campaign.template_id), templates.client_values(conn, chosen)
+            return templates.load(conn, campaign.template_id), reads.client_values(conn, chosen)
 
         template, client = session.read(reads.run, read)
         name = " ".join(part for part in (client.last_name, client.first_name, client.middle_name) if part)
@@ -288,7 +288,7 @@ class CampaignScreen(DatabaseScreen, Screen):
         def read(conn):
             chosen = client_id or reads.sample_client(conn, campaign.id)
             return (rules.read(conn), templates.load(conn, campaign.template_id),
-                    templates.client_values(conn, chosen))
+                    reads.client_values(conn, chosen))
 
         settings, template, client = session.read(reads.run, read)
         try:
