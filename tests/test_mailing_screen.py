@@ -254,3 +254,46 @@ async def test_a_reading_role_sees_the_progress_and_no_write_key_and_the_databas
     with shop.connect() as conn:
         assert conn.execute("SELECT id, status FROM campaign ORDER BY id").fetchall() == [
             (campaign_id, "sending"), (draft_id, "draft")]
+
+
+async def test_m_on_the_clients_list_makes_a_campaign_for_the_clients_it_shows(shop):
+    app = make_app(shop)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press(*"Петров")
+        await settle(pilot)
+        await pilot.press("escape", "m")
+        await settle(pilot)
+        assert app.current_mode == "mailing" and isinstance(app.screen, CampaignForm)
+        assert t("The clients list's current search and filters") in screen_text(app)
+        await pilot.press(*"Только Борис", "ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignScreen)
+        await wait_for(pilot, lambda: t("Starting now: {total} clients in the audience, {to_send} to send to.",
+                                        total="1", to_send="1") in screen_text(app))
+        await pilot.press("s")
+        await settle(pilot)
+    with shop.connect() as conn:
+        assert conn.execute("SELECT client_id, status FROM message").fetchall() == [(shop.boris, "queued")]
+
+
+async def test_the_form_offers_saved_segments_as_the_audience(shop):
+    with shop.connect() as conn:
+        conn.execute("INSERT INTO segment (name, filter) VALUES ('Анны', %s)",
+                     ('{"text": "Анна", "filters": {}}',))
+        conn.commit()
+    app = make_app(shop)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_mailing(app, pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"Для Анн", "tab", "tab", "enter", "down", "enter")  # the audience: the segment
+        await settle(pilot)
+        assert "Анны" in screen_text(app)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignScreen)
+        assert "Анны" in screen_text(app)
+    with shop.connect() as conn:
+        assert conn.execute("SELECT s.name FROM campaign k JOIN segment s ON s.id = k.segment_id").fetchall() == [
+            ("Анны",)]
