@@ -139,12 +139,15 @@ class Overview:
 
     campaigns: list[campaigns.Campaign]
     templates: list[templates.Template] | None
+    filtered: frozenset[int]  # the campaigns for a search and filters copied from the clients list
 
 
 def overview(conn: psycopg.Connection) -> Overview:
     found = campaigns.list_campaigns(conn)
     may_read_templates = rows.value(conn.execute("SELECT has_table_privilege('template', 'SELECT')"))
-    return Overview(found, templates.list_templates(conn) if may_read_templates else None)
+    filtered = frozenset(rows.values(conn.execute(
+        "SELECT id FROM campaign WHERE audience IS NOT NULL AND segment_id IS NULL")))
+    return Overview(found, templates.list_templates(conn) if may_read_templates else None, filtered)
 
 
 def create_campaign(conn: psycopg.Connection, *, name: str, channel: str, template_id: int, segment: str | None,
@@ -235,3 +238,19 @@ def client_values(conn: psycopg.Connection, client_id: int) -> templates.ClientV
     if found is None:
         raise UserError(N_("There is no client {id}."), id=client_id)
     return found
+
+
+@dataclass(frozen=True)
+class CampaignView:
+    """A campaign's counts and whom it is for: its segment (named in `progress`), the search and filters
+    copied from the clients list (`criteria`), or every client (neither)."""
+
+    progress: campaigns.Progress
+    criteria: Criteria | None
+
+
+def campaign_view(conn: psycopg.Connection, campaign_id: int) -> CampaignView:
+    progress = campaigns.progress(conn, campaign_id)
+    audience = rows.value(conn.execute("SELECT audience FROM campaign WHERE id = %s", (campaign_id,)))
+    criteria = None if audience is None or progress.campaign.segment_name else Criteria.from_json(audience)
+    return CampaignView(progress, criteria)

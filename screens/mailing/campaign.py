@@ -20,11 +20,13 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Static
 
 from db import labels, session
+from db.clients.listing import Criteria
 from db.errors import UserError
 from db.i18n import N_, t
 from db.mailing import campaigns, reads, rules, templates
 from db.session import Identity
 from screens.base import DatabaseScreen, database_work
+from screens.clients.screen import describe_filters
 from screens.confirm import ConfirmScreen
 from screens.mailing import CHANNEL, CSS, PURPOSE
 from screens.mailing.dialogs import PreviewDialog, SendTestDialog
@@ -49,10 +51,20 @@ def describe_reasons(counts: dict[str, int]) -> str:
                      for reason, count in sorted(counts.items(), key=lambda item: -item[1]))
 
 
+def describe_audience(segment: str | None, criteria: Criteria | None) -> str:
+    if segment:
+        return t("segment “{name}”", name=segment)
+    if criteria is None:
+        return t("all clients")
+    parts = [t("search “{text}”", text=criteria.text.strip())] if criteria.text.strip() else []
+    parts.append(describe_filters(criteria.filters))
+    return " · ".join(part for part in parts if part) or t("all clients")
+
+
 class CampaignScreen(DatabaseScreen, Screen):
     @dataclass
     class Loaded(Message):
-        progress: campaigns.Progress
+        view: reads.CampaignView
 
     @dataclass
     class AudienceCounted(Message):
@@ -138,27 +150,28 @@ class CampaignScreen(DatabaseScreen, Screen):
 
     @database_work(group="campaign-progress")
     def _load(self) -> Loaded:
-        return self.Loaded(session.read(reads.run, campaigns.progress, self.campaign_id))
+        return self.Loaded(session.read(reads.run, reads.campaign_view, self.campaign_id))
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
+        progress = message.view.progress
         first = self.progress is None
-        status_changed = first or self.progress.campaign.status != message.progress.campaign.status
-        self.progress = message.progress
-        campaign = message.progress.campaign
+        status_changed = self.progress is None or self.progress.campaign.status != progress.campaign.status
+        self.progress = progress
+        campaign = progress.campaign
         when = campaign.scheduled_at.strftime("%Y-%m-%d %H:%M") if campaign.scheduled_at else t("now")
         info = t("No. {id} · {name} · {channel}, {purpose} · audience: {audience}", id=campaign.id,
                  name=campaign.name, channel=t(CHANNEL[campaign.channel]), purpose=t(PURPOSE[campaign.purpose]),
-                 audience=campaign.segment_name or t("a filter or all clients"))
+                 audience=describe_audience(campaign.segment_name, message.view.criteria))
         info += "\n" + t("Status: {status} · sending from: {when}", status=t(labels.CAMPAIGN_STATUS[campaign.status]),
                          when=when)
         if campaign.paused_reason:
             info += " · " + campaign.paused_reason
         self._show("#camp-info", info)
         counts = " · ".join(f"{t(labels.MESSAGE_STATE[state])} {count:,}"
-                            for state, count in message.progress.by_state.items())
-        if message.progress.by_skip_reason:
-            counts += "\n" + t("Skipped: {reasons}", reasons=describe_reasons(message.progress.by_skip_reason))
+                            for state, count in progress.by_state.items())
+        if progress.by_skip_reason:
+            counts += "\n" + t("Skipped: {reasons}", reasons=describe_reasons(progress.by_skip_reason))
         self._show("#camp-progress", counts if campaign.status != "draft" else t("Not started yet."))
         if campaign.status == "draft" and first and self.identity.can_write:
             self.query_one("#camp-audience", Static).update(t("Counting the audience…"))

@@ -28,8 +28,8 @@ from tui.widgets.footer import SteadyFooter
 
 
 
-def campaign_cells(campaign) -> tuple[str, ...]:
-    audience = campaign.segment_name or t("all clients")
+def campaign_cells(campaign, filtered: bool) -> tuple[str, ...]:
+    audience = campaign.segment_name or (t("a search and filters") if filtered else t("all clients"))
     return (str(campaign.id), campaign.name, t(labels.CAMPAIGN_STATUS[campaign.status]),
             t(CHANNEL[campaign.channel]), audience)
 
@@ -84,7 +84,7 @@ class MailingScreen(DatabaseScreen, Screen):
         row = table.cursor_row
         table.clear()
         for campaign in message.overview.campaigns:
-            table.add_row(*campaign_cells(campaign), key=str(campaign.id))
+            table.add_row(*campaign_cells(campaign, campaign.id in message.overview.filtered), key=str(campaign.id))
         if message.overview.campaigns:
             table.move_cursor(row=min(row, table.row_count - 1))
         templates = self.query_one("#template-list", DataTable)
