@@ -180,6 +180,7 @@ CLIENTS_FILTER = {
     "inactive_days": N_("Quiet for days (analytics)"),
     "clv_bucket": N_("Expected 12-month value, bucket"),
     "pareto_top": N_("Top buyers"),
+    "archived": N_("Archived"),
 }
 
 CLIENTS_GENDER = {
@@ -315,6 +316,7 @@ SKIP_REASON = {
     "suppressed": N_("suppressed"),
     "duplicate address": N_("duplicate address"),
     "frequency cap": N_("frequency cap"),
+    "holdout": N_("holdout (a split test's control group)"),
 }
 
 # The stages `clientbase demo` reports while it fills a base.

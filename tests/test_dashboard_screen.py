@@ -33,13 +33,16 @@ def count_at_once(monkeypatch):
 
 
 @pytest.fixture
-def analysed(fresh_db):
-    """A small demo base with its analytics refreshed as of AS_OF."""
-    with fresh_db.connect(autocommit=True) as conn:
-        demo.load(conn, 300, seed=11, as_of=AS_OF)
-    with fresh_db.connect("admin", autocommit=True) as conn:
-        refresh(conn, AS_OF, 365)
-    yield fresh_db
+def analysed(make_db, template_of):
+    """A small demo base with its analytics refreshed as of AS_OF (a clone of one made once per session)."""
+    def fill(db):
+        with db.connect(autocommit=True) as conn:
+            demo.load(conn, 300, seed=11, as_of=AS_OF)
+        with db.connect("admin", autocommit=True) as conn:
+            refresh(conn, AS_OF, 365)
+
+    db = make_db(template_of(("dashboard", AS_OF), fill))
+    yield db
     from db.models import database
 
     database.close_all()

@@ -130,6 +130,9 @@ class DashboardHelp(ModalScreen[None]):
               "of them who bought again on or before the 90th day after the day of their first purchase; Enter "
               "lists the cohort, those who came back or those who did not. Movement compares each client's "
               "classes with those of the refresh before."),
+            t("Refunds (negative amounts) lower M, the revenue and the profit, but are no purchase: they count "
+              "toward neither F nor R. A client with only refunds has never bought, so it is a Prospect, outside the "
+              "grid; its negative profit makes it E, and its revenue C."),
         ]
 
     def on_mount(self) -> None:
