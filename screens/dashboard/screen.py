@@ -1,7 +1,7 @@
 """The dashboard: ABC, A-E, RFM, the Pareto curve, revenue and cohorts, lifetime value and the movement
 between segments, read from the stored results of the last refresh.
 
-Tab moves between the tables (and the row of tab names, where ← and → change the tab; 1-5 jump to one),
+Tab moves between the tables (and the row of tab names, where ← and → change the tab; 1-6 jump to one),
 the arrows between cells, and Enter opens the clients list filtered to exactly the clients behind the cell.
 The administrator refreshes with `r`, in the background: the screen stays usable and shows the step.
 """
@@ -35,7 +35,9 @@ from tui.widgets.connection import ConnectionBack
 from tui.widgets.footer import SteadyFooter
 from db import labels
 
-TABS = ("classes", "rfm", "revenue", "value", "movement")
+# Conversion and retention come last: their two tables would double the work of the first tab, which every
+# opening builds (tests/bench_dashboard.py), and below ABC and A-E they were off the 80x24 screen anyway.
+TABS = ("classes", "rfm", "revenue", "value", "movement", "retention")
 
 
 def age(seconds: float) -> str:
@@ -103,9 +105,8 @@ class DashboardScreen(DatabaseScreen, Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(t("Reading the stored analytics…"), id="dash-status")
-        with Horizontal(id="dash-progress-row"):
-            yield Label("", id="dash-step")
-            yield ProgressBar(total=len(STEPS), show_eta=False, id="dash-progress")
+        # The step and the bar are made by the first refresh: most openings never show them.
+        yield Horizontal(id="dash-progress-row")
         with TabbedContent(id="dash-tabs"):
             for name in TABS:
                 with TabPane(t(labels.DASHBOARD_TAB[name]), id=name):
@@ -121,8 +122,9 @@ class DashboardScreen(DatabaseScreen, Screen):
             return Label(t(labels.DASHBOARD_TITLE[key]), classes="dash-title")
 
         if name == "classes":
-            return [title("abc"), DrillTable(id="abc"), title("ae"), DrillTable(id="ae"), title("buyers"),
-                    DrillTable(id="buyers"), title("inactive"), DrillTable(id="inactive")]
+            return [title("abc"), DrillTable(id="abc"), title("ae"), DrillTable(id="ae")]
+        if name == "retention":
+            return [title("buyers"), DrillTable(id="buyers"), title("inactive"), DrillTable(id="inactive")]
         if name == "rfm":
             return [title("segments"), DrillTable(id="segments"), title("rf"), DrillTable(id="rf")]
         if name == "revenue":
@@ -198,6 +200,7 @@ class DashboardScreen(DatabaseScreen, Screen):
         if name == "classes":
             tables.fill_abc(table("abc"), view)
             tables.fill_ae(table("ae"), view)
+        elif name == "retention":
             tables.fill_buyers(table("buyers"), view)
             tables.fill_inactive(table("inactive"), view)
         elif name == "rfm":
@@ -218,10 +221,15 @@ class DashboardScreen(DatabaseScreen, Screen):
             tables.fill_top(table("top"), view)
         else:
             moved = any(view.board.movement.values())
-            self.query_one("#move-note", Static).update("" if moved else t("Movement shows after the second refresh: "
-                                                                           "it compares each client's classes with "
-                                                                           "those of the refresh before."))
-            self.query_one("#move-note", Static).display = not moved
+            if not moved:
+                note = t("Movement shows after the second refresh: it compares each client's classes with those of "
+                         "the refresh before.")
+            elif all(move.from_class == move.to_class for move in view.board.movement.get("segment", [])):
+                note = t("Every client kept their RFM segment since the refresh before.")
+            else:
+                note = ""
+            self.query_one("#move-note", Static).update(note)
+            self.query_one("#move-note", Static).display = bool(note)
             tables.fill_segment_moves(table("move-segment"), view)
             tables.fill_movement(table("move-abc"), view, "abc", tables.ABC)
             tables.fill_movement(table("move-ae"), view, "ae", tables.AE)
@@ -236,7 +244,7 @@ class DashboardScreen(DatabaseScreen, Screen):
         self.query_one("#dash-tabs", TabbedContent).active = name
 
     def action_help(self) -> None:
-        self.app.push_screen(DashboardHelp())
+        self.app.push_screen(DashboardHelp(self.view.segment_rules if self.view else ()))
 
     # --- drilling down ----------------------------------------------------------------------------
 
@@ -273,7 +281,11 @@ class DashboardScreen(DatabaseScreen, Screen):
         if choice is None:
             return
         self.refreshing = True
-        self.query_one("#dash-progress-row").display = True
+        row = self.query_one("#dash-progress-row", Horizontal)
+        if not row.children:
+            row.mount_all([Label("", id="dash-step"),
+                           ProgressBar(total=len(STEPS), show_eta=False, id="dash-progress")])
+        row.display = True
         self.query_one("#dash-progress", ProgressBar).update(progress=0)
         self.refresh_bindings()
         self._refresh(choice)

@@ -291,7 +291,8 @@ def rendered_for(message: Claimed, unsubscribe_url: str = "") -> Rendered:
     client = Client(first_name=message.first_name or None, middle_name=message.middle_name or None,
                     last_name=message.last_name or None, gender=message.gender, birthday=message.birth_date,
                     city=message.city or None, favourite_product=message.favourite_product,
-                    total_spent=message.total_spent, custom=message.custom or {})
+                    total_spent=message.total_spent, custom=message.custom or {},
+                    extra=message.extra or {})
     return render(template, client, unsubscribe_url)
 
 
