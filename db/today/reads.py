@@ -29,6 +29,11 @@ LIST_LIMIT = 100
 # A client who has "just" gone quiet crossed the inactivity threshold within this many days.
 JUST_QUIET_DAYS = 7
 
+# Archived clients (0018) are in no list. Taken from client_archived as one hashed set, so that a count stays an
+# index-only scan of its own index (client_last_purchase_sort, client_created_sort hold the id), where a test of
+# archived_at would read each row: the week's subscriptions were counted in 225 ms that way, 120 ms this one.
+NOT_ARCHIVED = "{id} NOT IN (SELECT archived.id FROM public.client archived WHERE archived.archived_at IS NOT NULL)"
+
 NAME_SQL = ("coalesce(nullif(concat_ws(' ', nullif(c.last_name, ''), nullif(c.first_name, ''), "
             "nullif(c.middle_name, '')), ''), co.name, '#' || c.id)")
 
@@ -161,13 +166,13 @@ SELECT (SELECT count(*) FROM public.client
 # subscription_ends; a subscription renewed by a later one of the same product is not running out. OFFSET 0 keeps
 # the renewal check a lookup in subscription_client per subscription of the week: as an anti-join the planner
 # hashes all 264,000 subscriptions of the bench base first (250 ms for the count instead of 23 ms).
-ENDINGS_WHERE = """
+ENDINGS_WHERE = f"""
   FROM public.subscription s
  WHERE s.ends_on BETWEEN %(today)s AND %(today)s::date + %(window)s
    AND NOT EXISTS (SELECT 1 FROM public.subscription later
                     WHERE later.client_id = s.client_id AND later.product_id IS NOT DISTINCT FROM s.product_id
                       AND later.ends_on > s.ends_on OFFSET 0)
-   AND EXISTS (SELECT 1 FROM public.client shown WHERE shown.id = s.client_id AND shown.archived_at IS NULL)
+   AND {NOT_ARCHIVED.format(id="s.client_id")}
 """
 ENDINGS_SQL = f"""
 SELECT s.id AS subscription_id, s.client_id, {NAME_SQL} AS client_name, coalesce(p.name, '') AS product, s.ends_on
@@ -206,11 +211,11 @@ SELECT DISTINCT assignee FROM public.reminder WHERE NOT done AND assignee IS NOT
 
 # client_last_purchase_sort: gone quiet means no purchase for `threshold` days or more (as on the dashboard); just
 # gone quiet, for at most JUST_QUIET_DAYS - 1 days more than that, so a client is listed for a week.
-QUIET_WHERE = """
+QUIET_WHERE = f"""
   FROM public.client c
  WHERE c.last_purchase_at >= (%(today)s::date - %(threshold)s - %(just)s)::timestamp AT TIME ZONE %(tz)s
    AND c.last_purchase_at < (%(today)s::date - %(threshold)s + 1)::timestamp AT TIME ZONE %(tz)s
-   AND c.archived_at IS NULL
+   AND {NOT_ARCHIVED.format(id="c.id")}
 """
 QUIET_SQL = f"""
 SELECT c.id AS client_id, {NAME_SQL} AS client_name, (c.last_purchase_at AT TIME ZONE %(tz)s)::date AS on_day
@@ -222,10 +227,10 @@ SELECT c.id AS client_id, {NAME_SQL} AS client_name, (c.last_purchase_at AT TIME
 QUIET_COUNT_SQL = f"SELECT count(*) AS total {QUIET_WHERE}"
 
 # client_created_sort: since Monday of this week.
-NEW_WHERE = """
+NEW_WHERE = f"""
   FROM public.client c
  WHERE c.created_at >= (%(monday)s::date)::timestamp AT TIME ZONE %(tz)s
-   AND c.archived_at IS NULL
+   AND {NOT_ARCHIVED.format(id="c.id")}
 """
 NEW_SQL = f"""
 SELECT c.id AS client_id, {NAME_SQL} AS client_name, (c.created_at AT TIME ZONE %(tz)s)::date AS on_day
