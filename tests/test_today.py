@@ -201,3 +201,27 @@ def test_the_birthday_lists_read_the_month_day_indexes(fresh_db):
                                                "limit": 100}))
     assert "client_birthday" in plan and "relative_birthday" in plan
     assert "Seq Scan on client" not in plan
+
+
+def test_archived_clients_are_in_no_list_and_not_counted(fresh_db):
+    today = date(2026, 5, 13)
+    with fresh_db.connect(autocommit=True) as conn:
+        conn.execute("INSERT INTO settings (key, value) VALUES ('inactive_after_days', '30'), ('timezone', 'UTC')")
+        kept, archived = _client(conn, "Kept", today), _client(conn, "Archived", today)
+        for client in (kept, archived):
+            conn.execute("INSERT INTO relative (client_id, name, birth_date) VALUES (%s, 'Child', %s)",
+                         (client, date(2020, 5, 14)))
+            conn.execute("INSERT INTO subscription (client_id, starts_on, ends_on) VALUES (%s, %s, %s)",
+                         (client, today - timedelta(days=30), today + timedelta(days=2)))
+            conn.execute("INSERT INTO purchase (client_id, purchased_at, amount) VALUES (%s, %s, 5)",
+                         (client, f"{today - timedelta(days=31)} 12:00+00"))
+            conn.execute("UPDATE client SET created_at = %s WHERE id = %s", (f"{today} 08:00+00", client))
+        conn.execute("UPDATE client SET archived_at = now() WHERE id = %s", (archived,))
+    with fresh_db.connect("admin") as conn:
+        full = reads.load(conn, "t_admin", today=today)
+        head = reads.load(conn, "t_admin", today=today, limit=1)  # counted by the count queries, not the list
+    for view in (full, head):
+        assert view.birthdays.total == 2 and view.endings.total == view.quiet.total == view.new.total == 1
+    assert {b.client_id for b in full.birthdays.shown} == {kept}
+    for counted in (full.endings, full.quiet, full.new):
+        assert [row.client_id for row in counted.shown] == [kept]
