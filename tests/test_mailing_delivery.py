@@ -251,7 +251,7 @@ def test_headers_parsed_and_folded_once_give_the_standard_bytes_and_stay_persona
             attempts=1, purpose="marketing", subject="Очень длинная тема письма для {{ first_name }}, " * 3,
             body="Здравствуйте, {{ first_name }}!\n", html_body="", cta_label="", cta_url="", first_name=first,
             middle_name="", last_name="Иванова", gender=None, birth_date=None, city="", total_spent=Decimal(0),
-            custom={}, favourite_product=None)
+            custom={}, favourite_product=None, extra={})
         for _ in range(2):  # the second time from the caches
             email_message = delivery.build_email(message, delivery.rendered_for(message), settings, MONDAY_NOON,
                                                  b"key")

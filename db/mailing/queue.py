@@ -91,7 +91,7 @@ def _checks_sql() -> str:
         END"""
 
 
-# message_ready (not_before WHERE status IN ('queued', 'sending')) serves the pick.
+# message_ready ((not_before, id) WHERE status IN ('queued', 'sending'), 0015) serves the pick in its order.
 _CLAIM = """
 WITH picked AS (
     SELECT m.id FROM message m JOIN campaign k ON k.id = m.campaign_id
