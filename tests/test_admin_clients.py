@@ -228,3 +228,23 @@ async def test_a_salesperson_has_no_archive_key(admin_session):
         await pilot.press("tab", "a")
         await settle(pilot)
         assert len(app.screen_stack) == 1 and t("Forget this person…") not in screen_text(app)
+
+
+def test_an_archived_client_is_in_no_list_of_today(admin_session):
+    from db.today import reads as today
+
+    on = date(2026, 6, 15)
+    with admin_session.connect(autocommit=True) as conn:  # the owner, who may set created_at
+        ids = [conn.execute("INSERT INTO client (last_name, birth_date, created_at) VALUES (%s, '1980-06-16', %s)"
+                            " RETURNING id", (name, datetime(2026, 6, 15, 9, tzinfo=timezone.utc))).fetchone()[0]
+               for name in ("Kept", "Hidden")]
+        for client_id in ids:
+            conn.execute("INSERT INTO relative (client_id, name, birth_date) VALUES (%s, 'Kid', '2015-06-17')",
+                         (client_id,))
+            conn.execute("INSERT INTO subscription (client_id, starts_on, ends_on) VALUES (%s, '2026-05-20',"
+                         " '2026-06-18')", (client_id,))
+        admin_clients.set_archived(ids[1], True)
+        view = today.load(conn, "t_admin", today=on)
+    for listed in (view.birthdays, view.endings, view.new):
+        assert {row.client_id for row in listed.shown} == {ids[0]}
+        assert listed.total == len(listed.shown)

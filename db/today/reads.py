@@ -113,6 +113,7 @@ def _setting(conn: psycopg.Connection, key: str) -> str:
     return value if value is not None else CATALOGUE[key].default
 
 
+# Archived clients (0018) are out of every list here, as they are out of the clients list.
 # One index range of client_birthday / relative_birthday per day of the window, each stopping after the
 # rows shown; the union is ordered by day, then by client so that a child is listed beside its parent.
 BIRTHDAYS_SQL = f"""
@@ -123,6 +124,7 @@ SELECT b.* FROM (
           FROM public.client c
           LEFT JOIN public.company co ON co.id = c.company_id
          WHERE extract(month FROM c.birth_date) * 100 + extract(day FROM c.birth_date) = w.key
+           AND c.archived_at IS NULL
          ORDER BY extract(month FROM c.birth_date) * 100 + extract(day FROM c.birth_date), c.id
          LIMIT %(limit)s) own
     UNION ALL
@@ -132,6 +134,7 @@ SELECT b.* FROM (
           JOIN public.client c ON c.id = r.client_id
           LEFT JOIN public.company co ON co.id = c.company_id
          WHERE extract(month FROM r.birth_date) * 100 + extract(day FROM r.birth_date) = w.key
+           AND c.archived_at IS NULL
          ORDER BY extract(month FROM r.birth_date) * 100 + extract(day FROM r.birth_date), r.client_id, r.id
          LIMIT %(limit)s) kin) b
  ORDER BY b.on_day, b.client_id, b.relative_name <> '', b.relative_name
@@ -140,9 +143,11 @@ SELECT b.* FROM (
 
 BIRTHDAY_COUNT_SQL = """
 SELECT (SELECT count(*) FROM public.client
-         WHERE extract(month FROM birth_date) * 100 + extract(day FROM birth_date) = ANY(%(keys)s::numeric[]))
-     + (SELECT count(*) FROM public.relative
-         WHERE extract(month FROM birth_date) * 100 + extract(day FROM birth_date) = ANY(%(keys)s::numeric[]))
+         WHERE extract(month FROM birth_date) * 100 + extract(day FROM birth_date) = ANY(%(keys)s::numeric[])
+           AND archived_at IS NULL)
+     + (SELECT count(*) FROM public.relative r
+         WHERE extract(month FROM birth_date) * 100 + extract(day FROM birth_date) = ANY(%(keys)s::numeric[])
+           AND NOT EXISTS (SELECT 1 FROM public.client a WHERE a.id = r.client_id AND a.archived_at IS NOT NULL))
        AS total
 """
 
@@ -153,6 +158,7 @@ ENDINGS_WHERE = """
    AND NOT EXISTS (SELECT 1 FROM public.subscription later
                     WHERE later.client_id = s.client_id AND later.product_id IS NOT DISTINCT FROM s.product_id
                       AND later.ends_on > s.ends_on)
+   AND NOT EXISTS (SELECT 1 FROM public.client a WHERE a.id = s.client_id AND a.archived_at IS NOT NULL)
 """
 ENDINGS_SQL = f"""
 SELECT s.id AS subscription_id, s.client_id, {NAME_SQL} AS client_name, coalesce(p.name, '') AS product, s.ends_on
@@ -191,6 +197,7 @@ QUIET_WHERE = """
   FROM public.client c
  WHERE c.last_purchase_at >= (%(today)s::date - %(threshold)s - %(just)s)::timestamp AT TIME ZONE %(tz)s
    AND c.last_purchase_at < (%(today)s::date - %(threshold)s + 1)::timestamp AT TIME ZONE %(tz)s
+   AND c.archived_at IS NULL
 """
 QUIET_SQL = f"""
 SELECT c.id AS client_id, {NAME_SQL} AS client_name, (c.last_purchase_at AT TIME ZONE %(tz)s)::date AS on_day
@@ -205,6 +212,7 @@ QUIET_COUNT_SQL = f"SELECT count(*) AS total {QUIET_WHERE}"
 NEW_WHERE = """
   FROM public.client c
  WHERE c.created_at >= (%(monday)s::date)::timestamp AT TIME ZONE %(tz)s
+   AND c.archived_at IS NULL
 """
 NEW_SQL = f"""
 SELECT c.id AS client_id, {NAME_SQL} AS client_name, (c.created_at AT TIME ZONE %(tz)s)::date AS on_day
