@@ -138,6 +138,14 @@ def test_forget_leaves_no_trace_of_the_person_and_the_analytics_add_up(admin_ses
         admin.execute("DELETE FROM contact_point WHERE value = 'old.anna.petrova@mail.ru'")
         admin.execute("INSERT INTO suppression (channel, address, reason) VALUES ('email', 'anna.petrova@mail.ru',"
                       " 'unsubscribed')")
+    with admin_session.connect(autocommit=True) as owner:
+        # A birthday greeting queued for her daughter: the message holds the address and the child's name.
+        campaign = owner.execute("INSERT INTO campaign (name, channel) VALUES ('Дни рождения', 'email')"
+                                 " RETURNING id").fetchone()[0]
+        owner.execute("INSERT INTO message (campaign_id, client_id, channel, address, extra) VALUES"
+                      " (%s, %s, 'email', 'anna.petrova@mail.ru', '{\"child_name\": \"Маша\"}')",
+                      (campaign, card.id))
+    with admin_session.connect("admin", autocommit=True) as admin:
         refresh(admin, as_of=date(2026, 6, 30))
     with admin_session.connect(autocommit=True) as owner:
         before = _totals(owner)

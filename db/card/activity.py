@@ -164,7 +164,10 @@ def products() -> list[Product]:
 def add_purchase(client_id: int, purchased_at: datetime, channel: str,
                  lines: list[tuple[int | None, str, Decimal, Decimal]], note: str = "") -> int:
     """Records a purchase; `lines` are (product id, description, quantity, unit price). Products that
-    are passes start a subscription, as the demo data and the triggers expect."""
+    are passes start a subscription, as the demo data and the triggers expect.
+
+    Negative prices make a refund (migration 0014): every line negative, the goods' cost coming back as a
+    negative cost, and no subscription started."""
     amount = _check_lines(lines)
     with writing():
         purchase_id = rows.value(database.execute_sql(
@@ -176,30 +179,37 @@ def add_purchase(client_id: int, purchased_at: datetime, channel: str,
             INSERT INTO subscription (client_id, product_id, purchase_id, starts_on, ends_on)
             SELECT %s, pr.id, %s, %s::date, %s::date + pr.subscription_days
               FROM purchase_line l JOIN product pr ON pr.id = l.product_id
-             WHERE l.purchase_id = %s AND pr.subscription_days IS NOT NULL
+             WHERE l.purchase_id = %s AND pr.subscription_days IS NOT NULL AND l.price >= 0
             """, (client_id, purchase_id, purchased_at, purchased_at, purchase_id))
     return purchase_id
 
 
 def _check_lines(lines: list[tuple[int | None, str, Decimal, Decimal]]) -> Decimal:
-    """The purchase's amount, once every line is valid."""
+    """The purchase's amount, once every line is valid: a sale (positive) or a refund (negative)."""
     if not lines:
         raise ValidationError("lines", N_("A purchase needs at least one line."))
-    for _, _, quantity, price in lines:
+    for _, _, quantity, _ in lines:
         if quantity <= 0:
             raise ValidationError("quantity", N_("The quantity must be more than zero."))
-        if price < 0:
-            raise ValidationError("price", N_("The price cannot be negative."))
-    return sum((quantity * price for _, _, quantity, price in lines), Decimal(0)).quantize(Decimal("0.01"))
+    # One row is either a sale or a refund: its amount's sign says which, and its cost follows that sign.
+    if len({price < 0 for _, _, _, price in lines}) > 1:
+        raise ValidationError("price", N_("A refund has only negative prices; enter a sale and a refund "
+                                          "separately."))
+    amount = sum((quantity * price for _, _, quantity, price in lines), Decimal(0)).quantize(Decimal("0.01"))
+    if amount == 0:
+        raise ValidationError("price", N_("The amount is zero: a purchase needs a price, a refund a negative one."))
+    return amount
 
 
 def _write_lines(purchase_id: int, lines: list[tuple[int | None, str, Decimal, Decimal]]) -> None:
-    """The lines, each with its product's cost, and the purchase's cost as their sum."""
+    """The lines, each with its product's cost (negative for a refund's goods coming back), and the purchase's
+    cost as their sum."""
+    returned = -1 if any(price < 0 for _, _, _, price in lines) else 1
     for product_id, description, quantity, price in lines:
         database.execute_sql(
             "INSERT INTO purchase_line (purchase_id, product_id, description, quantity, price, cost) "
             "SELECT %s, %s, %s, %s, %s, (SELECT cost FROM product WHERE id = %s) * %s",
-            (purchase_id, product_id, description, quantity, price, product_id, quantity))
+            (purchase_id, product_id, description, quantity, price, product_id, quantity * returned))
     database.execute_sql(
         "UPDATE purchase SET cost = (SELECT sum(cost) FROM purchase_line WHERE purchase_id = %s) WHERE id = %s",
         (purchase_id, purchase_id))

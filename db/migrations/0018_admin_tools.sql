@@ -30,7 +30,7 @@ GRANT UPDATE (kind, last_name, first_name, middle_name, gender, birth_date, comp
               archived_at, forgotten_at, search, version, updated_at, updated_by)
     ON public.client TO clientbase_owner;
 GRANT UPDATE (note, version, updated_at, updated_by) ON public.purchase, public.subscription TO clientbase_owner;
-GRANT UPDATE (address, error, last_reply) ON public.message TO clientbase_owner;
+GRANT UPDATE (address, error, last_reply, extra) ON public.message TO clientbase_owner;
 GRANT DELETE ON public.contact_point, public.relative, public.interaction, public.reminder, public.suppression,
     public.audit_log TO clientbase_owner;
 
@@ -95,7 +95,8 @@ BEGIN
     DELETE FROM public.suppression WHERE address = ANY (coalesce(addresses, '{}'));
     UPDATE public.purchase SET note = '' WHERE client_id = forgotten AND note <> '';
     UPDATE public.subscription SET note = '' WHERE client_id = forgotten AND note <> '';
-    UPDATE public.message SET address = '', error = NULL, last_reply = NULL WHERE client_id = forgotten;
+    -- A greeting's values (0017) name the client's children.
+    UPDATE public.message SET address = '', error = NULL, last_reply = NULL, extra = '{}' WHERE client_id = forgotten;
     -- The stub keeps what the analytics count (the purchases and their statistics) and nothing that names,
     -- locates or describes the person.
     UPDATE public.client

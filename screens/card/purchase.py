@@ -52,7 +52,7 @@ class LineRow(Horizontal):
         yield Input(f"{line.quantity.normalize():f}" if line else "1", compact=True, classes="quantity",
                     restrict=r"[0-9.,]*")
         yield Input(f"{line.price}" if line else "", placeholder=t("Price"), compact=True, classes="price",
-                    restrict=r"[0-9., ]*")
+                    restrict=r"-?[0-9., ]*")
 
     def line(self, prices: dict[int, Decimal]) -> tuple[int | None, str, Decimal, Decimal]:
         product = self.query_one(".product", Select).value
@@ -63,9 +63,11 @@ class LineRow(Horizontal):
         try:
             quantity = parse_amount(self.query_one(".quantity", Input).value or "1")
             typed = self.query_one(".price", Input).value.strip()
-            price = parse_amount(typed) if typed else prices.get(product_id, Decimal(-1))
+            price = parse_amount(typed) if typed else prices.get(product_id)
         except (InvalidOperation, ValueError):
             raise ValidationError("lines", N_("Expected a number such as 12 or 12.5.")) from None
+        if price is None:
+            raise ValidationError("price", N_("Each line needs a price (a negative one for a refund)."))
         return product_id, description, quantity, price
 
     @on(Select.Changed, ".product")

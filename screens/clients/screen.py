@@ -42,7 +42,8 @@ from db import labels
 drill.register()
 
 SORT_ORDER = tuple(clients.SORTS)
-WRITE_ACTIONS = {"new_client", "save_segment", "import_file", "client_actions", "logins", "settings", "backup"}
+WRITE_ACTIONS = {"new_client", "save_segment", "import_file", "client_actions", "logins", "settings", "backup",
+                 "mail_clients"}
 COUNT_AFTER_SECONDS = 0.25
 # The card editor is built in the background once the list is on screen, after the first page has painted.
 PREPARE_CARD_AFTER_SECONDS = 0.5
@@ -189,6 +190,10 @@ class ClientsScreen(DatabaseScreen, Screen):
                 show=False, id="clients.settings"),
         Binding("b", "backup", t("Backup"), tooltip=t("Save the whole base to a file, with progress"),
                 show=False, id="clients.backup"),
+        # Off the footer (full at 80 columns); in the palette under its name.
+        Binding("m", "mail_clients", t("Mail these clients"), tooltip=t("Create a campaign for the clients the "
+                                                                        "list shows: its segment or its search and "
+                                                                        "filters"), show=False, id="clients.mail"),
         Binding("r", "refresh", t("Refresh"), tooltip=t("Read "
                                                                     "the list again from the database"), show=False,
                 id="clients.refresh"),
@@ -520,6 +525,12 @@ class ClientsScreen(DatabaseScreen, Screen):
         from screens.transfer.export_dialog import ExportFileScreen
 
         self.app.push_screen(ExportFileScreen(criteria=self.criteria))
+
+    async def action_mail_clients(self) -> None:
+        criteria, segment = self.criteria, self.segment_name
+        await self.app.switch_mode("mailing")
+        # The mailing mode's own screen, under any campaign left open in that mode.
+        self.app.screen_stack[0].new_campaign(criteria=None if segment else criteria, segment=segment)
 
     def _prepare_card_editor(self) -> None:
         from screens.card.screen import CardScreen
