@@ -145,6 +145,8 @@ def test_forget_leaves_no_trace_of_the_person_and_the_analytics_add_up(admin_ses
         owner.execute("INSERT INTO message (campaign_id, client_id, channel, address, extra) VALUES"
                       " (%s, %s, 'email', 'anna.petrova@mail.ru', '{\"child_name\": \"Маша\"}')",
                       (campaign, card.id))
+        owner.execute("INSERT INTO trigger_occasion (trigger, client_id, occasion, campaign_id) VALUES"
+                      " ('child_birthday', %s, '2026-06-01', %s)", (card.id, campaign))
     with admin_session.connect("admin", autocommit=True) as admin:
         refresh(admin, as_of=date(2026, 6, 30))
     with admin_session.connect(autocommit=True) as owner:
@@ -157,6 +159,7 @@ def test_forget_leaves_no_trace_of_the_person_and_the_analytics_add_up(admin_ses
         refresh(admin, as_of=date(2026, 6, 30))
     with admin_session.connect(autocommit=True) as owner:
         assert _traces(owner) == []
+        assert owner.execute("SELECT count(*) FROM trigger_occasion WHERE client_id = %s", (card.id,)).fetchone() == (0,)
         assert _totals(owner) == before
         assert owner.execute("SELECT count(*), sum(amount) FROM purchase WHERE client_id = %s",
                              (card.id,)).fetchone() == (1, 1000)

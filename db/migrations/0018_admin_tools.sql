@@ -23,7 +23,7 @@ ALTER TABLE public.audit_log ADD CONSTRAINT audit_log_action_check
 
 -- What client_forget touches, and no more.
 GRANT SELECT ON public.company, public.relative, public.interaction, public.reminder, public.subscription,
-    public.audit_log TO clientbase_owner;
+    public.trigger_occasion, public.audit_log TO clientbase_owner;
 GRANT UPDATE (kind, last_name, first_name, middle_name, gender, birth_date, company_id, position, region, city,
               address, postal_address, tags, notes, source, referred_by_id, consent_email, consent_email_at,
               consent_email_source, consent_sms, consent_sms_at, consent_sms_source, custom, external_key,
@@ -32,7 +32,7 @@ GRANT UPDATE (kind, last_name, first_name, middle_name, gender, birth_date, comp
 GRANT UPDATE (note, version, updated_at, updated_by) ON public.purchase, public.subscription TO clientbase_owner;
 GRANT UPDATE (address, error, last_reply, extra) ON public.message TO clientbase_owner;
 GRANT DELETE ON public.contact_point, public.relative, public.interaction, public.reminder, public.suppression,
-    public.audit_log TO clientbase_owner;
+    public.audit_log, public.trigger_occasion TO clientbase_owner;
 
 -- Erases a client's personal data: the card's fields, contacts, relatives, interactions and reminders, the
 -- notes of purchases and subscriptions, the addresses the mailing queue and the suppression list hold, and
@@ -92,6 +92,8 @@ BEGIN
     DELETE FROM public.relative WHERE client_id = forgotten;
     DELETE FROM public.interaction WHERE client_id = forgotten;
     DELETE FROM public.reminder WHERE client_id = forgotten;
+    -- The greetings already sent, by occasion: a child's birthday is one (0017).
+    DELETE FROM public.trigger_occasion WHERE client_id = forgotten;
     DELETE FROM public.suppression WHERE address = ANY (coalesce(addresses, '{}'));
     UPDATE public.purchase SET note = '' WHERE client_id = forgotten AND note <> '';
     UPDATE public.subscription SET note = '' WHERE client_id = forgotten AND note <> '';
