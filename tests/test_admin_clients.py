@@ -159,7 +159,8 @@ def test_forget_leaves_no_trace_of_the_person_and_the_analytics_add_up(admin_ses
         refresh(admin, as_of=date(2026, 6, 30))
     with admin_session.connect(autocommit=True) as owner:
         assert _traces(owner) == []
-        assert owner.execute("SELECT count(*) FROM trigger_occasion WHERE client_id = %s", (card.id,)).fetchone() == (0,)
+        occasions = owner.execute("SELECT count(*) FROM trigger_occasion WHERE client_id = %s", (card.id,))
+        assert occasions.fetchone() == (0,)
         assert _totals(owner) == before
         assert owner.execute("SELECT count(*), sum(amount) FROM purchase WHERE client_id = %s",
                              (card.id,)).fetchone() == (1, 1000)
