@@ -130,5 +130,7 @@ GRANT EXECUTE ON FUNCTION public.client_forget(bigint) TO clientbase_admin;
 -- table; 0015's progress tally was left readable by its trigger's owner only, so every backup failed on it.
 -- Admin and manager read everything (DESIGN.md, Roles).
 GRANT SELECT ON public.message_tally TO clientbase_admin, clientbase_manager;
+-- And pg_dump reads every sequence: 0017's were left out (SELECT reads a sequence, it does not draw from it).
+GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO clientbase_admin;
 
 SELECT public.cb_secure();
