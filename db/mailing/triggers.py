@@ -195,7 +195,8 @@ reasoned AS (
                              AND m.sent_at > %(cap_since)s) >= %(cap)s THEN 'frequency cap'
            END AS reason
       FROM fresh f
-      JOIN public.client c ON c.id = f.client_id
+      -- An archived client (0018) is greeted by nobody.
+      JOIN public.client c ON c.id = f.client_id AND c.archived_at IS NULL
       LEFT JOIN LATERAL (SELECT cp.normalized AS address FROM public.contact_point cp
                           WHERE cp.client_id = c.id AND cp.kind = %(contact_kind)s AND cp.normalized ~ %(valid)s
                           ORDER BY cp.is_primary DESC, cp.id LIMIT 1) addr ON true),
