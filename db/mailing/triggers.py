@@ -130,7 +130,7 @@ def birthday_keys(day: date) -> list[int]:
 # message adds. The birthday ones use the expression indexes client_birthday and relative_birthday (0001) on
 # month * 100 + day, so a day's birthdays are an index lookup, not a scan of a million dates.
 _BIRTHDAY_KEY = "extract(month FROM {0}.birth_date) * 100 + extract(day FROM {0}.birth_date)"
-_CANDIDATES = {
+CANDIDATES = {
     "birthday": f"""
         SELECT c.id AS client_id, %(year)s::text AS occasion,
                jsonb_build_object('days_left', %(days_left)s::integer) AS extra
@@ -260,29 +260,35 @@ def _not_before(settings: TriggerSettings, window: str, now: datetime) -> dateti
     return max(now, opening)
 
 
-def run_trigger(conn: psycopg.Connection, trigger: str, day: date, *, template_id: int, campaign_name: str,
-                settings: TriggerSettings, now: datetime) -> Outcome | None:
-    """Enqueues one trigger for one day; None when the trigger has nothing to do that day (no holiday)."""
-    params: dict = {"trigger": trigger, "channel": CHANNEL, "contact_kind": CONTACT_KIND[CHANNEL],
-                    "valid": _VALID_ADDRESS[CHANNEL], "marketing": PURPOSE[trigger] == "marketing"}
+def candidate_params(trigger: str, day: date, settings: TriggerSettings) -> dict | None:
+    """The parameters of the trigger's CANDIDATES statement for `day`; None when it has nothing that day."""
     if trigger in ("birthday", "child_birthday"):
         target = day + timedelta(days=settings.birthday_days_ahead)
-        params |= {"target": target, "year": target.year, "keys": birthday_keys(target),
-                   "days_left": settings.birthday_days_ahead}
-    elif trigger == "holiday":
+        return {"target": target, "year": target.year, "keys": birthday_keys(target),
+                "days_left": settings.birthday_days_ahead}
+    if trigger == "holiday":
         holiday = holidays_on(day, settings)
         if holiday is None:
             return None
-        params |= {"target": day, "holiday": holiday.name, "audience": holiday.audience,
-                   "unknown_gender": settings.unknown_gender_holidays}
-    elif trigger == "subscription":
+        return {"target": day, "holiday": holiday.name, "audience": holiday.audience,
+                "unknown_gender": settings.unknown_gender_holidays}
+    if trigger == "subscription":
         target = day + timedelta(days=settings.subscription_notice_days)
-        params |= {"target": target, "days_left": settings.subscription_notice_days,
-                   "date_format": _DATE_FORMAT.get(settings.language, "YYYY-MM-DD")}
-    else:
-        zone = zoneinfo.ZoneInfo(settings.timezone)
-        # Quiet for the whole threshold: the last purchase was on or before the shop's day `day - N`.
-        params["quiet_since"] = datetime.combine(day - timedelta(days=settings.inactive_after_days - 1), time(), zone)
+        return {"target": target, "days_left": settings.subscription_notice_days,
+                "date_format": _DATE_FORMAT.get(settings.language, "YYYY-MM-DD")}
+    # Quiet for the whole threshold: the last purchase was on or before the shop's day `day - N`.
+    zone = zoneinfo.ZoneInfo(settings.timezone)
+    return {"quiet_since": datetime.combine(day - timedelta(days=settings.inactive_after_days - 1), time(), zone)}
+
+
+def run_trigger(conn: psycopg.Connection, trigger: str, day: date, *, template_id: int, campaign_name: str,
+                settings: TriggerSettings, now: datetime) -> Outcome | None:
+    """Enqueues one trigger for one day; None when the trigger has nothing to do that day (no holiday)."""
+    candidates = candidate_params(trigger, day, settings)
+    if candidates is None:
+        return None
+    params: dict = {"trigger": trigger, "channel": CHANNEL, "contact_kind": CONTACT_KIND[CHANNEL],
+                    "valid": _VALID_ADDRESS[CHANNEL], "marketing": PURPOSE[trigger] == "marketing", **candidates}
     shop = rules.read(conn)
     params |= {"not_before": _not_before(settings, shop.window, now),
                "cap_since": now - timedelta(days=shop.cap_days), "cap": shop.cap_messages}
@@ -291,7 +297,7 @@ def run_trigger(conn: psycopg.Connection, trigger: str, day: date, *, template_i
     missing_sql, missing_params = _missing_sql(required)
     # _missing_sql's branches take positional parameters; this statement's are named.
     params |= {f"missing_{index}": value for index, value in enumerate(missing_params)}
-    statement = _ENQUEUE.format(candidates=_CANDIDATES[trigger], no_consent=no_consent_sql(CHANNEL, PURPOSE[trigger]),
+    statement = _ENQUEUE.format(candidates=CANDIDATES[trigger], no_consent=no_consent_sql(CHANNEL, PURPOSE[trigger]),
                                 missing=_number_placeholders(missing_sql))
     counted = {"enqueued": 0, "queued": 0}
     with conn.transaction():
