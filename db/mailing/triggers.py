@@ -39,6 +39,9 @@ CATCH_UP_DAYS = 7
 _RUN_LOCK = 7301501700
 # The holidays package's names in the shop's language, where the country's calendar has them.
 _CALENDAR_LANGUAGE = {"en": "en_US", "ru": "ru", "ro": "ro"}
+# Where the calendar names a day off rather than the occasion (Russia's 1 January is "New Year holidays"),
+# the occasion's own name, in the shop's language.
+_OCCASION_NAMES = {"01-01": {"en": "New Year", "ru": "Новый год", "ro": "Anul Nou"}}
 _DATE_FORMAT = {"en": "FMDD Mon YYYY", "ru": "DD.MM.YYYY", "ro": "DD.MM.YYYY"}
 
 _SETTING_KEYS = ("timezone", "language", "phone_country", "inactive_after_days", "birthday_days_ahead",
@@ -106,7 +109,9 @@ def holidays_on(day: date, settings: TriggerSettings) -> Holiday | None:
         except NotImplementedError:
             raise UserError(N_("The holidays calendar has no country “{country}”; set holiday_country."),
                             country=settings.country) from None
-        if day in calendar:
+        if month_day in _OCCASION_NAMES and day in calendar:
+            names.append(_OCCASION_NAMES[month_day].get(settings.language, _OCCASION_NAMES[month_day]["en"]))
+        elif day in calendar:
             names += [name for name in calendar.get_list(day) if name not in names]
     names += [name for own_day, name in settings.shop_dates if own_day == month_day and name not in names]
     if not names:
