@@ -112,7 +112,7 @@ def forecast(conn: psycopg.Connection, now: datetime, days: int = 14, overlaps_p
             for trigger in triggers.TRIGGERS:
                 if trigger not in settings.enabled:
                     continue
-                params = triggers.candidate_params(trigger, day, settings)
+                params = triggers.candidate_params(trigger, day, settings, newly_only=offset > 0)
                 if params is None:
                     continue
                 purpose = triggers.PURPOSE[trigger]

@@ -175,7 +175,8 @@ CANDIDATES = {
     "reactivation": """
         SELECT c.id AS client_id, c.last_purchase_at::text AS occasion, '{}'::jsonb AS extra
           FROM public.client c
-         WHERE c.last_purchase_at < %(quiet_since)s""",
+         WHERE c.last_purchase_at < %(quiet_since)s
+           AND (%(quiet_from)s::timestamptz IS NULL OR c.last_purchase_at >= %(quiet_from)s)""",
 }
 
 # One statement per trigger and day: the candidates not yet greeted for their occasion, with the same reasons
@@ -265,8 +266,10 @@ def _not_before(settings: TriggerSettings, window: str, now: datetime) -> dateti
     return max(now, opening)
 
 
-def candidate_params(trigger: str, day: date, settings: TriggerSettings) -> dict | None:
-    """The parameters of the trigger's CANDIDATES statement for `day`; None when it has nothing that day."""
+def candidate_params(trigger: str, day: date, settings: TriggerSettings, newly_only: bool = False) -> dict | None:
+    """The parameters of the trigger's CANDIDATES statement for `day`; None when it has nothing that day.
+    `newly_only`: reactivation takes only the clients who go quiet on that very day (a forecast's later days,
+    whose earlier quiet clients its first day already counts)."""
     if trigger in ("birthday", "child_birthday"):
         target = day + timedelta(days=settings.birthday_days_ahead)
         return {"target": target, "year": target.year, "keys": birthday_keys(target),
@@ -283,7 +286,8 @@ def candidate_params(trigger: str, day: date, settings: TriggerSettings) -> dict
                 "date_format": _DATE_FORMAT.get(settings.language, "YYYY-MM-DD")}
     # Quiet for the whole threshold: the last purchase was on or before the shop's day `day - N`.
     zone = zoneinfo.ZoneInfo(settings.timezone)
-    return {"quiet_since": datetime.combine(day - timedelta(days=settings.inactive_after_days - 1), time(), zone)}
+    quiet_since = datetime.combine(day - timedelta(days=settings.inactive_after_days - 1), time(), zone)
+    return {"quiet_since": quiet_since, "quiet_from": quiet_since - timedelta(days=1) if newly_only else None}
 
 
 def run_trigger(conn: psycopg.Connection, trigger: str, day: date, *, template_id: int, campaign_name: str,
