@@ -219,6 +219,7 @@ DASHBOARD_TAB = {
     "revenue": N_("3 Revenue"),
     "value": N_("4 Value"),
     "movement": N_("5 Movement"),
+    "retention": N_("6 Retention"),
 }
 
 DASHBOARD_TITLE = {

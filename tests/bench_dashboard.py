@@ -12,7 +12,8 @@ import time
 import psycopg
 
 from db import session
-from db.analytics import reads
+from db.analytics import dashboard, reads
+from db.clients import listing
 from db.analytics.refresh import refresh
 from screens.dashboard.screen import DashboardScreen
 from tests.benchlib import BenchContext, BenchRow, fmt_ms, timed_ms
@@ -75,6 +76,31 @@ def _statements(ctx: BenchContext) -> list[tuple[str, object]]:
     return caught
 
 
+def _drill_rows(ctx: BenchContext, repeat: int) -> list[BenchRow]:
+    """The drill-downs that read the purchases again (a month's revenue, a cohort's returners and the others),
+    and the top clients by value, as the clients list opens on them: its first page and its exact count."""
+    with psycopg.connect(ctx.target.conninfo(), autocommit=True) as conn:
+        board = dashboard.load(conn)
+        cohorts = [month for month in board.months if month.new_clients]
+        if not cohorts:
+            return []
+        busiest = max(cohorts, key=lambda month: month.new_clients).month.strftime("%Y-%m")
+        kinds = [("month_revenue", busiest), ("cohort_back", busiest), ("cohort_not_back", busiest),
+                 ("top_value", "20")]
+        result = []
+        for name, value in kinds:
+            criteria = listing.Criteria(filters=listing.Filters(extra=((name, value),)))
+            where, params = listing.where_sql(criteria, False, None)
+            bare = timed_ms(lambda w=where, p=params: conn.execute(f"SELECT count(*) FROM client c WHERE {w}",
+                                                                     p, prepare=False).fetchall(), repeat=repeat)
+            app = timed_ms(lambda c=criteria: session.read(lambda: (listing.find_page(c),
+                                                                    listing.count(c, exact=True))), repeat=repeat)
+            result.append(BenchRow(f"dashboard drill {name}", "", fmt_ms(app), fmt_ms(bare),
+                                   note=f"{value}: the list's first page and exact count; bare SQL: the count alone",
+                                   samples=tuple(app)))
+    return result
+
+
 def measure(ctx: BenchContext) -> list[BenchRow]:
     _ensure_results(ctx)
     repeat = 3 if ctx.smoke else 20
@@ -94,4 +120,5 @@ def measure(ctx: BenchContext) -> list[BenchRow]:
                  samples=tuple(cpu)),
         BenchRow("dashboard: stored results read (db/ only)", "", fmt_ms(app_read), fmt_ms(bare),
                  samples=tuple(app_read)),
+        *_drill_rows(ctx, repeat),
     ]

@@ -89,7 +89,9 @@ async def test_opens_from_stored_results_with_the_classes_and_their_counts(analy
         for name in ("A", "B", "C"):
             cells = row_with(app, f" {abc[name]:,} ").split()
             assert cells[0] == name, cells
-        # The share of regular clients among the buyers, beside their share of everyone.
+        # The share of regular clients among the buyers, beside their share of everyone, on the last tab.
+        await pilot.press("6")
+        await settle(pilot)
         regular, buyers = current(analysed, "SELECT count(*) FILTER (WHERE f > 1), count(*) FILTER (WHERE f > 0)"
                                             " FROM analytics_client WHERE slot = {slot}")[0]
         buyers_table = app.screen.query_one("#buyers", DrillTable)

@@ -64,11 +64,12 @@ def _cohort(value: str) -> tuple[str, list]:
 
 def _month(value: str) -> tuple[str, list]:
     """The clients behind a month's revenue, YYYY-MM: every client with a purchase or a refund in it, as the
-    refresh sums them (a range of the purchase_date index per month)."""
+    refresh sums them (a range of the purchase_date index per month); a zero amount (the demo's returned
+    orders) adds nothing to the revenue and is left out."""
     starts = "(to_date(%s, 'YYYY-MM')::timestamp AT TIME ZONE " + _RUN_TZ + ")"
     ends = "least(((to_date(%s, 'YYYY-MM') + interval '1 month') AT TIME ZONE " + _RUN_TZ + "), " + _CUTOFF + ")"
     return (f"c.id IN (SELECT p.client_id FROM purchase p WHERE p.purchased_at >= {starts}"
-            f" AND p.purchased_at < {ends})"), [value, value]
+            f" AND p.purchased_at < {ends} AND p.amount <> 0)"), [value, value]
 
 
 # Bought again within 90 days, as the refresh counts it: a second purchase moment after the first one, before

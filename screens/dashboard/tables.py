@@ -180,7 +180,7 @@ def fill_inactive(table: DrillTable, view: DashboardView) -> None:
                       t("Segment"))
     for client in view.board.inactive:
         table.add_drill_row([(client.name or f"#{client.client_id}")[:28], money(client.m, 0), f"{client.r_days:,}",
-                             client.rfm_segment], OpenCard(client.client_id))
+                             labels.rfm_segment(client.rfm_segment)], OpenCard(client.client_id))
 
 
 def fill_movement(table: DrillTable, view: DashboardView, kind: str, order: tuple[str, ...]) -> None:
