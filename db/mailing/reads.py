@@ -212,7 +212,8 @@ class PreviewClient:
 def preview_client(conn: psycopg.Connection, text: str) -> PreviewClient:
     """The first client the text finds (an id or the list's search), with how many it found."""
     found = find_clients(conn, text)
-    return PreviewClient(client_values(conn, found[0].id) if found else None, len(found))
+    first = next(iter(found), None)
+    return PreviewClient(client_values(conn, first.id) if first else None, len(found))
 
 
 def client_values(conn: psycopg.Connection, client_id: int) -> templates.ClientValues:
