@@ -272,3 +272,39 @@ async def test_a_refresh_that_loses_the_connection_ends_its_progress_and_shows_t
         await wait_for(pilot, lambda: not dashboard.refreshing)
         assert not dashboard.query_one("#dash-progress-row").display
         assert t("Refresh") in screen_lines(app)[-1], "the refresh key is back for a second try"
+
+
+async def test_a_month_its_cohort_returners_and_the_top_value_rows_drill_down(analysed):
+    months = current(analysed, "SELECT to_char(month, 'YYYY-MM'), new_clients, returned_90d FROM analytics_month"
+                               " WHERE slot = {slot} ORDER BY month DESC")
+    with analysed.connect() as conn:
+        tz = conn.execute("SELECT time_zone FROM analytics_run WHERE published ORDER BY id DESC LIMIT 1").fetchone()[0]
+        buyers = conn.execute("SELECT count(DISTINCT client_id) FROM purchase WHERE to_char(purchased_at AT TIME ZONE"
+                              " %s, 'YYYY-MM') = %s", (tz, months[1][0])).fetchone()[0]
+    app = make_app(analysed)
+    async with app.run_test(size=(80, 24)) as pilot:
+        dashboard = await open_dashboard(app, pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        table = dashboard.query_one("#months", DrillTable)
+        table.focus()
+        await pilot.press("down", "right")  # the month before the last, its revenue
+        await settle(pilot)
+        assert buyers > 0
+        assert await drilled_count(app, pilot) == buyers
+        assert f"{t('Bought or refunded in')}: {months[1][0]}" in screen_text(app)
+
+        await pilot.press("ctrl+y")
+        await settle(pilot)
+        row = next(number for number, month in enumerate(months) if 0 < month[2] < month[1])
+        table.focus()
+        await pilot.press("up", *["down"] * row, *["right"] * 3)  # that month's share who came back
+        await settle(pilot)
+        assert table.cursor_coordinate == (row, 4)
+        assert await drilled_count(app, pilot) == months[row][2]
+        await pilot.press("ctrl+y")
+        await settle(pilot)
+        table.focus()
+        await pilot.press("right")  # and the ones who did not
+        await settle(pilot)
+        assert await drilled_count(app, pilot) == months[row][1] - months[row][2]

@@ -66,7 +66,7 @@ def make_app(db, role: str = "admin") -> ClientbaseApp:
 
 async def open_mailing(app: ClientbaseApp, pilot) -> MailingScreen:
     await settle(pilot)
-    await pilot.press("ctrl+o")
+    await pilot.press("ctrl+b")
     await settle(pilot)
     assert isinstance(app.screen, MailingScreen)
     return app.screen

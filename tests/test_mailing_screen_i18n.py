@@ -21,7 +21,7 @@ async def test_the_mailing_mode_speaks_the_language(shop):
     app = make_app(db)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("ctrl+o")
+        await pilot.press("ctrl+b")
         await settle(pilot)
         assert t("Campaigns") in screen_text(app)
         assert_speaks(screen_text(app), language)

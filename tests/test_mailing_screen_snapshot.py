@@ -40,7 +40,7 @@ def started(admin_session, monkeypatch):
 def test_the_campaign_view(snap_compare, started):
     async def run_before(pilot) -> None:
         await settle(pilot)
-        for key in ("ctrl+o", "enter", "slash", *"иванова", "enter"):
+        for key in ("ctrl+b", "enter", "slash", *"иванова", "enter"):
             await pilot.press(key)
             await settle(pilot)
         for editor in pilot.app.screen.query(Input):

@@ -100,7 +100,7 @@ _LABELLED_FILTERS = {
     "category", "segment", "tag", "region", "city", "assigned_to", "gender", "age_min", "age_max",
     "has_children", "birthday_within", "no_purchase_days", "spent_min", "spent_max", "abc_class", "ae_class",
     "rfm_segment", "rfm_cell", "segment_move", "abc_move", "ae_move", "cohort", "analytics_category",
-    "inactive_days", "clv_bucket", "pareto_top"}
+    "inactive_days", "clv_bucket", "pareto_top", "cohort_back", "cohort_not_back", "month_revenue", "top_value"}
 # How the dashboard's drill-downs (db/analytics/drill.py) read in the filter line.
 _DRILL_VALUES = {
     "rfm_cell": lambda value: "R {} · F {}".format(*value.split(",")),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -29,6 +29,7 @@ from db.session import Identity
 from screens.base import DatabaseScreen, database_work
 from screens.dashboard import tables
 from screens.dashboard.dialogs import DashboardHelp, RefreshChoice, RefreshDialog
+from tui import textual_compat
 from tui.widgets.charts import DrillTable
 from tui.widgets.connection import ConnectionBack
 from tui.widgets.footer import SteadyFooter
@@ -92,7 +93,11 @@ class DashboardScreen(DatabaseScreen, Screen):
     def __init__(self, identity: Identity) -> None:
         super().__init__()
         self.identity = identity
+        textual_compat.styles_already_current(self, self.app)
+        # Until the screen is first left, its widgets hold the styles they were given as they mounted.
+        self.styled_on_mount = True
         self.view: analytics.DashboardView | None = None
+        self.built_tabs: set[str] = set()
         self.refreshing = False
 
     def compose(self) -> ComposeResult:
@@ -104,9 +109,10 @@ class DashboardScreen(DatabaseScreen, Screen):
         with TabbedContent(id="dash-tabs"):
             for name in TABS:
                 with TabPane(t(labels.DASHBOARD_TAB[name]), id=name):
-                    # The first tab's tables are made with the screen, the others when first shown: a dozen
-                    # tables at once would double the time from the key to the first painted table.
-                    yield VerticalScroll(*(self._pane_widgets(name) if name == TABS[0] else ()), id=f"{name}-body")
+                    # A tab's tables are made when the results are read and the tab is first shown, already
+                    # filled: tables made empty would be laid out and painted twice, and a dozen tables at once
+                    # would double the time from the key to the first painted table.
+                    yield VerticalScroll(id=f"{name}-body")
         yield SteadyFooter()
 
     @staticmethod
@@ -128,17 +134,31 @@ class DashboardScreen(DatabaseScreen, Screen):
                 DrillTable(id="move-abc"), title("move_ae"), DrillTable(id="move-ae")]
 
     @on(TabbedContent.TabActivated, "#dash-tabs")
-    async def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
-        name = event.pane.id or ""
-        body = self.query_one(f"#{name}-body", VerticalScroll)
-        if not body.children:
-            await body.mount_all(self._pane_widgets(name))
-            if self.view is not None:
-                self._fill_tab(name, self.view)
+    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        self._build_tab(event.pane.id or "")
+
+    def _build_tab(self, name: str) -> None:
+        """Makes a tab's tables, once, and fills them; mounting registers them at once, so they are filled before
+        the next layout."""
+        if self.view is None or name in self.built_tabs:
+            return
+        self.built_tabs.add(name)
+        self.query_one(f"#{name}-body", VerticalScroll).mount_all(self._pane_widgets(name))
+        self._fill_tab(name, self.view)
 
     def on_mount(self) -> None:
         self.query_one("#dash-progress-row").display = False
         self._load()
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Runs before Textual's own handler: opening the mode resumes a new screen twice (its mode's first
+        # screen, then the mode), and each time Textual would style every widget again, 70 ms of CPU in all
+        # (tests/bench_dashboard.py), for styles given a moment before.
+        if self.styled_on_mount:
+            event.refresh_styles = False
+
+    def on_screen_suspend(self) -> None:
+        self.styled_on_mount = False
 
     # --- reading ----------------------------------------------------------------------------------
 
@@ -167,12 +187,11 @@ class DashboardScreen(DatabaseScreen, Screen):
                                    "once clients buy.")
             self.query_one("#dash-status", Static).update(status)
         self._fill(view)
-        self.refresh_bindings()
 
     def _fill(self, view: analytics.DashboardView) -> None:
-        for name in TABS:
-            if self.query_one(f"#{name}-body", VerticalScroll).children:
-                self._fill_tab(name, view)
+        for name in self.built_tabs:
+            self._fill_tab(name, view)
+        self._build_tab(self.query_one("#dash-tabs", TabbedContent).active)
 
     def _fill_tab(self, name: str, view: analytics.DashboardView) -> None:
         table = self._table

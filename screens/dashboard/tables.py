@@ -118,17 +118,22 @@ def fill_rf_grid(table: DrillTable, view: DashboardView) -> None:
 
 
 def fill_months(table: DrillTable, view: DashboardView) -> None:
-    """Revenue by month, with the month's cohort: the clients who first bought then, and who came back."""
+    """Revenue by month, with the month's cohort: the clients who first bought then, the share of them who came
+    back within 90 days and how many did not. The month and its revenue lead to the clients behind that revenue,
+    the cohort's numbers to the cohort, its returners and the others."""
     table.clear_all()
-    table.add_columns(t("Month"), t("Revenue"), "", t("New"),
-                      t("Back ≤90 d"))
+    table.add_columns(t("Month"), t("Revenue"), "", t("New"), t("Back ≤90 d"), t("Not back"))
     months = view.board.months
     top = max((float(month.revenue) for month in months), default=0.0)
     for month in reversed(months):
-        cohort = _extra("cohort", month.month.strftime("%Y-%m")) if month.new_clients else None
-        table.add_drill_row([month.month.strftime("%Y-%m"), money(month.revenue, 0),
-                             bar(float(month.revenue), top, 10), f"{month.new_clients:,}",
-                             _percent(month.retention)], [None, None, None, cohort, None])
+        key = month.month.strftime("%Y-%m")
+        revenue = _extra("month_revenue", key)
+        cohort = [_extra("cohort", key), _extra("cohort_back", key), _extra("cohort_not_back", key)]
+        if not month.new_clients:
+            cohort = [None, None, None]
+        table.add_drill_row([key, money(month.revenue, 0), bar(float(month.revenue), top, 10),
+                             f"{month.new_clients:,}", _percent(month.retention),
+                             f"{month.new_clients - month.returned_90d:,}"], [revenue, revenue, revenue, *cohort])
 
 
 def fill_pareto(table: DrillTable, view: DashboardView) -> None:
@@ -152,13 +157,16 @@ def fill_clv(table: DrillTable, view: DashboardView) -> None:
 
 
 def fill_top(table: DrillTable, view: DashboardView) -> None:
+    """The clients by expected 12-month value: Enter on a name opens the card, on a number the list of the
+    clients from the first down to that row."""
     table.clear_all()
     table.add_columns(t("Client"), t("Expected 12 m"),
                       t("Purchases"), t("Active"))
-    for client in view.board.top_clients:
+    for rank, client in enumerate(view.board.top_clients, 1):
+        down_to = _extra("top_value", str(rank))
         table.add_drill_row([(client.name or f"#{client.client_id}")[:28], money(client.expected_value_12m, 0),
                              f"{client.expected_purchases_12m or 0:.1f}", _percent(client.p_alive)],
-                            OpenCard(client.client_id))
+                            [OpenCard(client.client_id), down_to, down_to, down_to])
 
 
 def fill_inactive(table: DrillTable, view: DashboardView) -> None:

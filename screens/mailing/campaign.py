@@ -98,10 +98,12 @@ class CampaignScreen(DatabaseScreen, Screen):
         Binding("u", "change('resume')", t("Resume"), tooltip=t("Go on sending"), id="campaign.resume"),
         Binding("c", "change('cancel')", t("Cancel"), tooltip=t("Stop the campaign for good"),
                 id="campaign.cancel"),
-        Binding("v", "preview", t("Preview"), tooltip=t("The message the selected recipient gets"),
+        # Off the footer for want of room beside the mode keys: Enter on a recipient previews too, and the
+        # search box is on screen; both are in the palette.
+        Binding("v", "preview", t("Preview"), tooltip=t("The message the selected recipient gets"), show=False,
                 id="campaign.preview"),
         Binding("t", "test", t("Test"), tooltip=t("Send the message to an address you type"), id="campaign.test"),
-        Binding("slash", "search", t("Search"), tooltip=t("Find a recipient by name, phone or e-mail"),
+        Binding("slash", "search", t("Search"), tooltip=t("Find a recipient by name, phone or e-mail"), show=False,
                 id="campaign.search"),
     ]
 

@@ -35,9 +35,14 @@ def add_parsers(commands) -> None:
     create.add_argument("--purpose", choices=("marketing", "greeting", "service"), default="marketing")
     create.add_argument("--at", metavar="TIME", help=t("when to start sending: 2026-12-24 10:00 in the shop's time "
                                                        "zone, or ISO 8601 with an offset"))
+    create.add_argument("--weekly", metavar="'DAY HH:MM'", help=t("send every week at this weekday and hour of the "
+                                                                  "shop's time zone, such as 'MON 10:00'; each "
+                                                                  "week's run enqueues the audience as it is then"))
     for action in ("start", "pause", "resume", "cancel"):
         campaign.add_parser(action, help=t(labels.MAILING_HELP[action])).add_argument("id", type=positive_int)
     campaign.add_parser("list", help=t("list the campaigns"))
+    campaign.add_parser("tick", help=t("make the weekly campaigns' due runs (for cron, when the sender runs as the "
+                                       "mailer login)"))
     status = campaign.add_parser("status", help=t("counts by state and by skip reason"))
     status.add_argument("id", type=positive_int)
     status.add_argument("--json", action="store_true")
@@ -95,14 +100,20 @@ def cmd_campaign(target: Target, args: argparse.Namespace) -> int:
             except render.TemplateProblems as problems:
                 raise UserError(N_("The template cannot be saved: {problems}."), problems=str(problems)) from None
             at = _scheduled_at(args.at, rules.read(conn).timezone)
+            weekly = campaigns.Weekly.parse(args.weekly) if args.weekly else None
             # One template per campaign and file: saving again replaces it, so a corrected file is one command.
             template = templates.save(conn, name=f"{args.name} — {args.template.name}", channel=args.channel,
                                       subject=text.subject, body=text.body, html_body=text.html,
                                       cta_label=text.cta_label, cta_url=text.cta_url, required_fields=needed)
             campaign_id = campaigns.create(conn, name=args.name, channel=args.channel, template_id=template.id,
                                            segment=None if args.segment == "all" else args.segment,
-                                           purpose=args.purpose, scheduled_at=at)
+                                           purpose=args.purpose, scheduled_at=at, weekly=weekly)
             say(t("{id}", id=campaign_id))
+        elif args.action == "tick":
+            for occurrence in campaigns.tick(conn):
+                say(tn("Campaign {parent}: this week's run is campaign {id}, {count} recipient enqueued.",
+                       "Campaign {parent}: this week's run is campaign {id}, {count} recipients enqueued.",
+                       occurrence.enqueued, parent=occurrence.parent_id, id=occurrence.campaign_id))
         elif args.action in ("start", "pause", "resume", "cancel"):
             getattr(campaigns, args.action)(conn, args.id)
             status = campaigns.get(conn, args.id).status
@@ -122,6 +133,8 @@ def cmd_campaign(target: Target, args: argparse.Namespace) -> int:
             else:
                 say(f"{progress.campaign.name}: {t(labels.CAMPAIGN_STATUS[progress.campaign.status])}"
                     + (f" ({progress.campaign.paused_reason})" if progress.campaign.paused_reason else ""))
+                if progress.campaign.weekly is not None:
+                    _say_weekly(conn, progress.campaign)
                 for state, count in progress.by_state.items():
                     say(f"  {t(labels.MESSAGE_STATE[state]):<10} {count}")
                 for reason, count in sorted(progress.by_skip_reason.items()):
@@ -129,6 +142,18 @@ def cmd_campaign(target: Target, args: argparse.Namespace) -> int:
                     said = t(labels.SKIP_REASON[reason]) if reason in labels.SKIP_REASON else reason
                     say(f"    {said:<20} {count}")
     return 0
+
+
+def _say_weekly(conn, campaign) -> None:
+    from db.mailing import campaigns, rules
+
+    zone = rules.read(conn).timezone
+    next_run = "—" if campaign.next_run_at is None or campaign.status != "scheduled" else \
+        f"{campaign.next_run_at.astimezone(zoneinfo.ZoneInfo(zone)):%Y-%m-%d %H:%M}"
+    say("  " + t("every week, {weekly} ({zone}); next run {next}", weekly=str(campaign.weekly), zone=zone,
+                 next=next_run))
+    for run in campaigns.occurrences(conn, campaign.id):
+        say(f"  {run.id:>6}  {t(labels.CAMPAIGN_STATUS[run.status]):<9}  {run.name}")
 
 
 def cmd_send(target: Target, args: argparse.Namespace) -> int:

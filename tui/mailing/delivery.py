@@ -30,7 +30,7 @@ import psycopg
 
 from db.errors import UserError
 from db.i18n import N_, t
-from db.mailing import queue, rules
+from db.mailing import campaigns, queue, rules
 from db.mailing.queue import Claimed
 from db.mailing.rules import Rules
 from tui.mailing.render import Client, MissingValue, Rendered, TemplateText, render
@@ -298,6 +298,8 @@ class Options:
     poll_seconds: float = 2.0
     pause_above: float = 0.2  # a campaign pauses itself when a fifth of its attempts failed…
     pause_after: int = 20  # …after at least this many
+    schedules: bool = True  # make the weekly campaigns' due runs, when the login may (not the mailer)
+    tick_seconds: float = 30.0
 
 
 @dataclass
@@ -329,11 +331,18 @@ class Delivery:
         self.limiter = RateLimiter(options.per_second, options.per_hour)
         self.totals = Totals()
         self._errors: list[BaseException] = []
+        self._ticks = False
 
     def stop(self) -> None:
         self.stop_event.set()
 
     def run(self) -> Totals:
+        if self.options.schedules:
+            # Before the workers start, so that `--once` delivers a weekly run that has just come due.
+            with psycopg.connect(self.conninfo, autocommit=True) as conn:
+                self._ticks = campaigns.may_tick(conn)
+                if self._ticks:
+                    campaigns.tick(conn, self.clock())
         threads = [threading.Thread(target=self._worker_guarded, args=(number,), name=f"send-{number}", daemon=True)
                    for number in range(self.options.workers)]
         for thread in threads:
@@ -354,9 +363,13 @@ class Delivery:
 
     def _worker(self, number: int) -> None:
         name = f"{socket.gethostname()}:{os.getpid()}:{number}"
+        ticked = time.monotonic()
         with psycopg.connect(self.conninfo, autocommit=True) as conn:
             while not self.stop_event.is_set():
                 now = self.clock()
+                if self._ticks and number == 0 and time.monotonic() - ticked >= self.options.tick_seconds:
+                    campaigns.tick(conn, now)
+                    ticked = time.monotonic()
                 settings = rules.read(conn)
                 token = uuid.uuid4()
                 claim = queue.claim(

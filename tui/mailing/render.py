@@ -9,12 +9,13 @@ and `{% if x %}` work on it as on any undefined value.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, Mapping
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -145,8 +146,14 @@ def context(client: Client, unsubscribe_url: str = "", cta_label: str = "", cta_
     return present
 
 
+@functools.lru_cache(maxsize=256)
+def _compiled(source: str, html: bool) -> Template:
+    # Compiling was most of a message's rendering, and a campaign renders one template for every client.
+    return (_HTML if html else _TEXT).from_string(source)
+
+
 def _render_one(source: str, values: Mapping[str, Any], html: bool = False) -> str:
-    return (_HTML if html else _TEXT).from_string(source).render(values)
+    return _compiled(source, html).render(values)
 
 
 def render(template: TemplateText, client: Client, unsubscribe_url: str = "") -> Rendered:
