@@ -297,3 +297,23 @@ async def test_the_form_offers_saved_segments_as_the_audience(shop):
     with shop.connect() as conn:
         assert conn.execute("SELECT s.name FROM campaign k JOIN segment s ON s.id = k.segment_id").fetchall() == [
             ("Анны",)]
+
+
+async def test_the_form_schedules_a_weekly_campaign_and_says_a_bad_time_in_place(shop):
+    app = make_app(shop)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_mailing(app, pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"Каждый понедельник", "tab", "tab", "tab", "tab", "tab")  # to the schedule
+        await pilot.press("enter", "down", "down", "enter", "tab", *"MONDAY 10", "ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignForm), "the form stays with what was typed"
+        assert "MONDAY 10" in screen_text(app) and "MON 10:00" in flat(app)
+        await pilot.press(*["backspace"] * 9, *"MON 10:00", "ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignScreen)
+        assert t("every {weekly}", weekly="MON 10:00") in screen_text(app)
+    with shop.connect() as conn:
+        assert conn.execute("SELECT weekly_day, weekly_time::text, status FROM campaign").fetchall() == [
+            (0, "10:00:00", "draft")]

@@ -151,9 +151,10 @@ def overview(conn: psycopg.Connection) -> Overview:
 
 
 def create_campaign(conn: psycopg.Connection, *, name: str, channel: str, template_id: int, segment: str | None,
-                    purpose: str, scheduled_at: datetime | None, criteria: Criteria | None) -> campaigns.Campaign:
+                    purpose: str, scheduled_at: datetime | None, criteria: Criteria | None,
+                    weekly: campaigns.Weekly | None = None) -> campaigns.Campaign:
     campaign_id = campaigns.create(conn, name=name, channel=channel, template_id=template_id, segment=segment,
-                                   purpose=purpose, scheduled_at=scheduled_at, criteria=criteria)
+                                   purpose=purpose, scheduled_at=scheduled_at, criteria=criteria, weekly=weekly)
     return campaigns.get(conn, campaign_id)
 
 

@@ -161,7 +161,12 @@ class CampaignScreen(DatabaseScreen, Screen):
         status_changed = self.progress is None or self.progress.campaign.status != progress.campaign.status
         self.progress = progress
         campaign = progress.campaign
-        when = campaign.scheduled_at.strftime("%Y-%m-%d %H:%M") if campaign.scheduled_at else t("now")
+        if campaign.weekly is not None:
+            when = t("every {weekly}", weekly=str(campaign.weekly))
+            if campaign.next_run_at:
+                when += " · " + t("next {at}", at=campaign.next_run_at.strftime("%Y-%m-%d %H:%M"))
+        else:
+            when = campaign.scheduled_at.strftime("%Y-%m-%d %H:%M") if campaign.scheduled_at else t("now")
         info = t("No. {id} · {name} · {channel}, {purpose} · audience: {audience}", id=campaign.id,
                  name=campaign.name, channel=t(CHANNEL[campaign.channel]), purpose=t(PURPOSE[campaign.purpose]),
                  audience=describe_audience(campaign.segment_name, message.view.criteria))
