@@ -143,3 +143,20 @@ async def test_a_reader_previews_templates_but_cannot_save_and_the_database_refu
         with base.connect(role, autocommit=True) as conn:
             assert not _allowed(conn, "UPDATE template SET body = 'x'")
             assert not _allowed(conn, "INSERT INTO template (name, channel, body) VALUES ('x', 'sms', 'x')")
+
+
+async def test_the_preview_client_is_picked_by_number(base):
+    with base.connect() as conn:
+        boris = conn.execute("SELECT id FROM client WHERE first_name = 'Борис'").fetchone()[0]
+    app = make_app(base)
+    async with app.run_test(size=(80, 24)) as pilot:
+        editor = await new_template(app, pilot)
+        editor.query_one("#tpl-body", TextArea).focus()
+        await pilot.press(*"Привет, {{ first_name }}!")
+        await settle(pilot)
+        assert shown(editor) == "Привет, Анна!"
+        editor.query_one("#tpl-client", Input).focus()
+        await pilot.press(*f"#{boris}")
+        await settle(pilot)
+        await wait_for(pilot, lambda: shown(editor) == "Привет, Борис!")
+        assert shown(editor, "client-name") == t("For: {name} (No. {id})", name="Петров Борис", id=boris)

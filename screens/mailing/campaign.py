@@ -146,7 +146,9 @@ class CampaignScreen(DatabaseScreen, Screen):
     # --- progress ---------------------------------------------------------------------------------
 
     def _poll(self) -> None:
-        if not any(worker.node is self and worker.group == "campaign-progress" and worker.is_running
+        # Only while the campaign is what the user looks at: a campaign left open in the mode, or under a
+        # dialog, does not cost the link and the database a read every two seconds.
+        if self.is_current and not any(worker.node is self and worker.group == "campaign-progress" and worker.is_running
                    for worker in self.app.workers):
             self._load()
 
