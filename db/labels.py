@@ -180,6 +180,7 @@ CLIENTS_FILTER = {
     "inactive_days": N_("Quiet for days (analytics)"),
     "clv_bucket": N_("Expected 12-month value, bucket"),
     "pareto_top": N_("Top buyers"),
+    "archived": N_("Archived"),
 }
 
 CLIENTS_GENDER = {
@@ -314,6 +315,7 @@ SKIP_REASON = {
     "suppressed": N_("suppressed"),
     "duplicate address": N_("duplicate address"),
     "frequency cap": N_("frequency cap"),
+    "holdout": N_("holdout (a split test's control group)"),
 }
 
 # The stages `clientbase demo` reports while it fills a base.
@@ -341,6 +343,8 @@ RFM_SEGMENT = {
     "Lost": NP_("RFM segment", "Lost"),
     "Hibernating": NP_("RFM segment", "Hibernating"),
     "Prospects": NP_("RFM segment", "Prospects"),
+    # The refresh's name for a buyer whom no rule of an edited map matches.
+    "Unmatched": NP_("RFM segment", "Unmatched"),
 }
 
 

@@ -46,7 +46,7 @@ SELECT now() - make_interval(secs => g * (365 * 86400.0 / %(count)s)),
        (ARRAY['insert', 'update', 'update', 'delete'])[1 + (g / 7) %% 4],
        CASE WHEN (g / 7) %% 4 <> 0 THEN jsonb_build_object('city', 'Kazan', 'client_id', c.id) END,
        CASE WHEN (g / 7) %% 4 <> 3 THEN jsonb_build_object('city', 'Moscow', 'client_id', c.id) END
-  FROM generate_series(1, %(count)s) g
+  FROM generate_series(1, %(count)s::bigint) g
  CROSS JOIN LATERAL (SELECT 1 + (g * 104729) %% %(clients)s AS id) c
  CROSS JOIN LATERAL (SELECT (ARRAY['client', 'client', 'client', 'purchase', 'purchase', 'purchase', 'contact_point',
                                    'reminder', 'relative', 'subscription'])[1 + g %% 10] AS name) t

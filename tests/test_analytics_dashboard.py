@@ -216,3 +216,30 @@ def test_each_kind_of_drill_down_is_the_clients_a_plain_python_count_finds(owner
     for rank in (1, 5, len(board.top_clients)):
         assert drilled(admin, "top_value", str(rank)) == set(by_value[:rank]), rank
     assert [client.client_id for client in board.top_clients] == by_value[:len(board.top_clients)]
+
+
+def test_every_kind_of_drill_down_saves_as_a_segment_that_lists_the_same_clients(owner, admin, admin_session):
+    from db.clients import segments
+
+    ids = hand_made(owner)
+    refresh(admin, as_of=AS_OF - timedelta(days=30), period_days=365)
+    refresh(admin, as_of=AS_OF, period_days=365)
+    drill.register()
+    board = dashboard.load(admin)
+    month = board.months[-1].month.strftime("%Y-%m")
+    kinds = [("abc_class", "A"), ("ae_class", "E"), ("rfm_segment", "Champions"), ("rfm_cell", "5,5"),
+             ("analytics_category", "regular"), ("inactive_days", "180"), ("abc_move", "A>A"), ("ae_move", "D>D"),
+             ("segment_move", f"{board.movement['segment'][0].from_class}>{board.movement['segment'][0].to_class}"),
+             ("pareto_top", "50"), ("month_revenue", month), ("cohort", "2026-05"), ("cohort_back", "2026-05"),
+             ("cohort_not_back", "2026-06"), ("top_value", "3"), ("clv_bucket", "1")]
+    assert set(drill.FILTERS) == {name for name, _ in kinds}, "a kind of drill-down without its check here"
+    for number, (name, value) in enumerate(kinds):
+        criteria = listing.Criteria(filters=listing.Filters(extra=((name, value),)))
+        saved = segments.save(f"Drilled {number}", criteria)
+        again = listing.Criteria(filters=listing.Filters(segment_id=saved.id))
+        page = listing.find_page(again, today=AS_OF)
+        assert {row.id for row in page.rows} == drilled(admin, name, value), (name, value)
+    # Client 1 bought on 1 December and again on 1 March, the 90th day after: that is within 90 days.
+    assert drilled(admin, "cohort_back", "2025-12") == {ids[0]}
+    assert drilled(admin, "cohort_back", "2026-05") == {ids[3]}
+    assert drilled(admin, "cohort_not_back", "2026-06") == {ids[1], ids[5]}

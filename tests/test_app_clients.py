@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from db import demo, session
+from db import session
 from db.clients import listing as clients
 from db.i18n import t, tn
 from tui import textual_compat
@@ -34,10 +34,15 @@ def make_app(db, role: str = "admin", listen: bool = False) -> ClientbaseApp:
 
 
 @pytest.fixture
+def fresh_db(make_db, demo_template):
+    """Every test here starts on the same small realistic base, a clone of one loaded once per session."""
+    return make_db(demo_template(300, seed=7, as_of=TODAY))
+
+
+@pytest.fixture
 def people(fresh_db):
     """A small realistic base, and its clients as (id, last name, first name, city, main phone, e-mail)."""
     with fresh_db.connect(autocommit=True) as conn:
-        demo.load(conn, 300, seed=7, as_of=TODAY)
         rows = conn.execute(
             """SELECT c.id, c.last_name, c.first_name, c.city,
                       (SELECT normalized FROM contact_point p WHERE p.client_id = c.id AND p.kind = 'mobile'

@@ -11,7 +11,7 @@ import pytest
 from babel.messages.pofile import read_po
 from textual.widgets._footer import FooterKey
 
-from db import demo, settings
+from db import settings
 from db.i18n import t, tn
 from screens.card.screen import TAB_KEYS, CardScreen
 from screens.clients.filters import FiltersScreen
@@ -49,12 +49,11 @@ def _english_only_words(language: str) -> set[str]:
 
 
 @pytest.fixture(params=["ru", "ro"])
-def shop(request, fresh_db):
+def shop(request, make_db, demo_template):
     language = request.param
-    with fresh_db.connect(autocommit=True) as conn:
-        demo.load(conn, 300, seed=7, as_of=TODAY, language=language)
+    db = make_db(demo_template(300, seed=7, as_of=TODAY, language=language))
     i18n.activate(Choice(language, i18n.DEFAULT_REGION[language]))
-    yield fresh_db, language
+    yield db, language
     i18n.activate(Choice("en"))
     from db.models import database
 

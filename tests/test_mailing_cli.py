@@ -75,12 +75,22 @@ def sink_server():
     controller.stop()
 
 
-def test_campaign_commands_from_create_to_cancel(fresh_db, tmp_path):
+def test_campaign_commands_from_create_to_cancel(fresh_db, tmp_path, cli_in_process):
+    # Twelve commands in this process: the other tests here run every campaign command as a real process.
+    def _run(db, role, *args):
+        return cli_in_process(db.env(role), *args)
+
     _prepare(fresh_db, 2)
     with fresh_db.connect() as setup:
         add_client(setup, None, "Безымянный", email="nameless@example.com")
         setup.commit()
-    campaign = _create_and_start(fresh_db, tmp_path)
+    path = tmp_path / "offer.txt"
+    path.write_text(TEMPLATE, encoding="utf-8")
+    created = _run(fresh_db, "admin", "campaign", "create", "--name", "Осень", "--channel", "email", "--segment",
+                   "all", "--template", str(path))
+    assert created.returncode == 0, created.stderr
+    campaign = int(created.stdout.strip())
+    assert _run(fresh_db, "admin", "campaign", "start", str(campaign)).returncode == 0
     status = _run(fresh_db, "sales", "campaign", "status", str(campaign), "--json")
     assert status.returncode == 0, status.stderr
     counts = json.loads(status.stdout)

@@ -171,19 +171,21 @@ def test_just_gone_quiet_and_new_this_week(fresh_db):
     with fresh_db.connect(autocommit=True) as conn:
         conn.execute("INSERT INTO settings (key, value) VALUES ('inactive_after_days', '30'), ('timezone', 'UTC')")
         quiet, long_quiet, recent = (_client(conn, name) for name in ("Quiet", "LongQuiet", "Recent"))
-        for client, days_ago in ((quiet, 33), (long_quiet, 60), (recent, 10)):
+        edges = {days_ago: _client(conn, f"Edge{days_ago}") for days_ago in (29, 30, 36, 37)}
+        for client, days_ago in ((quiet, 33), (long_quiet, 60), (recent, 10), *((c, d) for d, c in edges.items())):
             conn.execute("INSERT INTO purchase (client_id, purchased_at, amount) VALUES (%s, %s, 5)",
                          (client, f"{today - timedelta(days=days_ago)} 12:00+00"))
-        conn.execute("UPDATE client SET created_at = %s WHERE id IN (%s, %s)",
-                     (f"{today - timedelta(days=40)} 12:00+00", quiet, long_quiet))
+        conn.execute("UPDATE client SET created_at = %s WHERE id <> %s",
+                     (f"{today - timedelta(days=40)} 12:00+00", recent))
         conn.execute("UPDATE client SET created_at = %s WHERE id = %s", (f"{today - timedelta(days=3)} 12:00+00",
                                                                          recent))
         monday = _client(conn, "Monday")
         conn.execute("UPDATE client SET created_at = %s WHERE id = %s", (f"{today - timedelta(days=2)} 00:30+00",
                                                                          monday))
     view = _load(fresh_db, today)
-    assert [c.client_id for c in view.quiet.shown] == [quiet]
-    assert view.quiet.shown[0].on_day == today - timedelta(days=33)
+    # Quiet for the threshold's 30 days up to 36: a week of mornings on the list, then off it.
+    assert [c.client_id for c in view.quiet.shown] == [edges[30], quiet, edges[36]]
+    assert view.quiet.shown[1].on_day == today - timedelta(days=33)
     assert view.inactive_after_days == 30
     assert [c.client_id for c in view.new.shown] == [monday]
 

@@ -10,7 +10,8 @@ function keys F2-F9 switch the card's tabs. Nearly every Ctrl+letter is taken by
 terminal: Ctrl+Y (the dashboard's) is used by nothing on the screens a mode key is pressed from, only by the
 undo/redo of the card's notes box. Ctrl+T (today's) and Ctrl+O (the audit's) are, likewise, taken only inside the
 card, by its reminders tab (tick) and its main tab (referred by); no text box binds them. Ctrl+B (the mailing's)
-is taken only by the card's purchases tab (add a subscription), and by no text box either.
+is taken only by the card's purchases tab (add a subscription); inside tmux, whose prefix it is, the palette
+(Ctrl+P) opens every mode by its name.
 """
 
 from __future__ import annotations

@@ -42,6 +42,8 @@ class AuditFilter:
 class Entry:
     id: int
     at: datetime
+    # The same moment on the shop's clock (its timezone setting), as the period filters and the summary count days.
+    local_at: datetime
     login: str
     table_name: str
     row_id: str | None
@@ -105,7 +107,8 @@ def page(conn: psycopg.Connection, audit: AuditFilter, after: tuple[datetime, in
     # The page first, then its clients' names: one primary-key lookup per row shown.
     sql = (f"SELECT shown.*, coalesce(nullif(concat_ws(' ', nullif(c.last_name, ''), nullif(c.first_name, '')), ''), "
            f"'') AS client_name FROM ("
-           f"SELECT a.id, a.at, a.login, a.table_name, a.row_id, a.action, a.old_values, a.new_values, "
+           f"SELECT a.id, a.at, (a.at AT TIME ZONE %(tz)s) AS local_at, a.login, a.table_name, a.row_id, a.action, "
+           f"a.old_values, a.new_values, "
            f"{CLIENT_OF_ROW} AS client_id FROM public.audit_log a "
            f"WHERE {' AND '.join(parts) or 'true'} ORDER BY a.at DESC, a.id DESC LIMIT %(limit)s) shown "
            f"LEFT JOIN public.client c ON c.id = shown.client_id ORDER BY shown.at DESC, shown.id DESC")

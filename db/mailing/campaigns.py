@@ -14,7 +14,7 @@ from psycopg.rows import class_row
 from db.clients.listing import Criteria, where_sql
 from db.errors import UserError
 from db import labels, rows
-from db.mailing import rules
+from db.mailing import rules, splits
 from db.i18n import N_, t
 from db.settings import WEEKDAYS
 
@@ -197,18 +197,23 @@ def _missing_sql(required: list[str]) -> tuple[str, list]:
 
 # One row per client of the audience, in one statement. The reasons are checked in this order: consent,
 # address, suppression, the template's values, then a second client sharing the address (the lowest id
-# keeps it), then the marketing frequency cap (message_client_sent). ON CONFLICT makes a second start a no-op.
+# keeps it), then the marketing frequency cap (message_client_sent), looked up only for a client nothing
+# else has left out. Each client's address comes from one pass over the contact points (DISTINCT ON, joined
+# by hash), not a lookup per client: on a million clients that was most of the statement. ON CONFLICT makes
+# a second start a no-op. An archived client (0018) is nobody's audience, whatever the campaign's filters say.
 _ENQUEUE = """
 INSERT INTO message (campaign_id, variant_id, client_id, channel, address, status, skip_reason, not_before)
-SELECT %s, %s, r.id, %s, coalesce(r.address, ''),
+SELECT %s, {variant}, r.id, %s, coalesce(r.address, ''),
        CASE WHEN r.reason IS NULL THEN 'queued' ELSE 'skipped' END, r.reason, %s
   FROM (SELECT d.id, d.address,
                coalesce(d.reason, CASE WHEN d.nth > 1 THEN 'duplicate address'
                                        WHEN d.capped THEN 'frequency cap' END) AS reason
           FROM (SELECT a.*, row_number() OVER (PARTITION BY a.address, a.reason IS NULL ORDER BY a.id) AS nth,
-                       %s AND (SELECT count(*) FROM message m JOIN campaign k ON k.id = m.campaign_id
-                                WHERE m.client_id = a.id AND k.purpose = 'marketing' AND m.status = 'sent'
-                                  AND m.sent_at > %s) >= %s AS capped
+                       CASE WHEN %s AND a.reason IS NULL
+                            THEN (SELECT count(*) FROM message m JOIN campaign k ON k.id = m.campaign_id
+                                   WHERE m.client_id = a.id AND k.purpose = 'marketing' AND m.status = 'sent'
+                                     AND m.sent_at > %s) >= %s
+                            ELSE false END AS capped
                   FROM (SELECT c.id, addr.address,
                                CASE WHEN {no_consent} THEN 'no consent'
                                     WHEN addr.address IS NULL THEN 'no valid address'
@@ -218,10 +223,11 @@ SELECT %s, %s, r.id, %s, coalesce(r.address, ''),
                                     {missing}
                                END AS reason
                           FROM client c
-                          LEFT JOIN LATERAL (SELECT cp.normalized AS address FROM contact_point cp
-                                              WHERE cp.client_id = c.id AND cp.kind = %s AND cp.normalized ~ %s
-                                              ORDER BY cp.is_primary DESC, cp.id LIMIT 1) addr ON true
-                         WHERE {audience}) a) d) r
+                          LEFT JOIN (SELECT DISTINCT ON (cp.client_id) cp.client_id, cp.normalized AS address
+                                       FROM contact_point cp
+                                      WHERE cp.kind = %s AND cp.normalized ~ %s
+                                      ORDER BY cp.client_id, cp.is_primary DESC, cp.id) addr ON addr.client_id = c.id
+                         WHERE c.archived_at IS NULL AND {audience}) a) d) r
 ON CONFLICT (campaign_id, client_id) DO NOTHING
 """
 
@@ -235,10 +241,10 @@ def no_consent_sql(channel: str, purpose: str, alias: str = "c") -> str:
 def _enqueue(conn: psycopg.Connection, campaign_id: int, now: datetime) -> int:
     campaign = get(conn, campaign_id)
     found = rows.the_dict(conn.execute(
-        "SELECT v.id AS variant_id, k.audience, t.required_fields FROM campaign k"
+        "SELECT k.audience, t.required_fields FROM campaign k"
         "  JOIN campaign_variant v ON v.campaign_id = k.id AND v.label = 'A'"
         "  JOIN template t ON t.id = v.template_id WHERE k.id = %s", (campaign_id,)))
-    variant_id, audience, required = found["variant_id"], found["audience"], found["required_fields"]
+    audience, required = found["audience"], found["required_fields"]
     audience_params: list = []
     if audience is None:
         audience_sql = "true"
@@ -248,8 +254,9 @@ def _enqueue(conn: psycopg.Connection, campaign_id: int, now: datetime) -> int:
     settings = rules.read(conn)
     not_before = max(now, campaign.scheduled_at) if campaign.scheduled_at else now
     statement = _ENQUEUE.format(no_consent=no_consent_sql(campaign.channel, campaign.purpose),
-                                missing=missing_sql, audience=audience_sql)
-    params = [campaign_id, variant_id, campaign.channel, not_before,
+                                missing=missing_sql, audience=audience_sql,
+                                variant=splits.variant_sql(conn, campaign_id, "r.id"))  # a split test's arms
+    params = [campaign_id, campaign.channel, not_before,
               campaign.purpose == "marketing", now - timedelta(days=settings.cap_days), settings.cap_messages,
               campaign.channel, *missing_params, CONTACT_KIND[campaign.channel], _VALID_ADDRESS[campaign.channel],
               *audience_params]
@@ -287,6 +294,7 @@ def start(conn: psycopg.Connection, campaign_id: int, now: datetime | None = Non
                              (campaign.weekly.first_from(now, _shop_zone(conn)), campaign_id))
                 return 0
             enqueued = _enqueue(conn, campaign_id, now)
+            splits.hold_out(conn, campaign_id)
             status = "scheduled" if campaign.scheduled_at and campaign.scheduled_at > now else "sending"
             conn.execute("UPDATE campaign SET status = %s WHERE id = %s", (status, campaign_id))
             conn.execute("SELECT public.mailing_settle(%s::bigint)", (campaign_id,))  # everyone skipped: done
@@ -401,7 +409,7 @@ def _set_status(conn: psycopg.Connection, campaign_id: int, status: str, allowed
 
 
 def progress(conn: psycopg.Connection, campaign_id: int) -> Progress:
-    """Counts by state and by skip reason (message_campaign_status), for every role that reads campaigns."""
+    """Counts by state and by skip reason (kept in message_tally, 0015), for every role that reads campaigns."""
     campaign = get(conn, campaign_id)
     counted = rows.dicts(conn.execute("SELECT * FROM public.mailing_progress(%s::bigint)", (campaign_id,)))
     by_state = dict.fromkeys(STATES, 0)

@@ -54,6 +54,7 @@ class Claimed:
     total_spent: Decimal
     custom: dict
     favourite_product: str | None
+    extra: dict  # a trigger's values (migration 0017)
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,8 @@ SELECT m.id, m.campaign_id, m.client_id, m.channel, m.address, m.attempts, k.pur
        t.subject, t.body, t.html_body, t.cta_label, t.cta_url,
        c.first_name, c.middle_name, c.last_name, c.gender, c.birth_date, c.city, c.total_spent, c.custom,
        CASE WHEN strpos(t.subject || t.body || t.html_body || t.cta_url, 'favourite_product') > 0
-            THEN public.mailing_favourite_product(c.id) END AS favourite_product
+            THEN public.mailing_favourite_product(c.id) END AS favourite_product,
+       m.extra
   FROM message m
   JOIN campaign k ON k.id = m.campaign_id
   JOIN campaign_variant v ON v.id = m.variant_id

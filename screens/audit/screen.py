@@ -142,7 +142,7 @@ class AuditScreen(DatabaseScreen, Screen):
             table = t(fields.TABLE.get(entry.table_name, entry.table_name))
             what = f"{table} {t(fields.ACTION.get(entry.action, entry.action))}"
             client = entry.client_name or (f"#{entry.client_id}" if entry.client_id is not None else "")
-            listing.add_row(entry.at.astimezone().strftime("%d.%m.%y %H:%M"), entry.login[:14], what[:26],
+            listing.add_row(entry.local_at.strftime("%d.%m.%y %H:%M"), entry.login[:14], what[:26],
                             client[:24])
         self.entries.extend(message.entries)
         self.complete = len(message.entries) < reads.PAGE_SIZE
@@ -198,7 +198,7 @@ class AuditScreen(DatabaseScreen, Screen):
             self.query_one("#audit-what", Static).update(t("No change matches these filters.") if self.complete
                                                          else "")
             return
-        when = entry.at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        when = entry.local_at.strftime("%Y-%m-%d %H:%M:%S")
         row = f" #{entry.row_id}" if entry.row_id else ""
         self.query_one("#audit-what", Static).update(
             t("{login}, {when}: {table}{row} {action}", login=entry.login, when=when,

@@ -103,9 +103,8 @@ class DashboardScreen(DatabaseScreen, Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(t("Reading the stored analytics…"), id="dash-status")
-        with Horizontal(id="dash-progress-row"):
-            yield Label("", id="dash-step")
-            yield ProgressBar(total=len(STEPS), show_eta=False, id="dash-progress")
+        # The step and the bar are made by the first refresh: most openings never show them.
+        yield Horizontal(id="dash-progress-row")
         with TabbedContent(id="dash-tabs"):
             for name in TABS:
                 with TabPane(t(labels.DASHBOARD_TAB[name]), id=name):
@@ -218,10 +217,15 @@ class DashboardScreen(DatabaseScreen, Screen):
             tables.fill_top(table("top"), view)
         else:
             moved = any(view.board.movement.values())
-            self.query_one("#move-note", Static).update("" if moved else t("Movement shows after the second refresh: "
-                                                                           "it compares each client's classes with "
-                                                                           "those of the refresh before."))
-            self.query_one("#move-note", Static).display = not moved
+            if not moved:
+                note = t("Movement shows after the second refresh: it compares each client's classes with those of "
+                         "the refresh before.")
+            elif all(move.from_class == move.to_class for move in view.board.movement.get("segment", [])):
+                note = t("Every client kept their RFM segment since the refresh before.")
+            else:
+                note = ""
+            self.query_one("#move-note", Static).update(note)
+            self.query_one("#move-note", Static).display = bool(note)
             tables.fill_segment_moves(table("move-segment"), view)
             tables.fill_movement(table("move-abc"), view, "abc", tables.ABC)
             tables.fill_movement(table("move-ae"), view, "ae", tables.AE)
@@ -236,7 +240,7 @@ class DashboardScreen(DatabaseScreen, Screen):
         self.query_one("#dash-tabs", TabbedContent).active = name
 
     def action_help(self) -> None:
-        self.app.push_screen(DashboardHelp())
+        self.app.push_screen(DashboardHelp(self.view.segment_rules if self.view else ()))
 
     # --- drilling down ----------------------------------------------------------------------------
 
@@ -273,7 +277,11 @@ class DashboardScreen(DatabaseScreen, Screen):
         if choice is None:
             return
         self.refreshing = True
-        self.query_one("#dash-progress-row").display = True
+        row = self.query_one("#dash-progress-row", Horizontal)
+        if not row.children:
+            row.mount_all([Label("", id="dash-step"),
+                           ProgressBar(total=len(STEPS), show_eta=False, id="dash-progress")])
+        row.display = True
         self.query_one("#dash-progress", ProgressBar).update(progress=0)
         self.refresh_bindings()
         self._refresh(choice)

@@ -71,19 +71,23 @@ def _class_table(table: DrillTable, rows: list[ClassRow], order: tuple[str, ...]
 
 
 def fill_buyers(table: DrillTable, view: DashboardView) -> None:
-    """Prospects, one-time and regular buyers as of the analysis date, and those who went quiet."""
+    """Prospects, one-time and regular buyers as of the analysis date, their share of all clients and of the
+    buyers (the share of regular clients), and those who went quiet."""
     table.clear_all()
-    table.add_columns(t("Who"), t("Clients"), t("Share"))
+    table.add_columns(t("Who"), t("Clients"), t("Share"), t("Of buyers"))
     named = _by_class(view.board.categories)
     everyone = sum(row.clients for row in named.values())
+    buyers = everyone - (named["prospect"].clients if "prospect" in named else 0)
     for name in CATEGORIES:
         clients = named[name].clients if name in named else 0
+        of_buyers = "" if name == "prospect" else _percent(clients / buyers if buyers else None)
         table.add_drill_row([t(labels.DASHBOARD_BOUGHT[name]), f"{clients:,}",
-                             _percent(clients / everyone if everyone else None)],
+                             _percent(clients / everyone if everyone else None), of_buyers],
                             _extra("analytics_category", name))
     days = view.board.inactive_after_days
     table.add_drill_row([t("Quiet ≥{days} days", days=days), f"{view.inactive:,}",
-                         _percent(view.inactive / everyone if everyone else None)],
+                         _percent(view.inactive / everyone if everyone else None),
+                         _percent(view.inactive / buyers if buyers else None)],
                         _extra("inactive_days", str(days)))
 
 

@@ -99,6 +99,8 @@ class TodayScreen(DatabaseScreen, Screen):
         yield SteadyFooter()
 
     def on_mount(self) -> None:
+        # The list, not the row of tab names: the arrows move between clients at once.
+        self.query_one("#birthdays-table", TodayTable).focus()
         self._load()
 
     # --- reading ----------------------------------------------------------------------------------

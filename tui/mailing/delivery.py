@@ -19,7 +19,8 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from email import policy
+from email.headerregistry import HeaderRegistry
+from email.policy import EmailPolicy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
@@ -136,7 +137,7 @@ class SmtpTransport:
             smtp.rset()
             raise DeliveryError(code, _text(reply))
         try:
-            code, reply = smtp.data(message.as_bytes(policy=policy.SMTP))
+            code, reply = smtp.data(message.as_bytes(policy=SMTP_FOLDING_ONCE))
         except smtplib.SMTPDataError as exc:
             raise DeliveryError(exc.smtp_code, _text(exc.smtp_error)) from None
         return f"{code} {_text(reply)}"
@@ -184,6 +185,55 @@ class FileGateway:
 
 # --- the message ---------------------------------------------------------------------------------------
 
+class _ParsingOnce(HeaderRegistry):
+    """The standard header registry, except that it makes each header class once (the standard one makes a
+    new class for every header it parses) and parses a value it has parsed before from memory: a campaign's
+    messages repeat most of their headers (From, Reply-To, Date within a second, the MIME headers, often the
+    Subject). Header objects are immutable, so one may sit in many messages."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._classes: dict[str, type] = {}
+        self._parsed: dict[tuple[str, str], object] = {}
+
+    def __getitem__(self, name: str) -> type:
+        made = self._classes.get(name.lower())
+        if made is None:
+            made = self._classes[name.lower()] = super().__getitem__(name)
+        return made
+
+    def __call__(self, name: str, value: str):  # type: ignore[override]
+        if not isinstance(value, str):
+            return super().__call__(name, value)
+        parsed = self._parsed.get((name, value))
+        if parsed is None:
+            parsed = super().__call__(name, value)
+            if len(self._parsed) > 4096:
+                self._parsed.clear()
+            self._parsed[(name, value)] = parsed
+        return parsed
+
+
+class _FoldingOnce(EmailPolicy):
+    """EmailPolicy that folds a header it has folded before from memory (folding was a third of building
+    a message)."""
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        key = (self.linesep, name, type(value), str(value))
+        folded = _FOLDED.get(key)
+        if folded is None:
+            folded = super().fold_binary(name, value)
+            if len(_FOLDED) > 4096:
+                _FOLDED.clear()
+            _FOLDED[key] = folded
+        return folded
+
+
+_FOLDED: dict[tuple[str, str, type, str], bytes] = {}
+MESSAGE_POLICY = _FoldingOnce(header_factory=_ParsingOnce())
+SMTP_FOLDING_ONCE = MESSAGE_POLICY.clone(linesep="\r\n")
+
+
 def token_for(secret: bytes, message_id: int, channel: str, address: str) -> str:
     """Signed per message, so that a link cannot unsubscribe anyone else (tui/mailing/unsubscribe.py checks it)."""
     mac = hmac.new(secret, f"{message_id}:{channel}:{address}".encode(), hashlib.sha256)
@@ -202,7 +252,7 @@ def build_email(message: Claimed, rendered: Rendered, settings: Rules, now: date
                 secret: bytes | None = None, message_id: str | None = None) -> EmailMessage:
     if not settings.mail_from:
         raise UserError(N_("Set the sender first: clientbase settings set mail_from 'Shop <news@shop.example>'."))
-    email = EmailMessage()
+    email = EmailMessage(policy=MESSAGE_POLICY)
     full_name = " ".join(part for part in (message.first_name, message.last_name) if part)
     email["From"] = settings.mail_from
     email["To"] = formataddr((full_name, message.address)) if full_name else message.address
@@ -241,7 +291,8 @@ def rendered_for(message: Claimed, unsubscribe_url: str = "") -> Rendered:
     client = Client(first_name=message.first_name or None, middle_name=message.middle_name or None,
                     last_name=message.last_name or None, gender=message.gender, birthday=message.birth_date,
                     city=message.city or None, favourite_product=message.favourite_product,
-                    total_spent=message.total_spent, custom=message.custom or {})
+                    total_spent=message.total_spent, custom=message.custom or {},
+                    extra=message.extra or {})
     return render(template, client, unsubscribe_url)
 
 
