@@ -116,6 +116,8 @@ async def test_a_new_campaign_from_the_form_shows_its_audience_then_starts_and_p
             assert conn.execute("SELECT status FROM campaign WHERE id = %s", (campaign_id,)).fetchone() == ("paused",)
         await pilot.press("u")
         await settle(pilot)
+        with shop.connect() as conn:
+            assert conn.execute("SELECT status FROM campaign WHERE id = %s", (campaign_id,)).fetchone() == ("sending",)
         await pilot.press("c")
         await settle(pilot)
         await pilot.press("enter")  # "Cancel the campaign" is the first answer, focused
