@@ -129,7 +129,8 @@ async def test_a_new_campaign_from_the_form_shows_its_audience_then_starts_and_p
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, MailingScreen)
-        assert t(("campaign", "cancelled")) in screen_text(app)
+        # The list is read again once the campaign closes.
+        await wait_for(pilot, lambda: t(("campaign", "cancelled")) in screen_text(app))
 
 
 async def test_the_progress_refreshes_by_itself_while_messages_are_sent_elsewhere(shop):
