@@ -172,10 +172,15 @@ CLIENTS_FILTER = {
     "abc_move": N_("Moved (ABC)"),
     "ae_move": N_("Moved (A–E)"),
     "cohort": N_("First purchase in"),
+    "cohort_back": N_("First purchase in, bought again within 90 days"),
+    "cohort_not_back": N_("First purchase in, no second purchase within 90 days"),
+    "month_revenue": N_("Bought or refunded in"),
+    "top_value": N_("Top by expected 12-month value"),
     "analytics_category": N_("Bought (analytics)"),
     "inactive_days": N_("Quiet for days (analytics)"),
     "clv_bucket": N_("Expected 12-month value, bucket"),
     "pareto_top": N_("Top buyers"),
+    "archived": N_("Archived"),
 }
 
 CLIENTS_GENDER = {
@@ -214,6 +219,7 @@ DASHBOARD_TAB = {
     "revenue": N_("3 Revenue"),
     "value": N_("4 Value"),
     "movement": N_("5 Movement"),
+    "retention": N_("6 Retention"),
 }
 
 DASHBOARD_TITLE = {
@@ -310,6 +316,7 @@ SKIP_REASON = {
     "suppressed": N_("suppressed"),
     "duplicate address": N_("duplicate address"),
     "frequency cap": N_("frequency cap"),
+    "holdout": N_("holdout (a split test's control group)"),
 }
 
 # The stages `clientbase demo` reports while it fills a base.
@@ -337,6 +344,8 @@ RFM_SEGMENT = {
     "Lost": NP_("RFM segment", "Lost"),
     "Hibernating": NP_("RFM segment", "Hibernating"),
     "Prospects": NP_("RFM segment", "Prospects"),
+    # The refresh's name for a buyer whom no rule of an edited map matches.
+    "Unmatched": NP_("RFM segment", "Unmatched"),
 }
 
 

@@ -108,6 +108,29 @@ def _https_url(value: str) -> str:
     return text.rstrip("/")
 
 
+def _country_or_empty(value: str) -> str:
+    return _country(value) if value.strip() else ""
+
+
+def _month_days(value: str) -> str:
+    """Month-day pairs such as 01-01,02-23,03-08 (any year)."""
+    days = [day.strip() for day in value.split(",") if day.strip()]
+    for day in days:
+        if not re.fullmatch(r"(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])", day):
+            raise ValueError(t("expected month-day pairs such as 01-01,02-23,03-08"))
+    return ",".join(days)
+
+
+def _named_days(value: str) -> str:
+    """The shop's own dates: 'MM-DD Name' separated by semicolons, such as 06-15 Our shop's birthday."""
+    entries = [entry.strip() for entry in value.split(";") if entry.strip()]
+    for entry in entries:
+        day, _, name = entry.partition(" ")
+        if not name.strip() or _month_days(day) != day:
+            raise ValueError(t("expected dates with names such as 06-15 Our shop's birthday; 09-01 Knowledge Day"))
+    return "; ".join(entries)
+
+
 def _language(value: str) -> str:
     code = value.strip().lower()
     if code not in LANGUAGES:
@@ -141,6 +164,23 @@ CATALOGUE: dict[str, Setting] = {s.key: s for s in (
     Setting("unsubscribe_mailto", "", _mailbox, N_("Address of the List-Unsubscribe mailto; empty: the sender")),
     Setting("unsubscribe_url", "", _https_url,
             N_("https base URL of the one-click unsubscribe service; empty: none")),
+    # Triggers (`clientbase triggers run`, db/mailing/triggers.py): each on unless switched off.
+    Setting("trigger_birthday", "yes", _boolean, N_("Greet clients on their birthday")),
+    Setting("trigger_child_birthday", "yes", _boolean, N_("Greet parents on their children's birthdays")),
+    Setting("trigger_holiday", "yes", _boolean, N_("Greet clients on holidays")),
+    Setting("trigger_subscription", "yes", _boolean, N_("Offer a renewal before a subscription ends")),
+    Setting("trigger_reactivation", "yes", _boolean, N_("Ask clients who have gone quiet to come back")),
+    Setting("birthday_days_ahead", "0", _integer(0, 30),
+            N_("Send the birthday greeting this many days ahead (with the gift offer)")),
+    Setting("subscription_notice_days", "1", _integer(0, 60),
+            N_("Offer the renewal this many days before a subscription ends")),
+    Setting("holiday_country", "", _country_or_empty,
+            N_("Country whose holiday calendar greetings follow; empty: the phone country")),
+    Setting("holiday_dates", "01-01,02-23,03-08", _month_days,
+            N_("Which of the country's holidays to greet, as month-day pairs")),
+    Setting("shop_dates", "", _named_days, N_("The shop's own dates to greet: 06-15 Name; 09-01 Name")),
+    Setting("holiday_unknown_gender", "no", _boolean,
+            N_("Whether clients of unknown gender get greetings for 23 February and 8 March")),
 )}
 
 

@@ -151,7 +151,7 @@ def expected_in_python(purchases_by_client: dict[int, list[tuple]], as_of: date,
     for client_id, purchases in purchases_by_client.items():
         counted = [(when.astimezone(MOSCOW).date(), amount) for when, amount in purchases
                    if when.astimezone(MOSCOW).date() <= as_of]
-        bought = [day for day, amount in counted if amount > 0]
+        bought = [day for day, amount in counted if amount > 0]  # a refund (negative) is no purchase
         summary[client_id] = {
             "f": len(bought),
             "m": sum((amount for _, amount in counted), Decimal(0)),
@@ -200,6 +200,12 @@ def generated(seed: int, clients: int, days: int) -> dict[int, list[tuple]]:
                               rng.choice(amounts)))
         if number % 50 == 7:  # a purchase at 00:30 the day after the analysis date: not counted
             purchases.append((datetime(2026, 7, 1, 0, 30, tzinfo=MOSCOW), Decimal("5000.00")))
+        # Refunds: after some purchases (on any day, the last one included), and some clients with only refunds.
+        for when, amount in list(purchases):
+            if rng.random() < 0.05:
+                purchases.append((when + timedelta(days=rng.randrange(0, 40)), -amount / rng.choice([1, 2])))
+        if number % 29 == 3:
+            purchases = [(when, -amount) for when, amount in purchases]
         data[number] = purchases
     return data
 
@@ -293,16 +299,27 @@ def test_every_client_equal_gets_the_same_scores(owner, admin):
 
 
 def test_a_client_with_only_refunds_is_a_prospect_with_negative_value(owner, admin):
-    # The schema does not take negative amounts yet; the analytics must be right once refunds arrive.
-    owner.execute("ALTER TABLE purchase DROP CONSTRAINT purchase_amount_check")
     refunded, buyer = add_clients(owner, [[(moscow(2026, 6, 1), -50)],
-                                          [(moscow(2026, 6, 1), 300), (moscow(2026, 6, 2), -100)]])
+                                          [(moscow(2026, 6, 1), 300, 120), (moscow(2026, 6, 2), -100, -40)]])
     refresh(admin, as_of=AS_OF)
     got = results(admin)
-    assert (got[refunded]["f"], got[refunded]["m"], got[refunded]["r_days"]) == (0, Decimal("-50.00"), None)
+    # Only refunds: never bought, so no R and no scores, a Prospect; revenue -50 is no revenue (C), and the
+    # profit -50 is negative (E).
+    assert (got[refunded]["f"], got[refunded]["m"], got[refunded]["r_days"], got[refunded]["revenue"],
+            got[refunded]["profit"], got[refunded]["r_score"]) == (0, Decimal("-50.00"), None, Decimal("-50.00"),
+                                                                    Decimal("-50.00"), None)
     assert (got[refunded]["rfm_segment"], got[refunded]["abc_class"], got[refunded]["ae_class"]) == (
         "Prospects", "C", "E")
-    assert (got[buyer]["f"], got[buyer]["m"], got[buyer]["r_days"]) == (1, Decimal("200.00"), 29)
+    # A purchase and a refund: F = 1 and R from the purchase (1 June, 29 days), not from the refund (2 June);
+    # M = 300 - 100; profit (300 - 120) + (-100 + 40) = 120. The only buyer sets every threshold: R 5, F 1,
+    # M 1, "New"; all the period's revenue is its own (A); alone among the non-E clients it is at q1 (D).
+    assert (got[buyer]["f"], got[buyer]["m"], got[buyer]["r_days"], got[buyer]["revenue"], got[buyer]["profit"]) == (
+        1, Decimal("200.00"), 29, Decimal("200.00"), Decimal("120.00"))
+    assert (got[buyer]["r_score"], got[buyer]["f_score"], got[buyer]["m_score"], got[buyer]["rfm_segment"],
+            got[buyer]["abc_class"], got[buyer]["ae_class"]) == (5, 1, 1, "New", "A", "D")
+    june = admin.execute("SELECT revenue, purchases, new_clients, returned_90d FROM analytics_month"
+                         " WHERE slot = 0 AND month = '2026-06-01'").fetchone()
+    assert june == (Decimal("150.00"), 1, 1, 0), "refunds lower the month's revenue; they are no purchase"
 
 
 # ---------------------------------------------------------------------------------- movement, rights

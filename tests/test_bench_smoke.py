@@ -27,7 +27,9 @@ def test_every_bench_module_runs_on_a_tiny_base_and_compares_with_a_saved_run(tm
     assert "faster" in result.stdout  # the phone lookup against a saved 10 s
     now = json.loads((tmp_path / "now.json").read_text())["rows"]
     for row in ("demo --clients 2,000", "import 500 CSV client rows", "import 2,000 purchase rows",
-                "clients screen: next page while scrolling", "open a card (CardScreen, Pilot)", "exact phone lookup"):
+                "clients screen: next page while scrolling", "open a card (CardScreen, Pilot)", "exact phone lookup",
+                "enqueue every client (campaign start)", "campaign progress refresh",
+                "deliver e-mail to a local SMTP sink, 4 workers"):
         assert row in now, sorted(now)
 
 

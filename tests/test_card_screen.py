@@ -221,6 +221,26 @@ async def test_a_purchase_with_two_lines_is_added_from_the_card(admin_session):
     assert [line.description for line in loaded.purchases[0].lines] == ["Подарочный сертификат", "Упаковка"]
 
 
+async def test_a_refund_is_a_purchase_with_a_negative_price_and_a_zero_one_is_refused(admin_session):
+    card = make_client()
+    app = CardApp("admin", card.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f5", "ctrl+n")
+        await settle(pilot)
+        await pilot.press("tab", *"Крем", "tab", "tab", *"0", "ctrl+s")
+        await settle(pilot)
+        modal = app.screen
+        assert str(modal.query_one("#purchase-status", Static).render()) == t(
+            "The amount is zero: a purchase needs a price, a refund a negative one.")
+        await pilot.press("ctrl+u", *"-450,50", "ctrl+s")
+        await settle(pilot)
+        assert app.screen is not modal
+    loaded = cards.load_card(card.id)
+    assert (loaded.purchase_count, str(loaded.total_spent)) == (0, "-450.50"), "a refund is no purchase"
+    assert str(loaded.purchases[0].amount) == "-450.50"
+
+
 async def test_the_reason_appears_beside_the_field_the_user_leaves_and_on_saving(admin_session):
     card = make_client()
     app = CardApp("admin", card.id)

@@ -47,6 +47,16 @@ def test_weighted_distinct_triples_give_the_row_by_row_fit(cdnow):
         assert getattr(weighted, name) == pytest.approx(getattr(by_row, name), rel=1e-6)
 
 
+@pytest.mark.parametrize("near", [clv.BgNbdParams(0.3, 5.0, 0.7, 2.0), clv.BgNbdParams(2.0, 40.0, 0.1, 9.0),
+                                  clv.BgNbdParams(float("nan"), 1.0, 1.0, 1.0)])
+def test_a_fit_started_near_the_previous_parameters_reaches_the_same_optimum(cdnow, near):
+    (x, t_x, T), weights = clv.distinct_weighted(cdnow["x"], cdnow["t_x"], cdnow["T"])
+    cold = clv.fit_bgnbd(x, t_x, T, weights)
+    warm = clv.fit_bgnbd(x, t_x, T, weights, near=near)
+    for name in ("r", "alpha", "a", "b"):
+        assert getattr(warm, name) == pytest.approx(getattr(cold, name), rel=1e-5)
+
+
 def test_hardies_worked_example_of_conditional_expectation():
     params = clv.BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
     scores = clv.score_bgnbd(params, [2], [30.43], [38.86], horizon=39)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from textual.coordinate import Coordinate
 from textual.widgets import Static
 
 from db import demo, session
@@ -13,7 +14,7 @@ from db.analytics.refresh import refresh
 from db.connection import Target
 from db.i18n import t
 from screens.clients.screen import ClientsScreen
-from screens.dashboard.dialogs import RefreshDialog
+from screens.dashboard.dialogs import DashboardHelp, RefreshDialog
 from screens.dashboard.screen import DashboardScreen
 from tests.pilot import row_with, screen_lines, screen_text, settle, wait_for
 from tui.app import ClientbaseApp
@@ -88,6 +89,13 @@ async def test_opens_from_stored_results_with_the_classes_and_their_counts(analy
         for name in ("A", "B", "C"):
             cells = row_with(app, f" {abc[name]:,} ").split()
             assert cells[0] == name, cells
+        # The share of regular clients among the buyers, beside their share of everyone, on the last tab.
+        await pilot.press("6")
+        await settle(pilot)
+        regular, buyers = current(analysed, "SELECT count(*) FILTER (WHERE f > 1), count(*) FILTER (WHERE f > 0)"
+                                            " FROM analytics_client WHERE slot = {slot}")[0]
+        buyers_table = app.screen.query_one("#buyers", DrillTable)
+        assert str(buyers_table.get_cell_at(Coordinate(2, 3))) == t("{percent:.1f} %", percent=100 * regular / buyers)
         assert t("Dashboard") not in screen_lines(app)[-1], "the key of the mode on screen is hidden"
         assert t("Refresh") in screen_lines(app)[-1]
 
@@ -275,3 +283,58 @@ async def test_a_refresh_that_loses_the_connection_ends_its_progress_and_shows_t
         await wait_for(pilot, lambda: not dashboard.refreshing)
         assert not dashboard.query_one("#dash-progress-row").display
         assert t("Refresh") in screen_lines(app)[-1], "the refresh key is back for a second try"
+
+
+async def test_a_month_its_cohort_returners_and_the_top_value_rows_drill_down(analysed):
+    months = current(analysed, "SELECT to_char(month, 'YYYY-MM'), new_clients, returned_90d FROM analytics_month"
+                               " WHERE slot = {slot} ORDER BY month DESC")
+    with analysed.connect() as conn:
+        tz = conn.execute("SELECT time_zone FROM analytics_run WHERE published ORDER BY id DESC LIMIT 1").fetchone()[0]
+        buyers = conn.execute("SELECT count(DISTINCT client_id) FROM purchase WHERE to_char(purchased_at AT TIME ZONE"
+                              " %s, 'YYYY-MM') = %s", (tz, months[1][0])).fetchone()[0]
+    app = make_app(analysed)
+    async with app.run_test(size=(80, 24)) as pilot:
+        dashboard = await open_dashboard(app, pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        table = dashboard.query_one("#months", DrillTable)
+        table.focus()
+        await pilot.press("down", "right")  # the month before the last, its revenue
+        await settle(pilot)
+        assert buyers > 0
+        assert await drilled_count(app, pilot) == buyers
+        assert f"{t('Bought or refunded in')}: {months[1][0]}" in screen_text(app)
+
+        await pilot.press("ctrl+y")
+        await settle(pilot)
+        row = next(number for number, month in enumerate(months) if 0 < month[2] < month[1])
+        table.focus()
+        await pilot.press("up", *["down"] * row, *["right"] * 3)  # that month's share who came back
+        await settle(pilot)
+        assert table.cursor_coordinate == (row, 4)
+        assert await drilled_count(app, pilot) == months[row][2]
+        await pilot.press("ctrl+y")
+        await settle(pilot)
+        table.focus()
+        await pilot.press("right")  # and the ones who did not
+        await settle(pilot)
+        assert await drilled_count(app, pilot) == months[row][1] - months[row][2]
+
+
+async def test_the_help_states_the_a_to_e_rule_the_tie_rule_and_the_map_as_the_administrator_edited_it(analysed):
+    with analysed.connect("admin", autocommit=True) as conn:
+        conn.execute("UPDATE analytics_segment_rule SET r_min = 3, fm_min = 3.5 WHERE segment = 'Champions'")
+    app = make_app(analysed, "sales")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_dashboard(app, pilot)
+        await pilot.press("f1")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardHelp)
+        said = str(app.screen.query_one("#dashboard-help-text Static", Static).content)
+        assert "1. Champions: R 3–5, F+M 3.5–5" in said
+        assert "11. Hibernating: R 1–2, F+M 1–2" in said
+        assert "25th, 50th and 75th percentiles of that score over the clients who are not E" in said
+        assert "Tie rule: equal values always get equal scores" in said
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)

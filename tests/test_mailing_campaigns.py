@@ -122,3 +122,40 @@ def test_a_campaign_that_reaches_nobody_is_done_at_once(fresh_db):
         campaign = email_campaign(conn)
         campaigns.start(conn, campaign, now=NOW)
         assert campaigns.get(conn, campaign).status == "done"
+
+
+def test_the_progress_tally_follows_every_change_of_the_queue(fresh_db):
+    def counted_directly(conn, campaign_id):
+        return {(status, reason): count for status, reason, count in conn.execute(
+            "SELECT status, skip_reason, count(*) FROM message WHERE campaign_id = %s GROUP BY 1, 2",
+            (campaign_id,))}
+
+    def tallied(conn, campaign_id):
+        return {(status, reason): count for status, reason, count in conn.execute(
+            "SELECT * FROM public.mailing_progress(%s::bigint)", (campaign_id,))}
+
+    with fresh_db.connect() as setup:
+        clients = [add_client(setup, f"Имя{n}", email=f"c{n}@example.com") for n in range(6)]
+        add_client(setup, "Без", email="x@example.com", consent_email=False)
+        setup.commit()
+    with fresh_db.connect("admin", autocommit=True) as conn:
+        campaign = email_campaign(conn)
+        campaigns.start(conn, campaign, now=NOW)
+        assert tallied(conn, campaign) == counted_directly(conn, campaign) == {
+            ("queued", None): 6, ("skipped", "no consent"): 1}
+    with fresh_db.connect() as owner:  # a worker's marks, a client deleted, then part of the queue cancelled
+        owner.execute("UPDATE message SET status = 'sending' WHERE client_id = ANY(%s)", (clients[:3],))
+        owner.execute("UPDATE message SET status = 'sent' WHERE client_id = %s", (clients[0],))
+        owner.execute("UPDATE message SET status = 'failed' WHERE client_id = %s", (clients[1],))
+        owner.execute("DELETE FROM client WHERE id = %s", (clients[5],))
+        owner.commit()
+    with fresh_db.connect("admin", autocommit=True) as conn:
+        campaigns.cancel(conn, campaign)
+        assert tallied(conn, campaign) == counted_directly(conn, campaign) == {
+            ("sent", None): 1, ("failed", None): 1, ("sending", None): 1, ("cancelled", None): 2,
+            ("skipped", "no consent"): 1}
+        other = email_campaign(conn, "Другая")
+        campaigns.start(conn, other, now=NOW)
+        conn.execute("DELETE FROM campaign WHERE id = %s", (campaign,))
+        assert tallied(conn, campaign) == {}
+        assert tallied(conn, other) == counted_directly(conn, other)

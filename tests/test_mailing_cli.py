@@ -218,3 +218,34 @@ def test_sending_without_a_sender_is_one_sentence_and_loses_nothing(fresh_db, tm
     assert sink_server.received == []
     with fresh_db.connect() as conn:
         assert conn.execute("SELECT status, count(*) FROM message GROUP BY status").fetchall() == [("queued", 3)]
+
+
+def test_a_weekly_campaign_from_the_shell_and_its_tick_for_cron(fresh_db, tmp_path):
+    _prepare(fresh_db, 2)
+    path = tmp_path / "weekly.txt"
+    path.write_text(TEMPLATE, encoding="utf-8")
+    created = _run(fresh_db, "admin", "campaign", "create", "--name", "Неделя", "--channel", "email", "--segment",
+                   "all", "--template", str(path), "--weekly", "mon 10:00")
+    assert created.returncode == 0, created.stderr
+    parent = int(created.stdout.strip())
+    started = _run(fresh_db, "admin", "campaign", "start", str(parent))
+    assert started.returncode == 0 and "scheduled" in started.stdout, started.stdout + started.stderr
+    assert _run(fresh_db, "admin", "campaign", "tick").stdout == ""  # not Monday 10:00 yet, whenever this runs
+    with fresh_db.connect() as conn:  # a week passes
+        conn.execute("UPDATE campaign SET next_run_at = now() - interval '1 hour' WHERE id = %s", (parent,))
+        conn.commit()
+    ticked = _run(fresh_db, "admin", "campaign", "tick")
+    assert ticked.returncode == 0, ticked.stderr
+    assert f"Campaign {parent}: this week's run is campaign" in ticked.stdout and "2 recipients" in ticked.stdout
+    assert _run(fresh_db, "admin", "campaign", "tick").stdout == ""  # cron again: no second run
+    status = _run(fresh_db, "sales", "campaign", "status", str(parent))
+    assert "every week, MON 10:00 (Europe/Moscow); next run" in status.stdout, status.stdout + status.stderr
+    assert "Неделя · " in status.stdout
+    shown = json.loads(_run(fresh_db, "sales", "campaign", "status", str(parent), "--json").stdout)
+    assert shown["weekly"] == "MON 10:00" and shown["status"] == "scheduled" and shown["next_run_at"]
+    assert "weekly time" in _one_sentence(_run(fresh_db, "admin", "campaign", "create", "--name", "X", "--channel",
+                                               "email", "--segment", "all", "--template", str(path),
+                                               "--weekly", "monday"))
+    assert "not both" in _one_sentence(_run(fresh_db, "admin", "campaign", "create", "--name", "X", "--channel",
+                                            "email", "--segment", "all", "--template", str(path),
+                                            "--weekly", "MON 10:00", "--at", "2027-01-01 10:00"))

@@ -234,3 +234,30 @@ def test_a_bad_smtp_url_hides_its_password():
     with pytest.raises(UserError) as refused:
         SmtpServer.from_url("http://user:secret@mail.example")
     assert "secret" not in str(refused.value)
+
+
+def test_headers_parsed_and_folded_once_give_the_standard_bytes_and_stay_personal():
+    from decimal import Decimal
+
+    from db.mailing.queue import Claimed
+    from db.mailing.rules import Rules
+
+    settings = Rules("Europe/Moscow", "10:00-18:00", "mon-fri", 2, 7, "Магазин «Уют» <news@shop.example>",
+                     "Отдел заботы <care@shop.example>", "news@shop.example", "https://shop.example/u")
+    built = {}
+    for number, first in enumerate(("Анна", "Борис")):
+        message = Claimed(
+            id=100 + number, campaign_id=7, client_id=number, channel="email", address=f"{number}@example.com",
+            attempts=1, purpose="marketing", subject="Очень длинная тема письма для {{ first_name }}, " * 3,
+            body="Здравствуйте, {{ first_name }}!\n", html_body="", cta_label="", cta_url="", first_name=first,
+            middle_name="", last_name="Иванова", gender=None, birth_date=None, city="", total_spent=Decimal(0),
+            custom={}, favourite_product=None)
+        for _ in range(2):  # the second time from the caches
+            email_message = delivery.build_email(message, delivery.rendered_for(message), settings, MONDAY_NOON,
+                                                 b"key")
+            cached = email_message.as_bytes(policy=delivery.SMTP_FOLDING_ONCE)
+            assert cached == email_message.as_bytes(policy=email.policy.SMTP)
+        built[first] = email.message_from_bytes(cached, policy=email.policy.default)
+    assert built["Анна"]["Subject"].startswith("Очень длинная тема письма для Анна")
+    assert built["Борис"]["Subject"].startswith("Очень длинная тема письма для Борис")
+    assert built["Анна"]["To"] != built["Борис"]["To"] and built["Анна"]["From"] == built["Борис"]["From"]

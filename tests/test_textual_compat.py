@@ -152,6 +152,35 @@ async def test_canary_app_screen_stacks_hold_every_mode():
         assert {"one", "two"} <= ids, "App._screen_stacks no longer holds the screens of every mode"
 
 
+async def test_canary_css_update_counts_make_a_new_mode_screen_reparse_the_stylesheet(monkeypatch):
+    parsed: list[int] = []
+    real = App.refresh_css
+    monkeypatch.setattr(App, "refresh_css", lambda self, *args, **kwargs: (parsed.append(1),
+                                                                          real(self, *args, **kwargs)))
+
+    def current(screen: Screen) -> Screen:
+        textual_compat.styles_already_current(screen, app)
+        return screen
+
+    app = Bare()
+    app.add_mode("plain", lambda: Unseen(id="plain"))
+    app.add_mode("current", lambda: current(Unseen(id="current")))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        parsed.clear()
+        await app.switch_mode("plain")
+        await pilot.pause()
+        assert parsed, "a new mode screen no longer re-parses the stylesheet: styles_already_current is not needed"
+        parsed.clear()
+        await app.switch_mode("current")
+        await pilot.pause()
+        assert not parsed, "Screen._css_update_count / App._css_update_count changed"
+        assert app.screen.query_one("#ahead").size.width == 17, "the screen's own CSS is still applied"
+        app.theme = "textual-light" if app.theme != "textual-light" else "textual-dark"
+        await pilot.pause()
+        assert parsed, "a theme change still re-parses"
+
+
 async def test_canary_app_notifications_hold_what_notify_said():
     app = Bare()
     async with app.run_test(size=(80, 24)) as pilot:

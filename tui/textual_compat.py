@@ -11,6 +11,7 @@ pinned to the minor version those canaries last passed on (pyproject.toml).
 - `App._screen_stacks`: the screens of every mode, not only the current one.
 - `DOMNode._merge_bindings`, `DOMNode._merged_bindings`: every class's bindings made again in the language
   settled at start (Textual merges them once, when the class is made, and each instance copies them).
+- `Screen._css_update_count`, `App._css_update_count`: a new screen's styles are already current.
 - `App._notifications`, `App._display` (tests and benchmarks only): the notifications said, and each frame
   composed for the terminal.
 
@@ -92,6 +93,14 @@ def build_screen_unseen(app: App, screen: Screen, name: str) -> None:
     and a pop, which Textual supports for installed screens."""
     app._load_screen_css(screen)
     app._get_screen(name)
+
+
+def styles_already_current(screen: Screen, app: App) -> None:
+    """A screen made for a mode gets its styles as its widgets mount; Textual re-parses the whole stylesheet
+    for it twice anyway (`_init_mode` and `switch_mode` compare the screen's `_css_update_count`, -1 when new,
+    with the app's): 70 ms each of the dashboard's first opening, measured by tests/bench_dashboard.py. Call it
+    in the screen's constructor, when no theme change can have come between."""
+    screen._css_update_count = app._css_update_count
 
 
 def footer_has_drawn_keys(footer: Footer) -> bool:

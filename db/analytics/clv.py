@@ -21,6 +21,7 @@ clients more than the data does.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -154,15 +155,22 @@ def _check_converged(result: optimize.OptimizeResult, model: str) -> None:
 
 
 def fit_bgnbd(
-    frequency: np.ndarray, recency: np.ndarray, age: np.ndarray, weights: np.ndarray | None = None
+    frequency: np.ndarray, recency: np.ndarray, age: np.ndarray, weights: np.ndarray | None = None,
+    near: BgNbdParams | None = None,
 ) -> BgNbdParams:
-    """Maximum-likelihood BG/NBD parameters; frequency = repeat purchases, recency = t_x, age = T."""
+    """Maximum-likelihood BG/NBD parameters; frequency = repeat purchases, recency = t_x, age = T.
+
+    `near`: parameters expected to be close (the previous refresh's), where the search starts; the optimum
+    is the same, reached in fewer steps."""
     x = np.asarray(frequency, dtype=float)
     t_x = np.asarray(recency, dtype=float)
     T = np.asarray(age, dtype=float)
     w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
     # alpha is a time scale: starting it at the mean age keeps the first steps sensible in days or weeks.
     start = np.log([1.0, max(float(np.average(T, weights=w)), 1.0), 1.0, 1.0])
+    previous = (near.r, near.alpha, near.a, near.b) if near is not None else ()
+    if previous and all(math.isfinite(v) and math.exp(-_LOG_BOUND) < v < math.exp(_LOG_BOUND) for v in previous):
+        start = np.log(previous)
     result = optimize.minimize(
         _bgnbd_nll, start, args=(_Inputs.of(x, t_x, T, w),), jac=True, method="L-BFGS-B",
         bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 4, options={"maxiter": 1000, "ftol": 1e-13, "gtol": 1e-9},

@@ -11,6 +11,11 @@ from db.analytics.dashboard import CURRENT_SLOT_SQL
 from db.clients import listing
 
 _IN_CURRENT = "c.id IN (SELECT a.client_id FROM analytics_client a WHERE a.slot = " + CURRENT_SLOT_SQL + " AND {})"
+# The published run's time zone and the end of its analysis date, as its refresh took them: a month and the
+# 90 days of a cohort are the shop's calendar days, and a purchase after the analysis date was not counted.
+_RUN_TZ = "(SELECT time_zone FROM analytics_run WHERE published ORDER BY id DESC LIMIT 1)"
+_CUTOFF = ("(((SELECT as_of FROM analytics_run WHERE published ORDER BY id DESC LIMIT 1) + 1)::timestamp"
+           " AT TIME ZONE " + _RUN_TZ + ")")
 
 
 def _equals(column: str):
@@ -57,6 +62,36 @@ def _cohort(value: str) -> tuple[str, list]:
     return _IN_CURRENT.format("date_trunc('month', a.first_day) = to_date(%s, 'YYYY-MM')"), [value]
 
 
+def _month(value: str) -> tuple[str, list]:
+    """The clients behind a month's revenue, YYYY-MM: every client with a purchase or a refund in it, as the
+    refresh sums them (a range of the purchase_date index per month); a zero amount (the demo's returned
+    orders) adds nothing to the revenue and is left out."""
+    starts = "(to_date(%s, 'YYYY-MM')::timestamp AT TIME ZONE " + _RUN_TZ + ")"
+    ends = "least(((to_date(%s, 'YYYY-MM') + interval '1 month') AT TIME ZONE " + _RUN_TZ + "), " + _CUTOFF + ")"
+    return (f"c.id IN (SELECT p.client_id FROM purchase p WHERE p.purchased_at >= {starts}"
+            f" AND p.purchased_at < {ends} AND p.amount <> 0)"), [value, value]
+
+
+# Bought again within 90 days, as the refresh counts it: a second purchase moment after the first one, before
+# the end of the 90th day after the first purchase's day (purchase_client_date, one probe per cohort member).
+_CAME_BACK = ("(SELECT count(DISTINCT p.purchased_at) FROM purchase p WHERE p.client_id = a.client_id"
+              " AND p.amount > 0 AND p.purchased_at < " + _CUTOFF +
+              " AND p.purchased_at < ((a.first_day + 91)::timestamp AT TIME ZONE " + _RUN_TZ + ")) > 1")
+
+
+def _cohort_back(came_back: bool):
+    def build(value: str) -> tuple[str, list]:
+        test = _CAME_BACK if came_back else f"NOT {_CAME_BACK}"
+        return _IN_CURRENT.format(f"date_trunc('month', a.first_day) = to_date(%s, 'YYYY-MM') AND {test}"), [value]
+    return build
+
+
+def _top_value(value: str) -> tuple[str, list]:
+    """The first `value` clients by expected 12-month value, as the refresh ranked them (analytics_list)."""
+    return ("c.id IN (SELECT l.client_id FROM analytics_list l WHERE l.slot = " + CURRENT_SLOT_SQL +
+            " AND l.kind = 'top_value' AND l.rank <= %s)"), [int(value)]
+
+
 def _inactive(value: str) -> tuple[str, list]:
     return _IN_CURRENT.format("a.r_days >= %s"), [int(value)]
 
@@ -73,6 +108,10 @@ FILTERS = {
     "clv_bucket": _clv_bucket,
     "pareto_top": _pareto,
     "cohort": _cohort,
+    "cohort_back": _cohort_back(True),
+    "cohort_not_back": _cohort_back(False),
+    "month_revenue": _month,
+    "top_value": _top_value,
     "inactive_days": _inactive,
 }
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 import psycopg
-from psycopg.rows import scalar_row
+from psycopg.rows import class_row
 
 from db import rows
 from db.analytics import dashboard, drill
@@ -20,6 +21,17 @@ from db.models import database
 drill.register()
 
 
+@dataclass(frozen=True, slots=True)
+class SegmentRule:
+    """A line of the RFM map (analytics_segment_rule), which the administrator edits."""
+
+    segment: str
+    r_min: int
+    r_max: int
+    fm_min: Decimal
+    fm_max: Decimal
+
+
 @dataclass(frozen=True)
 class DashboardView:
     board: dashboard.Dashboard
@@ -27,12 +39,18 @@ class DashboardView:
     inactive: int
     # The RFM segments in the map's order, which the admin edits, then the clients outside the grid.
     segment_order: tuple[str, ...]
+    # The map as it is now, for the help: the stored segments are those of the map at the last refresh.
+    segment_rules: tuple[SegmentRule, ...] = ()
+
+
+def _segment_rules(conn: psycopg.Connection) -> tuple[SegmentRule, ...]:
+    with conn.cursor(row_factory=class_row(SegmentRule)) as cursor:
+        return tuple(cursor.execute("SELECT segment, r_min, r_max, fm_min, fm_max FROM analytics_segment_rule"
+                                    " ORDER BY position").fetchall())
 
 
 def _segment_order(conn: psycopg.Connection) -> tuple[str, ...]:
-    with conn.cursor(row_factory=scalar_row) as cursor:
-        names = cursor.execute("SELECT segment FROM analytics_segment_rule ORDER BY position").fetchall()
-    return tuple(names) + ("Prospects",)
+    return tuple(rule.segment for rule in _segment_rules(conn)) + ("Prospects",)
 
 
 def load_view(conn: psycopg.Connection) -> DashboardView:
@@ -46,7 +64,9 @@ def load_view(conn: psycopg.Connection) -> DashboardView:
         inactive = rows.the_dict(conn.execute(
             "SELECT count(*) AS inactive FROM analytics_client WHERE slot = %s AND f > 0 AND r_days >= %s",
             (board.run.slot, board.inactive_after_days)))["inactive"]
-    return DashboardView(board=board, inactive=inactive, segment_order=_segment_order(conn))
+    rules = _segment_rules(conn)
+    return DashboardView(board=board, inactive=inactive,
+                         segment_order=tuple(rule.segment for rule in rules) + ("Prospects",), segment_rules=rules)
 
 
 def load_dashboard() -> DashboardView:

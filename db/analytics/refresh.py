@@ -7,8 +7,9 @@ Days are calendar days in the shop's `timezone` setting: a purchase at 23:30 Mos
 
 RFM, over each client's whole history up to the analysis date:
     R = days from the last purchase to the analysis date, F = number of purchases, M = total amount.
-    A refund (negative amount) counts toward M, not F, and is not a "last purchase". A client with no
-    purchase (or refunds only) has F = 0 and is a "Prospect", outside the RFM grid.
+    A refund (negative amount) counts toward M, not F, and is not a "last purchase"; nor is a zero amount
+    (the demo's returned orders). A client with no purchase (or refunds only) has F = 0 and is a "Prospect",
+    outside the RFM grid.
     Scores are by value thresholds: t1..t4 are the 20th, 40th, 60th and 80th percentiles (percentile_disc,
     i.e. values that occur) of R, F and M over the buyers. F score = 1 + the number of thresholds F is
     strictly above; M likewise; R score = 5 - the number of thresholds R is strictly above. Equal values
@@ -64,6 +65,8 @@ LIST_LENGTH = 100
 _LOCK_KEY = 0x636C_6261_6E61  # "clbana"
 
 STEPS = ("summary", "fit", "scoring", "classes", "aggregates", "publish")
+_AGGREGATE_TABLES = ("analytics_class", "analytics_pareto", "analytics_month", "analytics_clv_bucket",
+                     "analytics_list")
 
 Progress = Callable[[str, int, int], None]
 
@@ -139,10 +142,14 @@ SELECT f - 1, round(m / f, 2), count(*) FROM analytics_summary WHERE f > 1 AND m
 """
 
 # Scores, segment, ABC, A-E and CLV in one statement into the idle slot. The thresholds are one row
-# joined to every client (not a subquery per row); ABC is one window sort, a running sum, against a total
-# taken once (a sum OVER () would keep every row in a tuplestore); the previous run's classes
-# come from the other slot by one hash join on its narrow rows, before the wide ones are sorted and kept
-# for the A-E quartiles, so the movement matrix later is a GROUP BY of this slot.
+# joined to every client (not a subquery per row). ABC needs each client's place in the revenue order, but
+# not a sort of the wide rows: the A and B sets are prefixes of that order, so a sort of the narrow
+# (revenue, client_id) pairs of the clients with revenue finds the last client of each, and every client is
+# then compared with those two. (The running sum over the wide rows spilled a 220 MB sort to disk on the 1M
+# base and handed the insert its rows in revenue order, a random insert into the primary key each; now they
+# come in client order, the summary's, and the key grows at its right edge.) The previous run's classes come
+# from the other slot by one hash join on its narrow rows, so the movement matrix later is a GROUP BY of
+# this slot.
 _CLASSES_SQL = """
 INSERT INTO analytics_client (slot, client_id, first_day, last_day, r_days, f, m, revenue, profit,
                               r_score, f_score, m_score, rfm_segment, abc_class, ae_class,
@@ -153,8 +160,18 @@ WITH thresholds AS (
            percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY f) AS f_t,
            percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY m) AS m_t
       FROM analytics_summary WHERE f > 0
-), revenue AS (
-    SELECT sum(greatest(revenue, 0)) AS total FROM analytics_summary
+), ranked AS (
+    SELECT client_id, revenue,
+           sum(revenue) OVER (ORDER BY revenue DESC, client_id ROWS UNBOUNDED PRECEDING) - revenue AS before,
+           sum(revenue) OVER () AS total
+      FROM analytics_summary WHERE revenue > 0
+), last_a AS (
+    -- The last client of A and of B in the revenue order (none without revenue: everyone is then C).
+    SELECT revenue AS a_revenue, client_id AS a_client FROM ranked WHERE before < 0.80 * total
+     ORDER BY revenue, client_id DESC LIMIT 1
+), last_b AS (
+    SELECT revenue AS b_revenue, client_id AS b_client FROM ranked WHERE before < 0.95 * total
+     ORDER BY revenue, client_id DESC LIMIT 1
 ), segment_map AS (
     SELECT r.score AS r_score, fm.doubled,
            (SELECT rule.segment FROM analytics_segment_rule rule
@@ -179,12 +196,8 @@ WITH thresholds AS (
     SELECT sc.*,
            v.expected_purchases, v.p_alive,
            round((v.expected_purchases * (%(gamma)s + CASE WHEN sc.f > 1 THEN sc.m / sc.f ELSE 0 END * (sc.f - 1))
-                  * %(p)s / (%(p)s * (sc.f - 1) + %(q)s - 1))::numeric, 2) AS expected_value,
-           sum(sc.revenue) OVER (ORDER BY sc.revenue DESC, sc.client_id ROWS UNBOUNDED PRECEDING)
-               - sc.revenue AS revenue_before,
-           rv.total AS revenue_total
+                  * %(p)s / (%(p)s * (sc.f - 1) + %(q)s - 1))::numeric, 2) AS expected_value
       FROM scored sc
-      CROSS JOIN revenue rv
       LEFT JOIN analytics_clv_scores v
         ON v.x = sc.f - 1 AND v.t_x = sc.last_day - sc.first_day AND v.age = %(as_of)s::date - sc.first_day
 ), potential AS (
@@ -200,8 +213,8 @@ SELECT %(slot)s, po.client_id, po.first_day, po.last_day, po.r_days, po.f, po.m,
        po.r_score, po.f_score, po.m_score,
        CASE WHEN po.f = 0 THEN 'Prospects' ELSE coalesce(sm.segment, 'Unmatched') END,
        CASE WHEN po.revenue <= 0 THEN 'C'
-            WHEN coalesce(po.revenue_before, 0) < 0.80 * po.revenue_total THEN 'A'
-            WHEN coalesce(po.revenue_before, 0) < 0.95 * po.revenue_total THEN 'B'
+            WHEN po.revenue > ab.a_revenue OR (po.revenue = ab.a_revenue AND po.client_id <= ab.a_client) THEN 'A'
+            WHEN po.revenue > bb.b_revenue OR (po.revenue = bb.b_revenue AND po.client_id <= bb.b_client) THEN 'B'
             ELSE 'C' END,
        CASE WHEN po.profit < 0 THEN 'E'
             WHEN po.ae_score > aq.q[3] THEN 'A'
@@ -211,6 +224,8 @@ SELECT %(slot)s, po.client_id, po.first_day, po.last_day, po.r_days, po.f, po.m,
        po.expected_purchases, po.expected_value, po.p_alive,
        po.prev_segment, po.prev_abc_class, po.prev_ae_class
   FROM potential po
+  LEFT JOIN last_a ab ON true
+  LEFT JOIN last_b bb ON true
   LEFT JOIN ae_thresholds aq ON true
   LEFT JOIN segment_map sm ON sm.r_score = po.r_score AND sm.doubled = po.f_score + po.m_score
 """
@@ -334,7 +349,7 @@ def _fit_and_score(conn: psycopg.Connection, as_of: date,
     x, t_x, age, weights = triples.T
     try:
         clv.check_enough_data(x, age, weights)
-        bgnbd = clv.fit_bgnbd(x, t_x, age, weights)
+        bgnbd = clv.fit_bgnbd(x, t_x, age, weights, near=_previous_fit(conn))
         pairs = np.array(conn.execute(_ORDER_VALUES_SQL).fetchall(), dtype=float).reshape(-1, 3)
         gamma_gamma = clv.fit_gamma_gamma(pairs[:, 0], pairs[:, 1], pairs[:, 2])
     except clv.NotReliable as exc:
@@ -357,6 +372,25 @@ def _fit_and_score(conn: psycopg.Connection, as_of: date,
               "gamma_gamma": {"p": gamma_gamma.p, "q": gamma_gamma.q, "gamma": gamma_gamma.gamma},
               "time_unit": "day", "horizon_days": HORIZON_DAYS}
     return params, None
+
+
+def _previous_fit(conn: psycopg.Connection) -> clv.BgNbdParams | None:
+    """The latest published BG/NBD parameters in days: the fit starts there (on the 1M base a cold start
+    took most of the fit's seconds; a refresh rarely moves the optimum far)."""
+    params = rows.value(conn.execute(
+        "SELECT clv_params FROM analytics_run WHERE published AND clv_params ->> 'time_unit' = 'day'"
+        " ORDER BY id DESC LIMIT 1"))
+    try:
+        return clv.BgNbdParams(**{name: float(params["bgnbd"][name]) for name in ("r", "alpha", "a", "b")})
+    except (TypeError, KeyError, ValueError):
+        return None
+
+
+def gamma_gamma_values(params: dict | None) -> dict:
+    """The Gamma-Gamma parameters the classes statement takes. Without a fit the expected purchases are NULL,
+    so these neutral values never reach a result."""
+    spend = (params or {}).get("gamma_gamma", {})
+    return {"p": spend.get("p", 1.0), "q": spend.get("q", 2.0), "gamma": spend.get("gamma", 0.0)}
 
 
 def _number(value: float) -> str:
@@ -392,57 +426,72 @@ def refresh(conn: psycopg.Connection, as_of: date | None = None, period_days: in
         conn.autocommit = previous_autocommit
 
 
-def _refresh(conn: psycopg.Connection, as_of: date | None, period_days: int, progress: Progress) -> RefreshResult:
-    started_all = time.perf_counter()
+def statement_values(conn: psycopg.Connection, as_of: date | None, period_days: int) -> dict:
+    """The parameters every statement of a refresh takes: the idle slot to fill, the published one, the day
+    bounds in the shop's time zone, and the settings the lists are drawn with."""
     time_zone = _setting(conn, "timezone")
     as_of = as_of or _today(conn, time_zone)
     prev_slot = rows.value(conn.execute("SELECT slot FROM analytics_run WHERE published ORDER BY id DESC LIMIT 1"))
-    slot = 1 - prev_slot if prev_slot is not None else 0
     bounds = rows.the_dict(conn.execute(
         "SELECT (%(d)s::date + 1)::timestamp AT TIME ZONE %(tz)s AS cutoff, "
         "       (%(d)s::date - %(n)s + 1)::timestamp AT TIME ZONE %(tz)s AS period_start",
         {"d": as_of, "n": period_days, "tz": time_zone}))
-    cutoff, period_start = bounds["cutoff"], bounds["period_start"]
-    run_id = rows.value(conn.execute(
-        "INSERT INTO analytics_run (slot, as_of, period_days, time_zone) VALUES (%s, %s, %s, %s) RETURNING id",
-        (slot, as_of, period_days, time_zone)))
-    values = {"slot": slot, "prev_slot": prev_slot, "as_of": as_of, "tz": time_zone, "cutoff": cutoff,
-              "period_start": period_start, "buckets": CLV_BUCKETS, "list_length": LIST_LENGTH,
-              "inactive_after_days": int(_setting(conn, "inactive_after_days"))}
-    timings: dict[str, int] = {}
-    total = len(STEPS)
+    return {"slot": 1 - prev_slot if prev_slot is not None else 0, "prev_slot": prev_slot, "as_of": as_of,
+            "tz": time_zone, "cutoff": bounds["cutoff"], "period_start": bounds["period_start"],
+            "buckets": CLV_BUCKETS, "list_length": LIST_LENGTH,
+            "inactive_after_days": int(_setting(conn, "inactive_after_days"))}
 
-    def step(name: str, statements: list[str], settings: str = "") -> None:
-        progress(name, STEPS.index(name), total)
-        begun = time.perf_counter()
+
+def step_sql(slot: int) -> dict[str, list[tuple[str, list[str]]]]:
+    """The SQL steps, each a list of transactions (settings, statements), exactly as the refresh runs them;
+    tests/bench_analytics.py times the same statements bare beside the app. The fit and the scoring are
+    Python between the summary and the classes (_fit_and_score)."""
+    return {
+        "summary": [(_SUMMARY_SETTINGS, [_SUMMARY_SQL]), ("", ["ANALYZE analytics_summary"])],
+        # The idle slot is emptied in statements of their own: a TRUNCATE holds its partition's lock only
+        # for an instant, and readers never look at the idle slot.
+        "classes": [("", [f"TRUNCATE analytics_client_{slot}"]),
+                    ("", [f"DELETE FROM {table} WHERE slot = %(slot)s" for table in _AGGREGATE_TABLES]),
+                    (_SORT_SETTINGS, [_CLASSES_SQL]), ("", [f"ANALYZE analytics_client_{slot}"])],
+        "aggregates": [("", [_CLASS_TABLES_SQL, _PARETO_SQL, _MONTHS_SQL, _COHORTS_SQL, _CLV_BUCKETS_SQL,
+                             _LISTS_SQL.format(slot=slot)])],
+    }
+
+
+def run_step(conn: psycopg.Connection, transactions: list[tuple[str, list[str]]], values: dict) -> None:
+    for settings, statements in transactions:
         with conn.transaction():
             if settings:
                 conn.execute(settings)
             for statement in statements:
                 conn.execute(statement, values)
-        timings[name] = timings.get(name, 0) + _ms(begun)
+
+
+def _refresh(conn: psycopg.Connection, as_of: date | None, period_days: int, progress: Progress) -> RefreshResult:
+    started_all = time.perf_counter()
+    values = statement_values(conn, as_of, period_days)
+    as_of, slot, time_zone = values["as_of"], values["slot"], values["tz"]
+    run_id = rows.value(conn.execute(
+        "INSERT INTO analytics_run (slot, as_of, period_days, time_zone) VALUES (%s, %s, %s, %s) RETURNING id",
+        (slot, as_of, period_days, time_zone)))
+    timings: dict[str, int] = {}
+    total = len(STEPS)
+    sql = step_sql(slot)
+
+    def step(name: str) -> None:
+        progress(name, STEPS.index(name), total)
+        begun = time.perf_counter()
+        run_step(conn, sql[name], values)
+        timings[name] = _ms(begun)
 
     conn.execute("DROP TABLE IF EXISTS analytics_summary, analytics_clv_scores")
-    step("summary", [_SUMMARY_SQL], _SUMMARY_SETTINGS)
-    step("summary", ["ANALYZE analytics_summary"])
+    step("summary")
     progress("fit", STEPS.index("fit"), total)
     params, not_reliable = _fit_and_score(conn, as_of, timings)
     reason = not_reliable.reason if not_reliable else None
-    # Without a fit the expected purchases are NULL, so these neutral values never reach a result.
-    spend = (params or {}).get("gamma_gamma", {})
-    values.update(p=spend.get("p", 1.0), q=spend.get("q", 2.0), gamma=spend.get("gamma", 0.0))
-    progress("classes", STEPS.index("classes"), total)
-    begun = time.perf_counter()
-    conn.execute(f"TRUNCATE analytics_client_{slot}")
-    for table in ("analytics_class", "analytics_pareto", "analytics_month", "analytics_clv_bucket", "analytics_list"):
-        conn.execute(f"DELETE FROM {table} WHERE slot = %s", (slot,))
-    with conn.transaction():
-        conn.execute(_SORT_SETTINGS)
-        conn.execute(_CLASSES_SQL, values)
-    conn.execute(f"ANALYZE analytics_client_{slot}")
-    timings["classes"] = _ms(begun)
-    step("aggregates", [_CLASS_TABLES_SQL, _PARETO_SQL, _MONTHS_SQL, _COHORTS_SQL, _CLV_BUCKETS_SQL,
-                        _LISTS_SQL.format(slot=slot)])
+    values.update(gamma_gamma_values(params))
+    step("classes")
+    step("aggregates")
     progress("publish", STEPS.index("publish"), total)
     begun = time.perf_counter()
     counts = rows.the_dict(conn.execute(

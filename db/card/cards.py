@@ -409,7 +409,8 @@ def _save_relatives(client_id: int, card: Card, relatives: list[tuple[RelativeDr
 
 
 def pick_clients(text: str, exclude: int | None = None, limit: int = 10) -> list[ClientName]:
-    """Clients whose name contains `text`, for choosing who referred a client or whom to merge with."""
+    """Clients in use (not archived) whose name contains `text`, for choosing who referred a client or whom to
+    merge with."""
     folded = text.strip()
     if not folded:
         return []
@@ -417,5 +418,6 @@ def pick_clients(text: str, exclude: int | None = None, limit: int = 10) -> list
     with reading():
         return rows.all_of(ClientName, database.execute_sql(
             "SELECT id, concat_ws(' ', nullif(last_name, ''), nullif(first_name, ''), nullif(middle_name, '')) AS name "
-            "FROM client WHERE search LIKE cb_fold(%s) AND id IS DISTINCT FROM %s ORDER BY search, id LIMIT %s",
+            "FROM client WHERE search LIKE cb_fold(%s) AND id IS DISTINCT FROM %s AND archived_at IS NULL "
+            "ORDER BY search, id LIMIT %s",
             (pattern, exclude, limit)))

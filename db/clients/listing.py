@@ -51,6 +51,8 @@ class Filters:
     abc_class: str | None = None
     ae_class: str | None = None
     rfm_segment: str | None = None
+    # None: the clients in use; True: the archived ones only (see where_sql).
+    archived: bool | None = None
     custom: tuple[tuple[str, str], ...] = ()
     # The hook for filters that other parts of the app define (the ABC/RFM class of the analytics issue):
     # (name, value) pairs looked up in EXTRA_FILTERS, so a new filter needs no change here.
@@ -289,7 +291,10 @@ def where_sql(criteria: Criteria, fuzzy: bool, today: date | None) -> tuple[str,
     """The WHERE condition (over `client c`) and its parameters for what the list shows; export reuses it."""
     search, search_params = search_sql(criteria.text, fuzzy)
     rest, rest_params = _filter_sql(criteria.filters, today or date.today())
-    return f"({search}) AND ({rest})", search_params + rest_params
+    # Archived clients (0018) are out of the list, exports and mailings until the filter asks for them. Most
+    # clients are in use, so the condition is a cheap check of the rows the sort index already yields.
+    archived = "c.archived_at IS NOT NULL" if criteria.filters.archived else "c.archived_at IS NULL"
+    return f"({search}) AND ({rest}) AND {archived}", search_params + rest_params
 
 
 # --- pages ---------------------------------------------------------------------------------------------

@@ -54,6 +54,7 @@ class Claimed:
     total_spent: Decimal
     custom: dict
     favourite_product: str | None
+    extra: dict  # a trigger's values (migration 0017)
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,8 @@ SELECT m.id, m.campaign_id, m.client_id, m.channel, m.address, m.attempts, k.pur
        t.subject, t.body, t.html_body, t.cta_label, t.cta_url,
        c.first_name, c.middle_name, c.last_name, c.gender, c.birth_date, c.city, c.total_spent, c.custom,
        CASE WHEN strpos(t.subject || t.body || t.html_body || t.cta_url, 'favourite_product') > 0
-            THEN public.mailing_favourite_product(c.id) END AS favourite_product
+            THEN public.mailing_favourite_product(c.id) END AS favourite_product,
+       m.extra
   FROM message m
   JOIN campaign k ON k.id = m.campaign_id
   JOIN campaign_variant v ON v.id = m.variant_id
@@ -155,10 +157,12 @@ def renew(conn: psycopg.Connection, token: uuid.UUID, lease: timedelta, now: dat
 
 
 def _mark(conn: psycopg.Connection, message_id: int, token: uuid.UUID, assignments: str, params: tuple) -> bool:
+    statement = (f"UPDATE message SET {assignments}, lease_token = NULL, lease_until = NULL"
+                 " WHERE id = %s AND lease_token = %s AND status = 'sending'")
+    if conn.autocommit:  # the workers' connections: one statement commits at once, one round trip, not three
+        return conn.execute(statement, (*params, message_id, token)).rowcount == 1
     with conn.transaction():
-        return conn.execute(
-            f"UPDATE message SET {assignments}, lease_token = NULL, lease_until = NULL"
-            " WHERE id = %s AND lease_token = %s AND status = 'sending'", (*params, message_id, token)).rowcount == 1
+        return conn.execute(statement, (*params, message_id, token)).rowcount == 1
 
 
 def mark_sent(conn: psycopg.Connection, message_id: int, token: uuid.UUID, reply: str, now: datetime) -> bool:
@@ -242,6 +246,27 @@ def unsubscribe(conn: psycopg.Connection, channel: str, address: str) -> bool:
     """Suppresses the address at once; False when it already was."""
     with conn.transaction():
         return bool(rows.value(conn.execute("SELECT public.mailing_unsubscribe(%s, %s)", (channel, address))))
+
+
+# What a client's `language` custom field may hold, in the shop's words as much as in codes.
+_LANGUAGE_NAMES = {"en": "en", "eng": "en", "english": "en", "английский": "en", "engleză": "en", "engleza": "en",
+                   "ru": "ru", "rus": "ru", "russian": "ru", "русский": "ru", "rusă": "ru", "rusa": "ru",
+                   "ro": "ro", "ron": "ro", "rum": "ro", "romanian": "ro", "română": "ro", "romana": "ro",
+                   "румынский": "ro", "молдавский": "ro", "moldovenească": "ro"}
+
+
+def reader_language(conn: psycopg.Connection, message_id: int | None) -> str:
+    """The language to answer a message's recipient in (the unsubscribe page): the client's own, from a
+    custom field named `language`, else the shop's `language` setting, else English."""
+    found = rows.the_dict(conn.execute(
+        "SELECT (SELECT c.custom ->> 'language' FROM message m JOIN client c ON c.id = m.client_id"
+        "         WHERE m.id = %s) AS client,"
+        "       (SELECT value FROM settings WHERE key = 'language') AS shop", (message_id,)))
+    for said in (found["client"], found["shop"]):
+        language = _LANGUAGE_NAMES.get((said or "").strip().lower())
+        if language:
+            return language
+    return "en"
 
 
 def recipient_of(conn: psycopg.Connection, message_id: int) -> tuple[str, str] | None:

@@ -29,6 +29,8 @@ from screens.card.form_modal import FormScreen
 from tui.widgets.field_grid import Field
 from screens.card.pick import NOBODY, PickClientScreen
 from screens.card.purchase import PurchaseScreen
+from screens.confirm import ConfirmScreen
+from tui.widgets.money import money
 from tui.widgets.tab_strip import TabStrip
 from db import labels
 
@@ -40,6 +42,9 @@ ACTIONS = {
     "add_interaction": ("ctrl+n", N_("Add interaction"), None, ("activity",)),
     "add_reminder": ("ctrl+n", N_("Add reminder"), None, ("reminders",)),
     "add_subscription": ("ctrl+b", N_("Add subscription"), None, ("purchases",)),
+    # Off the footer (full at 80 columns on this tab): Enter on a purchase corrects it, and the tab says both keys.
+    "edit_purchase": ("ctrl+e", N_("Edit"), N_("Correct the purchase under the cursor"), ("purchases",)),
+    "delete_purchase": ("ctrl+r", N_("Delete"), N_("Delete the purchase under the cursor"), ("purchases",)),
     "remove_row": ("ctrl+r", N_("Remove row"), N_("Remove "
                                                    "the contact or relative the cursor is in"), ("contacts", "family")),
     "tick": ("ctrl+t", N_("Done"), N_("Tick the selected reminder off (or back on)"), ("reminders",)),
@@ -47,9 +52,11 @@ ACTIONS = {
     "fields": ("ctrl+f", N_("Define fields"), N_("Define the custom fields every card shows"), ("custom",)),
     "merge": ("ctrl+g", N_("Merge"), N_("Merge another client's card into this one"), ("main",)),
 }
+OFF_FOOTER = {"edit_purchase", "delete_purchase"}
 WRITES = {"save", *ACTIONS}
 # These write at once, to a client that must already exist.
-NEEDS_CLIENT = {"add_purchase", "add_interaction", "add_reminder", "add_subscription", "tick", "merge"}
+NEEDS_CLIENT = {"add_purchase", "add_interaction", "add_reminder", "add_subscription", "tick", "merge",
+                "edit_purchase", "delete_purchase"}
 
 
 def when_loaded(action):
@@ -84,6 +91,8 @@ class CardActions:
     class ProductsRead(Message):
         kind: str
         products: list[card_activity.Product]
+        # The purchase to correct; None to add one.
+        purchase: card_activity.Purchase | None = None
 
     @dataclass
     class HistoryRead(Message):
@@ -95,8 +104,13 @@ class CardActions:
     class ReminderTicked(Message):
         client_id: int
 
+    @dataclass
+    class PurchaseDeleted(Message):
+        client_id: int
+
     ACTION_BINDINGS = [
-        *[Binding(key, action, t(label), tooltip=_tooltip(action), id=f"card-{action.replace('_', '-')}")
+        *[Binding(key, action, t(label), tooltip=_tooltip(action), id=f"card-{action.replace('_', '-')}",
+                  show=action not in OFF_FOOTER)
           for action, (key, label, _, _) in ACTIONS.items()],
         # For read-only logins the same keys answer with the reason instead of doing nothing.
         *[Binding(key, "refuse_write", show=False, id=f"card-refuse-{key.replace('+', '-')}")
@@ -214,23 +228,65 @@ class CardActions:
     def action_add_purchase(self) -> None:
         self.open_product_form("purchase")
 
+    async def _selected_purchase(self) -> card_activity.Purchase | None:
+        purchase_id = (await self.ensure_tab("purchases")).selected()
+        return next((p for p in self.card.purchases if p.id == purchase_id), None)
+
+    @when_loaded
+    async def action_edit_purchase(self) -> None:
+        purchase = await self._selected_purchase()
+        if purchase is not None:
+            self.open_product_form("purchase", purchase)
+
+    @when_loaded
+    async def action_delete_purchase(self) -> None:
+        purchase = await self._selected_purchase()
+        if purchase is None:
+            return
+        client_id = self.card.id
+        what = t("the purchase of {date} for {amount}", date=format_date(purchase.purchased_at.astimezone().date(),
+                                                                          self.card.day_first),
+                 amount=money(purchase.amount, currency=self.card.currency))
+
+        def answered(sure: bool | None) -> None:
+            if sure:
+                self.remove_purchase(client_id, purchase.id, purchase.version)
+
+        self.app.push_screen(ConfirmScreen(
+            t("Delete {what}?", what=what),
+            t("The client's totals and category are recomputed without it. This cannot be undone."),
+            [(t("Delete"), True), (t("Keep"), False)]), answered)
+
+    def on_data_table_row_selected(self, event) -> None:
+        if event.data_table.id == "purchases" and self.check_action("edit_purchase", ()):
+            self.run_worker(self.action_edit_purchase(), exclusive=False)
+
+    @database_work(group="card-purchase-delete")
+    def remove_purchase(self, client_id: int, purchase_id: int, version: int) -> PurchaseDeleted:
+        card_activity.delete_purchase(purchase_id, version)
+        return self.PurchaseDeleted(client_id)
+
+    def on_card_actions_purchase_deleted(self, message: PurchaseDeleted) -> None:
+        self.reload_history(message.client_id)
+
     @when_loaded
     def action_add_subscription(self) -> None:
         self.open_product_form("subscription")
 
     @database_work(group="card-products")
-    def open_product_form(self, kind: str) -> ProductsRead:
-        return self.ProductsRead(kind, card_activity.products())
+    def open_product_form(self, kind: str, purchase: card_activity.Purchase | None = None) -> ProductsRead:
+        return self.ProductsRead(kind, card_activity.products(), purchase)
 
     def on_card_actions_products_read(self, message: ProductsRead) -> None:
         kind, products = message.kind, message.products
         client_id = self.card.id
         if kind == "purchase":
-            def added(purchase_id: int | None) -> None:
+            def written(purchase_id: int | None) -> None:
                 if purchase_id is not None:
                     self.reload_history(client_id)
 
-            self.app.push_screen(PurchaseScreen(client_id, products, self.card.day_first), added)
+            self.app.push_screen(PurchaseScreen(client_id, products, self.card.day_first, message.purchase),
+                                 written)
             return
 
         def submit(values: dict[str, str]) -> int:

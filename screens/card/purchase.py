@@ -1,6 +1,6 @@
-"""A purchase with its lines, entered from the card: date, channel, then one row per product (Ctrl+N adds
-a row). Written at once in one transaction (db/card_activity.add_purchase); a refused value is said and
-the form stays open with everything typed."""
+"""A purchase with its lines, entered or corrected from the card: date, channel, then one row per product
+(Ctrl+N adds a row). Written at once in one transaction (db/card/activity.add_purchase, update_purchase); a
+refused value is said and the form stays open with everything typed."""
 
 from __future__ import annotations
 
@@ -36,16 +36,23 @@ class LineRow(Horizontal):
     LineRow .price { width: 11; }
     """
 
-    def __init__(self, products: list[card_activity.Product]) -> None:
+    def __init__(self, products: list[card_activity.Product], line: card_activity.PurchaseLine | None = None) -> None:
         super().__init__()
         self.products = products
+        self.initial = line
 
     def compose(self) -> ComposeResult:
+        line = self.initial
+        known = line is not None and any(p.id == line.product_id for p in self.products)
         yield Select([(p.name, p.id) for p in self.products], compact=True, prompt=t("Product"),
-                     classes="product")
-        yield Input(placeholder=t("Description"), compact=True, classes="description")
-        yield Input("1", compact=True, classes="quantity", restrict=r"[0-9.,]*")
-        yield Input(placeholder=t("Price"), compact=True, classes="price", restrict=r"[0-9., ]*")
+                     value=line.product_id if known else Select.NULL, classes="product")
+        # The loaded description of a product's line is the product's name; typed again it would be stored twice.
+        description = "" if line is None or known else line.description
+        yield Input(description, placeholder=t("Description"), compact=True, classes="description")
+        yield Input(f"{line.quantity.normalize():f}" if line else "1", compact=True, classes="quantity",
+                    restrict=r"[0-9.,]*")
+        yield Input(f"{line.price}" if line else "", placeholder=t("Price"), compact=True, classes="price",
+                    restrict=r"-?[0-9., ]*")
 
     def line(self, prices: dict[int, Decimal]) -> tuple[int | None, str, Decimal, Decimal]:
         product = self.query_one(".product", Select).value
@@ -56,9 +63,11 @@ class LineRow(Horizontal):
         try:
             quantity = parse_amount(self.query_one(".quantity", Input).value or "1")
             typed = self.query_one(".price", Input).value.strip()
-            price = parse_amount(typed) if typed else prices.get(product_id, Decimal(-1))
+            price = parse_amount(typed) if typed else prices.get(product_id)
         except (InvalidOperation, ValueError):
             raise ValidationError("lines", N_("Expected a number such as 12 or 12.5.")) from None
+        if price is None:
+            raise ValidationError("price", N_("Each line needs a price (a negative one for a refund)."))
         return product_id, description, quantity, price
 
     @on(Select.Changed, ".product")
@@ -70,7 +79,7 @@ class LineRow(Horizontal):
 
 
 class PurchaseScreen(DatabaseScreen, ModalScreen[int | None]):
-    """Dismisses with the new purchase's id, or None."""
+    """Dismisses with the purchase's id (new or corrected), or None. Given `purchase`, corrects that one."""
 
     @dataclass
     class Written(Message):
@@ -78,28 +87,34 @@ class PurchaseScreen(DatabaseScreen, ModalScreen[int | None]):
 
     CSS_PATH = Path(__file__).with_name("card.tcss")
     BINDINGS = [
-        Binding("ctrl+s", "submit", t("Add"), tooltip=t("Add purchase"), id="purchase-submit"),
+        Binding("ctrl+s", "submit", t("Save"), tooltip=t("Save the purchase"), id="purchase-submit"),
         Binding("ctrl+n", "add_line", t("Add line"), tooltip=t("Add line"), id="purchase-line"),
         Binding("ctrl+r", "remove_line", t("Remove line"), tooltip=t("Remove line"),
                 id="purchase-remove-line"),
         Binding("escape", "cancel", t("Cancel"), tooltip=t("Cancel"), id="purchase-cancel"),
     ]
 
-    def __init__(self, client_id: int, products: list[card_activity.Product], day_first: bool) -> None:
+    def __init__(self, client_id: int, products: list[card_activity.Product], day_first: bool,
+                 purchase: card_activity.Purchase | None = None) -> None:
         super().__init__()
         self.client_id = client_id
         self.products = products
         self.day_first = day_first
+        self.purchase = purchase
 
     def compose(self) -> ComposeResult:
+        purchase = self.purchase
+        when = purchase.purchased_at.astimezone().date() if purchase else date.today()
         with Vertical():
-            yield Label(t("Add purchase"), classes="title")
+            yield Label(t("Edit purchase") if purchase else t("Add purchase"), classes="title")
             yield FieldGrid(
-                Field("date", Input(format_date(date.today(), self.day_first), compact=True, id="purchase-date"),
+                Field("date", Input(format_date(when, self.day_first), compact=True, id="purchase-date"),
                       t("Date")),
-                Field("channel", Input("shop", compact=True, id="purchase-channel"), t("Channel")))
+                Field("channel", Input(purchase.channel if purchase else "shop", compact=True,
+                                       id="purchase-channel"), t("Channel")))
             with VerticalScroll(id="lines"):
-                yield LineRow(self.products)
+                for line in (purchase.lines if purchase and purchase.lines else (None,)):
+                    yield LineRow(self.products, line)
             yield Static("", id="purchase-status")
         yield SteadyFooter()
 
@@ -127,14 +142,23 @@ class PurchaseScreen(DatabaseScreen, ModalScreen[int | None]):
         except ValidationError as problem:
             self.query_one("#purchase-status", Static).update(str(problem))
             return
-        # Entered today: now; another day: midday of that day, so the date survives any time zone.
-        moment = datetime.now().astimezone() if when == date.today() else \
-            datetime(when.year, when.month, when.day, 12).astimezone()
+        purchase = self.purchase
+        if purchase is not None and when == purchase.purchased_at.astimezone().date():
+            moment = purchase.purchased_at  # the date was left as it was: so is the time
+        elif when == date.today():
+            moment = datetime.now().astimezone()
+        else:
+            # Another day: midday of that day, so the date survives any time zone.
+            moment = datetime(when.year, when.month, when.day, 12).astimezone()
         self.write(moment, self.query_one("#purchase-channel", Input).value, lines)
 
     @database_work(group="card-purchase")
     def write(self, moment: datetime, channel: str, lines: list) -> Written:
-        return self.Written(card_activity.add_purchase(self.client_id, moment, channel, lines))
+        if self.purchase is None:
+            return self.Written(card_activity.add_purchase(self.client_id, moment, channel, lines))
+        card_activity.update_purchase(self.purchase.id, self.purchase.version, moment, channel, lines,
+                                      self.purchase.note)
+        return self.Written(self.purchase.id)
 
     @on(Written)
     def _written(self, message: Written) -> None:

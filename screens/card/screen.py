@@ -49,7 +49,7 @@ from db import labels
 
 TABS = ("main", "contacts", "family", "purchases", "activity", "reminders", "custom", "consent")
 TAB_BODIES: dict[str, Callable[[bool], Widget]] = {
-    "main": MainTab, "contacts": ContactsTab, "family": FamilyTab, "purchases": lambda _: PurchasesTab(),
+    "main": MainTab, "contacts": ContactsTab, "family": FamilyTab, "purchases": PurchasesTab,
     "activity": lambda _: ActivityTab(), "reminders": lambda _: RemindersTab(), "custom": CustomTab,
     "consent": ConsentTab,
 }

@@ -99,6 +99,10 @@ class FiltersScreen(DatabaseScreen, ModalScreen[Filters | None]):
                     yield self._row(name, Select([(c, c) for c in classes], value=getattr(f, name) or Select.NULL,
                                                  prompt=t("any"), id=name, compact=True))
                 yield self._row("rfm_segment", Select([], prompt=t("any"), id="rfm_segment", compact=True))
+                # Archived clients are out of the list until asked for here; last, for the same Tab order.
+                yield self._row("archived", Select(
+                    [(t("archived only"), True)], prompt=t("in use"),
+                    value=Select.NULL if f.archived is None else True, id="archived", compact=True))
             yield Static("", id="filters-error")
             yield Static(t("→ completes "
                            "· Ctrl+S or Enter applies · Esc cancels · Ctrl+R empties"), classes="clients-dialog-hint")
@@ -148,7 +152,7 @@ class FiltersScreen(DatabaseScreen, ModalScreen[Filters | None]):
 
     def _read(self) -> Filters:
         values: dict[str, object] = {name: self._select(name) for name in (
-            "category", "segment_id", "gender", "has_children", "abc_class", "ae_class", "rfm_segment")}
+            "category", "segment_id", "gender", "has_children", "archived", "abc_class", "ae_class", "rfm_segment")}
         for name in TEXT_FILTERS:
             typed = self.query_one(f"#{name}", Input).value.strip()
             values[name] = filter_values.spelled_as_in_base(typed, self._known.get(name, [])) if typed else None

@@ -42,7 +42,8 @@ from db import labels
 drill.register()
 
 SORT_ORDER = tuple(clients.SORTS)
-WRITE_ACTIONS = {"new_client", "save_segment", "import_file"}
+WRITE_ACTIONS = {"new_client", "save_segment", "import_file", "client_actions", "logins", "settings", "backup",
+                 "mail_clients"}
 COUNT_AFTER_SECONDS = 0.25
 # The card editor is built in the background once the list is on screen, after the first page has painted.
 PREPARE_CARD_AFTER_SECONDS = 0.5
@@ -98,9 +99,9 @@ def columns(currency: str) -> list[Column]:
 
 _LABELLED_FILTERS = {
     "category", "segment", "tag", "region", "city", "assigned_to", "gender", "age_min", "age_max",
-    "has_children", "birthday_within", "no_purchase_days", "spent_min", "spent_max", "abc_class", "ae_class",
-    "rfm_segment", "rfm_cell", "segment_move", "abc_move", "ae_move", "cohort", "analytics_category",
-    "inactive_days", "clv_bucket", "pareto_top"}
+    "has_children", "archived", "birthday_within", "no_purchase_days", "spent_min", "spent_max", "abc_class",
+    "ae_class", "rfm_segment", "rfm_cell", "segment_move", "abc_move", "ae_move", "cohort", "analytics_category",
+    "inactive_days", "clv_bucket", "pareto_top", "cohort_back", "cohort_not_back", "month_revenue", "top_value"}
 # How the dashboard's drill-downs (db/analytics/drill.py) read in the filter line.
 _DRILL_VALUES = {
     "rfm_cell": lambda value: "R {} · F {}".format(*value.split(",")),
@@ -121,7 +122,7 @@ def describe_filters(filters: Filters, segment_name: str | None = None) -> str:
         label = t(labels.CLIENTS_FILTER[name]) if name in _LABELLED_FILTERS else name
         if name == "category":
             value = t(labels.CLIENTS_CATEGORY[value])
-        elif name == "has_children":
+        elif name in ("has_children", "archived"):
             value = t("yes") if value == "True" else t("no")
         elif name == "gender":
             value = t(labels.CLIENTS_GENDER[value])
@@ -172,6 +173,23 @@ class ClientsScreen(DatabaseScreen, Screen):
         Binding("e", "export_file", t("Export"), tooltip=t("Export the clients the list shows now to a "
                                                                        "file"),
                 id="clients.export"),
+        # One key for archive, delete and forget (a menu): the list's letters are nearly all taken, and the footer
+        # is full at 80 columns, so it is off the footer, in the palette under its name (like Save segment).
+        Binding("a", "client_actions", t("Archive…"), tooltip=t("Archive, restore, delete or forget the selected "
+                                                               "client"), show=False, id="clients.client_actions"),
+        # Off the footer for want of room; in the palette and F1. Every login reads the catalogue.
+        Binding("p", "products", t("Products"), tooltip=t("The product catalogue: names, prices, costs, passes"),
+                show=False, id="clients.products"),
+        Binding("u", "logins", t("Logins"), tooltip=t("Add a login, set a password, disable a login"),
+                show=False, id="clients.logins"),
+        Binding("o", "settings", t("Settings"), tooltip=t("The shop's settings: phone country, currency, send window…"),
+                show=False, id="clients.settings"),
+        Binding("b", "backup", t("Backup"), tooltip=t("Save the whole base to a file, with progress"),
+                show=False, id="clients.backup"),
+        # Off the footer (full at 80 columns); in the palette under its name.
+        Binding("m", "mail_clients", t("Mail these clients"), tooltip=t("Create a campaign for the clients the "
+                                                                        "list shows: its segment or its search and "
+                                                                        "filters"), show=False, id="clients.mail"),
         Binding("r", "refresh", t("Refresh"), tooltip=t("Read "
                                                                     "the list again from the database"), show=False,
                 id="clients.refresh"),
@@ -453,6 +471,43 @@ class ClientsScreen(DatabaseScreen, Screen):
     def action_new_client(self) -> None:
         self._open_card(None)
 
+    def action_client_actions(self) -> None:
+        from screens.admin.client_actions import ClientActionsScreen
+
+        row: ClientRow | None = self.list.current
+        if row is None:
+            return
+
+        def returned(changed: bool | None) -> None:
+            if changed:
+                self._reload(keep_position=True)
+
+        self.app.push_screen(ClientActionsScreen(row.id), returned)
+
+    def action_products(self) -> None:
+        from screens.admin.products import ProductsScreen
+
+        self.app.push_screen(ProductsScreen(self.identity))
+
+    def action_logins(self) -> None:
+        from screens.admin.logins import LoginsScreen
+
+        self.app.push_screen(LoginsScreen(self.identity))
+
+    def action_settings(self) -> None:
+        from screens.admin.logins import SettingsScreen
+
+        def closed(_: None) -> None:
+            self.formats = None  # the date order or the currency may have changed
+            self._reload(keep_position=True)
+
+        self.app.push_screen(SettingsScreen(), closed)
+
+    def action_backup(self) -> None:
+        from screens.admin.backup import BackupScreen
+
+        self.app.push_screen(BackupScreen())
+
     def action_import_file(self) -> None:
         from screens.transfer.import_dialog import ImportFileScreen
 
@@ -466,6 +521,12 @@ class ClientsScreen(DatabaseScreen, Screen):
         from screens.transfer.export_dialog import ExportFileScreen
 
         self.app.push_screen(ExportFileScreen(criteria=self.criteria))
+
+    async def action_mail_clients(self) -> None:
+        criteria, segment = self.criteria, self.segment_name
+        await self.app.switch_mode("mailing")
+        # The mailing mode's own screen, under any campaign left open in that mode.
+        self.app.screen_stack[0].new_campaign(criteria=None if segment else criteria, segment=segment)
 
     def _prepare_card_editor(self) -> None:
         from screens.card.screen import CardScreen

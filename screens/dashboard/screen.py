@@ -1,7 +1,7 @@
 """The dashboard: ABC, A-E, RFM, the Pareto curve, revenue and cohorts, lifetime value and the movement
 between segments, read from the stored results of the last refresh.
 
-Tab moves between the tables (and the row of tab names, where ← and → change the tab; 1-5 jump to one),
+Tab moves between the tables (and the row of tab names, where ← and → change the tab; 1-6 jump to one),
 the arrows between cells, and Enter opens the clients list filtered to exactly the clients behind the cell.
 The administrator refreshes with `r`, in the background: the screen stays usable and shows the step.
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -29,12 +29,15 @@ from db.session import Identity
 from screens.base import DatabaseScreen, database_work
 from screens.dashboard import tables
 from screens.dashboard.dialogs import DashboardHelp, RefreshChoice, RefreshDialog
+from tui import textual_compat
 from tui.widgets.charts import DrillTable
 from tui.widgets.connection import ConnectionBack
 from tui.widgets.footer import SteadyFooter
 from db import labels
 
-TABS = ("classes", "rfm", "revenue", "value", "movement")
+# Conversion and retention come last: their two tables would double the work of the first tab, which every
+# opening builds (tests/bench_dashboard.py), and below ABC and A-E they were off the 80x24 screen anyway.
+TABS = ("classes", "rfm", "revenue", "value", "movement", "retention")
 
 
 def age(seconds: float) -> str:
@@ -92,21 +95,25 @@ class DashboardScreen(DatabaseScreen, Screen):
     def __init__(self, identity: Identity) -> None:
         super().__init__()
         self.identity = identity
+        textual_compat.styles_already_current(self, self.app)
+        # Until the screen is first left, its widgets hold the styles they were given as they mounted.
+        self.styled_on_mount = True
         self.view: analytics.DashboardView | None = None
+        self.built_tabs: set[str] = set()
         self.refreshing = False
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(t("Reading the stored analytics…"), id="dash-status")
-        with Horizontal(id="dash-progress-row"):
-            yield Label("", id="dash-step")
-            yield ProgressBar(total=len(STEPS), show_eta=False, id="dash-progress")
+        # The step and the bar are made by the first refresh: most openings never show them.
+        yield Horizontal(id="dash-progress-row")
         with TabbedContent(id="dash-tabs"):
             for name in TABS:
                 with TabPane(t(labels.DASHBOARD_TAB[name]), id=name):
-                    # The first tab's tables are made with the screen, the others when first shown: a dozen
-                    # tables at once would double the time from the key to the first painted table.
-                    yield VerticalScroll(*(self._pane_widgets(name) if name == TABS[0] else ()), id=f"{name}-body")
+                    # A tab's tables are made when the results are read and the tab is first shown, already
+                    # filled: tables made empty would be laid out and painted twice, and a dozen tables at once
+                    # would double the time from the key to the first painted table.
+                    yield VerticalScroll(id=f"{name}-body")
         yield SteadyFooter()
 
     @staticmethod
@@ -115,8 +122,9 @@ class DashboardScreen(DatabaseScreen, Screen):
             return Label(t(labels.DASHBOARD_TITLE[key]), classes="dash-title")
 
         if name == "classes":
-            return [title("abc"), DrillTable(id="abc"), title("ae"), DrillTable(id="ae"), title("buyers"),
-                    DrillTable(id="buyers"), title("inactive"), DrillTable(id="inactive")]
+            return [title("abc"), DrillTable(id="abc"), title("ae"), DrillTable(id="ae")]
+        if name == "retention":
+            return [title("buyers"), DrillTable(id="buyers"), title("inactive"), DrillTable(id="inactive")]
         if name == "rfm":
             return [title("segments"), DrillTable(id="segments"), title("rf"), DrillTable(id="rf")]
         if name == "revenue":
@@ -128,17 +136,31 @@ class DashboardScreen(DatabaseScreen, Screen):
                 DrillTable(id="move-abc"), title("move_ae"), DrillTable(id="move-ae")]
 
     @on(TabbedContent.TabActivated, "#dash-tabs")
-    async def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
-        name = event.pane.id or ""
-        body = self.query_one(f"#{name}-body", VerticalScroll)
-        if not body.children:
-            await body.mount_all(self._pane_widgets(name))
-            if self.view is not None:
-                self._fill_tab(name, self.view)
+    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        self._build_tab(event.pane.id or "")
+
+    def _build_tab(self, name: str) -> None:
+        """Makes a tab's tables, once, and fills them; mounting registers them at once, so they are filled before
+        the next layout."""
+        if self.view is None or name in self.built_tabs:
+            return
+        self.built_tabs.add(name)
+        self.query_one(f"#{name}-body", VerticalScroll).mount_all(self._pane_widgets(name))
+        self._fill_tab(name, self.view)
 
     def on_mount(self) -> None:
         self.query_one("#dash-progress-row").display = False
         self._load()
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Runs before Textual's own handler: opening the mode resumes a new screen twice (its mode's first
+        # screen, then the mode), and each time Textual would style every widget again, 70 ms of CPU in all
+        # (tests/bench_dashboard.py), for styles given a moment before.
+        if self.styled_on_mount:
+            event.refresh_styles = False
+
+    def on_screen_suspend(self) -> None:
+        self.styled_on_mount = False
 
     # --- reading ----------------------------------------------------------------------------------
 
@@ -167,18 +189,18 @@ class DashboardScreen(DatabaseScreen, Screen):
                                    "once clients buy.")
             self.query_one("#dash-status", Static).update(status)
         self._fill(view)
-        self.refresh_bindings()
 
     def _fill(self, view: analytics.DashboardView) -> None:
-        for name in TABS:
-            if self.query_one(f"#{name}-body", VerticalScroll).children:
-                self._fill_tab(name, view)
+        for name in self.built_tabs:
+            self._fill_tab(name, view)
+        self._build_tab(self.query_one("#dash-tabs", TabbedContent).active)
 
     def _fill_tab(self, name: str, view: analytics.DashboardView) -> None:
         table = self._table
         if name == "classes":
             tables.fill_abc(table("abc"), view)
             tables.fill_ae(table("ae"), view)
+        elif name == "retention":
             tables.fill_buyers(table("buyers"), view)
             tables.fill_inactive(table("inactive"), view)
         elif name == "rfm":
@@ -199,10 +221,15 @@ class DashboardScreen(DatabaseScreen, Screen):
             tables.fill_top(table("top"), view)
         else:
             moved = any(view.board.movement.values())
-            self.query_one("#move-note", Static).update("" if moved else t("Movement shows after the second refresh: "
-                                                                           "it compares each client's classes with "
-                                                                           "those of the refresh before."))
-            self.query_one("#move-note", Static).display = not moved
+            if not moved:
+                note = t("Movement shows after the second refresh: it compares each client's classes with those of "
+                         "the refresh before.")
+            elif all(move.from_class == move.to_class for move in view.board.movement.get("segment", [])):
+                note = t("Every client kept their RFM segment since the refresh before.")
+            else:
+                note = ""
+            self.query_one("#move-note", Static).update(note)
+            self.query_one("#move-note", Static).display = bool(note)
             tables.fill_segment_moves(table("move-segment"), view)
             tables.fill_movement(table("move-abc"), view, "abc", tables.ABC)
             tables.fill_movement(table("move-ae"), view, "ae", tables.AE)
@@ -217,7 +244,7 @@ class DashboardScreen(DatabaseScreen, Screen):
         self.query_one("#dash-tabs", TabbedContent).active = name
 
     def action_help(self) -> None:
-        self.app.push_screen(DashboardHelp())
+        self.app.push_screen(DashboardHelp(self.view.segment_rules if self.view else ()))
 
     # --- drilling down ----------------------------------------------------------------------------
 
@@ -254,7 +281,11 @@ class DashboardScreen(DatabaseScreen, Screen):
         if choice is None:
             return
         self.refreshing = True
-        self.query_one("#dash-progress-row").display = True
+        row = self.query_one("#dash-progress-row", Horizontal)
+        if not row.children:
+            row.mount_all([Label("", id="dash-step"),
+                           ProgressBar(total=len(STEPS), show_eta=False, id="dash-progress")])
+        row.display = True
         self.query_one("#dash-progress", ProgressBar).update(progress=0)
         self.refresh_bindings()
         self._refresh(choice)

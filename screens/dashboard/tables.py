@@ -71,19 +71,23 @@ def _class_table(table: DrillTable, rows: list[ClassRow], order: tuple[str, ...]
 
 
 def fill_buyers(table: DrillTable, view: DashboardView) -> None:
-    """Prospects, one-time and regular buyers as of the analysis date, and those who went quiet."""
+    """Prospects, one-time and regular buyers as of the analysis date, their share of all clients and of the
+    buyers (the share of regular clients), and those who went quiet."""
     table.clear_all()
-    table.add_columns(t("Who"), t("Clients"), t("Share"))
+    table.add_columns(t("Who"), t("Clients"), t("Share"), t("Of buyers"))
     named = _by_class(view.board.categories)
     everyone = sum(row.clients for row in named.values())
+    buyers = everyone - (named["prospect"].clients if "prospect" in named else 0)
     for name in CATEGORIES:
         clients = named[name].clients if name in named else 0
+        of_buyers = "" if name == "prospect" else _percent(clients / buyers if buyers else None)
         table.add_drill_row([t(labels.DASHBOARD_BOUGHT[name]), f"{clients:,}",
-                             _percent(clients / everyone if everyone else None)],
+                             _percent(clients / everyone if everyone else None), of_buyers],
                             _extra("analytics_category", name))
     days = view.board.inactive_after_days
     table.add_drill_row([t("Quiet ≥{days} days", days=days), f"{view.inactive:,}",
-                         _percent(view.inactive / everyone if everyone else None)],
+                         _percent(view.inactive / everyone if everyone else None),
+                         _percent(view.inactive / buyers if buyers else None)],
                         _extra("inactive_days", str(days)))
 
 
@@ -118,17 +122,22 @@ def fill_rf_grid(table: DrillTable, view: DashboardView) -> None:
 
 
 def fill_months(table: DrillTable, view: DashboardView) -> None:
-    """Revenue by month, with the month's cohort: the clients who first bought then, and who came back."""
+    """Revenue by month, with the month's cohort: the clients who first bought then, the share of them who came
+    back within 90 days and how many did not. The month and its revenue lead to the clients behind that revenue,
+    the cohort's numbers to the cohort, its returners and the others."""
     table.clear_all()
-    table.add_columns(t("Month"), t("Revenue"), "", t("New"),
-                      t("Back ≤90 d"))
+    table.add_columns(t("Month"), t("Revenue"), "", t("New"), t("Back ≤90 d"), t("Not back"))
     months = view.board.months
     top = max((float(month.revenue) for month in months), default=0.0)
     for month in reversed(months):
-        cohort = _extra("cohort", month.month.strftime("%Y-%m")) if month.new_clients else None
-        table.add_drill_row([month.month.strftime("%Y-%m"), money(month.revenue, 0),
-                             bar(float(month.revenue), top, 10), f"{month.new_clients:,}",
-                             _percent(month.retention)], [None, None, None, cohort, None])
+        key = month.month.strftime("%Y-%m")
+        revenue = _extra("month_revenue", key)
+        cohort = [_extra("cohort", key), _extra("cohort_back", key), _extra("cohort_not_back", key)]
+        if not month.new_clients:
+            cohort = [None, None, None]
+        table.add_drill_row([key, money(month.revenue, 0), bar(float(month.revenue), top, 10),
+                             f"{month.new_clients:,}", _percent(month.retention),
+                             f"{month.new_clients - month.returned_90d:,}"], [revenue, revenue, revenue, *cohort])
 
 
 def fill_pareto(table: DrillTable, view: DashboardView) -> None:
@@ -152,13 +161,16 @@ def fill_clv(table: DrillTable, view: DashboardView) -> None:
 
 
 def fill_top(table: DrillTable, view: DashboardView) -> None:
+    """The clients by expected 12-month value: Enter on a name opens the card, on a number the list of the
+    clients from the first down to that row."""
     table.clear_all()
     table.add_columns(t("Client"), t("Expected 12 m"),
                       t("Purchases"), t("Active"))
-    for client in view.board.top_clients:
+    for rank, client in enumerate(view.board.top_clients, 1):
+        down_to = _extra("top_value", str(rank))
         table.add_drill_row([(client.name or f"#{client.client_id}")[:28], money(client.expected_value_12m, 0),
                              f"{client.expected_purchases_12m or 0:.1f}", _percent(client.p_alive)],
-                            OpenCard(client.client_id))
+                            [OpenCard(client.client_id), down_to, down_to, down_to])
 
 
 def fill_inactive(table: DrillTable, view: DashboardView) -> None:
@@ -168,7 +180,7 @@ def fill_inactive(table: DrillTable, view: DashboardView) -> None:
                       t("Segment"))
     for client in view.board.inactive:
         table.add_drill_row([(client.name or f"#{client.client_id}")[:28], money(client.m, 0), f"{client.r_days:,}",
-                             client.rfm_segment], OpenCard(client.client_id))
+                             labels.rfm_segment(client.rfm_segment)], OpenCard(client.client_id))
 
 
 def fill_movement(table: DrillTable, view: DashboardView, kind: str, order: tuple[str, ...]) -> None:

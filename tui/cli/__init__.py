@@ -18,10 +18,10 @@ from db.connection import Target
 from db.errors import UserError, driver_error, is_permission_denied
 from db.i18n import N_, t
 from tui import i18n
-from tui.cli import admin, analytics, app, mailing, transfer
+from tui.cli import admin, analytics, app, mailing, transfer, triggers
 from tui.cli.common import check_arguments
 
-GROUPS = (admin, transfer, analytics, mailing)
+GROUPS = (admin, transfer, analytics, mailing, triggers)
 
 # argparse's own words (usage, options, its error messages), translated like every other message.
 ARGPARSE_MESSAGES = (

@@ -14,6 +14,7 @@ from pathlib import Path
 from db.connection import Target
 from db.errors import UserError
 from db.i18n import N_, t, tn
+from tui.cli import splits
 from tui.cli.common import bind_app_database, positive_int, say
 from db import labels
 
@@ -26,21 +27,26 @@ def add_parsers(commands) -> None:
     create.add_argument("--channel", choices=("email", "sms"), required=True)
     create.add_argument("--segment", required=True, metavar="NAME|all", help=t("a saved segment's name, or 'all' for "
                                                                                "every client"))
-    create.add_argument("--template", required=True, type=Path, metavar="FILE", help=t("the template file: 'Subject: "
-                                                                                       "...', optional 'CTA: label | "
-                                                                                       "url' and 'HTML: file' lines, "
-                                                                                       "a blank line, the body (an "
-                                                                                       "SMS template is the body "
-                                                                                       "alone)"))
+    create.add_argument("--template", type=Path, metavar="FILE", help=t("the template file: 'Subject: ...', optional "
+                                                                        "'CTA: label | url' and 'HTML: file' lines, a "
+                                                                        "blank line, the body (an SMS template is the "
+                                                                        "body alone)"))
     create.add_argument("--purpose", choices=("marketing", "greeting", "service"), default="marketing")
     create.add_argument("--at", metavar="TIME", help=t("when to start sending: 2026-12-24 10:00 in the shop's time "
                                                        "zone, or ISO 8601 with an offset"))
+    create.add_argument("--weekly", metavar="'DAY HH:MM'", help=t("send every week at this weekday and hour of the "
+                                                                  "shop's time zone, such as 'MON 10:00'; each "
+                                                                  "week's run enqueues the audience as it is then"))
+    splits.add_create_arguments(create)
     for action in ("start", "pause", "resume", "cancel"):
         campaign.add_parser(action, help=t(labels.MAILING_HELP[action])).add_argument("id", type=positive_int)
     campaign.add_parser("list", help=t("list the campaigns"))
+    campaign.add_parser("tick", help=t("make the weekly campaigns' due runs (for cron, when the sender runs as the "
+                                       "mailer login)"))
     status = campaign.add_parser("status", help=t("counts by state and by skip reason"))
     status.add_argument("id", type=positive_int)
     status.add_argument("--json", action="store_true")
+    splits.add_results_parser(campaign)
 
     send = commands.add_parser("send", help=t("deliver queued messages (SMTP from CLIENTBASE_SMTP_URL, SMS to "
                                               "CLIENTBASE_SMS_FILE)"))
@@ -81,28 +87,29 @@ def _connection():
 
 
 def cmd_campaign(target: Target, args: argparse.Namespace) -> int:
-    from db.mailing import campaigns, rules, templates
-    from tui.mailing import render, template_file
+    from db.mailing import campaigns, rules
 
     bind_app_database(target)
     database = _connection()
     with database.connection_context():
         conn = database.connection()
         if args.action == "create":
-            text = template_file.load(args.template, args.channel)
-            try:
-                needed = render.check(text, templates.custom_field_names(conn))
-            except render.TemplateProblems as problems:
-                raise UserError(N_("The template cannot be saved: {problems}."), problems=str(problems)) from None
             at = _scheduled_at(args.at, rules.read(conn).timezone)
-            # One template per campaign and file: saving again replaces it, so a corrected file is one command.
-            template = templates.save(conn, name=f"{args.name} — {args.template.name}", channel=args.channel,
-                                      subject=text.subject, body=text.body, html_body=text.html,
-                                      cta_label=text.cta_label, cta_url=text.cta_url, required_fields=needed)
-            campaign_id = campaigns.create(conn, name=args.name, channel=args.channel, template_id=template.id,
-                                           segment=None if args.segment == "all" else args.segment,
-                                           purpose=args.purpose, scheduled_at=at)
+            weekly = campaigns.Weekly.parse(args.weekly) if args.weekly else None
+            with conn.transaction():  # the templates, the campaign and its arms together, or nothing
+                arms = splits.save_templates(conn, args)
+                campaign_id = campaigns.create(conn, name=args.name, channel=args.channel, template_id=arms[0][0],
+                                               segment=None if args.segment == "all" else args.segment,
+                                               purpose=args.purpose, scheduled_at=at, weekly=weekly)
+                splits.add_arms(conn, campaign_id, arms, args.holdout)
             say(t("{id}", id=campaign_id))
+        elif args.action == "results":
+            splits.show_results(conn, args)
+        elif args.action == "tick":
+            for occurrence in campaigns.tick(conn):
+                say(tn("Campaign {parent}: this week's run is campaign {id}, {count} recipient enqueued.",
+                       "Campaign {parent}: this week's run is campaign {id}, {count} recipients enqueued.",
+                       occurrence.enqueued, parent=occurrence.parent_id, id=occurrence.campaign_id))
         elif args.action in ("start", "pause", "resume", "cancel"):
             getattr(campaigns, args.action)(conn, args.id)
             status = campaigns.get(conn, args.id).status
@@ -122,6 +129,8 @@ def cmd_campaign(target: Target, args: argparse.Namespace) -> int:
             else:
                 say(f"{progress.campaign.name}: {t(labels.CAMPAIGN_STATUS[progress.campaign.status])}"
                     + (f" ({progress.campaign.paused_reason})" if progress.campaign.paused_reason else ""))
+                if progress.campaign.weekly is not None:
+                    _say_weekly(conn, progress.campaign)
                 for state, count in progress.by_state.items():
                     say(f"  {t(labels.MESSAGE_STATE[state]):<10} {count}")
                 for reason, count in sorted(progress.by_skip_reason.items()):
@@ -129,6 +138,18 @@ def cmd_campaign(target: Target, args: argparse.Namespace) -> int:
                     said = t(labels.SKIP_REASON[reason]) if reason in labels.SKIP_REASON else reason
                     say(f"    {said:<20} {count}")
     return 0
+
+
+def _say_weekly(conn, campaign) -> None:
+    from db.mailing import campaigns, rules
+
+    zone = rules.read(conn).timezone
+    next_run = "—" if campaign.next_run_at is None or campaign.status != "scheduled" else \
+        f"{campaign.next_run_at.astimezone(zoneinfo.ZoneInfo(zone)):%Y-%m-%d %H:%M}"
+    say("  " + t("every week, {weekly} ({zone}); next run {next}", weekly=str(campaign.weekly), zone=zone,
+                 next=next_run))
+    for run in campaigns.occurrences(conn, campaign.id):
+        say(f"  {run.id:>6}  {t(labels.CAMPAIGN_STATUS[run.status]):<9}  {run.name}")
 
 
 def cmd_send(target: Target, args: argparse.Namespace) -> int:

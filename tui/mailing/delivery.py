@@ -19,7 +19,8 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from email import policy
+from email.headerregistry import HeaderRegistry
+from email.policy import EmailPolicy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
@@ -30,7 +31,7 @@ import psycopg
 
 from db.errors import UserError
 from db.i18n import N_, t
-from db.mailing import queue, rules
+from db.mailing import campaigns, queue, rules
 from db.mailing.queue import Claimed
 from db.mailing.rules import Rules
 from tui.mailing.render import Client, MissingValue, Rendered, TemplateText, render
@@ -136,7 +137,7 @@ class SmtpTransport:
             smtp.rset()
             raise DeliveryError(code, _text(reply))
         try:
-            code, reply = smtp.data(message.as_bytes(policy=policy.SMTP))
+            code, reply = smtp.data(message.as_bytes(policy=SMTP_FOLDING_ONCE))
         except smtplib.SMTPDataError as exc:
             raise DeliveryError(exc.smtp_code, _text(exc.smtp_error)) from None
         return f"{code} {_text(reply)}"
@@ -184,6 +185,55 @@ class FileGateway:
 
 # --- the message ---------------------------------------------------------------------------------------
 
+class _ParsingOnce(HeaderRegistry):
+    """The standard header registry, except that it makes each header class once (the standard one makes a
+    new class for every header it parses) and parses a value it has parsed before from memory: a campaign's
+    messages repeat most of their headers (From, Reply-To, Date within a second, the MIME headers, often the
+    Subject). Header objects are immutable, so one may sit in many messages."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._classes: dict[str, type] = {}
+        self._parsed: dict[tuple[str, str], object] = {}
+
+    def __getitem__(self, name: str) -> type:
+        made = self._classes.get(name.lower())
+        if made is None:
+            made = self._classes[name.lower()] = super().__getitem__(name)
+        return made
+
+    def __call__(self, name: str, value: str):  # type: ignore[override]
+        if not isinstance(value, str):
+            return super().__call__(name, value)
+        parsed = self._parsed.get((name, value))
+        if parsed is None:
+            parsed = super().__call__(name, value)
+            if len(self._parsed) > 4096:
+                self._parsed.clear()
+            self._parsed[(name, value)] = parsed
+        return parsed
+
+
+class _FoldingOnce(EmailPolicy):
+    """EmailPolicy that folds a header it has folded before from memory (folding was a third of building
+    a message)."""
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        key = (self.linesep, name, type(value), str(value))
+        folded = _FOLDED.get(key)
+        if folded is None:
+            folded = super().fold_binary(name, value)
+            if len(_FOLDED) > 4096:
+                _FOLDED.clear()
+            _FOLDED[key] = folded
+        return folded
+
+
+_FOLDED: dict[tuple[str, str, type, str], bytes] = {}
+MESSAGE_POLICY = _FoldingOnce(header_factory=_ParsingOnce())
+SMTP_FOLDING_ONCE = MESSAGE_POLICY.clone(linesep="\r\n")
+
+
 def token_for(secret: bytes, message_id: int, channel: str, address: str) -> str:
     """Signed per message, so that a link cannot unsubscribe anyone else (tui/mailing/unsubscribe.py checks it)."""
     mac = hmac.new(secret, f"{message_id}:{channel}:{address}".encode(), hashlib.sha256)
@@ -202,7 +252,7 @@ def build_email(message: Claimed, rendered: Rendered, settings: Rules, now: date
                 secret: bytes | None = None, message_id: str | None = None) -> EmailMessage:
     if not settings.mail_from:
         raise UserError(N_("Set the sender first: clientbase settings set mail_from 'Shop <news@shop.example>'."))
-    email = EmailMessage()
+    email = EmailMessage(policy=MESSAGE_POLICY)
     full_name = " ".join(part for part in (message.first_name, message.last_name) if part)
     email["From"] = settings.mail_from
     email["To"] = formataddr((full_name, message.address)) if full_name else message.address
@@ -241,7 +291,8 @@ def rendered_for(message: Claimed, unsubscribe_url: str = "") -> Rendered:
     client = Client(first_name=message.first_name or None, middle_name=message.middle_name or None,
                     last_name=message.last_name or None, gender=message.gender, birthday=message.birth_date,
                     city=message.city or None, favourite_product=message.favourite_product,
-                    total_spent=message.total_spent, custom=message.custom or {})
+                    total_spent=message.total_spent, custom=message.custom or {},
+                    extra=message.extra or {})
     return render(template, client, unsubscribe_url)
 
 
@@ -298,6 +349,8 @@ class Options:
     poll_seconds: float = 2.0
     pause_above: float = 0.2  # a campaign pauses itself when a fifth of its attempts failed…
     pause_after: int = 20  # …after at least this many
+    schedules: bool = True  # make the weekly campaigns' due runs, when the login may (not the mailer)
+    tick_seconds: float = 30.0
 
 
 @dataclass
@@ -329,11 +382,18 @@ class Delivery:
         self.limiter = RateLimiter(options.per_second, options.per_hour)
         self.totals = Totals()
         self._errors: list[BaseException] = []
+        self._ticks = False
 
     def stop(self) -> None:
         self.stop_event.set()
 
     def run(self) -> Totals:
+        if self.options.schedules:
+            # Before the workers start, so that `--once` delivers a weekly run that has just come due.
+            with psycopg.connect(self.conninfo, autocommit=True) as conn:
+                self._ticks = campaigns.may_tick(conn)
+                if self._ticks:
+                    campaigns.tick(conn, self.clock())
         threads = [threading.Thread(target=self._worker_guarded, args=(number,), name=f"send-{number}", daemon=True)
                    for number in range(self.options.workers)]
         for thread in threads:
@@ -354,9 +414,13 @@ class Delivery:
 
     def _worker(self, number: int) -> None:
         name = f"{socket.gethostname()}:{os.getpid()}:{number}"
+        ticked = time.monotonic()
         with psycopg.connect(self.conninfo, autocommit=True) as conn:
             while not self.stop_event.is_set():
                 now = self.clock()
+                if self._ticks and number == 0 and time.monotonic() - ticked >= self.options.tick_seconds:
+                    campaigns.tick(conn, now)
+                    ticked = time.monotonic()
                 settings = rules.read(conn)
                 token = uuid.uuid4()
                 claim = queue.claim(

@@ -14,7 +14,7 @@ from db.mailing.queue import Claimed
 from db.mailing.rules import Rules
 from db.mailing.templates import ClientValues, Template
 from tui.mailing.delivery import SmtpTransport, build_email, rendered_for, utc_now
-from tui.mailing.render import Rendered
+from tui.mailing.render import SAMPLE_EXTRA, Rendered
 
 
 def as_message(template: Template, client: ClientValues, address: str, purpose: str = "marketing") -> Claimed:
@@ -24,7 +24,8 @@ def as_message(template: Template, client: ClientValues, address: str, purpose: 
                    html_body=template.html_body, cta_label=template.cta_label, cta_url=template.cta_url,
                    first_name=client.first_name, middle_name=client.middle_name, last_name=client.last_name,
                    gender=client.gender, birth_date=client.birth_date, city=client.city,
-                   total_spent=client.total_spent, custom=client.custom, favourite_product=client.favourite_product)
+                   total_spent=client.total_spent, custom=client.custom, favourite_product=client.favourite_product,
+                   extra=dict(SAMPLE_EXTRA))
 
 
 def preview(template: Template, client: ClientValues, purpose: str = "marketing") -> Rendered:

@@ -9,18 +9,23 @@ and `{% if x %}` work on it as on any undefined value.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, Mapping
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 # The client's fields a template may use; custom fields come as `custom.<name>`.
+# What a trigger's message adds (message.extra, db/mailing/triggers.py): a child's name and age, the product
+# and end date of a subscription, the holiday. A campaign's template may name them too; a recipient without
+# them is then skipped like any recipient lacking a value.
+TRIGGER_FIELDS = ("child_name", "child_age", "product", "end_date", "holiday", "days_left")
 FIELDS = ("first_name", "middle_name", "last_name", "full_name", "greeting", "birthday", "city",
-          "favourite_product", "total_spent", "unsubscribe_url", "cta_url", "cta_label")
+          "favourite_product", "total_spent", "unsubscribe_url", "cta_url", "cta_label") + TRIGGER_FIELDS
 CUSTOM = "custom"
 GREETINGS = {"m": "Уважаемый", "f": "Уважаемая"}
 # Attributes that lead from a value to Python's internals; the sandbox refuses them when rendering, the save
@@ -130,6 +135,7 @@ class Client:
     favourite_product: str | None = None
     total_spent: Decimal | None = None
     custom: Mapping[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 def context(client: Client, unsubscribe_url: str = "", cta_label: str = "", cta_url: str = "") -> dict[str, Any]:
@@ -139,14 +145,21 @@ def context(client: Client, unsubscribe_url: str = "", cta_label: str = "", cta_
         "full_name": full_name, "greeting": GREETINGS.get(client.gender or ""), "birthday": client.birthday,
         "city": client.city, "favourite_product": client.favourite_product, "total_spent": client.total_spent,
         "unsubscribe_url": unsubscribe_url, "cta_url": cta_url, "cta_label": cta_label,
+        **{name: client.extra.get(name) for name in TRIGGER_FIELDS},
     }
     present = {name: value for name, value in values.items() if value not in (None, "")}
     present[CUSTOM] = _CustomFields({k: v for k, v in client.custom.items() if v not in (None, "")})
     return present
 
 
+@functools.lru_cache(maxsize=256)
+def _compiled(source: str, html: bool) -> Template:
+    # Compiling was most of a message's rendering, and a campaign renders one template for every client.
+    return (_HTML if html else _TEXT).from_string(source)
+
+
 def _render_one(source: str, values: Mapping[str, Any], html: bool = False) -> str:
-    return (_HTML if html else _TEXT).from_string(source).render(values)
+    return _compiled(source, html).render(values)
 
 
 def render(template: TemplateText, client: Client, unsubscribe_url: str = "") -> Rendered:
@@ -163,8 +176,12 @@ def render(template: TemplateText, client: Client, unsubscribe_url: str = "") ->
 
 # --- checks when saving ------------------------------------------------------------------------------
 
+# A preview shows a trigger's template with these in place of what the trigger would give.
+SAMPLE_EXTRA = {"child_name": "Маша", "child_age": 7, "product": "Абонемент", "end_date": "09.03.2026",
+                "holiday": "8 Марта", "days_left": 3}
 _SAMPLE = Client(first_name="Анна", middle_name="Сергеевна", last_name="Иванова", gender="f",
-                 birthday=date(1990, 3, 8), city="Москва", favourite_product="Кофе", total_spent=Decimal("1234.50"))
+                 birthday=date(1990, 3, 8), city="Москва", favourite_product="Кофе", total_spent=Decimal("1234.50"),
+                 extra=SAMPLE_EXTRA)
 
 
 def _ast_problems(part: str, source: str, custom_fields: set[str], html: bool) -> list[Problem]:
@@ -216,7 +233,8 @@ def check(template: TemplateText, custom_fields: set[str] | frozenset[str] = fro
     except (TypeError, ValueError, ArithmeticError) as exc:
         raise TemplateProblems([Problem("template", 1, f"cannot compute: {exc}")]) from None
     needed = []
-    for name in [f for f in FIELDS if f not in ("unsubscribe_url", "cta_url", "cta_label")] + \
+    # A trigger's values are the trigger's to give, not the client's: they never make a field "needed".
+    for name in [f for f in FIELDS if f not in ("unsubscribe_url", "cta_url", "cta_label") + TRIGGER_FIELDS] + \
             [f"{CUSTOM}.{n}" for n in sorted(custom_fields)]:
         try:
             render(template, _without(sample, name), "https://example.invalid/u")

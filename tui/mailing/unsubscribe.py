@@ -3,49 +3,72 @@
 A shop has no web application, so this small HTTP service sits behind the shop's reverse proxy (which does
 TLS). A link is /<message id>.<HMAC>; the signature covers the message's channel and address, so nobody can
 unsubscribe someone else. The suppression is written at once, as the login the service runs as (mailer).
+Every page is in the client's language (queue.reader_language), whatever language the service started in.
 """
 
 from __future__ import annotations
 
+import functools
+import gettext
 import hmac
 import html
 import re
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs
 
 import psycopg
 
-from db.i18n import t
+from db.i18n import N_
 from db.mailing import queue
 from tui.mailing.delivery import token_for
 
 _TOKEN = re.compile(r"^/(\d{1,18})\.([0-9a-f]{32})$")
+_LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"  # tui/locale, as tui/i18n.py reads it
+
+NOT_VALID = N_("This unsubscribe link is not valid.")
+TITLE = N_("Unsubscribe")
+QUESTION = N_("Do you want to stop receiving these messages?")
+CONFIRM = N_("Yes, unsubscribe me")
+DONE = N_("You are unsubscribed. You will get no more of these messages.")
 
 
-def _page(title: str, body: str) -> bytes:
-    return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title></head>"
-            f"<body><h1>{html.escape(title)}</h1>{body}</body></html>").encode()
+@functools.cache
+def _catalog(language: str) -> gettext.NullTranslations:
+    # Each request answers in its own client's language: the threads cannot share db.i18n's one catalog.
+    if language == "en":
+        return gettext.NullTranslations()
+    return gettext.translation("clientbase", _LOCALE_DIR, languages=[language], fallback=True)
+
+
+def said(language: str, text: str) -> str:
+    return html.escape(_catalog(language).gettext(text))
+
+
+def _page(language: str, title: str, body: str) -> bytes:
+    return (f"<!doctype html><html lang=\"{language}\"><head><meta charset=\"utf-8\">"
+            f"<title>{said(language, title)}</title></head>"
+            f"<body><h1>{said(language, title)}</h1>{body}</body></html>").encode()
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: "UnsubscribeServer"
 
-    def _recipient(self) -> tuple[str, str] | None:
+    def _recipient(self) -> tuple[tuple[str, str] | None, str]:
+        """The link's (channel, address) when its signature holds, and the language to answer in."""
         match = _TOKEN.match(self.path.split("?", 1)[0])
-        if not match:
-            return None
-        message_id = int(match[1])
+        message_id = int(match[1]) if match else None
         with psycopg.connect(self.server.conninfo, autocommit=True) as conn:
-            found = queue.recipient_of(conn, message_id)
-        if found is None:
-            return None
-        expected = token_for(self.server.secret, message_id, *found)
-        return found if hmac.compare_digest(expected, self.path.split("?", 1)[0][1:]) else None
+            found = queue.recipient_of(conn, message_id) if message_id is not None else None
+            valid = found is not None and message_id is not None and hmac.compare_digest(
+                token_for(self.server.secret, message_id, *found), self.path.split("?", 1)[0][1:])
+            # A forged link is answered in the shop's language: the client's would tell whose message it is.
+            return (found if valid else None), queue.reader_language(conn, message_id if valid else None)
 
-    def _reply(self, status: HTTPStatus, title: str, body: str = "") -> None:
-        content = _page(title, body)
+    def _reply(self, status: HTTPStatus, language: str, title: str, body: str = "") -> None:
+        content = _page(language, title, body)
         self.send_response(status)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(content)))
@@ -54,27 +77,27 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(content)
 
     def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches to
-        if self._recipient() is None:
-            self._reply(HTTPStatus.NOT_FOUND, t("This unsubscribe link is not valid."))
+        recipient, language = self._recipient()
+        if recipient is None:
+            self._reply(HTTPStatus.NOT_FOUND, language, NOT_VALID)
             return
         # A GET only asks: mail scanners follow links, and must not unsubscribe anyone by doing so.
-        form = (f"<p>{html.escape(t('Do you want to stop receiving these messages?'))}</p><form method=\"post\">"
-                f"<button name=\"confirm\" value=\"yes\">{html.escape(t('Yes, unsubscribe me'))}</button></form>")
-        self._reply(HTTPStatus.OK, t("Unsubscribe"), form)
+        form = (f"<p>{said(language, QUESTION)}</p><form method=\"post\">"
+                f"<button name=\"confirm\" value=\"yes\">{said(language, CONFIRM)}</button></form>")
+        self._reply(HTTPStatus.OK, language, TITLE, form)
 
     def do_POST(self) -> None:  # noqa: N802
         length = min(int(self.headers.get("Content-Length") or 0), 4096)
         fields = parse_qs(self.rfile.read(length).decode("utf-8", "replace"))
         one_click = fields.get("List-Unsubscribe") == ["One-Click"]
         confirmed = fields.get("confirm") == ["yes"]
-        recipient = self._recipient()
+        recipient, language = self._recipient()
         if recipient is None or not (one_click or confirmed):
-            self._reply(HTTPStatus.NOT_FOUND if recipient is None else HTTPStatus.BAD_REQUEST,
-                        t("This unsubscribe link is not valid."))
+            self._reply(HTTPStatus.NOT_FOUND if recipient is None else HTTPStatus.BAD_REQUEST, language, NOT_VALID)
             return
         with psycopg.connect(self.server.conninfo, autocommit=True) as conn:
             queue.unsubscribe(conn, *recipient)
-        self._reply(HTTPStatus.OK, t("You are unsubscribed. You will get no more of these messages."))
+        self._reply(HTTPStatus.OK, language, DONE)
 
     def log_message(self, format: str, *args: object) -> None:
         pass  # the paths carry tokens; the reverse proxy keeps the access log

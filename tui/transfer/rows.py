@@ -136,10 +136,14 @@ class RowReader:
         if not (key or phone or email):
             raise ValueError(t("the row names no client (client number, phone or e-mail)"))
         moment = self._parsed(cells, "purchased_at", lambda v: _moment(v, self.day_first))
-        amount = self._parsed(cells, "amount", lambda v: _amount(v, "amount"))
+        amount = self._parsed(cells, "amount", lambda v: values.parse_amount(v, "amount", negative=True))
         if moment is None or amount is None:
             raise ValueError(t("the row lacks the date or the amount of the purchase"))
         cost = self._parsed(cells, "cost", lambda v: _amount(v, "cost"))
+        if cost is not None and amount < 0:
+            # A negative amount is a refund, and its cost is that of the goods coming back (migration 0014):
+            # files write that cost as a positive number.
+            cost = -cost
         quantity = self._parsed(cells, "quantity", lambda v: _amount(v, "quantity"))
         if quantity is not None and quantity <= 0:
             header, text = self._cell(cells, "quantity")

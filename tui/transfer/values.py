@@ -119,15 +119,16 @@ def parse_datetime(text: str, day_first: bool = True) -> str:
 AMOUNT_LIMIT = Decimal(10) ** 9
 
 
-def parse_amount(text: str, what: str = "amount") -> Decimal:
-    """1 234,50 ₽, 1,234.50, 1234.5 → Decimal; refuses negatives."""
+def parse_amount(text: str, what: str = "amount", negative: bool = False) -> Decimal:
+    """1 234,50 ₽, 1,234.50, 1234.5 → Decimal; refuses negatives unless `negative` (a refund's amount),
+    and then refuses zero, which is neither a purchase nor a refund."""
     value = re.sub(r"[\s\u00a0\u202f'₽$€£]|руб\.?|lei|mdl|rub|eur|usd", "", text.strip().lower())
     if "," in value and "." in value:
         if value.rfind(".") > value.rfind(","):
             value = value.replace(",", "")
         else:
             value = value.replace(".", "").replace(",", ".")
-    elif re.fullmatch(r"\d{1,3}(,\d{3})+", value):
+    elif re.fullmatch(r"-?\d{1,3}(,\d{3})+", value):
         value = value.replace(",", "")  # 12,000 or 1,234,567: money never has three decimals
     elif "," in value:
         value = value.replace(",", ".")
@@ -136,9 +137,9 @@ def parse_amount(text: str, what: str = "amount") -> Decimal:
     except InvalidOperation:
         raise ValueError(t("'{value}' "
                            "is not a valid {what}", what=t(labels.IMPORT_WHAT[what]), value=text.strip())) from None
-    if not number.is_finite() or number < 0:
+    if not number.is_finite() or (number == 0 if negative else number < 0):
         raise ValueError(t("'{value}' is not a valid {what}", what=t(labels.IMPORT_WHAT[what]), value=text.strip()))
-    if number >= AMOUNT_LIMIT:
+    if abs(number) >= AMOUNT_LIMIT:
         raise ValueError(t("the {what} '{value}' is too large", what=t(labels.IMPORT_WHAT[what]), value=text.strip()))
     return number
 

@@ -37,13 +37,18 @@ class PurchasesTab(Vertical):
     PurchasesTab Static { height: auto; }
     PurchasesTab #purchases { height: 1fr; }
     PurchasesTab #subscriptions { height: auto; max-height: 7; }
+    PurchasesTab #purchase-keys { color: $text-muted; }
     """
 
-    def __init__(self) -> None:
+    def __init__(self, read_only: bool = True) -> None:
         super().__init__(id="tab-purchases-body")
+        self.read_only = read_only
 
     def compose(self) -> ComposeResult:
         yield Static("", id="purchase-summary")
+        if not self.read_only:
+            # The keys off the footer, which is full on this tab at 80 columns.
+            yield Static(t("Enter corrects the purchase under the cursor · Ctrl+R deletes it"), id="purchase-keys")
         yield _table("purchases", "date", "channel", "amount", "profit", "items")
         yield Static(t("Subscriptions"), classes="section")
         yield _table("subscriptions", "product", "from", "until")
@@ -74,6 +79,14 @@ class PurchasesTab(Vertical):
                 until += f" ({t('expired')})"
             subscriptions.add_row(subscription.product, format_date(subscription.starts_on, card.day_first), until,
                                   key=str(subscription.id))
+
+
+    def selected(self) -> int | None:
+        """The id of the purchase under the cursor."""
+        table = self.query_one("#purchases", DataTable)
+        if table.row_count == 0:
+            return None
+        return int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
 
 
 class ActivityTab(Vertical):

@@ -1,0 +1,297 @@
+"""Today: the screen a salesperson opens in the morning. The week's birthdays (clients and their children, with
+the age they reach), subscriptions running out, reminders due today or overdue (one's own first), clients who
+have just gone quiet and the week's new clients, one tab each (1-5, or ← → on the tab names).
+
+Enter on a row opens the client's card. The administrator ticks a reminder off (x), puts it off by a day (d) or
+a week (w), adds one (n, for the client of the highlighted row) and shows one login's reminders (a cycles through
+them); the others read, and the database refuses them the same actions anyway.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
+
+from db import labels, session
+from db.i18n import N_, t, tn
+from db.session import Identity
+from db.today import reads, reminders
+from screens.base import DatabaseScreen, database_work
+from screens.today.dialogs import NewReminder, ReminderDialog
+from tui.widgets.connection import ConnectionBack
+from tui.widgets.footer import SteadyFooter
+
+TABS = {
+    "birthdays": N_("Birthdays"),
+    "endings": N_("Subscriptions"),
+    "reminders": N_("Reminders"),
+    "quiet": N_("Gone quiet"),
+    "new": N_("New"),
+}
+REMINDER_ACTIONS = ("tick", "postpone", "add_reminder", "next_assignee")
+
+
+class TodayTable(DataTable):
+    """One list of the screen: a row per client (or reminder), Enter opens the row's client."""
+
+    def __init__(self, *, id: str) -> None:  # noqa: A002 - Textual's own name
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.client_ids: list[int | None] = []
+        self.client_names: list[str] = []
+        self.row_keys: list[int] = []
+
+    def add_client_row(self, key: int, client_id: int | None, client_name: str, *cells: str) -> None:
+        self.add_row(*cells)
+        self.row_keys.append(key)
+        self.client_ids.append(client_id)
+        self.client_names.append(client_name)
+
+
+class TodayScreen(DatabaseScreen, Screen):
+    @dataclass
+    class Loaded(Message):
+        view: reads.TodayView
+
+    @dataclass
+    class ReminderChanged(Message):
+        said: str
+
+    CSS_PATH = Path(__file__).with_name("today.tcss")
+    BINDINGS = [
+        Binding("enter", "open_card", t("Card"), tooltip=t("Open the card of the highlighted client"),
+                id="today.card"),
+        Binding("x", "tick", t("Done"), tooltip=t("Tick the highlighted reminder off"), id="today.tick"),
+        Binding("d", "postpone('day')", t("+1 day"), tooltip=t("Put the highlighted reminder off until tomorrow"),
+                id="today.postpone.day"),
+        Binding("w", "postpone('week')", t("+1 week"), tooltip=t("Put the highlighted reminder off by a week"),
+                id="today.postpone.week"),
+        Binding("n", "add_reminder", t("Remind"), tooltip=t("Add a reminder, for the highlighted client if any"),
+                id="today.reminder.add"),
+        Binding("a", "next_assignee", t("Whose"), tooltip=t("Show the reminders of one login, then the next, then "
+                                                           "everyone's"), id="today.assignee"),
+        Binding("l", "reload", t("Reload"), tooltip=t("Read the lists again"), id="today.reload"),
+        *(Binding(str(number), f"show_tab('{name}')", t(label), show=False, tooltip=t("Show this list"),
+                  id=f"today.tab.{name}") for number, (name, label) in enumerate(TABS.items(), 1)),
+    ]
+
+    def __init__(self, identity: Identity) -> None:
+        super().__init__()
+        self.identity = identity
+        self.view: reads.TodayView | None = None
+        self.assignee: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(t("Reading today's lists…"), id="today-status")
+        with TabbedContent(id="today-tabs"):
+            for name, label in TABS.items():
+                with TabPane(t(label), id=name):
+                    yield Static("", id=f"{name}-note", classes="today-note")
+                    yield TodayTable(id=f"{name}-table")
+        yield SteadyFooter()
+
+    def on_mount(self) -> None:
+        # The list, not the row of tab names: the arrows move between clients at once.
+        self.query_one("#birthdays-table", TodayTable).focus()
+        self._load()
+
+    # --- reading ----------------------------------------------------------------------------------
+
+    @database_work(group="today-load")
+    def _load(self) -> Loaded:
+        return self.Loaded(session.read(reads.load_today, self.identity.login, self.assignee))
+
+    def action_reload(self) -> None:
+        self._load()
+
+    def on_connection_back(self, message: ConnectionBack) -> None:
+        self._load()
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        view = self.view = message.view
+        status = t("Today is {day} · Enter opens the card", day=view.today.isoformat())
+        if view.assignee:
+            status += " · " + t("reminders of {login}", login=view.assignee)
+        self.query_one("#today-status", Static).update(status)
+        self._fill_birthdays(view)
+        self._fill_endings(view)
+        self._fill_reminders(view)
+        self._fill_clients("quiet", view.quiet, t("Last purchase"),
+                           t("No purchase for {days} days, since this week: time to call them back.",
+                             days=view.inactive_after_days))
+        self._fill_clients("new", view.new, t("Since"), t("New clients since Monday."))
+        for name in TABS:
+            count = getattr(view, name).total
+            self.query_one("#today-tabs", TabbedContent).get_tab(name).label = f"{t(TABS[name])} {count:,}"
+        self.refresh_bindings()
+
+    def _table(self, name: str, note: str, counted: reads.Counted, *columns: str) -> TodayTable:
+        table = self.query_one(f"#{name}-table", TodayTable)
+        cursor = table.cursor_row
+        table.clear(columns=True)
+        table.add_columns(*columns)
+        table.client_ids, table.client_names, table.row_keys = [], [], []
+        if counted.total > len(counted.shown):
+            note += " " + t("The first {shown} of {total:,} are shown.", shown=len(counted.shown),
+                            total=counted.total)
+        if not counted.total:
+            note += " " + t("Nothing here today.")
+        self.query_one(f"#{name}-note", Static).update(note.strip())
+        table.call_after_refresh(table.move_cursor, row=cursor)
+        return table
+
+    def _fill_birthdays(self, view: reads.TodayView) -> None:
+        table = self._table("birthdays", t("Birthdays today and in the next 7 days, children with their parent."),
+                            view.birthdays, t("Day"), t("Client"), t("Whose"), t("Turns"))
+        for birthday in view.birthdays.shown:
+            whose = ""
+            if birthday.relative_name:
+                relation = t(labels.CARD_RELATION.get(birthday.relation, birthday.relation))
+                whose = f"{birthday.relative_name} ({relation})"
+            table.add_client_row(birthday.client_id, birthday.client_id, birthday.client_name,
+                                 _day(birthday.on_day, view.today), birthday.client_name[:30], whose[:24],
+                                 str(birthday.age))
+
+    def _fill_endings(self, view: reads.TodayView) -> None:
+        table = self._table("endings", t("Subscriptions ending within 7 days and not renewed."), view.endings,
+                            t("Ends"), t("Client"), t("Product"))
+        for ending in view.endings.shown:
+            table.add_client_row(ending.subscription_id, ending.client_id, ending.client_name,
+                                 _day(ending.ends_on, view.today), ending.client_name[:30], ending.product[:30])
+
+    def _fill_reminders(self, view: reads.TodayView) -> None:
+        note = t("Due today or overdue, yours first.")
+        if self.identity.can_write:
+            note += " " + t("x done · d +1 day · w +1 week · n new · a whose")
+        table = self._table("reminders", note, view.reminders, t("Due"), t("Text"), t("Client"), t("Assignee"))
+        for reminder in view.reminders.shown:
+            table.add_client_row(reminder.id, reminder.client_id, reminder.client_name,
+                                 _day(reminder.due_on, view.today), reminder.text[:30], reminder.client_name[:20],
+                                 reminder.assignee[:12])
+
+    def _fill_clients(self, name: str, counted: reads.Counted, when: str, note: str) -> None:
+        table = self._table(name, note, counted, t("Client"), when)
+        for client in counted.shown:
+            table.add_client_row(client.client_id, client.client_id, client.client_name, client.client_name[:40],
+                                 client.on_day.isoformat())
+
+    # --- moving around ----------------------------------------------------------------------------
+
+    def action_show_tab(self, name: str) -> None:
+        self.query_one("#today-tabs", TabbedContent).active = name
+        self.query_one(f"#{name}-table", TodayTable).focus()
+
+    @on(TabbedContent.TabActivated, "#today-tabs")
+    def _tab_shown(self) -> None:
+        self.refresh_bindings()
+
+    def _active(self) -> tuple[str, TodayTable]:
+        name = self.query_one("#today-tabs", TabbedContent).active
+        return name, self.query_one(f"#{name}-table", TodayTable)
+
+    def _highlighted(self) -> tuple[int | None, int | None, str]:
+        """(the row's key, its client, the client's name) of the active list's highlighted row; Nones on an empty
+        list."""
+        _, table = self._active()
+        row = table.cursor_row
+        if not table.row_count or not 0 <= row < len(table.row_keys):
+            return None, None, ""
+        return table.row_keys[row], table.client_ids[row], table.client_names[row]
+
+    @on(DataTable.RowSelected)
+    def _row_chosen(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_card()
+
+    def action_open_card(self) -> None:
+        _, client_id, _ = self._highlighted()
+        if client_id is None:
+            return
+        from screens.card.screen import CardScreen
+
+        CardScreen.open(self.app, self.identity, client_id, lambda _saved: self._load())
+
+    # --- the administrator's reminders ------------------------------------------------------------
+
+    def _highlighted_reminder(self) -> int | None:
+        # Another tab's rows are clients and subscriptions, not reminders.
+        return self._highlighted()[0] if self._active()[0] == "reminders" else None
+
+    def action_tick(self) -> None:
+        reminder_id = self._highlighted_reminder()
+        if reminder_id is not None:
+            self._tick(reminder_id)
+
+    @database_work(group="today-reminder")
+    def _tick(self, reminder_id: int) -> ReminderChanged:
+        reminders.tick_off(reminder_id)
+        return self.ReminderChanged(t("The reminder is done."))
+
+    def action_postpone(self, how: str) -> None:
+        reminder_id = self._highlighted_reminder()
+        if reminder_id is not None and self.view is not None:
+            self._postpone(reminder_id, reminders.POSTPONE_DAYS[how], self.view.today)
+
+    @database_work(group="today-reminder")
+    def _postpone(self, reminder_id: int, days: int, today: date) -> ReminderChanged:
+        due = reminders.postpone(reminder_id, days, today)
+        return self.ReminderChanged(t("The reminder is now due on {day}.", day=due.isoformat()))
+
+    def action_add_reminder(self) -> None:
+        if self.view is None:
+            return
+        _, client_id, client_name = self._highlighted()
+        self.app.push_screen(ReminderDialog(self.view.today, client_id, client_name, self.identity.login),
+                             self._reminder_typed)
+
+    def _reminder_typed(self, typed: NewReminder | None) -> None:
+        if typed is not None:
+            self._add(typed)
+
+    @database_work(group="today-reminder")
+    def _add(self, typed: NewReminder) -> ReminderChanged:
+        reminders.add(typed.due_on, typed.text, typed.assignee, typed.client_id)
+        return self.ReminderChanged(t("The reminder is added."))
+
+    @on(ReminderChanged)
+    def _reminder_changed(self, message: ReminderChanged) -> None:
+        self.notify(message.said)
+        self._load()
+
+    def action_next_assignee(self) -> None:
+        if self.view is None:
+            return
+        choices: list[str | None] = [None, *self.view.assignees]
+        at = choices.index(self.assignee) if self.assignee in choices else 0
+        self.assignee = choices[(at + 1) % len(choices)]
+        self.notify(t("Reminders of {login}", login=self.assignee) if self.assignee else t("Everyone's reminders"))
+        self._load()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in REMINDER_ACTIONS:
+            if not self.identity.can_write:
+                return False  # read-only logins see no write key (and the database refuses them anyway)
+            on_reminders = self.is_mounted and self.query_one("#today-tabs", TabbedContent).active == "reminders"
+            return action in ("add_reminder", "next_assignee") or on_reminders
+        return True
+
+
+def _day(day: date, today: date) -> str:
+    """Today, tomorrow, or the date with its distance: what a salesperson plans a call by."""
+    distance = (day - today).days
+    if distance == 0:
+        return t("today")
+    if distance == 1:
+        return t("tomorrow")
+    if distance > 0:
+        return tn("{day}, in {n} day", "{day}, in {n} days", distance, day=day.strftime("%d.%m"), n=distance)
+    return tn("{day}, {n} day ago", "{day}, {n} days ago", -distance, day=day.strftime("%d.%m"), n=-distance)

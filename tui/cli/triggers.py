@@ -1,0 +1,44 @@
+"""The `triggers` command group: `triggers run [--date YYYY-MM-DD]`, daily from cron under an admin login."""
+
+from __future__ import annotations
+
+import argparse
+
+from db.connection import Target
+from db.i18n import N_, t
+from tui.cli.analytics import _connect
+from tui.cli.common import iso_date, say
+
+TRIGGER_LABEL = {"birthday": N_("birthdays"), "child_birthday": N_("children's birthdays"),
+                 "holiday": N_("holiday"), "subscription": N_("subscriptions ending"),
+                 "reactivation": N_("reactivation")}
+
+
+def add_parsers(commands) -> None:
+    group = commands.add_parser("triggers", help=t("automatic greetings, renewal offers and reactivation"))
+    actions = group.add_subparsers(dest="triggers_command", metavar="ACTION", required=True)
+    run = actions.add_parser("run", help=t("enqueue today's birthdays, holidays, renewals and reactivation (safe to "
+                                           "run twice; catches up missed days)"))
+    run.add_argument("--date", type=iso_date, metavar="YYYY-MM-DD",
+                     help=t("the day to run for (default: today in the shop's time zone)"))
+
+
+def cmd_triggers(target: Target, args: argparse.Namespace) -> int:
+    from tui.mailing import trigger_templates
+    from tui.mailing.delivery import utc_now
+
+    with _connect(target) as conn:
+        done = trigger_templates.run(conn, utc_now(), args.date)
+    for outcome in done.outcomes:
+        if outcome.campaign_id is None:
+            continue
+        say(t("{day} {trigger}: campaign {id}, {queued} to send, {skipped} "
+              "skipped.", day=outcome.day.isoformat(), trigger=t(TRIGGER_LABEL[outcome.trigger]),
+              id=outcome.campaign_id, queued=outcome.queued, skipped=outcome.enqueued - outcome.queued))
+    added = sum(outcome.enqueued for outcome in done.outcomes)
+    if not added:
+        say(t("Nothing new to enqueue for {days}.", days=", ".join(day.isoformat() for day in done.days)))
+    return 0
+
+
+COMMANDS = {"triggers": cmd_triggers}
