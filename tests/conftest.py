@@ -168,10 +168,9 @@ def admin_session(fresh_db: ScratchDatabase) -> ScratchDatabase:
 def cli_in_process(monkeypatch):
     """`cli_in_process(db, *args, role="admin")`: `clientbase ARGS` run by `tui.cli.main` in this process, with
     the environment `db.env(role)` gives a subprocess, answered as `subprocess.run(..., capture_output=True,
-    text=True)` answers. For tests of what
-    a command says and writes: a fresh interpreter would add only its start-up (about a second each), which the
-    subprocess tests every command group keeps check. Not for commands that install signal handlers (send,
-    serve) or read standard input."""
+    text=True)` answers. For tests of what a command says and writes: a fresh interpreter would add only its
+    start-up (about a second each), which the subprocess tests every command group keeps check. Not for
+    commands that install signal handlers (send, serve) or read standard input."""
     from db.models import database
     from tui import i18n
     from tui.cli import main
