@@ -267,6 +267,29 @@ def test_clv_is_fitted_on_the_triples_of_the_summary_and_scored_per_client(owner
     assert buckets == 700
 
 
+def test_a_fit_that_fails_from_the_previous_parameters_is_done_again_from_the_usual_start(owner, admin,
+                                                                                          monkeypatch):
+    rng = random.Random(5)
+    data = [[(moscow(d.year, d.month, d.day), Decimal(f"{rng.gammavariate(4, 40):.2f}"))
+             for d in sorted({AS_OF - timedelta(days=rng.randrange(1, 700)) for _ in range(rng.randrange(1, 5))})]
+            for _ in range(600)]
+    add_clients(owner, data)
+    assert refresh(admin, as_of=AS_OF).clv_reason is None
+    cold = clv.fit_bgnbd
+    started_near = []
+
+    def stuck_when_warm(*args, near=None, **kwargs):
+        if near is not None:
+            started_near.append(near)
+            raise clv.NotReliable(N_("Lifetime value is not reliable: the {model} model did not fit these data."),
+                                  model="BG/NBD")
+        return cold(*args, **kwargs)
+
+    monkeypatch.setattr(clv, "fit_bgnbd", stuck_when_warm)
+    second = refresh(admin, as_of=AS_OF)
+    assert started_near and second.clv_reason is None
+
+
 # ------------------------------------------------------------------------------------------ edge cases
 
 

@@ -349,7 +349,7 @@ def _fit_and_score(conn: psycopg.Connection, as_of: date,
     x, t_x, age, weights = triples.T
     try:
         clv.check_enough_data(x, age, weights)
-        bgnbd = clv.fit_bgnbd(x, t_x, age, weights, near=_previous_fit(conn))
+        bgnbd = _fit_bgnbd(conn, x, t_x, age, weights)
         pairs = np.array(conn.execute(_ORDER_VALUES_SQL).fetchall(), dtype=float).reshape(-1, 3)
         gamma_gamma = clv.fit_gamma_gamma(pairs[:, 0], pairs[:, 1], pairs[:, 2])
     except clv.NotReliable as exc:
@@ -372,6 +372,19 @@ def _fit_and_score(conn: psycopg.Connection, as_of: date,
               "gamma_gamma": {"p": gamma_gamma.p, "q": gamma_gamma.q, "gamma": gamma_gamma.gamma},
               "time_unit": "day", "horizon_days": HORIZON_DAYS}
     return params, None
+
+
+def _fit_bgnbd(conn: psycopg.Connection, x: np.ndarray, t_x: np.ndarray, age: np.ndarray,
+               weights: np.ndarray) -> clv.BgNbdParams:
+    """The fit started from the previous refresh's parameters, and from the usual start when that fails: a
+    degenerate previous fit (a limit such as a -> 0) can leave the search stuck where a cold start is not."""
+    near = _previous_fit(conn)
+    if near is not None:
+        try:
+            return clv.fit_bgnbd(x, t_x, age, weights, near=near)
+        except clv.NotReliable:
+            pass
+    return clv.fit_bgnbd(x, t_x, age, weights)
 
 
 def _previous_fit(conn: psycopg.Connection) -> clv.BgNbdParams | None:
