@@ -160,8 +160,10 @@ class TodayScreen(DatabaseScreen, Screen):
         return table
 
     def _fill_birthdays(self, view: reads.TodayView) -> None:
-        table = self._table("birthdays", t("Birthdays today and in the next 7 days, children with their parent."),
-                            view.birthdays, t("Day"), t("Client"), t("Whose"), t("Turns"))
+        note = t("Birthdays today and in the next 7 days, children with their parent.")
+        if self.identity.can_write:
+            note += " " + t("g queues the greeting")
+        table = self._table("birthdays", note, view.birthdays, t("Day"), t("Client"), t("Whose"), t("Turns"))
         self.birthday_rows = list(view.birthdays.shown)
         for birthday in view.birthdays.shown:
             whose = ""
