@@ -43,7 +43,9 @@ NAME_SIMILARITY = "0.55"
 
 # Cards in use that share a phone or an e-mail with this one (contact_point_normalized, one probe per own
 # contact), then cards whose whole name is very similar (client_search_trgm: `%` is a bitmap over the
-# trigram index, so only the few alike names are read, then ranked by distance).
+# trigram index, so only the few alike names are read, then ranked by distance). EXPLAIN ANALYZE on the 1M base:
+# 150 ms for a rare name, 450-750 ms for the commonest ones ("Иванов Иван": the bitmap rechecks thousands of
+# namesakes); the modal opens at once and the list fills when the worker answers.
 _SUGGESTIONS_SQL = """
 WITH me AS (SELECT id, search FROM public.client WHERE id = %(id)s),
 by_contact AS (
