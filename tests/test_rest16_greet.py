@@ -128,7 +128,8 @@ async def test_g_on_a_birthday_row_queues_the_greeting(shop):
         assert isinstance(app.screen, TodayScreen)
         await wait_for(pilot, lambda: app.screen.view is not None)
         screen = app.screen
-        olga = next(i for i, b in enumerate(screen.birthday_rows) if b.client_id == made["Olga"] and not b.relative_name)
+        olga = next(i for i, b in enumerate(screen.birthday_rows)
+                    if b.client_id == made["Olga"] and not b.relative_name)
         screen.query_one("#birthdays-table").focus()
         await pilot.press(*["down"] * olga)
         await pilot.press("g")
