@@ -105,7 +105,7 @@ class Criteria:
     reverse: bool = False
 
     def to_json(self) -> dict:
-        data = {"text": self.text, "sort": self.sort, "filters": self.filters.to_json()}
+        data: dict = {"text": self.text, "sort": self.sort, "filters": self.filters.to_json()}
         if self.reverse:
             data["reverse"] = True
         return data
