@@ -193,6 +193,7 @@ CLIENTS_SORT = {
     "last_purchase": N_("last purchase"),
     "total_spent": N_("total spent"),
     "created": N_("date added"),
+    "birthday": N_("next birthday"),
 }
 
 DASHBOARD_BOUGHT = {

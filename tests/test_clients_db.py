@@ -120,30 +120,52 @@ def ids(criteria: Criteria) -> set[int]:
     return {row.id for row in found}
 
 
+def days_to_birthday(birth_date: date, today: date) -> int:
+    """Days from `today` to the next birthday, 29 February kept on 1 March in a year without it."""
+    for year in (today.year, today.year + 1):
+        try:
+            day = birth_date.replace(year=year)
+        except ValueError:
+            day = date(year, 3, 1)
+        if day >= today:
+            return (day - today).days
+    raise AssertionError("a birthday comes within a year")
+
+
+def birthday_order(r: Raw) -> tuple:
+    if r.birth_date is None:
+        return (1, 0, 0, r.id)
+    return (0, days_to_birthday(r.birth_date, TODAY), r.birth_date.month * 100 + r.birth_date.day, r.id)
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["natural", "reversed"])
 @pytest.mark.parametrize("sort", list(clients.SORTS))
-def test_every_sort_pages_through_everyone_once_in_order(base, sort):
+def test_every_sort_pages_through_everyone_once_in_order(base, sort, reverse):
     order = {
         "name": lambda r: (r.search, r.id),
         "last_purchase": lambda r: (r.last_purchase_at is None, -(r.last_purchase_at or TODAY_TS).timestamp(), r.id),
         "total_spent": lambda r: (-r.total_spent, r.id),
         "created": lambda r: (-r.created_at.timestamp(), r.id),
+        "birthday": birthday_order,
     }[sort]
-    expected = [r.id for r in sorted(base, key=order)]
-    assert [row.id for row in every_row(Criteria(sort=sort))] == expected
+    expected = [r.id for r in sorted(base, key=order, reverse=reverse)]
+    assert [row.id for row in every_row(Criteria(sort=sort, reverse=reverse))] == expected
 
 
+@pytest.mark.parametrize("reverse", [False, True], ids=["natural", "reversed"])
 @pytest.mark.parametrize("sort", list(clients.SORTS))
-def test_a_page_starting_at_a_row_number_is_that_slice_of_the_order(base, sort):
+def test_a_page_starting_at_a_row_number_is_that_slice_of_the_order(base, sort, reverse):
     """Jumps (End, the scrollbar) start a page at a row number; the pages that follow it are keyset pages
     again, so the slice must meet the keyset order exactly, ties and NULLs included."""
-    expected = [row.id for row in every_row(Criteria(sort=sort))]
+    criteria = Criteria(sort=sort, reverse=reverse)
+    expected = [row.id for row in every_row(criteria)]
     for start in (1, 3, len(expected) // 2, len(expected) - 2, len(expected) - 1):
-        page = clients.find_page(Criteria(sort=sort), after=clients.RowNumber(start, False), limit=4, today=TODAY)
+        page = clients.find_page(criteria, after=clients.RowNumber(start, False), limit=4, today=TODAY)
         assert [row.id for row in page.rows] == expected[start:start + 4], start
-        following = clients.find_page(Criteria(sort=sort), after=page.next, limit=4, today=TODAY) if page.next else None
+        following = clients.find_page(criteria, after=page.next, limit=4, today=TODAY) if page.next else None
         assert ([row.id for row in following.rows] if following else []) == expected[start + 4:start + 8]
         assert page.total is None
-    past = clients.find_page(Criteria(sort=sort), after=clients.RowNumber(len(expected) + 5, False), today=TODAY)
+    past = clients.find_page(criteria, after=clients.RowNumber(len(expected) + 5, False), today=TODAY)
     assert past.rows == () and past.next is None and past.total == len(expected)
 
 
@@ -368,6 +390,10 @@ PLANS = {
     "sorted by last purchase": (Criteria(sort="last_purchase"), "client_last_purchase_sort"),
     "sorted by total spent": (Criteria(sort="total_spent"), "client_total_spent_sort"),
     "sorted by date added": (Criteria(sort="created"), "client_created_sort"),
+    "sorted by next birthday": (Criteria(sort="birthday"), "client_birthday"),
+    "reversed by name": (Criteria(sort="name", reverse=True), "client_search_sort"),
+    "reversed by last purchase": (Criteria(sort="last_purchase", reverse=True), "client_last_purchase_sort"),
+    "reversed by next birthday": (Criteria(sort="birthday", reverse=True), "client_birthday"),
     "name prefix": (Criteria(text="Ив"), "client_search_sort"),
     "trigram": (Criteria(text="иванов"), "client_search_trgm"),
     "last digits": (Criteria(text="4567"), "contact_point_digits"),

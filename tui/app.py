@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import threading
 import time
 from pathlib import Path
@@ -42,6 +43,32 @@ TEXTUAL_COMMANDS = (
     N_("Bell"), N_("Ring the bell"), N_("Search for commands…"),
 )
 
+# What colour says, also said without it. With NO_COLOR Textual paints in greys (Monochrome) or, on an ANSI
+# theme, drops the colours (NoColor); a 16-colour terminal rounds them to the nearest of 16. Either may merge
+# the cursor row's background with the rows', or a ticked checkbox's green X with an unticked one's grey X.
+# So: the cursor rows are reversed and bold, and an unticked box shows no X at all (its X takes the box's own
+# colour, which any filter maps alike) while a ticked one is reversed and bold.
+PLAIN_CSS = """
+VirtualList:nocolor > .virtual-list--cursor, VirtualList:ansi > .virtual-list--cursor,
+DataTable:nocolor > .datatable--cursor, DataTable:ansi > .datatable--cursor,
+OptionList:nocolor > .option-list--option-highlighted, OptionList:ansi > .option-list--option-highlighted {
+    text-style: bold reverse;
+}
+ToggleButton:nocolor > .toggle--button, ToggleButton:ansi > .toggle--button {
+    color: $panel;
+    background: $panel;
+    text-style: not bold not reverse;
+}
+ToggleButton:nocolor.-on > .toggle--button, ToggleButton:ansi.-on > .toggle--button {
+    color: $foreground;
+    text-style: bold reverse;
+}
+"""
+
+# Animations off: CLIENTBASE_ANIMATIONS=off (or Textual's own TEXTUAL_ANIMATIONS=none). Over a slow SSH link
+# a sliding panel or a smooth scroll costs more frames than it is worth, and some people prefer none.
+ANIMATIONS_OFF = ("off", "none", "no", "0")
+
 BACK_BANNER_SECONDS = 3.0
 PING_SECONDS = 1.0
 
@@ -49,6 +76,7 @@ PING_SECONDS = 1.0
 class ClientbaseApp(App):
     TITLE = t("clientbase")
     CSS_PATH = SCREEN_STYLESHEETS
+    CSS = PLAIN_CSS
     BINDINGS = [
         Binding("ctrl+q", "quit", t("Quit"), tooltip=t("Leave clientbase"), priority=True, id="quit"),
         # Textual adds this binding itself, in English, unless the app has one: here it is translatable.
@@ -64,6 +92,8 @@ class ClientbaseApp(App):
         # works from the Russian layout too.
         i18n.ensure_localized()
         super().__init__()
+        if os.environ.get("CLIENTBASE_ANIMATIONS", "").strip().lower() in ANIMATIONS_OFF:
+            self.animation_level = "none"
         self.target = target
         self.identity = identity
         # A login whose role opens no mode (a mailer's) meets the client list as before modes existed; the

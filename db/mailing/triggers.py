@@ -336,3 +336,48 @@ def _number_placeholders(sql: str) -> str:
     parts = sql.split("%s")
     return "".join(part + (f"%(missing_{index})s" if index < len(parts) - 1 else "")
                    for index, part in enumerate(parts))
+
+
+@dataclass(frozen=True)
+class Greeting:
+    campaign_id: int | None  # None: nothing queued (the campaign is not kept)
+    skip_reason: str | None  # why the client cannot be greeted ('no consent', 'suppressed', ...), else None
+
+
+def greet_one(conn: psycopg.Connection, trigger: str, client_id: int, on_day: date, *, template_id: int,
+              campaign_name: str, settings: TriggerSettings, now: datetime) -> Greeting:
+    """Queues now, by hand (the Today screen), the greeting the nightly run would send for the birthday on
+    `on_day` of client `client_id` ('birthday') or of their child ('child_birthday'): a campaign of its own
+    with one recipient, the same template, consent, address and suppression checks, and the same occasion,
+    so that neither this nor the nightly run greets the same birthday twice. A client who cannot be reached
+    leaves no campaign behind; one already greeted for this birthday is refused."""
+    if trigger not in ("birthday", "child_birthday"):
+        raise ValueError(f"not a birthday trigger: {trigger!r}")
+    params: dict = {"trigger": trigger, "channel": CHANNEL, "contact_kind": CONTACT_KIND[CHANNEL],
+                    "valid": _VALID_ADDRESS[CHANNEL], "marketing": False, "client": client_id,
+                    "target": on_day, "year": on_day.year, "keys": birthday_keys(on_day),
+                    "days_left": max((on_day - shop_today(settings, now)).days, 0)}
+    shop = rules.read(conn)
+    params |= {"not_before": _not_before(settings, shop.window, now),
+               "cap_since": now - timedelta(days=shop.cap_days), "cap": shop.cap_messages}
+    required = rows.value(conn.execute("SELECT required_fields FROM public.template WHERE id = %s",
+                                       (template_id,))) or []
+    missing_sql, missing_params = _missing_sql(required)
+    params |= {f"missing_{index}": value for index, value in enumerate(missing_params)}
+    # The nightly candidates narrowed to one client: an index lookup on the day, then the client's id.
+    one = f"SELECT * FROM ({CANDIDATES[trigger]}) one WHERE one.client_id = %(client)s"
+    statement = _ENQUEUE.format(candidates=one, no_consent=no_consent_sql(CHANNEL, PURPOSE[trigger]),
+                                missing=_number_placeholders(missing_sql))
+    with conn.transaction() as greeting:
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_RUN_LOCK,))  # in turn with a nightly run
+        campaign_id, variant_id = _new_campaign(conn, trigger, template_id, campaign_name)
+        counted = rows.the_dict(conn.execute(statement, params | {"campaign": campaign_id, "variant": variant_id}))
+        if not counted["enqueued"]:
+            raise UserError(N_("This birthday is already greeted, or is not on that day."))
+        if not counted["queued"]:
+            reason = rows.value(conn.execute("SELECT skip_reason FROM public.message WHERE campaign_id = %s",
+                                             (campaign_id,)))
+            raise psycopg.Rollback(greeting)
+        conn.execute("UPDATE public.campaign SET status = 'sending' WHERE id = %s", (campaign_id,))
+        return Greeting(campaign_id, None)
+    return Greeting(None, reason)

@@ -68,7 +68,7 @@ class ShownRow:
     writes them: the list paints every visible row again on each scroll step, and parsing a phone number
     costs more than painting its line. Everything else is the row's own (`id`, `search`, ...)."""
 
-    __slots__ = ("row", "id", "name", "email", "city", "category", "phone", "last_purchase", "spent")
+    __slots__ = ("row", "id", "name", "email", "city", "category", "phone", "last_purchase", "spent", "birthday")
 
     def __init__(self, row: ClientRow, formats: Formats) -> None:
         self.row = row
@@ -77,23 +77,27 @@ class ShownRow:
         when = row.last_purchase_at
         self.last_purchase = format_date(when.astimezone().date(), formats.day_first) if when else ""
         self.spent = money(row.total_spent, decimals=0)
+        self.birthday = format_date(row.birth_date, formats.day_first) if row.birth_date else ""
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.row, name)
 
 
-def columns(currency: str) -> list[Column]:
+def columns(currency: str, sort: str = "name") -> list[Column]:
     # The narrowest widths let name, phone (+7 912 345-67-89), e-mail, city, last purchase and amount share
-    # an 80-column terminal (76 inside the scrollbar); wider terminals give the spare to the names.
+    # an 80-column terminal (76 inside the scrollbar); wider terminals give the spare to the names. The
+    # birthday is the first to go, unless the list is sorted by it: then it is the second to stay.
+    birthday_kept = sort == "birthday"
     return [
         Column(t("Name"), lambda row: row.name, width=14, flex=3, priority=1),
-        Column(t("Phone"), lambda row: row.phone, width=16, priority=2),
-        Column(t("E-mail"), lambda row: row.email, width=12, flex=2, priority=6),
-        Column(t("City"), lambda row: row.city, width=9, flex=1, priority=5),
-        Column(t("Category"), lambda row: t(labels.CLIENTS_CATEGORY[row.category]), width=9, priority=7),
-        Column(t("Last buy"), lambda row: row.last_purchase, width=10, priority=4),
+        Column(t("Birthday"), lambda row: row.birthday, width=10, priority=2 if birthday_kept else 9),
+        Column(t("Phone"), lambda row: row.phone, width=16, priority=3 if birthday_kept else 2),
+        Column(t("E-mail"), lambda row: row.email, width=12, flex=2, priority=7 if birthday_kept else 6),
+        Column(t("City"), lambda row: row.city, width=9, flex=1, priority=6 if birthday_kept else 5),
+        Column(t("Category"), lambda row: t(labels.CLIENTS_CATEGORY[row.category]), width=9, priority=8),
+        Column(t("Last buy"), lambda row: row.last_purchase, width=10, priority=5 if birthday_kept else 4),
         Column(money_title(t("Spent"), currency), lambda row: row.spent, width=10, right=True,
-               priority=3),
+               priority=4 if birthday_kept else 3),
     ]
 
 
@@ -163,8 +167,11 @@ class ClientsScreen(DatabaseScreen, Screen):
                                                                     "filters for the list"), id="clients.filters"),
         Binding("x", "clear_filters", t("Clear"), tooltip=t("Remove every filter and the loaded segment"),
                 id="clients.clear"),
-        Binding("s", "next_sort", t("Sort"), tooltip=t("Sort by name, last purchase, total spent or date "
-                                                                   "added, in turn"), id="clients.sort"),
+        Binding("s", "next_sort", t("Sort"), tooltip=t("Sort by name, last purchase, total spent, date added or "
+                                                       "next birthday, in turn"), id="clients.sort"),
+        # Off the footer (full at 80 columns); in the palette and F1 under its name.
+        Binding("v", "reverse_sort", t("Reverse sort"), tooltip=t("Turn the current sort's order round"),
+                show=False, id="clients.reverse_sort"),
         Binding("g", "segments", t("Segments"), tooltip=t("Load a saved segment"),
                 id="clients.segments"),
         # Off the footer so that the keys fit in 80 columns; it is in the palette under its name.
@@ -224,7 +231,7 @@ class ClientsScreen(DatabaseScreen, Screen):
         self._count_timer: Timer | None = None
         self._card_editor_prepared = False
         self.formats: Formats | None = None
-        self._titled_for: str | None = None
+        self._titled_for: tuple[str, str] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -286,9 +293,10 @@ class ClientsScreen(DatabaseScreen, Screen):
 
     @on(VirtualList.Loaded, "#list")
     def _page_loaded(self, event: VirtualList.Loaded) -> None:
-        if self.formats is not None and self.formats.currency != self._titled_for:
-            self._titled_for = self.formats.currency
-            self.list.columns = columns(self.formats.currency)
+        titled_for = (self.formats.currency, self.criteria.sort) if self.formats is not None else None
+        if titled_for is not None and titled_for != self._titled_for:
+            self._titled_for = titled_for
+            self.list.columns = columns(*titled_for)
             self.list.refresh()
         end = self.list.counted_end
         if self.count is not None and not self.count.exact and end is not None:
@@ -330,7 +338,9 @@ class ClientsScreen(DatabaseScreen, Screen):
             count = tn("{count:,} client", "{count:,} clients", self.count.value)
         else:
             count = tn("about {count:,} client", "about {count:,} clients", self.count.value)
-        parts = [count, t("sorted by {sort}", sort=t(labels.CLIENTS_SORT[self.criteria.sort]))]
+        sort = t(labels.CLIENTS_SORT[self.criteria.sort])
+        parts = [count, t("sorted by {sort}, reversed", sort=sort) if self.criteria.reverse
+                 else t("sorted by {sort}", sort=sort)]
         if self.fuzzy:
             parts.append(t("few exact matches, similar names shown too"))
         self.query_one("#status", Static).update(" · ".join(parts))
@@ -399,6 +409,10 @@ class ClientsScreen(DatabaseScreen, Screen):
         self.criteria = clients.with_sort(self.criteria, SORT_ORDER[(position + 1) % len(SORT_ORDER)])
         self._reload()
 
+    def action_reverse_sort(self) -> None:
+        self.criteria = clients.reversed_sort(self.criteria)
+        self._reload()
+
     # --- filters and segments ---------------------------------------------------------------------
 
     def action_filters(self) -> None:
@@ -418,7 +432,7 @@ class ClientsScreen(DatabaseScreen, Screen):
         """The list of exactly the clients these filters select, the search emptied (the dashboard's
         drill-down); Ctrl+S saves it as a segment like any other filters."""
         self.segment_name = None
-        self.criteria = Criteria(filters=filters, sort=self.criteria.sort)
+        self.criteria = Criteria(filters=filters, sort=self.criteria.sort, reverse=self.criteria.reverse)
         search = self.query_one("#search", Input)
         with search.prevent(Input.Changed):
             search.value = ""

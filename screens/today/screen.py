@@ -10,7 +10,7 @@ them); the others read, and the database refuses them the same actions anyway.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from textual import on
@@ -26,6 +26,7 @@ from db.session import Identity
 from db.today import reads, reminders
 from screens.base import DatabaseScreen, database_work
 from screens.today.dialogs import NewReminder, ReminderDialog
+from tui.mailing import trigger_templates
 from tui.widgets.connection import ConnectionBack
 from tui.widgets.footer import SteadyFooter
 
@@ -37,6 +38,7 @@ TABS = {
     "new": N_("New"),
 }
 REMINDER_ACTIONS = ("tick", "postpone", "add_reminder", "next_assignee")
+WRITE_ACTIONS = (*REMINDER_ACTIONS, "greet")
 
 
 class TodayTable(DataTable):
@@ -64,6 +66,11 @@ class TodayScreen(DatabaseScreen, Screen):
     class ReminderChanged(Message):
         said: str
 
+    @dataclass
+    class Greeted(Message):
+        said: str
+        queued: bool
+
     CSS_PATH = Path(__file__).with_name("today.tcss")
     BINDINGS = [
         Binding("enter", "open_card", t("Card"), tooltip=t("Open the card of the highlighted client"),
@@ -77,6 +84,8 @@ class TodayScreen(DatabaseScreen, Screen):
                 id="today.reminder.add"),
         Binding("a", "next_assignee", t("Whose"), tooltip=t("Show the reminders of one login, then the next, then "
                                                            "everyone's"), id="today.assignee"),
+        Binding("g", "greet", t("Greet"), tooltip=t("Queue the birthday greeting for the highlighted client now"),
+                id="today.greet"),
         Binding("l", "reload", t("Reload"), tooltip=t("Read the lists again"), id="today.reload"),
         *(Binding(str(number), f"show_tab('{name}')", t(label), show=False, tooltip=t("Show this list"),
                   id=f"today.tab.{name}") for number, (name, label) in enumerate(TABS.items(), 1)),
@@ -87,6 +96,7 @@ class TodayScreen(DatabaseScreen, Screen):
         self.identity = identity
         self.view: reads.TodayView | None = None
         self.assignee: str | None = None
+        self.birthday_rows: list[reads.Birthday] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -150,8 +160,11 @@ class TodayScreen(DatabaseScreen, Screen):
         return table
 
     def _fill_birthdays(self, view: reads.TodayView) -> None:
-        table = self._table("birthdays", t("Birthdays today and in the next 7 days, children with their parent."),
-                            view.birthdays, t("Day"), t("Client"), t("Whose"), t("Turns"))
+        note = t("Birthdays today and in the next 7 days, children with their parent.")
+        if self.identity.can_write:
+            note += " " + t("g queues the greeting")
+        table = self._table("birthdays", note, view.birthdays, t("Day"), t("Client"), t("Whose"), t("Turns"))
+        self.birthday_rows = list(view.birthdays.shown)
         for birthday in view.birthdays.shown:
             whose = ""
             if birthday.relative_name:
@@ -262,6 +275,33 @@ class TodayScreen(DatabaseScreen, Screen):
         reminders.add(typed.due_on, typed.text, typed.assignee, typed.client_id)
         return self.ReminderChanged(t("The reminder is added."))
 
+    # --- the administrator's greetings --------------------------------------------------------------
+
+    def action_greet(self) -> None:
+        name, table = self._active()
+        if name != "birthdays" or not 0 <= table.cursor_row < len(self.birthday_rows):
+            return
+        birthday = self.birthday_rows[table.cursor_row]
+        if birthday.relative_name and birthday.relation != "child":
+            self.notify(t("Greetings go to a client's own birthday and their children's."), severity="warning")
+            return
+        self._greet(birthday)
+
+    @database_work(group="today-greet")
+    def _greet(self, birthday: reads.Birthday) -> Greeted:
+        greeting = trigger_templates.greet_birthday(birthday.client_id, birthday.on_day,
+                                                    child=bool(birthday.relative_name), now=datetime.now(timezone.utc))
+        if greeting.campaign_id is None:
+            raw = greeting.skip_reason or ""
+            reason = t(labels.SKIP_REASON[raw]) if raw in labels.SKIP_REASON else raw
+            return self.Greeted(t("No greeting queued for {name}: {reason}.", name=birthday.client_name,
+                                  reason=reason), queued=False)
+        return self.Greeted(t("The birthday greeting for {name} is queued.", name=birthday.client_name), queued=True)
+
+    @on(Greeted)
+    def _greeted(self, message: Greeted) -> None:
+        self.notify(message.said, severity="information" if message.queued else "warning")
+
     @on(ReminderChanged)
     def _reminder_changed(self, message: ReminderChanged) -> None:
         self.notify(message.said)
@@ -277,9 +317,11 @@ class TodayScreen(DatabaseScreen, Screen):
         self._load()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in REMINDER_ACTIONS:
+        if action in WRITE_ACTIONS:
             if not self.identity.can_write:
                 return False  # read-only logins see no write key (and the database refuses them anyway)
+            if action == "greet":
+                return self.is_mounted and self.query_one("#today-tabs", TabbedContent).active == "birthdays"
             on_reminders = self.is_mounted and self.query_one("#today-tabs", TabbedContent).active == "reminders"
             return action in ("add_reminder", "next_assignee") or on_reminders
         return True

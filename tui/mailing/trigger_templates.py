@@ -151,3 +151,24 @@ def run(conn: psycopg.Connection, now: datetime, day: date | None = None) -> Run
             if outcome is not None:
                 outcomes.append(outcome)
     return Run(days, outcomes)
+
+
+def greet_birthday(client_id: int, on_day: date, child: bool, now: datetime) -> triggers.Greeting:
+    """Queues the birthday greeting of one client (or of their child) now, on the app's connection, with the
+    trigger's template (saved first if the nightly run never did); see triggers.greet_one. A login that may
+    not write campaigns is refused by the database."""
+    from db.models import database
+
+    trigger = "child_birthday" if child else "birthday"
+    with database.connection_context():
+        conn = database.connection()
+        conn.rollback()
+        try:
+            with conn.transaction():
+                settings = triggers.read_settings(conn)
+                template_id = ensure_template(conn, trigger, settings.language)
+                return triggers.greet_one(conn, trigger, client_id, on_day, template_id=template_id,
+                                          campaign_name=t(CAMPAIGN_NAME[trigger], day=on_day.isoformat()),
+                                          settings=settings, now=now)
+        finally:
+            conn.rollback()
