@@ -9,6 +9,7 @@ stopping cleanly.
 from __future__ import annotations
 
 import bisect
+import concurrent.futures
 import hashlib
 import hmac
 import multiprocessing
@@ -130,8 +131,10 @@ class SmtpTransport:
         self._smtp = smtp
         return smtp
 
-    def send(self, message: EmailMessage, sender: str, recipient: str) -> str:
-        """The server's reply to the data; raises DeliveryError on a refusal."""
+    def send(self, message: EmailMessage, sender: str, recipient: str,
+             before_data: Callable[[], None] = lambda: None) -> str:
+        """The server's reply to the data; raises DeliveryError on a refusal. `before_data` runs once the
+        server has taken the envelope, right before the data it may accept."""
         smtp = self._smtp or self._connect()
         code, reply = smtp.mail(sender)
         if code != 250:
@@ -141,8 +144,10 @@ class SmtpTransport:
         if code not in (250, 251):
             smtp.rset()
             raise DeliveryError(code, _text(reply))
+        data = message.as_bytes(policy=SMTP_FOLDING_ONCE)
+        before_data()
         try:
-            code, reply = smtp.data(message.as_bytes(policy=SMTP_FOLDING_ONCE))
+            code, reply = smtp.data(data)
         except smtplib.SMTPDataError as exc:
             raise DeliveryError(exc.smtp_code, _text(exc.smtp_error)) from None
         return f"{code} {_text(reply)}"
@@ -398,6 +403,36 @@ def _shares(options: Options) -> list[tuple[int | None, int | None]]:
     return [(part(options.per_second, number), part(options.per_hour, number)) for number in range(count)]
 
 
+class _SentMarks:
+    """Marks messages sent on a connection of its own, in a thread of its own, so that the commit of one
+    message's mark overlaps the building and the envelope of the next. The next message's data goes out only
+    once the previous mark is committed (`wait`), so at most one message is ever between its 250 and its
+    committed mark: the one-duplicate window of db/mailing/queue.py stays one message wide."""
+
+    def __init__(self, conninfo: str, totals: Totals) -> None:
+        self.conn = psycopg.connect(conninfo, autocommit=True)
+        self.totals = totals
+        self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="marks")
+        self._pending: concurrent.futures.Future | None = None
+
+    def sent(self, message_id: int, token: uuid.UUID, reply: str, now: datetime) -> None:
+        self.wait()
+        self._pending = self._executor.submit(queue.mark_sent, self.conn, message_id, token, reply, now)
+
+    def wait(self) -> None:
+        """Until the last mark is committed; raises what it raised."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self.totals.add("sent" if pending.result() else "lost_leases")
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            self._executor.shutdown()
+            self.conn.close()
+
+
 class Delivery:
     """`--workers N` runs N worker processes (forked, each with its own database and SMTP connection), so that
     they do not take turns at one interpreter lock: rendering and MIME are CPU work. One worker runs in this
@@ -527,6 +562,7 @@ class Delivery:
         # One SMTP connection for the worker's whole run, not one per batch: the handshake cost as much as
         # sending several messages. It is closed while the worker waits for more.
         transport = SmtpTransport(self.smtp) if self.smtp else None
+        marks = _SentMarks(self.conninfo, self.totals)
         try:
             with psycopg.connect(self.conninfo, autocommit=True) as conn:
                 while not self.stop_event.is_set():
@@ -549,16 +585,22 @@ class Delivery:
                         self.stop_event.wait(self.options.poll_seconds)
                         continue
                     try:
-                        self._send_batch(conn, claim.messages, token, settings, transport)
+                        self._send_batch(conn, claim.messages, token, settings, transport, marks)
                     finally:
-                        queue.release(conn, token)
+                        try:
+                            marks.wait()  # a message whose mark is still on its way must not be released
+                        finally:
+                            queue.release(conn, token)
                     queue.settle(conn, claim.campaign_ids)
         finally:
-            if transport is not None:
-                transport.close()
+            try:
+                marks.close()
+            finally:
+                if transport is not None:
+                    transport.close()
 
     def _send_batch(self, conn: psycopg.Connection, batch: list[Claimed], token: uuid.UUID, settings: Rules,
-                    transport: SmtpTransport | None) -> None:
+                    transport: SmtpTransport | None, marks: _SentMarks) -> None:
         renewed = time.monotonic()
         for message in batch:
             if self.stop_event.is_set():
@@ -566,10 +608,10 @@ class Delivery:
             if time.monotonic() - renewed > self.options.lease.total_seconds() / 3:
                 queue.renew(conn, token, self.options.lease, self.clock())
                 renewed = time.monotonic()
-            self._send_one(conn, message, token, settings, transport)
+            self._send_one(conn, message, token, settings, transport, marks)
 
     def _send_one(self, conn: psycopg.Connection, message: Claimed, token: uuid.UUID, settings: Rules,
-                  transport: SmtpTransport | None) -> None:
+                  transport: SmtpTransport | None, marks: _SentMarks) -> None:
         unsubscribe_link = (f"{settings.unsubscribe_url}/{unsubscribe_token(self.secret, message)}"
                             if settings.unsubscribe_url and self.secret else "")
         try:
@@ -581,7 +623,7 @@ class Delivery:
         if not self.limiter.wait(self.stop_event):
             return
         try:
-            reply = self._deliver(message, rendered, settings, transport)
+            reply = self._deliver(message, rendered, settings, transport, marks.wait)
         except DeliveryError as refused:
             if refused.temporary:
                 status = queue.mark_temporary_failure(conn, message, token, refused.reply, self.clock())
@@ -594,14 +636,12 @@ class Delivery:
                     with self.totals._lock:
                         self.totals.paused[message.campaign_id] = queue.paused_reason(conn, message.campaign_id)
             return
-        if queue.mark_sent(conn, message.id, token, reply, self.clock()):
-            self.totals.add("sent")
-        else:
-            self.totals.add("lost_leases")
+        marks.sent(message.id, token, reply, self.clock())
 
     def _deliver(self, message: Claimed, rendered: Rendered, settings: Rules,
-                 transport: SmtpTransport | None) -> str:
+                 transport: SmtpTransport | None, before_sending: Callable[[], None]) -> str:
         if message.channel == "sms":
+            before_sending()
             if self.sms is None:
                 raise UserError(N_("Set CLIENTBASE_SMS_URL (a preset such as smsru, or a URL template) or "
                                    "CLIENTBASE_SMS_FILE (a file SMS messages are written to) to send SMS."))
@@ -611,7 +651,7 @@ class Delivery:
                                "CLIENTBASE_SMTP_URL (smtp://user:password@host:587 or smtps://...) to send e-mail."))
         email = build_email(message, rendered, settings, self.clock(), self.secret)
         try:
-            return transport.send(email, parseaddr(settings.mail_from)[1], message.address)
+            return transport.send(email, parseaddr(settings.mail_from)[1], message.address, before_sending)
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             # The connection broke mid-message: whether the server kept it is unknown, so it is retried
             # like a 4xx, on a new connection (the duplicate window of the module's docstring).
