@@ -138,6 +138,16 @@ def test_forget_leaves_no_trace_of_the_person_and_the_analytics_add_up(admin_ses
         admin.execute("DELETE FROM contact_point WHERE value = 'old.anna.petrova@mail.ru'")
         admin.execute("INSERT INTO suppression (channel, address, reason) VALUES ('email', 'anna.petrova@mail.ru',"
                       " 'unsubscribed')")
+    with admin_session.connect(autocommit=True) as owner:
+        # A birthday greeting queued for her daughter: the message holds the address and the child's name.
+        campaign = owner.execute("INSERT INTO campaign (name, channel) VALUES ('Дни рождения', 'email')"
+                                 " RETURNING id").fetchone()[0]
+        owner.execute("INSERT INTO message (campaign_id, client_id, channel, address, extra) VALUES"
+                      " (%s, %s, 'email', 'anna.petrova@mail.ru', '{\"child_name\": \"Маша\"}')",
+                      (campaign, card.id))
+        owner.execute("INSERT INTO trigger_occasion (trigger, client_id, occasion, campaign_id) VALUES"
+                      " ('child_birthday', %s, '2026-06-01', %s)", (card.id, campaign))
+    with admin_session.connect("admin", autocommit=True) as admin:
         refresh(admin, as_of=date(2026, 6, 30))
     with admin_session.connect(autocommit=True) as owner:
         before = _totals(owner)
@@ -149,6 +159,8 @@ def test_forget_leaves_no_trace_of_the_person_and_the_analytics_add_up(admin_ses
         refresh(admin, as_of=date(2026, 6, 30))
     with admin_session.connect(autocommit=True) as owner:
         assert _traces(owner) == []
+        occasions = owner.execute("SELECT count(*) FROM trigger_occasion WHERE client_id = %s", (card.id,))
+        assert occasions.fetchone() == (0,)
         assert _totals(owner) == before
         assert owner.execute("SELECT count(*), sum(amount) FROM purchase WHERE client_id = %s",
                              (card.id,)).fetchone() == (1, 1000)
@@ -228,3 +240,23 @@ async def test_a_salesperson_has_no_archive_key(admin_session):
         await pilot.press("tab", "a")
         await settle(pilot)
         assert len(app.screen_stack) == 1 and t("Forget this person…") not in screen_text(app)
+
+
+def test_an_archived_client_is_in_no_list_of_today(admin_session):
+    from db.today import reads as today
+
+    on = date(2026, 6, 15)
+    with admin_session.connect(autocommit=True) as conn:  # the owner, who may set created_at
+        ids = [conn.execute("INSERT INTO client (last_name, birth_date, created_at) VALUES (%s, '1980-06-16', %s)"
+                            " RETURNING id", (name, datetime(2026, 6, 15, 9, tzinfo=timezone.utc))).fetchone()[0]
+               for name in ("Kept", "Hidden")]
+        for client_id in ids:
+            conn.execute("INSERT INTO relative (client_id, name, birth_date) VALUES (%s, 'Kid', '2015-06-17')",
+                         (client_id,))
+            conn.execute("INSERT INTO subscription (client_id, starts_on, ends_on) VALUES (%s, '2026-05-20',"
+                         " '2026-06-18')", (client_id,))
+        admin_clients.set_archived(ids[1], True)
+        view = today.load(conn, "t_admin", today=on)
+    for listed in (view.birthdays, view.endings, view.new):
+        assert {row.client_id for row in listed.shown} == {ids[0]}
+        assert listed.total == len(listed.shown)

@@ -142,3 +142,16 @@ async def test_readers_have_no_logins_or_settings_keys(admin_session, role):
         await settle(pilot)
         assert app.identity.role == role
         assert not isinstance(app.screen, (LoginsScreen, SettingsScreen))
+
+
+async def test_the_logins_read_with_no_color(fresh_db, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    session.bind(fresh_db.target("admin"))
+    app = ClientbaseApp(_owner_target(fresh_db), session.identity(fresh_db.target("admin")), listen=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.no_color
+        await settle(pilot)
+        await pilot.press("tab", "u")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "t_manager" in text and t("manager") in text and t("May connect") in text

@@ -131,3 +131,21 @@ async def test_picking_a_product_in_add_purchase_fills_its_price_and_the_cost_fo
     with admin_session.connect(autocommit=True) as conn:
         assert conn.execute("SELECT amount, cost FROM purchase WHERE client_id = %s", (card.id,)).fetchone() == (
             Decimal("450.00"), Decimal("120.00"))
+
+
+async def test_the_catalogue_reads_with_no_color(admin_session, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    products.save_product(None, ProductDraft("Абонемент", "Залы", "3000", "500", "30"))
+    make_client()
+    app = _app(admin_session, "admin")
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.no_color
+        await settle(pilot)
+        await pilot.press("tab", "p")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Абонемент" in text and "Залы" in text and "30" in text
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert products.list_products()[0].active is False
+        assert t("no") in screen_text(app)

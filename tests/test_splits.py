@@ -181,6 +181,24 @@ def test_a_split_needs_two_variants_and_a_draft(fresh_db):
             splits.add_variants(conn, campaign_id, [(template_id, 1), (template_id, 1)])
 
 
+def test_each_weekly_run_of_a_split_keeps_its_arms_and_holdout(fresh_db):
+    from db.mailing.campaigns import Weekly
+
+    with fresh_db.connect() as setup:
+        for i in range(400):
+            add_client(setup, f"Клиент{i}", email=f"c{i}@example.com")
+        setup.commit()
+    with fresh_db.connect("admin", autocommit=True) as conn:
+        ids = [(save_template(conn, f"Weekly {letter}", _template(letter)), 1) for letter in "AB"]
+        parent = campaigns.create(conn, name="Weekly", channel="email", template_id=ids[0][0], segment=None,
+                                  weekly=Weekly.parse("MON 10:00"))
+        splits.add_variants(conn, parent, ids, 25)
+        campaigns.start(conn, parent, now=datetime(2027, 3, 17, 9, tzinfo=timezone.utc))
+        run, = campaigns.tick(conn, now=datetime(2027, 3, 22, 8, tzinfo=timezone.utc))
+        counts = Counter(arms(conn, run.campaign_id).values())
+    assert set(counts) == {"A", "B", "holdout"} and 60 <= counts["holdout"] <= 140, counts
+
+
 def _cli(db, *args):
     return subprocess.run([sys.executable, "-m", "tui.cli", "--lang", "en", *args], env=db.env("admin"),
                           capture_output=True, text=True, timeout=120)

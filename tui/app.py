@@ -54,6 +54,9 @@ class ClientbaseApp(App):
         # Textual adds this binding itself, in English, unless the app has one: here it is translatable.
         Binding("ctrl+p", "command_palette", N_("Commands"), tooltip=N_("Open the command palette"), show=False,
                 priority=True, id="palette"),
+        # F1 is free everywhere (the card's tabs are F2-F9); what each screen is for lives in its HELP.
+        Binding("f1", "help", t("Help"), tooltip=t("What this screen is for, and all its keys"), show=False,
+                id="help"),
     ]
 
     def __init__(self, target: Target, identity: Identity, listen: bool = True) -> None:
@@ -177,6 +180,12 @@ class ClientbaseApp(App):
         return True
 
     # --- the palette ----------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
 
     def action_command_palette(self) -> None:
         if self.use_command_palette and not CommandPalette.is_open(self):

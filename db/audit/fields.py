@@ -30,18 +30,25 @@ TABLE = {
     "message": N_("Message"),
     "suppression": N_("Suppression"),
     "settings": N_("Setting"),
+    # Written by the app's logins screen (db/admin/logins.py): role changes fire no trigger.
+    "login": N_("Login"),
 }
 
 ACTION = {
     "insert": N_("added"),
     "update": N_("changed"),
     "delete": N_("deleted"),
+    # A data-subject request (db/admin/clients.forget): the row says who, whom and when, never what.
+    "forget": N_("forgotten (personal data erased)"),
 }
 
 # Labels of the columns of every audited table but the client's (labels.CARD_F): one word per column name,
 # which means the same thing in every table that has it.
 COLUMN = {
     "client_id": N_("Client"),
+    "can_login": N_("May connect"),
+    "role": N_("Role"),
+    "password": N_("Password"),
     "kind": N_("Kind"),
     "value": N_("Value"),
     "normalized": N_("Normalised value"),

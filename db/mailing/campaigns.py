@@ -348,7 +348,9 @@ def tick(conn: psycopg.Connection, now: datetime | None = None) -> list[Occurren
                     conn.execute("INSERT INTO campaign_variant (campaign_id, label, template_id, weight)"
                                  " SELECT %s, label, template_id, weight FROM campaign_variant"
                                  " WHERE campaign_id = %s", (child, due["id"]))
+                    splits.inherit_holdout(conn, due["id"], child)
                     enqueued = _enqueue(conn, child, now)
+                    splits.hold_out(conn, child)
                     conn.execute("SELECT public.mailing_settle(%s::bigint)", (child,))
                     made.append(Occurrence(due["id"], child, at, enqueued))
                 conn.execute("UPDATE campaign SET next_run_at = %s WHERE id = %s", (following, due["id"]))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -54,7 +54,7 @@ class Claimed:
     total_spent: Decimal
     custom: dict
     favourite_product: str | None
-    extra: dict  # a trigger's values (migration 0017)
+    extra: dict = field(default_factory=dict)  # a trigger's values (migration 0017)
 
 
 @dataclass(frozen=True)

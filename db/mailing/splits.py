@@ -96,6 +96,12 @@ def variant_sql(conn: psycopg.Connection, campaign_id: int, client_sql: str) -> 
     return f"(SELECT CASE WHEN bucket < {int(held)} THEN NULL {branches} END FROM (SELECT {bucket} AS bucket) b)"
 
 
+def inherit_holdout(conn: psycopg.Connection, parent_id: int, child_id: int) -> None:
+    """A weekly campaign's run holds back the same share as the campaign (each run's clients by its own id)."""
+    conn.execute("UPDATE campaign SET holdout_percent = (SELECT holdout_percent FROM campaign WHERE id = %s)"
+                 " WHERE id = %s", (parent_id, child_id))
+
+
 def hold_out(conn: psycopg.Connection, campaign_id: int) -> int:
     """Holds the holdout's queued messages back (skipped, 'holdout'); the enqueue left them without an arm.
     Status and reason are delivery state, not audited (0010), so this costs no audit row per message."""

@@ -39,6 +39,9 @@ CATCH_UP_DAYS = 7
 _RUN_LOCK = 7301501700
 # The holidays package's names in the shop's language, where the country's calendar has them.
 _CALENDAR_LANGUAGE = {"en": "en_US", "ru": "ru", "ro": "ro"}
+# Where the calendar names a day off rather than the occasion (Russia's 1 January is "New Year holidays"),
+# the occasion's own name, in the shop's language.
+_OCCASION_NAMES = {"01-01": {"en": "New Year", "ru": "Новый год", "ro": "Anul Nou"}}
 _DATE_FORMAT = {"en": "FMDD Mon YYYY", "ru": "DD.MM.YYYY", "ro": "DD.MM.YYYY"}
 
 _SETTING_KEYS = ("timezone", "language", "phone_country", "inactive_after_days", "birthday_days_ahead",
@@ -106,7 +109,9 @@ def holidays_on(day: date, settings: TriggerSettings) -> Holiday | None:
         except NotImplementedError:
             raise UserError(N_("The holidays calendar has no country “{country}”; set holiday_country."),
                             country=settings.country) from None
-        if day in calendar:
+        if month_day in _OCCASION_NAMES and day in calendar:
+            names.append(_OCCASION_NAMES[month_day].get(settings.language, _OCCASION_NAMES[month_day]["en"]))
+        elif day in calendar:
             names += [name for name in calendar.get_list(day) if name not in names]
     names += [name for own_day, name in settings.shop_dates if own_day == month_day and name not in names]
     if not names:
@@ -130,7 +135,7 @@ def birthday_keys(day: date) -> list[int]:
 # message adds. The birthday ones use the expression indexes client_birthday and relative_birthday (0001) on
 # month * 100 + day, so a day's birthdays are an index lookup, not a scan of a million dates.
 _BIRTHDAY_KEY = "extract(month FROM {0}.birth_date) * 100 + extract(day FROM {0}.birth_date)"
-_CANDIDATES = {
+CANDIDATES = {
     "birthday": f"""
         SELECT c.id AS client_id, %(year)s::text AS occasion,
                jsonb_build_object('days_left', %(days_left)s::integer) AS extra
@@ -170,7 +175,8 @@ _CANDIDATES = {
     "reactivation": """
         SELECT c.id AS client_id, c.last_purchase_at::text AS occasion, '{}'::jsonb AS extra
           FROM public.client c
-         WHERE c.last_purchase_at < %(quiet_since)s""",
+         WHERE c.last_purchase_at < %(quiet_since)s
+           AND (%(quiet_from)s::timestamptz IS NULL OR c.last_purchase_at >= %(quiet_from)s)""",
 }
 
 # One statement per trigger and day: the candidates not yet greeted for their occasion, with the same reasons
@@ -195,7 +201,8 @@ reasoned AS (
                              AND m.sent_at > %(cap_since)s) >= %(cap)s THEN 'frequency cap'
            END AS reason
       FROM fresh f
-      JOIN public.client c ON c.id = f.client_id
+      -- An archived client (0018) is greeted by nobody.
+      JOIN public.client c ON c.id = f.client_id AND c.archived_at IS NULL
       LEFT JOIN LATERAL (SELECT cp.normalized AS address FROM public.contact_point cp
                           WHERE cp.client_id = c.id AND cp.kind = %(contact_kind)s AND cp.normalized ~ %(valid)s
                           ORDER BY cp.is_primary DESC, cp.id LIMIT 1) addr ON true),
@@ -260,29 +267,38 @@ def _not_before(settings: TriggerSettings, window: str, now: datetime) -> dateti
     return max(now, opening)
 
 
-def run_trigger(conn: psycopg.Connection, trigger: str, day: date, *, template_id: int, campaign_name: str,
-                settings: TriggerSettings, now: datetime) -> Outcome | None:
-    """Enqueues one trigger for one day; None when the trigger has nothing to do that day (no holiday)."""
-    params: dict = {"trigger": trigger, "channel": CHANNEL, "contact_kind": CONTACT_KIND[CHANNEL],
-                    "valid": _VALID_ADDRESS[CHANNEL], "marketing": PURPOSE[trigger] == "marketing"}
+def candidate_params(trigger: str, day: date, settings: TriggerSettings, newly_only: bool = False) -> dict | None:
+    """The parameters of the trigger's CANDIDATES statement for `day`; None when it has nothing that day.
+    `newly_only`: reactivation takes only the clients who go quiet on that very day (a forecast's later days,
+    whose earlier quiet clients its first day already counts)."""
     if trigger in ("birthday", "child_birthday"):
         target = day + timedelta(days=settings.birthday_days_ahead)
-        params |= {"target": target, "year": target.year, "keys": birthday_keys(target),
-                   "days_left": settings.birthday_days_ahead}
-    elif trigger == "holiday":
+        return {"target": target, "year": target.year, "keys": birthday_keys(target),
+                "days_left": settings.birthday_days_ahead}
+    if trigger == "holiday":
         holiday = holidays_on(day, settings)
         if holiday is None:
             return None
-        params |= {"target": day, "holiday": holiday.name, "audience": holiday.audience,
-                   "unknown_gender": settings.unknown_gender_holidays}
-    elif trigger == "subscription":
+        return {"target": day, "holiday": holiday.name, "audience": holiday.audience,
+                "unknown_gender": settings.unknown_gender_holidays}
+    if trigger == "subscription":
         target = day + timedelta(days=settings.subscription_notice_days)
-        params |= {"target": target, "days_left": settings.subscription_notice_days,
-                   "date_format": _DATE_FORMAT.get(settings.language, "YYYY-MM-DD")}
-    else:
-        zone = zoneinfo.ZoneInfo(settings.timezone)
-        # Quiet for the whole threshold: the last purchase was on or before the shop's day `day - N`.
-        params["quiet_since"] = datetime.combine(day - timedelta(days=settings.inactive_after_days - 1), time(), zone)
+        return {"target": target, "days_left": settings.subscription_notice_days,
+                "date_format": _DATE_FORMAT.get(settings.language, "YYYY-MM-DD")}
+    # Quiet for the whole threshold: the last purchase was on or before the shop's day `day - N`.
+    zone = zoneinfo.ZoneInfo(settings.timezone)
+    quiet_since = datetime.combine(day - timedelta(days=settings.inactive_after_days - 1), time(), zone)
+    return {"quiet_since": quiet_since, "quiet_from": quiet_since - timedelta(days=1) if newly_only else None}
+
+
+def run_trigger(conn: psycopg.Connection, trigger: str, day: date, *, template_id: int, campaign_name: str,
+                settings: TriggerSettings, now: datetime) -> Outcome | None:
+    """Enqueues one trigger for one day; None when the trigger has nothing to do that day (no holiday)."""
+    candidates = candidate_params(trigger, day, settings)
+    if candidates is None:
+        return None
+    params: dict = {"trigger": trigger, "channel": CHANNEL, "contact_kind": CONTACT_KIND[CHANNEL],
+                    "valid": _VALID_ADDRESS[CHANNEL], "marketing": PURPOSE[trigger] == "marketing", **candidates}
     shop = rules.read(conn)
     params |= {"not_before": _not_before(settings, shop.window, now),
                "cap_since": now - timedelta(days=shop.cap_days), "cap": shop.cap_messages}
@@ -291,7 +307,7 @@ def run_trigger(conn: psycopg.Connection, trigger: str, day: date, *, template_i
     missing_sql, missing_params = _missing_sql(required)
     # _missing_sql's branches take positional parameters; this statement's are named.
     params |= {f"missing_{index}": value for index, value in enumerate(missing_params)}
-    statement = _ENQUEUE.format(candidates=_CANDIDATES[trigger], no_consent=no_consent_sql(CHANNEL, PURPOSE[trigger]),
+    statement = _ENQUEUE.format(candidates=CANDIDATES[trigger], no_consent=no_consent_sql(CHANNEL, PURPOSE[trigger]),
                                 missing=_number_placeholders(missing_sql))
     counted = {"enqueued": 0, "queued": 0}
     with conn.transaction():

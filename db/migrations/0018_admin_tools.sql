@@ -23,16 +23,16 @@ ALTER TABLE public.audit_log ADD CONSTRAINT audit_log_action_check
 
 -- What client_forget touches, and no more.
 GRANT SELECT ON public.company, public.relative, public.interaction, public.reminder, public.subscription,
-    public.audit_log TO clientbase_owner;
+    public.trigger_occasion, public.audit_log TO clientbase_owner;
 GRANT UPDATE (kind, last_name, first_name, middle_name, gender, birth_date, company_id, position, region, city,
               address, postal_address, tags, notes, source, referred_by_id, consent_email, consent_email_at,
               consent_email_source, consent_sms, consent_sms_at, consent_sms_source, custom, external_key,
               archived_at, forgotten_at, search, version, updated_at, updated_by)
     ON public.client TO clientbase_owner;
 GRANT UPDATE (note, version, updated_at, updated_by) ON public.purchase, public.subscription TO clientbase_owner;
-GRANT UPDATE (address, error, last_reply) ON public.message TO clientbase_owner;
+GRANT UPDATE (address, error, last_reply, extra) ON public.message TO clientbase_owner;
 GRANT DELETE ON public.contact_point, public.relative, public.interaction, public.reminder, public.suppression,
-    public.audit_log TO clientbase_owner;
+    public.audit_log, public.trigger_occasion TO clientbase_owner;
 
 -- Erases a client's personal data: the card's fields, contacts, relatives, interactions and reminders, the
 -- notes of purchases and subscriptions, the addresses the mailing queue and the suppression list hold, and
@@ -92,10 +92,13 @@ BEGIN
     DELETE FROM public.relative WHERE client_id = forgotten;
     DELETE FROM public.interaction WHERE client_id = forgotten;
     DELETE FROM public.reminder WHERE client_id = forgotten;
+    -- The greetings already sent, by occasion: a child's birthday is one (0017).
+    DELETE FROM public.trigger_occasion WHERE client_id = forgotten;
     DELETE FROM public.suppression WHERE address = ANY (coalesce(addresses, '{}'));
     UPDATE public.purchase SET note = '' WHERE client_id = forgotten AND note <> '';
     UPDATE public.subscription SET note = '' WHERE client_id = forgotten AND note <> '';
-    UPDATE public.message SET address = '', error = NULL, last_reply = NULL WHERE client_id = forgotten;
+    -- A greeting's values (0017) name the client's children.
+    UPDATE public.message SET address = '', error = NULL, last_reply = NULL, extra = '{}' WHERE client_id = forgotten;
     -- The stub keeps what the analytics count (the purchases and their statistics) and nothing that names,
     -- locates or describes the person.
     UPDATE public.client
@@ -127,5 +130,7 @@ GRANT EXECUTE ON FUNCTION public.client_forget(bigint) TO clientbase_admin;
 -- table; 0015's progress tally was left readable by its trigger's owner only, so every backup failed on it.
 -- Admin and manager read everything (DESIGN.md, Roles).
 GRANT SELECT ON public.message_tally TO clientbase_admin, clientbase_manager;
+-- And pg_dump reads every sequence: 0017's were left out (SELECT reads a sequence, it does not draw from it).
+GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO clientbase_admin;
 
 SELECT public.cb_secure();

@@ -119,6 +119,7 @@ def _setting(conn: psycopg.Connection, key: str) -> str:
     return value if value is not None else CATALOGUE[key].default
 
 
+# Archived clients (0018) are out of every list here, as they are out of the clients list.
 # One index range of client_birthday / relative_birthday per day of the window, each stopping after the
 # rows shown; the union is ordered by day, then by client so that a child is listed beside its parent.
 BIRTHDAYS_SQL = f"""

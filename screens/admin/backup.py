@@ -15,13 +15,16 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label, ProgressBar, Static
 
-from db.i18n import t
+from db.i18n import N_, t
 from screens.base import database_work
 from screens.transfer.base import TransferDialog
 from tui.transfer.backup_job import backup_report
 
 
 class BackupScreen(TransferDialog):
+    HELP = N_("Saves the whole base to one file while everyone keeps working. Keep the file and its manifest on another"
+              " machine; 'clientbase restore FILE' brings them back and checks every table.")
+
     BINDINGS = [Binding("ctrl+s", "backup", t("Back up"), tooltip=t("Save the whole base to the file"),
                         id="backup.run")]
 

@@ -19,13 +19,17 @@ from textual.widgets import Button, Label, Static
 from db import session
 from db.admin import clients as admin_clients
 from db.errors import UserError
-from db.i18n import t
+from db.i18n import N_, t
 from screens.base import DatabaseScreen, database_work
 from screens.confirm import ConfirmScreen
 from tui.widgets.footer import SteadyFooter
 
 
 class ClientActionsScreen(DatabaseScreen, ModalScreen[bool | None]):
+    HELP = N_("Archive hides a client from the list and the mailings until restored. Delete removes the client for "
+              "good. Forget erases the person everywhere, the audit log included, on their request; purchases stay, "
+              "anonymous.")
+
     @dataclass
     class StateRead(Message):
         state: admin_clients.ClientState

@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Header, Input, Select, Static
 from db import session, settings, users
 from db.admin import logins
 from db.errors import UserError
-from db.i18n import t
+from db.i18n import N_, t
 from db.session import Identity
 from screens.base import DatabaseScreen, database_work
 from tui.widgets.field_grid import Field, FieldGrid, set_text
@@ -30,6 +30,10 @@ from db import labels
 
 
 class LoginsScreen(DatabaseScreen, Screen[None]):
+    HELP = N_("Who may connect, and with which role: administrator, manager, salesperson or mail delivery. "
+              "Add a login with a password, give one a new password, or stop one from connecting. Every change "
+              "is in the audit log.")
+
     @dataclass
     class Listed(Message):
         logins: list[users.Login]
@@ -39,6 +43,7 @@ class LoginsScreen(DatabaseScreen, Screen[None]):
         said: str
 
     CSS_PATH = Path(__file__).with_name("admin.tcss")
+
     BINDINGS = [
         Binding("ctrl+s", "add", t("Add login"), tooltip=t("Create the login of the form with its role and "
                                                            "password"), id="logins-add"),
@@ -141,6 +146,9 @@ class LoginsScreen(DatabaseScreen, Screen[None]):
 
 
 class SettingsScreen(DatabaseScreen, Screen[None]):
+    HELP = N_("The shop's settings. Choose one, type its new value below and save: a value the setting cannot take is "
+              "refused with the reason. Every change is in the audit log.")
+
     @dataclass
     class Listed(Message):
         values: list[settings.SettingValue]

@@ -18,7 +18,7 @@ from db import session
 from db.admin import products
 from db.admin.products import Product, ProductDraft
 from db.errors import UserError, ValidationError
-from db.i18n import t
+from db.i18n import N_, t
 from db.session import Identity
 from screens.base import DatabaseScreen, database_work
 from tui.widgets.field_grid import Field, FieldGrid, set_text
@@ -30,6 +30,9 @@ FIELDS = ("name", "category", "price", "cost", "subscription_days")
 
 
 class ProductsScreen(DatabaseScreen, Screen[None]):
+    HELP = N_("The catalogue the purchase form picks from: name, category, price, cost and, for a pass, how many days "
+              "it lasts. The administrator adds, corrects and retires products; everyone else reads.")
+
     @dataclass
     class Listed(Message):
         products: list[Product]

@@ -30,7 +30,7 @@ from db.card import cards
 from db.card import edit_lock
 from db.card.draft import CardDraft
 from db.errors import ConflictError, ConnectionLost, UserError
-from db.i18n import t
+from db.i18n import N_, t
 from db.session import Identity
 from screens.base import DatabaseScreen, database_work
 from screens.card.actions import CardActions, CardCommands
@@ -73,6 +73,10 @@ def tab_of(field: str) -> str:
 
 
 class CardScreen(DatabaseScreen, CardActions, Screen[int | None]):
+    HELP = N_("One client's whole story, in tabs (F2-F9): details, contacts, family, purchases, activity, reminders, "
+              "custom fields and consent. The administrator edits and saves with Ctrl+S; if someone else saved first, "
+              "both versions are shown and nothing is lost. Other logins read.")
+
     class BuiltAhead(Message):
         """The editor `prepare` started is built: the app has made what it keeps for the session."""
 

@@ -28,7 +28,7 @@ from db.card.values import format_date
 from db.analytics import drill
 from db.clients.listing import ClientRow, Count, Criteria, Filters
 from db.errors import UserError
-from db.i18n import t, tn
+from db.i18n import N_, t, tn
 from db.session import Identity
 from screens.base import DatabaseScreen, database_work
 from tui.widgets.connection import ClientsChanged, ConnectionBack
@@ -133,6 +133,10 @@ def describe_filters(filters: Filters, segment_name: str | None = None) -> str:
 
 
 class ClientsScreen(DatabaseScreen, Screen):
+    HELP = N_("Every client of the shop. Type to search by name, phone, e-mail or company; Tab goes to the list, where "
+              "Enter opens the card and single letters are keys: filters, sort, segments, import and export, and for "
+              "the administrator archive (A), products (P), logins (U), settings (O) and backup (B).")
+
     @dataclass
     class ExportRightRead(Message):
         allowed: bool

@@ -39,7 +39,8 @@ def add_create_arguments(create: argparse.ArgumentParser) -> None:
 
 def add_results_parser(campaign) -> None:
     results = campaign.add_parser("results", help=t("per arm: sent, failed, unsubscribed, buyers and revenue 30/60/90 "
-                                                    "days after sending, against the holdout"))
+                                                    "days after sending, against the holdout (significance by a "
+                                                    "two-proportion z-test)"))
     results.add_argument("id", type=positive_int)
     results.add_argument("--json", action="store_true")
 

@@ -1,4 +1,5 @@
-"""The `triggers` command group: `triggers run [--date YYYY-MM-DD]`, daily from cron under an admin login."""
+"""The `triggers` command group: `triggers run [--date YYYY-MM-DD]`, daily from cron under an admin login, and
+`mailing forecast [--days 14]`: what the triggers and the scheduled campaigns will send over the next days."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import argparse
 from db.connection import Target
 from db.i18n import N_, t
 from tui.cli.analytics import _connect
-from tui.cli.common import iso_date, say
+from tui.cli.common import iso_date, positive_int, say
 
 TRIGGER_LABEL = {"birthday": N_("birthdays"), "child_birthday": N_("children's birthdays"),
                  "holiday": N_("holiday"), "subscription": N_("subscriptions ending"),
@@ -21,6 +22,35 @@ def add_parsers(commands) -> None:
                                            "run twice; catches up missed days)"))
     run.add_argument("--date", type=iso_date, metavar="YYYY-MM-DD",
                      help=t("the day to run for (default: today in the shop's time zone)"))
+    add_forecast_parser(commands)
+
+
+def add_forecast_parser(commands) -> None:
+    group = commands.add_parser("mailing", help=t("look ahead at the mailings"))
+    actions = group.add_subparsers(dest="mailing_command", metavar="ACTION", required=True)
+    forecast = actions.add_parser("forecast", help=t("who gets what over the next days, from scheduled campaigns and "
+                                                     "triggers, after the caps and send days"))
+    forecast.add_argument("--days", type=positive_int, default=14, metavar="N")
+
+
+def cmd_mailing(target: Target, args: argparse.Namespace) -> int:
+    from db.mailing import forecast
+    from tui.mailing.delivery import utc_now
+
+    with _connect(target) as conn:
+        found = forecast.forecast(conn, utc_now(), args.days)
+    if not found.days:
+        say(t("Nothing planned for the next {days} days.", days=args.days))
+    for day in found.days:
+        sources = ", ".join(f"{t(TRIGGER_LABEL[name]) if name in TRIGGER_LABEL else name} {count}"
+                            for name, count in sorted(day.by_source.items()))
+        say(t("{day}: {messages} to send ({sources}); {capped} held by the cap; {overlapping} clients get more than "
+              "one.", day=day.day.isoformat(), messages=day.messages, sources=sources, capped=day.capped,
+              overlapping=day.overlapping_clients))
+        for overlap in (o for o in found.overlaps if o.day == day.day):
+            said = ", ".join(t(TRIGGER_LABEL[name]) if name in TRIGGER_LABEL else name for name in overlap.sources)
+            say(f"    {overlap.client_id} {overlap.name}: {said}")
+    return 0
 
 
 def cmd_triggers(target: Target, args: argparse.Namespace) -> int:
@@ -41,4 +71,4 @@ def cmd_triggers(target: Target, args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"triggers": cmd_triggers}
+COMMANDS = {"triggers": cmd_triggers, "mailing": cmd_mailing}
