@@ -56,7 +56,7 @@ def add_parsers(commands) -> None:
                                                                                 "most this many messages per second"))
     send.add_argument("--per-hour", type=positive_int, metavar="N", help=t("at most this many messages per hour (a "
                                                                            "provider's cap)"))
-    send.add_argument("--batch", type=positive_int, default=20, help=t("messages claimed at a time by each worker"))
+    send.add_argument("--batch", type=positive_int, default=100, help=t("messages claimed at a time by each worker"))
     send.add_argument("--lease", type=positive_int, default=30, metavar="SECONDS", help=t("seconds a claim holds "
                                                                                           "before another worker may "
                                                                                           "take it over (renewed "

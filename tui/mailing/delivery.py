@@ -1,16 +1,22 @@
 """Delivery workers (`clientbase send`): claim a batch, render, send over SMTP or an SMS gateway, mark.
 
-Headless: no Textual, so that cron can run it. Each worker is a thread with its own database connection
-(autocommit: every mark commits at once) and one SMTP connection per batch. The queue's guarantees are
-db/mailing/queue.py's; this module adds the message format, rate limits and stopping cleanly.
+Headless: no Textual, so that cron can run it. Each worker (a process of its own when there are several) has
+its own database connection (autocommit: every mark commits at once) and one SMTP connection for its run.
+The queue's guarantees are db/mailing/queue.py's; this module adds the message format, rate limits and
+stopping cleanly.
 """
 
 from __future__ import annotations
 
 import bisect
+import concurrent.futures
 import hashlib
 import hmac
+import multiprocessing
+import multiprocessing.connection
 import os
+import pickle
+import signal
 import smtplib
 import socket
 import ssl
@@ -125,8 +131,10 @@ class SmtpTransport:
         self._smtp = smtp
         return smtp
 
-    def send(self, message: EmailMessage, sender: str, recipient: str) -> str:
-        """The server's reply to the data; raises DeliveryError on a refusal."""
+    def send(self, message: EmailMessage, sender: str, recipient: str,
+             before_data: Callable[[], None] = lambda: None) -> str:
+        """The server's reply to the data; raises DeliveryError on a refusal. `before_data` runs once the
+        server has taken the envelope, right before the data it may accept."""
         smtp = self._smtp or self._connect()
         code, reply = smtp.mail(sender)
         if code != 250:
@@ -136,8 +144,10 @@ class SmtpTransport:
         if code not in (250, 251):
             smtp.rset()
             raise DeliveryError(code, _text(reply))
+        data = message.as_bytes(policy=SMTP_FOLDING_ONCE)
+        before_data()
         try:
-            code, reply = smtp.data(message.as_bytes(policy=SMTP_FOLDING_ONCE))
+            code, reply = smtp.data(data)
         except smtplib.SMTPDataError as exc:
             raise DeliveryError(exc.smtp_code, _text(exc.smtp_error)) from None
         return f"{code} {_text(reply)}"
@@ -341,7 +351,7 @@ class RateLimiter:
 @dataclass(frozen=True)
 class Options:
     workers: int = 1
-    batch: int = 20
+    batch: int = 100
     lease: timedelta = timedelta(seconds=30)
     once: bool = False
     per_second: int | None = None
@@ -367,8 +377,67 @@ class Totals:
         with self._lock:
             setattr(self, name, getattr(self, name) + count)
 
+    def counts(self) -> dict:
+        with self._lock:
+            return {name: getattr(self, name) for name in _COUNTED} | {"paused": dict(self.paused)}
+
+    def merge(self, counts: dict) -> None:
+        with self._lock:
+            for name in _COUNTED:
+                setattr(self, name, getattr(self, name) + counts[name])
+            self.paused.update(counts["paused"])
+
+
+_COUNTED = ("sent", "failed", "skipped", "retried", "lost_leases")
+
+
+def _shares(options: Options) -> list[tuple[int | None, int | None]]:
+    """Each worker process's part of the rate limits: processes share no memory, so the limits are split
+    (their sum is the limit) and there are no more processes than the smallest limit allows."""
+    limits = [limit for limit in (options.per_second, options.per_hour) if limit]
+    count = min([options.workers, *limits])
+
+    def part(limit: int | None, number: int) -> int | None:
+        return limit // count + (1 if number < limit % count else 0) if limit else None
+
+    return [(part(options.per_second, number), part(options.per_hour, number)) for number in range(count)]
+
+
+class _SentMarks:
+    """Marks messages sent on a connection of its own, in a thread of its own, so that the commit of one
+    message's mark overlaps the building and the envelope of the next. The next message's data goes out only
+    once the previous mark is committed (`wait`), so at most one message is ever between its 250 and its
+    committed mark: the one-duplicate window of db/mailing/queue.py stays one message wide."""
+
+    def __init__(self, conninfo: str, totals: Totals) -> None:
+        self.conn = psycopg.connect(conninfo, autocommit=True)
+        self.totals = totals
+        self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="marks")
+        self._pending: concurrent.futures.Future | None = None
+
+    def sent(self, message_id: int, token: uuid.UUID, reply: str, now: datetime) -> None:
+        self.wait()
+        self._pending = self._executor.submit(queue.mark_sent, self.conn, message_id, token, reply, now)
+
+    def wait(self) -> None:
+        """Until the last mark is committed; raises what it raised."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self.totals.add("sent" if pending.result() else "lost_leases")
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            self._executor.shutdown()
+            self.conn.close()
+
 
 class Delivery:
+    """`--workers N` runs N worker processes (forked, each with its own database and SMTP connection), so that
+    they do not take turns at one interpreter lock: rendering and MIME are CPU work. One worker runs in this
+    process. A signal to the parent stops every child, and each child releases its own claim."""
+
     def __init__(self, conninfo: str, options: Options, *, smtp: SmtpServer | None = None,
                  sms: SmsGateway | None = None, clock: Callable[[], datetime] = utc_now,
                  secret: bytes | None = None) -> None:
@@ -394,16 +463,91 @@ class Delivery:
                 self._ticks = campaigns.may_tick(conn)
                 if self._ticks:
                     campaigns.tick(conn, self.clock())
-        threads = [threading.Thread(target=self._worker_guarded, args=(number,), name=f"send-{number}", daemon=True)
-                   for number in range(self.options.workers)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            while thread.is_alive():
-                thread.join(0.2)  # short joins keep the main thread able to take SIGINT/SIGTERM
+        if self.options.workers > 1:
+            return self._run_processes()
+        self._run_here(0)
+        return self.totals
+
+    def _run_here(self, number: int) -> None:
+        thread = threading.Thread(target=self._worker_guarded, args=(number,), name=f"send-{number}", daemon=True)
+        thread.start()
+        while thread.is_alive():
+            thread.join(0.2)  # short joins keep the main thread able to take SIGINT/SIGTERM
         if self._errors:
             raise self._errors[0]
+
+    def _run_processes(self) -> Totals:
+        # fork, not spawn: the child inherits the clock, the gateways and the secret as they are (a test's
+        # clock is a lambda), and starts at once. Nothing of the parent's is used in a child but this object.
+        context = multiprocessing.get_context("fork")
+        shares = _shares(self.options)
+        children = []
+        for number, (per_second, per_hour) in enumerate(shares):
+            receiving, sending = context.Pipe(duplex=False)
+            process = context.Process(target=self._child, args=(number, per_second, per_hour, sending),
+                                      name=f"send-{number}", daemon=True)
+            process.start()
+            sending.close()
+            children.append((number, process, receiving))
+        reports: dict[int, tuple] = {}
+        stopping = False
+        while len(reports) < len(children):
+            if self.stop_event.is_set() and not stopping:
+                stopping = True
+                for _, process, _ in children:
+                    if process.is_alive():
+                        process.terminate()  # SIGTERM: the child finishes its message and releases its claim
+            waiting = [receiving for number, _, receiving in children if number not in reports]
+            for receiving in multiprocessing.connection.wait(waiting, timeout=0.2):
+                number = next(number for number, _, pipe in children if pipe is receiving)
+                try:
+                    reports[number] = receiving.recv()
+                except EOFError:  # died without a word (SIGKILL, the OOM killer): its lease runs out
+                    process = children[number][1]
+                    process.join()
+                    reports[number] = ("died", process.exitcode)
+        for _, process, receiving in children:
+            process.join()
+            receiving.close()
+        died = []
+        for number in sorted(reports):
+            kind, value = reports[number]
+            if kind == "totals":
+                self.totals.merge(value)
+            elif kind == "error":
+                self._errors.append(value)
+            else:
+                died.append((number, value))
+        if self._errors:
+            raise self._errors[0]
+        if died:
+            number, exitcode = died[0]
+            reason = f"signal {-exitcode}" if exitcode and exitcode < 0 else f"exit status {exitcode}"
+            raise UserError(N_("Worker process {number} stopped unexpectedly ({reason}); what it had claimed is "
+                               "sent again when its lease ends."), number=number, reason=reason)
         return self.totals
+
+    def _child(self, number: int, per_second: int | None, per_hour: int | None, report) -> None:
+        """A worker process: stops on SIGTERM or SIGINT (Ctrl+C reaches the whole process group) like the
+        parent, and reports its totals or its error through the pipe."""
+        signal.signal(signal.SIGTERM, lambda signum, frame: self.stop_event.set())
+        signal.signal(signal.SIGINT, lambda signum, frame: self.stop_event.set())
+        self.limiter = RateLimiter(per_second, per_hour)
+        self.totals = Totals()
+        try:
+            self._run_here(number)
+            report.send(("totals", self.totals.counts()))
+        except BaseException as exc:  # noqa: B036 - the parent raises it
+            try:
+                pickle.loads(pickle.dumps(exc))
+            except Exception:
+                exc = RuntimeError(str(exc))
+            report.send(("error", exc))
+        finally:
+            report.close()
+            # Leaves without the parent's exit handlers and finalizers: a connection the parent had open at the
+            # fork must not be closed from here.
+            os._exit(0)
 
     def _worker_guarded(self, number: int) -> None:
         try:
@@ -415,47 +559,59 @@ class Delivery:
     def _worker(self, number: int) -> None:
         name = f"{socket.gethostname()}:{os.getpid()}:{number}"
         ticked = time.monotonic()
-        with psycopg.connect(self.conninfo, autocommit=True) as conn:
-            while not self.stop_event.is_set():
-                now = self.clock()
-                if self._ticks and number == 0 and time.monotonic() - ticked >= self.options.tick_seconds:
-                    campaigns.tick(conn, now)
-                    ticked = time.monotonic()
-                settings = rules.read(conn)
-                token = uuid.uuid4()
-                claim = queue.claim(
-                    conn, worker=name, token=token, limit=self.options.batch, lease=self.options.lease, now=now,
-                    in_window=settings.in_window(now), cap_messages=settings.cap_messages,
-                    cap_days=settings.cap_days)
-                self.totals.add("skipped", claim.picked - len(claim.messages))
-                if not claim.picked:
-                    if self.options.once:
-                        return
-                    self.stop_event.wait(self.options.poll_seconds)
-                    continue
-                try:
-                    self._send_batch(conn, claim.messages, token, settings)
-                finally:
-                    queue.release(conn, token)
-                queue.settle(conn, claim.campaign_ids)
-
-    def _send_batch(self, conn: psycopg.Connection, batch: list[Claimed], token: uuid.UUID, settings: Rules) -> None:
+        # One SMTP connection for the worker's whole run, not one per batch: the handshake cost as much as
+        # sending several messages. It is closed while the worker waits for more.
         transport = SmtpTransport(self.smtp) if self.smtp else None
-        renewed = time.monotonic()
+        marks = _SentMarks(self.conninfo, self.totals)
         try:
-            for message in batch:
-                if self.stop_event.is_set():
-                    return
-                if time.monotonic() - renewed > self.options.lease.total_seconds() / 3:
-                    queue.renew(conn, token, self.options.lease, self.clock())
-                    renewed = time.monotonic()
-                self._send_one(conn, message, token, settings, transport)
+            with psycopg.connect(self.conninfo, autocommit=True) as conn:
+                while not self.stop_event.is_set():
+                    now = self.clock()
+                    if self._ticks and number == 0 and time.monotonic() - ticked >= self.options.tick_seconds:
+                        campaigns.tick(conn, now)
+                        ticked = time.monotonic()
+                    settings = rules.read(conn)
+                    token = uuid.uuid4()
+                    claim = queue.claim(
+                        conn, worker=name, token=token, limit=self.options.batch, lease=self.options.lease,
+                        now=now, in_window=settings.in_window(now), cap_messages=settings.cap_messages,
+                        cap_days=settings.cap_days)
+                    self.totals.add("skipped", claim.picked - len(claim.messages))
+                    if not claim.picked:
+                        if self.options.once:
+                            return
+                        if transport is not None:
+                            transport.close()
+                        self.stop_event.wait(self.options.poll_seconds)
+                        continue
+                    try:
+                        self._send_batch(conn, claim.messages, token, settings, transport, marks)
+                    finally:
+                        try:
+                            marks.wait()  # a message whose mark is still on its way must not be released
+                        finally:
+                            queue.release(conn, token)
+                    queue.settle(conn, claim.campaign_ids)
         finally:
-            if transport is not None:
-                transport.close()
+            try:
+                marks.close()
+            finally:
+                if transport is not None:
+                    transport.close()
+
+    def _send_batch(self, conn: psycopg.Connection, batch: list[Claimed], token: uuid.UUID, settings: Rules,
+                    transport: SmtpTransport | None, marks: _SentMarks) -> None:
+        renewed = time.monotonic()
+        for message in batch:
+            if self.stop_event.is_set():
+                return
+            if time.monotonic() - renewed > self.options.lease.total_seconds() / 3:
+                queue.renew(conn, token, self.options.lease, self.clock())
+                renewed = time.monotonic()
+            self._send_one(conn, message, token, settings, transport, marks)
 
     def _send_one(self, conn: psycopg.Connection, message: Claimed, token: uuid.UUID, settings: Rules,
-                  transport: SmtpTransport | None) -> None:
+                  transport: SmtpTransport | None, marks: _SentMarks) -> None:
         unsubscribe_link = (f"{settings.unsubscribe_url}/{unsubscribe_token(self.secret, message)}"
                             if settings.unsubscribe_url and self.secret else "")
         try:
@@ -467,7 +623,7 @@ class Delivery:
         if not self.limiter.wait(self.stop_event):
             return
         try:
-            reply = self._deliver(message, rendered, settings, transport)
+            reply = self._deliver(message, rendered, settings, transport, marks.wait)
         except DeliveryError as refused:
             if refused.temporary:
                 status = queue.mark_temporary_failure(conn, message, token, refused.reply, self.clock())
@@ -480,14 +636,12 @@ class Delivery:
                     with self.totals._lock:
                         self.totals.paused[message.campaign_id] = queue.paused_reason(conn, message.campaign_id)
             return
-        if queue.mark_sent(conn, message.id, token, reply, self.clock()):
-            self.totals.add("sent")
-        else:
-            self.totals.add("lost_leases")
+        marks.sent(message.id, token, reply, self.clock())
 
     def _deliver(self, message: Claimed, rendered: Rendered, settings: Rules,
-                 transport: SmtpTransport | None) -> str:
+                 transport: SmtpTransport | None, before_sending: Callable[[], None]) -> str:
         if message.channel == "sms":
+            before_sending()
             if self.sms is None:
                 raise UserError(N_("Set CLIENTBASE_SMS_URL (a preset such as smsru, or a URL template) or "
                                    "CLIENTBASE_SMS_FILE (a file SMS messages are written to) to send SMS."))
@@ -497,7 +651,7 @@ class Delivery:
                                "CLIENTBASE_SMTP_URL (smtp://user:password@host:587 or smtps://...) to send e-mail."))
         email = build_email(message, rendered, settings, self.clock(), self.secret)
         try:
-            return transport.send(email, parseaddr(settings.mail_from)[1], message.address)
+            return transport.send(email, parseaddr(settings.mail_from)[1], message.address, before_sending)
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             # The connection broke mid-message: whether the server kept it is unknown, so it is retried
             # like a 4xx, on a new connection (the duplicate window of the module's docstring).
