@@ -213,8 +213,9 @@ def test_only_the_refresh_writes_stored_results_and_every_reader_may_ask_for_it(
             assert {arm.label for arm in found.arms} <= {"A", "B", "holdout"}
             for forged in ("UPDATE campaign_result SET buyers = 1000",
                            "DELETE FROM campaign_result",
-                           f"INSERT INTO campaign_result (campaign_id, arm, days, recipients, sent, failed, unsubscribed,"
-                           f" buyers, revenue, computed_at) VALUES ({campaign_id}, 'Z', 30, 1, 1, 0, 0, 1, 1, now())"):
+                           f"INSERT INTO campaign_result (campaign_id, arm, days, recipients, sent, failed,"
+                           f" unsubscribed, buyers, revenue, computed_at)"
+                           f" VALUES ({campaign_id}, 'Z', 30, 1, 1, 0, 0, 1, 1, now())"):
                 with pytest.raises(psycopg.errors.InsufficientPrivilege):
                     conn.execute(forged)
     with fresh_db.connect("mailer", autocommit=True) as conn:
