@@ -201,8 +201,11 @@ reasoned AS (
                              AND m.sent_at > %(cap_since)s) >= %(cap)s THEN 'frequency cap'
            END AS reason
       FROM fresh f
-      -- An archived client (0018) is greeted by nobody.
-      JOIN public.client c ON c.id = f.client_id AND c.archived_at IS NULL
+      -- An archived client (0018) is greeted by nobody. A lookup per fresh client (OFFSET 0 keeps the subquery a
+      -- parameterised index probe): the planner cannot estimate `fresh` (a day's few hundred new rows after an
+      -- anti-join with hundreds of thousands), guessed it large and hashed all million clients instead, 2 s.
+      CROSS JOIN LATERAL (SELECT * FROM public.client c WHERE c.id = f.client_id AND c.archived_at IS NULL
+                          OFFSET 0) c
       LEFT JOIN LATERAL (SELECT cp.normalized AS address FROM public.contact_point cp
                           WHERE cp.client_id = c.id AND cp.kind = %(contact_kind)s AND cp.normalized ~ %(valid)s
                           ORDER BY cp.is_primary DESC, cp.id LIMIT 1) addr ON true),
