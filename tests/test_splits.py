@@ -298,3 +298,26 @@ def test_the_cli_creates_a_split_with_a_holdout_and_shows_its_results(fresh_db, 
     refused = _cli(fresh_db, "campaign", "create", "--name", "Bad", "--channel", "email", "--segment", "all",
                    "--variant", f"{tmp_path / 'a.txt'}:70")
     assert refused.returncode != 0 and "two or more --variant" in refused.stderr
+
+
+def test_the_daily_triggers_run_recomputes_stale_results_and_the_view_says_their_age(fresh_db):
+    now = datetime.now(timezone.utc)
+    campaign_id, _, _ = _sent_split(fresh_db, clients=20, sent_at=now - timedelta(days=5))
+    with fresh_db.connect("admin", autocommit=True) as conn:
+        computed = splits.results(conn, campaign_id, now).computed_at
+    shown = _cli(fresh_db, "campaign", "results", str(campaign_id))
+    assert shown.returncode == 0 and "Figures computed just now." in shown.stdout
+    with fresh_db.connect() as owner:  # as if computed yesterday evening
+        owner.execute("UPDATE campaign_result SET computed_at = computed_at - interval '13 hours'")
+        owner.commit()
+    shown = _cli(fresh_db, "campaign", "results", str(campaign_id))
+    assert "Figures computed 13 hours ago; --refresh computes them again." in shown.stdout
+    ran = _cli(fresh_db, "triggers", "run")
+    assert ran.returncode == 0, ran.stderr
+    assert "Split test results recomputed for 1 campaign." in ran.stdout
+    with fresh_db.connect() as conn:
+        stamps = conn.execute("SELECT DISTINCT computed_at FROM campaign_result WHERE campaign_id = %s",
+                              (campaign_id,)).fetchall()
+    assert len(stamps) == 1 and stamps[0][0] > computed
+    refreshed = _cli(fresh_db, "campaign", "results", str(campaign_id), "--refresh")
+    assert refreshed.returncode == 0 and "Figures computed just now." in refreshed.stdout
