@@ -96,10 +96,14 @@ def _enqueue(conn: psycopg.Connection) -> tuple[float, float, int, int]:
     conn.cursor_factory = psycopg.Cursor
     (statement, params), = caught
     bare_campaign = _campaign(conn, "Bench: everyone, bare")
-    variant = conn.execute("SELECT id FROM campaign_variant WHERE campaign_id = %s", (bare_campaign,)).fetchone()[0]
+    # The arm is written into the statement (db/mailing/splits.variant_sql): the bare run names its own.
+    app_variant, variant = (conn.execute("SELECT id FROM campaign_variant WHERE campaign_id = %s", (campaign,))
+                            .fetchone()[0] for campaign in (app_campaign, bare_campaign))
+    bare_statement = statement.replace(f"SELECT %s, {app_variant}, ", f"SELECT %s, {variant}, ", 1)
+    assert bare_statement != statement, "the enqueue no longer writes the arm where the bench expects it"
     started = time.perf_counter()
     with conn.transaction():
-        bare_rows = conn.execute(statement, [bare_campaign, variant, *params[2:]]).rowcount
+        bare_rows = conn.execute(bare_statement, [bare_campaign, *params[1:]]).rowcount
     bare_seconds = time.perf_counter() - started
     assert bare_rows == enqueued, (bare_rows, enqueued)
     conn.execute("UPDATE campaign SET status = 'cancelled' WHERE id = %s", (bare_campaign,))

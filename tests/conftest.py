@@ -166,16 +166,17 @@ def admin_session(fresh_db: ScratchDatabase) -> ScratchDatabase:
 
 @pytest.fixture
 def cli_in_process(monkeypatch):
-    """`cli_in_process(env, *args)`: `clientbase ARGS` run by `tui.cli.main` in this process with `env` as its
-    environment, answered as `subprocess.run(..., capture_output=True, text=True)` answers. For tests of what
-    a command says and writes: a fresh interpreter would add only its start-up (about a second each), which the
-    subprocess tests every command group keeps check. Not for commands that install signal handlers (send,
-    serve) or read standard input."""
+    """`cli_in_process(db, *args, role="admin")`: `clientbase ARGS` run by `tui.cli.main` in this process, with
+    the environment `db.env(role)` gives a subprocess, answered as `subprocess.run(..., capture_output=True,
+    text=True)` answers. For tests of what a command says and writes: a fresh interpreter would add only its
+    start-up (about a second each), which the subprocess tests every command group keeps check. Not for
+    commands that install signal handlers (send, serve) or read standard input."""
     from db.models import database
     from tui import i18n
     from tui.cli import main
 
-    def run(env: dict[str, str], *args: object) -> subprocess.CompletedProcess:
+    def run(db: ScratchDatabase, *args: object, role: str = "admin") -> subprocess.CompletedProcess:
+        env = db.env(role)
         argv = [str(arg) for arg in args]
         out, err = io.StringIO(), io.StringIO()
         with monkeypatch.context() as patch:

@@ -11,18 +11,11 @@ import pytest
 
 
 def run_cli(db, *args, role="admin"):
+    """A real `clientbase` process. Tests that check only what a command wrote and said take `cli_in_process`
+    (the same answer without an interpreter's start-up); the vCard round trip, the unwritable file and
+    test_export_safety keep real processes."""
     return subprocess.run([sys.executable, "-m", "tui.cli", *map(str, args)], env=db.env(role),
                           capture_output=True, text=True, timeout=180)
-
-
-def in_process(cli_in_process):
-    """`run_cli` for a command run in this process (see conftest's cli_in_process): what a test checks of the
-    files and the words, without an interpreter's start-up per command. The vCard round trip and the
-    unwritable file below, and test_export_safety, run real processes."""
-    def run(db, *args, role="admin"):
-        return cli_in_process(db.env(role), *args)
-
-    return run
 
 
 def snapshot(db):
@@ -53,16 +46,15 @@ def demo_base(make_db, demo_template):
 @pytest.mark.parametrize("fmt,extra", [("csv", []), ("xlsx", []), ("csv", ["--encoding", "utf-8", "--delimiter", ","])])
 def test_export_then_import_into_an_empty_base_gives_the_same_base(demo_base, make_db, tmp_path, fmt, extra,
                                                                    cli_in_process):
-    run = in_process(cli_in_process)
     with demo_base.connect(autocommit=True) as conn:
         conn.execute("UPDATE client SET custom = jsonb_build_object('shoe_size', '42') WHERE id % 7 = 0")
     clients_file, purchases_file = tmp_path / f"clients.{fmt}", tmp_path / f"purchases.{fmt}"
     for path, more in ((clients_file, []), (purchases_file, ["--purchases"])):
-        result = run(demo_base, "export", path, *extra, *more)
+        result = cli_in_process(demo_base, "export", path, *extra, *more)
         assert result.returncode == 0, result.stderr
     empty = make_db()
     for path, more in ((clients_file, []), (purchases_file, ["--purchases"])):
-        result = run(empty, "import", path, *more)
+        result = cli_in_process(empty, "import", path, *more)
         assert result.returncode == 0, result.stderr
         assert "invalid rows:                0" in result.stdout, result.stdout
     before, after = snapshot(demo_base), snapshot(empty)
@@ -72,11 +64,10 @@ def test_export_then_import_into_an_empty_base_gives_the_same_base(demo_base, ma
 
 
 def test_csv_opens_in_excel_with_cyrillic_and_semicolons(demo_base, tmp_path, cli_in_process):
-    run = in_process(cli_in_process)
-    run(demo_base, "export", tmp_path / "out.csv")
+    cli_in_process(demo_base, "export", tmp_path / "out.csv")
     data = (tmp_path / "out.csv").read_bytes()
     assert data.startswith(b"\xef\xbb\xbfClient number;Last name;")
-    run(demo_base, "export", tmp_path / "win.csv", "--encoding", "cp1251")
+    cli_in_process(demo_base, "export", tmp_path / "win.csv", "--encoding", "cp1251")
     text = (tmp_path / "win.csv").read_text(encoding="cp1251")
     with demo_base.connect() as conn:
         name = conn.execute("SELECT last_name FROM client WHERE last_name ~ '[а-я]' LIMIT 1").fetchone()[0]
@@ -84,7 +75,6 @@ def test_csv_opens_in_excel_with_cyrillic_and_semicolons(demo_base, tmp_path, cl
 
 
 def test_segment_search_vcard_and_mailing_list(demo_base, tmp_path, cli_in_process):
-    run = in_process(cli_in_process)
     with demo_base.connect(autocommit=True) as conn:
         conn.execute("INSERT INTO segment (name, filter)"
                      " VALUES ('Regulars', '{\"filters\": {\"category\": \"regular\"}}')")
@@ -98,40 +88,39 @@ def test_segment_search_vcard_and_mailing_list(demo_base, tmp_path, cli_in_proce
         surname = conn.execute("SELECT last_name FROM client ORDER BY id LIMIT 1").fetchone()[0]
         with_surname = conn.execute("SELECT count(*) FROM client WHERE search LIKE '%%' || cb_fold(%s) || '%%'",
                                     (surname,)).fetchone()[0]
-    result = run(demo_base, "export", tmp_path / "seg.xlsx", "--segment", "Regulars")
+    result = cli_in_process(demo_base, "export", tmp_path / "seg.xlsx", "--segment", "Regulars")
     assert result.returncode == 0, result.stderr
     sheet = openpyxl.load_workbook(tmp_path / "seg.xlsx", read_only=True).worksheets[0]
     assert sum(1 for _ in sheet.iter_rows()) == regulars + 1
-    run(demo_base, "export", tmp_path / "found.csv", "--search", surname)
+    cli_in_process(demo_base, "export", tmp_path / "found.csv", "--search", surname)
     with open(tmp_path / "found.csv", encoding="utf-8-sig") as found:
         assert len(list(csv.reader(found, delimiter=";"))) == with_surname + 1
-    run(demo_base, "export", tmp_path / "all.vcf")
+    cli_in_process(demo_base, "export", tmp_path / "all.vcf")
     cards = (tmp_path / "all.vcf").read_bytes().decode("utf-8")
     assert cards.count("BEGIN:VCARD") == 200 and all(len(line.encode()) <= 75 for line in cards.split("\r\n"))
-    run(demo_base, "export", tmp_path / "mail.txt")
+    cli_in_process(demo_base, "export", tmp_path / "mail.txt")
     lines = (tmp_path / "mail.txt").read_text(encoding="utf-8").splitlines()
     assert len(lines) == len(consented) - 1
     assert all(line.endswith(">") and " <" in line for line in lines)
     assert not any(suppressed in line for line in lines)
-    run(demo_base, "export", tmp_path / "sms.txt", "--channel", "sms")
+    cli_in_process(demo_base, "export", tmp_path / "sms.txt", "--channel", "sms")
     assert all(line.startswith("+") for line in (tmp_path / "sms.txt").read_text().splitlines())
-    missing = run(demo_base, "export", tmp_path / "x.csv", "--segment", "Nope")
+    missing = cli_in_process(demo_base, "export", tmp_path / "x.csv", "--segment", "Nope")
     assert missing.returncode == 1 and "There is no segment 'Nope'; the segments are: Regulars." in missing.stderr
 
 
 @pytest.mark.parametrize("role,allowed_by_default,allowed_when_set", [
     ("admin", True, True), ("manager", True, True), ("sales", False, True), ("mailer", False, False)])
 def test_who_may_export(demo_base, tmp_path, role, allowed_by_default, allowed_when_set, cli_in_process):
-    run = in_process(cli_in_process)
-    result = run(demo_base, "export", tmp_path / "a.csv", role=role)
+    result = cli_in_process(demo_base, "export", tmp_path / "a.csv", role=role)
     assert (result.returncode == 0) == allowed_by_default, result.stderr
     if not allowed_by_default:
         assert "may not export" in result.stderr and "Traceback" not in result.stderr
-    assert run(demo_base, "settings", "set", "sales_may_export", "yes").returncode == 0
-    result = run(demo_base, "export", tmp_path / "b.csv", role=role)
+    assert cli_in_process(demo_base, "settings", "set", "sales_may_export", "yes").returncode == 0
+    result = cli_in_process(demo_base, "export", tmp_path / "b.csv", role=role)
     assert (result.returncode == 0) == allowed_when_set, result.stderr
     if role == "sales":
-        refused = run(demo_base, "export", tmp_path / "c.txt", role=role)
+        refused = cli_in_process(demo_base, "export", tmp_path / "c.txt", role=role)
         assert refused.returncode == 1 and "Mailing lists" in refused.stderr
 
 
@@ -159,14 +148,13 @@ def test_an_unwritable_file_is_one_sentence(demo_base, tmp_path):
 
 
 def test_importing_an_export_back_into_its_own_base_adds_nothing(demo_base, tmp_path, cli_in_process):
-    run = in_process(cli_in_process)
     with demo_base.connect(autocommit=True) as conn:
         conn.execute("UPDATE client SET external_key = NULL WHERE id % 2 = 0")
         conn.execute("DELETE FROM contact_point WHERE client_id % 4 = 0")  # some known by their id alone
     before = snapshot(demo_base)
     for more in ([], ["--purchases"]):
-        assert run(demo_base, "export", tmp_path / "out.csv", *more).returncode == 0
-        result = run(demo_base, "import", tmp_path / "out.csv", *more)
+        assert cli_in_process(demo_base, "export", tmp_path / "out.csv", *more).returncode == 0
+        result = cli_in_process(demo_base, "import", tmp_path / "out.csv", *more)
         assert result.returncode == 0 and "invalid rows:                0" in result.stdout, result.stdout
         assert "new clients:                 0" in result.stdout or "purchases added:             0" in result.stdout
     after = snapshot(demo_base)

@@ -22,6 +22,9 @@ RU_ROWS = [
 
 
 def run_cli(db, *args, role="admin"):
+    """A real `clientbase` process. Tests that check only what an import wrote and said take `cli_in_process`
+    (the same answer without an interpreter's start-up); the dry run, xlsx, vCard, command-line mistakes,
+    roles and custom fields keep real processes here, as test_import_purchases and test_import_bad_files do."""
     return subprocess.run([sys.executable, "-m", "tui.cli", *map(str, args)], env=db.env(role),
                           capture_output=True, text=True, timeout=120)
 
@@ -48,9 +51,9 @@ def contacts(db):
 
 @pytest.mark.parametrize("encoding,delimiter", [("cp1251", ";"), ("utf-8-sig", ";"), ("utf-8", ","),
                                                 ("utf-8", "\t")])
-def test_csv_in_each_encoding_and_separator(fresh_db, tmp_path, encoding, delimiter):
+def test_csv_in_each_encoding_and_separator(fresh_db, tmp_path, encoding, delimiter, cli_in_process):
     path = write_csv(tmp_path / "clients.csv", RU_HEADERS, RU_ROWS, encoding, delimiter)
-    result = run_cli(fresh_db, "import", path)
+    result = cli_in_process(fresh_db, "import", path)
     assert result.returncode == 0, result.stderr
     assert "new clients:                 3" in result.stdout
     assert clients(fresh_db) == [
@@ -65,7 +68,7 @@ def test_csv_in_each_encoding_and_separator(fresh_db, tmp_path, encoding, delimi
     ]
 
 
-def test_malformed_rows_go_to_the_reject_file_and_the_rest_imports(fresh_db, tmp_path):
+def test_malformed_rows_go_to_the_reject_file_and_the_rest_imports(fresh_db, tmp_path, cli_in_process):
     path = tmp_path / "messy.csv"
     path.write_text(
         "Фамилия;Имя;Телефон;E-mail;Дата рождения\n"
@@ -77,7 +80,7 @@ def test_malformed_rows_go_to_the_reject_file_and_the_rest_imports(fresh_db, tmp
         "Зуев;Антон;;not-an-email;\n"                          # bad e-mail
         '"Лебедева";"Ирина";"+7 912 000 11 26";"";"1.1.1990"\n',
         encoding="cp1251")
-    result = run_cli(fresh_db, "import", path)
+    result = cli_in_process(fresh_db, "import", path)
     assert result.returncode == 0, result.stderr
     assert "new clients:                 2" in result.stdout
     assert "invalid rows:                5" in result.stdout
@@ -95,21 +98,21 @@ def test_malformed_rows_go_to_the_reject_file_and_the_rest_imports(fresh_db, tmp
     rows[1:] = [["Белова", "Вера", "+7 912 000 11 23", "", "28.02.1980", ""]]
     with open(tmp_path / "fixed.csv", "w", encoding="cp1251", newline="") as out:
         csv.writer(out, delimiter=";").writerows(rows)
-    again = run_cli(fresh_db, "import", tmp_path / "fixed.csv")
+    again = cli_in_process(fresh_db, "import", tmp_path / "fixed.csv")
     assert "new clients:                 1" in again.stdout and "Reason rejected" in again.stdout
 
 
-def test_reimporting_the_same_file_adds_nothing_and_duplicates_merge(fresh_db, tmp_path):
+def test_reimporting_the_same_file_adds_nothing_and_duplicates_merge(fresh_db, tmp_path, cli_in_process):
     path = write_csv(tmp_path / "clients.csv", RU_HEADERS, RU_ROWS + [
         # The same person again in the file, by phone in another format, with a second e-mail.
         ["", "Иванов Иван", "+79123456789", "ivan.work@mail.ru", "", "", ""],
     ])
-    first = run_cli(fresh_db, "import", path)
+    first = cli_in_process(fresh_db, "import", path)
     assert "duplicate rows in the file:  1" in first.stdout, first.stdout
     before = (clients(fresh_db), contacts(fresh_db))
     with fresh_db.connect() as conn:
         audit_before = conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
-    second = run_cli(fresh_db, "import", path)
+    second = cli_in_process(fresh_db, "import", path)
     assert "new clients:                 0" in second.stdout
     assert "clients already up to date:  3" in second.stdout
     assert (clients(fresh_db), contacts(fresh_db)) == before
@@ -118,15 +121,15 @@ def test_reimporting_the_same_file_adds_nothing_and_duplicates_merge(fresh_db, t
     assert ("1001", "email", "ivan.work@mail.ru", False) in before[1]
 
 
-def test_a_later_file_fills_empty_fields_and_never_overwrites_without_overwrite(fresh_db, tmp_path):
-    run_cli(fresh_db, "import", write_csv(tmp_path / "a.csv", RU_HEADERS, RU_ROWS))
+def test_a_later_file_fills_empty_fields_and_never_overwrites_without_overwrite(fresh_db, tmp_path, cli_in_process):
+    cli_in_process(fresh_db, "import", write_csv(tmp_path / "a.csv", RU_HEADERS, RU_ROWS))
     later = write_csv(tmp_path / "b.csv", ["Телефон", "Фамилия", "Имя", "Город", "Дата рождения", "Пол"],
                       [["8 914 000-00-01", "Сидоров", "Пётр", "Адлер", "05.05.1975", "м"]])
-    result = run_cli(fresh_db, "import", later)
+    result = cli_in_process(fresh_db, "import", later)
     assert "clients updated:             1" in result.stdout, result.stdout
     row = [r for r in clients(fresh_db) if r[0] == "1003"][0]
     assert (row[4], row[5], row[6]) == ("m", "1975-05-05", "Сочи")
-    run_cli(fresh_db, "import", later, "--overwrite")
+    cli_in_process(fresh_db, "import", later, "--overwrite")
     assert [r for r in clients(fresh_db) if r[0] == "1003"][0][6] == "Адлер"
 
 
@@ -231,14 +234,14 @@ def test_only_the_administrator_imports(fresh_db, tmp_path):
     assert "Only the administrator imports" in result.stderr and clients(fresh_db) == []
 
 
-def test_unknown_columns_are_reported_or_kept_as_custom_fields(fresh_db, tmp_path):
+def test_unknown_columns_are_reported_or_kept_as_custom_fields(fresh_db, tmp_path, cli_in_process):
     with fresh_db.connect(autocommit=True) as conn:
         conn.execute("INSERT INTO custom_field (name, label, type) VALUES ('shoe_size', 'Размер обуви', 'text')")
     path = write_csv(tmp_path / "c.csv", ["ФИО", "Размер обуви", "Любимый цвет", "Карта"],
                      [["Орлов Олег", "43", "синий", "A-77"]])
-    result = run_cli(fresh_db, "import", path, "--map", "Карта=external_key")
+    result = cli_in_process(fresh_db, "import", path, "--map", "Карта=external_key")
     assert "Columns not imported: Любимый цвет." in result.stdout, result.stdout
-    run_cli(fresh_db, "import", path, "--map", "Карта=external_key", "--map", "Любимый цвет=custom.colour")
+    cli_in_process(fresh_db, "import", path, "--map", "Карта=external_key", "--map", "Любимый цвет=custom.colour")
     with fresh_db.connect() as conn:
         assert conn.execute("SELECT external_key, custom FROM client").fetchall() == [
             ("A-77", {"shoe_size": "43", "colour": "синий"})]
@@ -259,7 +262,7 @@ def test_defined_custom_fields_get_typed_values_and_bad_ones_are_rejected(fresh_
     assert "Белов" in rejected and "Последний визит" in rejected
 
 
-def test_rows_with_only_a_name_are_found_again_by_name_and_birth_date(fresh_db, tmp_path):
+def test_rows_with_only_a_name_are_found_again_by_name_and_birth_date(fresh_db, tmp_path, cli_in_process):
     with fresh_db.connect(autocommit=True) as conn:
         conn.execute("INSERT INTO client (last_name, first_name) VALUES ('Орлова', 'Вера')")
         client_id = conn.execute("INSERT INTO client (last_name, first_name) VALUES ('Орлова', 'Вера')"
@@ -268,10 +271,10 @@ def test_rows_with_only_a_name_are_found_again_by_name_and_birth_date(fresh_db, 
                      " VALUES (%s, 'mobile', '+79120001122', '+79120001122')", (client_id,))
     path = write_csv(tmp_path / "names.csv", ["Фамилия", "Имя", "Дата рождения"],
                      [["Орлова", "Вера", ""], ["Белов", "Юрий", "02.03.1970"], ["Белов", "Юрий", ""]])
-    first = run_cli(fresh_db, "import", path)
+    first = cli_in_process(fresh_db, "import", path)
     assert "new clients:                 2" in first.stdout, first.stdout  # Белов twice: two people
     assert "already in the base:         1" in first.stdout  # the Орлова without a phone
-    again = run_cli(fresh_db, "import", path)
+    again = cli_in_process(fresh_db, "import", path)
     assert "new clients:                 0" in again.stdout and "already in the base:         3" in again.stdout
     assert len(clients(fresh_db)) == 4
 

@@ -78,7 +78,7 @@ def sink_server():
 def test_campaign_commands_from_create_to_cancel(fresh_db, tmp_path, cli_in_process):
     # Twelve commands in this process: the other tests here run every campaign command as a real process.
     def _run(db, role, *args):
-        return cli_in_process(db.env(role), *args)
+        return cli_in_process(db, *args, role=role)
 
     _prepare(fresh_db, 2)
     with fresh_db.connect() as setup:

@@ -116,6 +116,8 @@ async def test_a_new_campaign_from_the_form_shows_its_audience_then_starts_and_p
             assert conn.execute("SELECT status FROM campaign WHERE id = %s", (campaign_id,)).fetchone() == ("paused",)
         await pilot.press("u")
         await settle(pilot)
+        with shop.connect() as conn:
+            assert conn.execute("SELECT status FROM campaign WHERE id = %s", (campaign_id,)).fetchone() == ("sending",)
         await pilot.press("c")
         await settle(pilot)
         await pilot.press("enter")  # "Cancel the campaign" is the first answer, focused
@@ -127,7 +129,8 @@ async def test_a_new_campaign_from_the_form_shows_its_audience_then_starts_and_p
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, MailingScreen)
-        assert t(("campaign", "cancelled")) in screen_text(app)
+        # The list is read again once the campaign closes.
+        await wait_for(pilot, lambda: t(("campaign", "cancelled")) in screen_text(app))
 
 
 async def test_the_progress_refreshes_by_itself_while_messages_are_sent_elsewhere(shop):
@@ -297,3 +300,23 @@ async def test_the_form_offers_saved_segments_as_the_audience(shop):
     with shop.connect() as conn:
         assert conn.execute("SELECT s.name FROM campaign k JOIN segment s ON s.id = k.segment_id").fetchall() == [
             ("Анны",)]
+
+
+async def test_the_form_schedules_a_weekly_campaign_and_says_a_bad_time_in_place(shop):
+    app = make_app(shop)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_mailing(app, pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"Каждый понедельник", "tab", "tab", "tab", "tab", "tab")  # to the schedule
+        await pilot.press("enter", "down", "down", "enter", "tab", *"MONDAY 10", "ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignForm), "the form stays with what was typed"
+        assert "MONDAY 10" in screen_text(app) and "MON 10:00" in flat(app)
+        await pilot.press(*["backspace"] * 9, *"MON 10:00", "ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignScreen)
+        assert t("every {weekly}", weekly="MON 10:00") in screen_text(app)
+    with shop.connect() as conn:
+        assert conn.execute("SELECT weekly_day, weekly_time::text, status FROM campaign").fetchall() == [
+            (0, "10:00:00", "draft")]

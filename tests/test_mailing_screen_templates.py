@@ -143,3 +143,38 @@ async def test_a_reader_previews_templates_but_cannot_save_and_the_database_refu
         with base.connect(role, autocommit=True) as conn:
             assert not _allowed(conn, "UPDATE template SET body = 'x'")
             assert not _allowed(conn, "INSERT INTO template (name, channel, body) VALUES ('x', 'sms', 'x')")
+
+
+async def test_the_preview_client_is_picked_by_number(base):
+    with base.connect() as conn:
+        boris = conn.execute("SELECT id FROM client WHERE first_name = 'Борис'").fetchone()[0]
+    app = make_app(base)
+    async with app.run_test(size=(80, 24)) as pilot:
+        editor = await new_template(app, pilot)
+        editor.query_one("#tpl-body", TextArea).focus()
+        await pilot.press(*"Привет, {{ first_name }}!")
+        await settle(pilot)
+        assert shown(editor) == "Привет, Анна!"
+        editor.query_one("#tpl-client", Input).focus()
+        await pilot.press(*f"#{boris}")
+        await settle(pilot)
+        await wait_for(pilot, lambda: shown(editor) == "Привет, Борис!")
+        assert shown(editor, "client-name") == t("For: {name} (No. {id})", name="Петров Борис", id=boris)
+
+
+async def test_an_archived_client_is_offered_for_no_preview(base):
+    with base.connect() as conn:
+        conn.execute("UPDATE client SET archived_at = now() WHERE first_name = 'Анна'")
+        conn.commit()
+    app = make_app(base)
+    async with app.run_test(size=(80, 24)) as pilot:
+        editor = await new_template(app, pilot)
+        editor.query_one("#tpl-body", TextArea).focus()
+        await pilot.press(*"Привет, {{ first_name }}!")
+        await settle(pilot)
+        assert shown(editor) == "Привет, Борис!", "the first client in use, not the archived one"
+        editor.query_one("#tpl-client", Input).focus()
+        await pilot.press(*"иванова")
+        await settle(pilot)
+        await wait_for(pilot, lambda: t("No client matches “{text}”.", text="иванова") == shown(editor, "client-name"))
+        assert shown(editor) == "Привет, Борис!"

@@ -120,7 +120,8 @@ def find_clients(conn: psycopg.Connection, text: str) -> list[ClientChoice]:
             if found or text.strip().startswith("#"):
                 return found
         where, params = search.search_sql(text, fuzzy=False)
-        return cur.execute(f"SELECT c.id, {name} FROM client c WHERE {where}"
+        # An archived client (0018) is in no campaign's audience, so it is offered for no preview either.
+        return cur.execute(f"SELECT c.id, {name} FROM client c WHERE {where} AND c.archived_at IS NULL"
                            " ORDER BY c.last_name, c.first_name, c.id LIMIT %s", [*params, CLIENTS_SHOWN]).fetchall()
 
 
@@ -151,9 +152,10 @@ def overview(conn: psycopg.Connection) -> Overview:
 
 
 def create_campaign(conn: psycopg.Connection, *, name: str, channel: str, template_id: int, segment: str | None,
-                    purpose: str, scheduled_at: datetime | None, criteria: Criteria | None) -> campaigns.Campaign:
+                    purpose: str, scheduled_at: datetime | None, criteria: Criteria | None,
+                    weekly: campaigns.Weekly | None = None) -> campaigns.Campaign:
     campaign_id = campaigns.create(conn, name=name, channel=channel, template_id=template_id, segment=segment,
-                                   purpose=purpose, scheduled_at=scheduled_at, criteria=criteria)
+                                   purpose=purpose, scheduled_at=scheduled_at, criteria=criteria, weekly=weekly)
     return campaigns.get(conn, campaign_id)
 
 
@@ -162,7 +164,7 @@ def sample_client(conn: psycopg.Connection, campaign_id: int) -> int:
     it does not skip, or the first client of the base for a draft."""
     found = rows.value(conn.execute(
         "SELECT coalesce((SELECT min(client_id) FROM message WHERE campaign_id = %s AND status <> 'skipped'),"
-        "                (SELECT min(id) FROM client))", (campaign_id,)))
+        "                (SELECT min(id) FROM client WHERE archived_at IS NULL))", (campaign_id,)))
     if found is None:
         raise UserError(N_("There is no client yet to write the message for."))
     return found
@@ -196,7 +198,7 @@ class EditorData:
 
 
 def editor_data(conn: psycopg.Connection, template_id: int | None) -> EditorData:
-    first = rows.value(conn.execute("SELECT min(id) FROM client"))
+    first = rows.value(conn.execute("SELECT min(id) FROM client WHERE archived_at IS NULL"))
     return EditorData(None if template_id is None else templates.load(conn, template_id),
                       {found.name: found.id for found in templates.list_templates(conn)},
                       templates.custom_field_names(conn),
@@ -212,7 +214,8 @@ class PreviewClient:
 def preview_client(conn: psycopg.Connection, text: str) -> PreviewClient:
     """The first client the text finds (an id or the list's search), with how many it found."""
     found = find_clients(conn, text)
-    return PreviewClient(client_values(conn, found[0].id) if found else None, len(found))
+    first = next(iter(found), None)
+    return PreviewClient(client_values(conn, first.id) if first else None, len(found))
 
 
 def client_values(conn: psycopg.Connection, client_id: int) -> templates.ClientValues:

@@ -98,10 +98,12 @@ class CampaignScreen(DatabaseScreen, Screen):
         Binding("u", "change('resume')", t("Resume"), tooltip=t("Go on sending"), id="campaign.resume"),
         Binding("c", "change('cancel')", t("Cancel"), tooltip=t("Stop the campaign for good"),
                 id="campaign.cancel"),
-        Binding("v", "preview", t("Preview"), tooltip=t("The message the selected recipient gets"),
+        # Off the footer for want of room beside the mode keys: Enter on a recipient previews too, and the
+        # search box is on screen; both are in the palette.
+        Binding("v", "preview", t("Preview"), tooltip=t("The message the selected recipient gets"), show=False,
                 id="campaign.preview"),
         Binding("t", "test", t("Test"), tooltip=t("Send the message to an address you type"), id="campaign.test"),
-        Binding("slash", "search", t("Search"), tooltip=t("Find a recipient by name, phone or e-mail"),
+        Binding("slash", "search", t("Search"), tooltip=t("Find a recipient by name, phone or e-mail"), show=False,
                 id="campaign.search"),
     ]
 
@@ -144,7 +146,9 @@ class CampaignScreen(DatabaseScreen, Screen):
     # --- progress ---------------------------------------------------------------------------------
 
     def _poll(self) -> None:
-        if not any(worker.node is self and worker.group == "campaign-progress" and worker.is_running
+        # Only while the campaign is what the user looks at: a campaign left open in the mode, or under a
+        # dialog, does not cost the link and the database a read every two seconds.
+        if self.is_current and not any(worker.node is self and worker.group == "campaign-progress" and worker.is_running
                    for worker in self.app.workers):
             self._load()
 
@@ -159,7 +163,12 @@ class CampaignScreen(DatabaseScreen, Screen):
         status_changed = self.progress is None or self.progress.campaign.status != progress.campaign.status
         self.progress = progress
         campaign = progress.campaign
-        when = campaign.scheduled_at.strftime("%Y-%m-%d %H:%M") if campaign.scheduled_at else t("now")
+        if campaign.weekly is not None:
+            when = t("every {weekly}", weekly=str(campaign.weekly))
+            if campaign.next_run_at:
+                when += " · " + t("next {at}", at=campaign.next_run_at.strftime("%Y-%m-%d %H:%M"))
+        else:
+            when = campaign.scheduled_at.strftime("%Y-%m-%d %H:%M") if campaign.scheduled_at else t("now")
         info = t("No. {id} · {name} · {channel}, {purpose} · audience: {audience}", id=campaign.id,
                  name=campaign.name, channel=t(CHANNEL[campaign.channel]), purpose=t(PURPOSE[campaign.purpose]),
                  audience=describe_audience(campaign.segment_name, message.view.criteria))

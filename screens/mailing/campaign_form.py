@@ -23,12 +23,15 @@ from db import session
 from db.clients.listing import Criteria
 from db.errors import UserError
 from db.i18n import N_, t
-from db.mailing import reads
+from db.mailing import campaigns, reads
 from screens.base import DatabaseScreen, database_work
 from screens.mailing import CHANNEL, CSS, PURPOSE
 from tui.widgets.footer import SteadyFooter
 
 ALL, FILTERS = "all", "filters"
+SCHEDULE = {"now": N_("now"), "at": N_("at a time"), "weekly": N_("every week")}
+# What the time box asks for under each schedule.
+WHEN_HINT = {"now": "", "at": N_("2026-12-24 10:00 (the shop's clock)"), "weekly": N_("MON 10:00 (weekday and hour)")}
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class Draft:
     audience: str  # ALL, FILTERS, or "segment:<name>"
     template_id: int | None
     purpose: str
+    schedule: str  # a key of SCHEDULE
     when: str
 
 
@@ -90,8 +94,9 @@ class CampaignForm(DatabaseScreen, ModalScreen[int | None]):
             yield from self._row(t("Purpose"), Select([(t(word), key) for key, word in PURPOSE.items()],
                                                       value="marketing", allow_blank=False, id="form-purpose",
                                                       compact=True))
-            yield from self._row(t("Send from"), Input(placeholder=t("now, or 2026-12-24 10:00"), id="form-when",
-                                                       compact=True))
+            yield from self._row(t("Send"), Select([(t(word), key) for key, word in SCHEDULE.items()], value="now",
+                                                   allow_blank=False, id="form-schedule", compact=True))
+            yield from self._row(t("When"), Input(id="form-when", compact=True, disabled=True))
             yield Static("", id="form-error", classes="mail-error")
         yield SteadyFooter()
 
@@ -146,6 +151,15 @@ class CampaignForm(DatabaseScreen, ModalScreen[int | None]):
         else:
             self._say("")
 
+    @on(Select.Changed, "#form-schedule")
+    def _schedule_chosen(self, event: Select.Changed) -> None:
+        when = self.query_one("#form-when", Input)
+        hint = WHEN_HINT[str(event.value)]
+        when.placeholder = t(hint) if hint else ""
+        when.disabled = not hint
+        if not hint:
+            when.value = ""
+
     def _say(self, text: str) -> None:
         self.query_one("#form-error", Static).update(text)
 
@@ -156,6 +170,7 @@ class CampaignForm(DatabaseScreen, ModalScreen[int | None]):
                      audience=str(self.query_one("#form-audience", Select).value),
                      template_id=None if template is Select.NULL else int(template),  # type: ignore[call-overload]
                      purpose=str(self.query_one("#form-purpose", Select).value),
+                     schedule=str(self.query_one("#form-schedule", Select).value),
                      when=self.query_one("#form-when", Input).value)
 
     @on(Input.Submitted)
@@ -174,11 +189,14 @@ class CampaignForm(DatabaseScreen, ModalScreen[int | None]):
     @database_work(group="campaign-form-create")
     def _create(self, draft: Draft) -> Made:
         assert draft.template_id is not None and self.choices is not None
-        at = scheduled_at(draft.when, self.choices.timezone)
+        at = scheduled_at(draft.when, self.choices.timezone) if draft.schedule == "at" else None
+        weekly = campaigns.Weekly.parse(draft.when) if draft.schedule == "weekly" else None
+        if draft.schedule == "at" and at is None:
+            raise UserError(N_("Type the time to send at, such as 2026-12-24 10:00."))
         segment = draft.audience.removeprefix("segment:") if draft.audience.startswith("segment:") else None
         made = reads.run(reads.create_campaign, name=draft.name, channel=draft.channel,
                          template_id=draft.template_id, segment=segment, purpose=draft.purpose, scheduled_at=at,
-                         criteria=self.criteria if draft.audience == FILTERS else None)
+                         criteria=self.criteria if draft.audience == FILTERS else None, weekly=weekly)
         return self.Made(made.id)
 
     @on(Made)

@@ -120,7 +120,7 @@ class MailingScreen(DatabaseScreen, Screen):
     def _open_campaign(self, event: DataTable.RowSelected) -> None:
         from screens.mailing.campaign import CampaignScreen
 
-        self.app.push_screen(CampaignScreen(self.identity, int(event.row_key.value or 0)), lambda _: self._load())
+        self.app.push_screen(CampaignScreen(self.identity, int(event.row_key.value or 0)))
 
     @on(DataTable.RowSelected, "#template-list")
     def _open_template(self, event: DataTable.RowSelected) -> None:
@@ -129,7 +129,7 @@ class MailingScreen(DatabaseScreen, Screen):
     def open_template(self, template_id: int | None) -> None:
         from screens.mailing.template_editor import TemplateEditor
 
-        self.app.push_screen(TemplateEditor(self.identity, template_id), lambda _: self._load())
+        self.app.push_screen(TemplateEditor(self.identity, template_id))
 
     def action_new(self) -> None:
         if self.query_one("#mail-tabs", TabbedContent).active == "templates":
@@ -143,11 +143,16 @@ class MailingScreen(DatabaseScreen, Screen):
         from screens.mailing.campaign_form import CampaignForm
 
         def made(campaign_id: int | None) -> None:
-            self._load()
             if campaign_id is not None:
-                self.app.push_screen(CampaignScreen(self.identity, campaign_id), lambda _: self._load())
+                self.app.push_screen(CampaignScreen(self.identity, campaign_id))
 
         self.app.push_screen(CampaignForm(criteria, segment), made)
+
+    def on_screen_resume(self) -> None:
+        # Back from a campaign, a template or the form, by whatever path (the form may have been opened from
+        # the clients list): what they changed is read again. The first showing is on_mount's read.
+        if self.overview is not None:
+            self._load()
 
     def on_connection_back(self, message: ConnectionBack) -> None:
         self._load()

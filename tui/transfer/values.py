@@ -120,8 +120,9 @@ AMOUNT_LIMIT = Decimal(10) ** 9
 
 
 def parse_amount(text: str, what: str = "amount", negative: bool = False) -> Decimal:
-    """1 234,50 ₽, 1,234.50, 1234.5 → Decimal; refuses negatives unless `negative` (a refund's amount),
-    and then refuses zero, which is neither a purchase nor a refund."""
+    """1 234,50 ₽, 1,234.50, 1234.5 → Decimal; refuses negatives unless `negative` (a refund's amount).
+    Zero stays valid: the base holds zero-amount purchases (a gift, a returned order), and an export must
+    import back."""
     value = re.sub(r"[\s\u00a0\u202f'₽$€£]|руб\.?|lei|mdl|rub|eur|usd", "", text.strip().lower())
     if "," in value and "." in value:
         if value.rfind(".") > value.rfind(","):
@@ -137,7 +138,7 @@ def parse_amount(text: str, what: str = "amount", negative: bool = False) -> Dec
     except InvalidOperation:
         raise ValueError(t("'{value}' "
                            "is not a valid {what}", what=t(labels.IMPORT_WHAT[what]), value=text.strip())) from None
-    if not number.is_finite() or (number == 0 if negative else number < 0):
+    if not number.is_finite() or (number < 0 and not negative):
         raise ValueError(t("'{value}' is not a valid {what}", what=t(labels.IMPORT_WHAT[what]), value=text.strip()))
     if abs(number) >= AMOUNT_LIMIT:
         raise ValueError(t("the {what} '{value}' is too large", what=t(labels.IMPORT_WHAT[what]), value=text.strip()))
