@@ -127,13 +127,19 @@ def forecast(conn: psycopg.Connection, now: datetime, days: int = 14, overlaps_p
                 params |= {"trigger": trigger, "day": day, "source": trigger, "marketing": purpose == "marketing",
                            "kind": CONTACT_KIND[triggers.CHANNEL], "valid": _VALID_ADDRESS[triggers.CHANNEL],
                            "channel": triggers.CHANNEL}
+                # Those not yet greeted first, then whether each can be reached: right after a run has filled
+                # trigger_occasion its statistics are stale, and the planner checked the reachability of every
+                # quiet client (hashing every e-mail address) before finding almost all already asked.
                 conn.execute(
-                    f"INSERT INTO forecast_plan SELECT %(day)s, k.client_id, %(source)s, %(marketing)s"
-                    f"  FROM ({triggers.CANDIDATES[trigger]}) k JOIN public.client c ON c.id = k.client_id"
-                    f" WHERE NOT EXISTS (SELECT 1 FROM public.trigger_occasion o WHERE o.trigger = %(trigger)s"
-                    f"                    AND o.client_id = k.client_id AND o.occasion = k.occasion"
-                    f"                    {_PROBE_EACH if trigger != 'reactivation' else ''})"
-                    f"   AND {_reachable(triggers.CHANNEL, purpose)}", params)
+                    f"WITH fresh AS MATERIALIZED ("
+                    f"  SELECT k.client_id FROM ({triggers.CANDIDATES[trigger]}) k"
+                    f"   WHERE NOT EXISTS (SELECT 1 FROM public.trigger_occasion o WHERE o.trigger = %(trigger)s"
+                    f"                      AND o.client_id = k.client_id AND o.occasion = k.occasion"
+                    f"                      {_PROBE_EACH if trigger != 'reactivation' else ''}))"
+                    f" INSERT INTO forecast_plan SELECT %(day)s, f.client_id, %(source)s, %(marketing)s"
+                    f"  FROM fresh f CROSS JOIN LATERAL (SELECT * FROM public.client c WHERE c.id = f.client_id"
+                    f"                                   OFFSET 0) c"
+                    f" WHERE {_reachable(triggers.CHANNEL, purpose)}", params)
         # Marketing waits for a send day.
         planned_days = rows.values(conn.execute("SELECT DISTINCT day FROM forecast_plan WHERE marketing"))
         for day in planned_days:
