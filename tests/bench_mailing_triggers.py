@@ -5,8 +5,8 @@ the bare SQL of its heaviest part.
   (every client quiet so far is asked back at once), then the following day's (the steady state). Bare: each
   trigger's candidate list counted, as one statement per trigger.
 - The 14-day forecast. Bare: the same candidate lists counted for the 14 days.
-- A split campaign's results (two arms and a 10 % holdout over a tenth of the base, sent 40 days ago). Bare:
-  the results statement itself.
+- A split campaign's results (two arms and a 10 % holdout over a tenth of the base, sent 40 days ago), read from
+  the stored figures (campaign_result, 0020) once they are computed. Bare: the computation itself.
 The copy is brought to this branch's schema first with `clientbase init` (the shared base is left as it is).
 """
 
@@ -107,13 +107,17 @@ def _on_scratch(ctx: BenchContext, owner_url: str) -> list[BenchRow]:
         campaign = _split_campaign(owner, now - timedelta(days=40))
     repeat = 2 if ctx.smoke else 5
     with psycopg.connect(admin, autocommit=True) as conn:
+        started = time.perf_counter()
+        splits.refresh(conn, campaign)  # what the first view, `--refresh` or the daily `triggers run` pays
+        compute_seconds = time.perf_counter() - started
         app = timed_ms(lambda: splits.results(conn, campaign, now), repeat=repeat, warmup=1)
-        params = {"campaign": campaign, "holdout": splits.HOLDOUT, "windows": list(splits.WINDOWS)}
-        bare = timed_ms(lambda: conn.execute(splits._RESULTS, params).fetchall(), repeat=repeat, warmup=1)
+        bare = timed_ms(lambda: conn.execute(splits._RESULTS, {"campaign": campaign}).fetchall(), repeat=repeat,
+                        warmup=1)
         recipients = conn.execute("SELECT count(*) FROM message WHERE campaign_id = %s", (campaign,)).fetchone()[0]
     rows.append(BenchRow("split campaign results (30/60/90 days)", "< 300 ms", fmt_ms(app), fmt_ms(bare),
-                         note=f"{recipients:,} recipients in 3 arms, computed from the purchases at each view; "
-                              f"{_load()}", samples=tuple(app)))
+                         note=f"{recipients:,} recipients in 3 arms; the view reads the stored figures, the bare SQL "
+                              f"is the computation (stored once in {compute_seconds:.1f} s); {_load()}",
+                         samples=tuple(app)))
     return rows
 
 

@@ -157,6 +157,72 @@ def test_results_per_arm_match_the_purchases_30_60_90_days_after_sending(fresh_d
             holdout.recipients))
 
 
+def _sent_split(fresh_db, clients: int = 60, sent_at: datetime = NOW) -> tuple[int, list[int], datetime]:
+    with fresh_db.connect() as setup:
+        ids = [add_client(setup, f"Клиент{i}", email=f"c{i}@example.com") for i in range(clients)]
+        setup.commit()
+    with fresh_db.connect("admin", autocommit=True) as conn:
+        campaign_id = split_campaign(conn, [1, 1], 20)
+        campaigns.start(conn, campaign_id, now=NOW)
+    with fresh_db.connect() as setup:
+        setup.execute("UPDATE message SET status = 'sent', sent_at = %s WHERE campaign_id = %s AND status = 'queued'",
+                      (sent_at, campaign_id))
+        setup.commit()
+    return campaign_id, ids, sent_at
+
+
+def _buyers(found: splits.Results) -> int:
+    return sum(arm.windows[30].buyers for arm in found.arms)
+
+
+def test_results_are_stored_and_computed_again_when_stale_or_asked(fresh_db):
+    # Figures are stamped with the database's clock, so the follow-up runs on the real one here.
+    now = datetime.now(timezone.utc)
+    campaign_id, clients, sent_at = _sent_split(fresh_db, sent_at=now - timedelta(days=10))
+    with fresh_db.connect("admin", autocommit=True) as conn:
+        first = splits.results(conn, campaign_id, now)
+        assert _buyers(first) == 0 and first.computed_at is not None
+        stored = conn.execute("SELECT count(*) FROM campaign_result WHERE campaign_id = %s", (campaign_id,))
+        assert stored.fetchone()[0] == 3 * len(splits.WINDOWS)
+    with fresh_db.connect() as setup:
+        for client_id in clients:
+            setup.execute("INSERT INTO purchase (client_id, purchased_at, amount) VALUES (%s, %s, 100)",
+                          (client_id, sent_at + timedelta(days=3)))
+        setup.commit()
+    with fresh_db.connect("admin", autocommit=True) as conn:
+        # Fresh stored figures are read as they are, and say when they were computed.
+        again = splits.results(conn, campaign_id, now)
+        assert _buyers(again) == 0 and again.computed_at == first.computed_at
+        # Asked for, or a day older than the view, they are computed again.
+        asked = splits.results(conn, campaign_id, now, recompute=True)
+        assert _buyers(asked) == len(clients) and asked.computed_at > first.computed_at
+        later = asked.computed_at + splits.STALE_AFTER + timedelta(minutes=1)
+        assert splits.results(conn, campaign_id, later).computed_at > asked.computed_at
+        # The daily run recomputes what is older than REFRESH_AFTER, and nothing younger.
+        assert splits.refresh_stale(conn, later + splits.REFRESH_AFTER) == 1
+        assert splits.refresh_stale(conn, datetime.now(timezone.utc) + timedelta(hours=1)) == 0
+
+
+def test_only_the_refresh_writes_stored_results_and_every_reader_may_ask_for_it(fresh_db):
+    import psycopg
+
+    campaign_id, _, sent_at = _sent_split(fresh_db, clients=10)
+    for role in ("sales", "manager", "admin"):
+        with fresh_db.connect(role, autocommit=True) as conn:
+            found = splits.results(conn, campaign_id, sent_at + timedelta(days=5), recompute=True)
+            assert {arm.label for arm in found.arms} <= {"A", "B", "holdout"}
+            for forged in ("UPDATE campaign_result SET buyers = 1000",
+                           "DELETE FROM campaign_result",
+                           f"INSERT INTO campaign_result (campaign_id, arm, days, recipients, sent, failed,"
+                           f" unsubscribed, buyers, revenue, computed_at)"
+                           f" VALUES ({campaign_id}, 'Z', 30, 1, 1, 0, 0, 1, 1, now())"):
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    conn.execute(forged)
+    with fresh_db.connect("mailer", autocommit=True) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SELECT public.campaign_results_refresh(%s)", (campaign_id,))
+
+
 @pytest.mark.parametrize("case", [(120, 1000, 90, 1000), (30, 200, 45, 210), (7, 50, 2, 60)])
 def test_the_significance_test_matches_scipy(case):
     bought_a, total_a, bought_b, total_b = case
@@ -232,3 +298,26 @@ def test_the_cli_creates_a_split_with_a_holdout_and_shows_its_results(fresh_db, 
     refused = _cli(fresh_db, "campaign", "create", "--name", "Bad", "--channel", "email", "--segment", "all",
                    "--variant", f"{tmp_path / 'a.txt'}:70")
     assert refused.returncode != 0 and "two or more --variant" in refused.stderr
+
+
+def test_the_daily_triggers_run_recomputes_stale_results_and_the_view_says_their_age(fresh_db):
+    now = datetime.now(timezone.utc)
+    campaign_id, _, _ = _sent_split(fresh_db, clients=20, sent_at=now - timedelta(days=5))
+    with fresh_db.connect("admin", autocommit=True) as conn:
+        computed = splits.results(conn, campaign_id, now).computed_at
+    shown = _cli(fresh_db, "campaign", "results", str(campaign_id))
+    assert shown.returncode == 0 and "Figures computed just now." in shown.stdout
+    with fresh_db.connect() as owner:  # as if computed yesterday evening
+        owner.execute("UPDATE campaign_result SET computed_at = computed_at - interval '13 hours'")
+        owner.commit()
+    shown = _cli(fresh_db, "campaign", "results", str(campaign_id))
+    assert "Figures computed 13 hours ago; --refresh computes them again." in shown.stdout
+    ran = _cli(fresh_db, "triggers", "run")
+    assert ran.returncode == 0, ran.stderr
+    assert "Split test results recomputed for 1 campaign." in ran.stdout
+    with fresh_db.connect() as conn:
+        stamps = conn.execute("SELECT DISTINCT computed_at FROM campaign_result WHERE campaign_id = %s",
+                              (campaign_id,)).fetchall()
+    assert len(stamps) == 1 and stamps[0][0] > computed
+    refreshed = _cli(fresh_db, "campaign", "results", str(campaign_id), "--refresh")
+    assert refreshed.returncode == 0 and "Figures computed just now." in refreshed.stdout

@@ -156,10 +156,16 @@ class Results:
     arms: list[ArmResult]
     comparisons: list[Comparison]
     baseline: str  # what the arms are compared with: 'holdout', else the first arm
+    computed_at: datetime | None = None  # when the stored figures were computed
+
+    def age(self, now: datetime) -> timedelta | None:
+        return None if self.computed_at is None else max(timedelta(0), now - self.computed_at)
 
     def to_json(self) -> dict:
         return {
-            "campaign": self.campaign_id, "first_sent_at": self.first_sent_at.isoformat() if self.first_sent_at
+            "campaign": self.campaign_id,
+            "computed_at": self.computed_at.isoformat() if self.computed_at else None,
+            "first_sent_at": self.first_sent_at.isoformat() if self.first_sent_at
             else None, "days_left": self.days_left, "baseline": self.baseline,
             "test": "two-sided two-proportion z-test (pooled)",
             "arms": [{"label": arm.label, "recipients": arm.recipients, "sent": arm.sent, "failed": arm.failed,
@@ -187,47 +193,62 @@ def two_proportion_p_value(successes_a: int, total_a: int, successes_b: int, tot
     return math.erfc(abs(z) / math.sqrt(2))
 
 
-# Each arm's recipients are its sent messages; the holdout's are the messages held back. A recipient's clock
-# starts when their message was sent; a held-back client's when the campaign's first message went out, the
-# moment they would have had theirs. purchase_client_date serves the window sums per client.
-_RESULTS = """
-WITH first AS (SELECT min(sent_at) AS at FROM message WHERE campaign_id = %(campaign)s AND status = 'sent'),
-recipient AS (
-    SELECT m.client_id, m.channel, m.address, m.status,
-           CASE WHEN m.skip_reason = %(holdout)s THEN %(holdout)s ELSE v.label END AS arm,
-           coalesce(m.sent_at, (SELECT at FROM first)) AS since
-      FROM message m LEFT JOIN campaign_variant v ON v.id = m.variant_id
-     WHERE m.campaign_id = %(campaign)s AND (m.status IN ('sent', 'failed') OR m.skip_reason = %(holdout)s)),
-bought AS (
-    SELECT r.arm, r.client_id, r.status,
-           EXISTS (SELECT 1 FROM suppression s WHERE s.channel = r.channel AND s.address = r.address
-                      AND s.reason = 'unsubscribed' AND s.created_at >= r.since) AS unsubscribed,
-           w.days, coalesce(p.revenue, 0) AS revenue, p.purchases
-      FROM recipient r
-     CROSS JOIN unnest(%(windows)s::int[]) w(days)
-      LEFT JOIN LATERAL (SELECT sum(p.amount) AS revenue, count(*) AS purchases FROM purchase p
-                          WHERE p.client_id = r.client_id AND p.purchased_at > r.since
-                            AND p.purchased_at <= r.since + make_interval(days => w.days)) p ON true)
-SELECT arm, days,
-       count(*) FILTER (WHERE status = 'sent' OR arm = %(holdout)s) AS recipients,
-       count(*) FILTER (WHERE status = 'sent') AS sent,
-       count(*) FILTER (WHERE status = 'failed') AS failed,
-       count(*) FILTER (WHERE unsubscribed AND status = 'sent') AS unsubscribed,
-       count(*) FILTER (WHERE purchases > 0 AND (status = 'sent' OR arm = %(holdout)s)) AS buyers,
-       coalesce(sum(revenue) FILTER (WHERE status = 'sent' OR arm = %(holdout)s), 0) AS revenue
-  FROM bought GROUP BY arm, days ORDER BY arm, days
-"""
+# The results statement is public.campaign_results_compute (0020); public.campaign_results_refresh stores its rows
+# in campaign_result, which the view reads: the computation takes seconds on a large base, the read milliseconds.
+_RESULTS = "SELECT * FROM public.campaign_results_compute(%(campaign)s)"
+_STORED = ("SELECT arm, days, recipients, sent, failed, unsubscribed, buyers, revenue, first_sent_at, last_sent_at,"
+           " computed_at FROM public.campaign_result WHERE campaign_id = %s ORDER BY arm, days")
+# Stored figures older than this are computed again when the results are viewed; the daily `triggers run`
+# recomputes those older than REFRESH_AFTER, so a view the next day finds them ready.
+STALE_AFTER = timedelta(days=1)
+REFRESH_AFTER = timedelta(hours=12)
 
 
-def results(conn: psycopg.Connection, campaign_id: int, now: datetime) -> Results:
+def _stale(stored: list[dict], now: datetime, older_than: timedelta) -> bool:
+    """No figures yet, or figures older than `older_than` while purchases can still change them (until the
+    last recipient's 90 days have passed since the figures were computed)."""
+    if not stored:
+        return True
+    computed, last_sent = stored[0]["computed_at"], stored[0]["last_sent_at"]
+    following = last_sent is None or computed < last_sent + timedelta(days=max(WINDOWS))
+    return following and computed < now - older_than
+
+
+def refresh(conn: psycopg.Connection, campaign_id: int) -> None:
+    """Computes the campaign's results again and stores them."""
+    with conn.transaction():
+        conn.execute("SELECT public.campaign_results_refresh(%s)", (campaign_id,))
+
+
+def refresh_stale(conn: psycopg.Connection, now: datetime) -> int:
+    """Recomputes every stored campaign's results that are older than REFRESH_AFTER and still followed (the
+    daily `triggers run` calls this); returns how many campaigns it recomputed."""
+    stale = rows.values(conn.execute(
+        "SELECT campaign_id FROM public.campaign_result GROUP BY campaign_id"
+        " HAVING min(computed_at) < %s"
+        "    AND (max(last_sent_at) IS NULL OR min(computed_at) < max(last_sent_at) + make_interval(days => %s))",
+        (now - REFRESH_AFTER, max(WINDOWS))))
+    for campaign_id in stale:
+        refresh(conn, campaign_id)
+    return len(stale)
+
+
+def results(conn: psycopg.Connection, campaign_id: int, now: datetime, *, recompute: bool = False) -> Results:
+    """The campaign's results per arm, from the stored figures; computed first when there are none, when they
+    are stale (STALE_AFTER) or when `recompute` asks for it. Results.computed_at says how old they are."""
     if rows.value(conn.execute("SELECT id FROM campaign WHERE id = %s", (campaign_id,))) is None:
         raise UserError(N_("There is no campaign {id}."), id=campaign_id)
-    counted = rows.dicts(conn.execute(_RESULTS, {"campaign": campaign_id, "holdout": HOLDOUT,
-                                                 "windows": list(WINDOWS)}))
-    first_sent = rows.value(conn.execute(
-        "SELECT min(sent_at) FROM message WHERE campaign_id = %s AND status = 'sent'", (campaign_id,)))
-    last_sent = rows.value(conn.execute(
-        "SELECT max(sent_at) FROM message WHERE campaign_id = %s AND status = 'sent'", (campaign_id,)))
+    stored = rows.dicts(conn.execute(_STORED, (campaign_id,)))
+    if recompute or _stale(stored, now, STALE_AFTER):
+        refresh(conn, campaign_id)
+        stored = rows.dicts(conn.execute(_STORED, (campaign_id,)))
+    return _from_rows(campaign_id, stored, now)
+
+
+def _from_rows(campaign_id: int, counted: list[dict], now: datetime) -> Results:
+    first_sent = counted[0]["first_sent_at"] if counted else None
+    last_sent = counted[0]["last_sent_at"] if counted else None
+    computed_at = counted[0]["computed_at"] if counted else None
     arms: dict[str, ArmResult] = {}
     for row in counted:
         arm = arms.get(row["arm"]) or ArmResult(row["arm"], row["recipients"], row["sent"], row["failed"],
@@ -254,4 +275,4 @@ def results(conn: psycopg.Connection, campaign_id: int, now: datetime) -> Result
     days_left = max(WINDOWS) if last_sent is None else max(0, max(WINDOWS) - (now - last_sent).days)
     listed = ordered + ([arms[HOLDOUT]] if HOLDOUT in arms else [])
     return Results(campaign_id, first_sent, days_left, listed, comparisons,
-                   HOLDOUT if HOLDOUT in arms else (ordered[0].label if ordered else ""))
+                   HOLDOUT if HOLDOUT in arms else (ordered[0].label if ordered else ""), computed_at)

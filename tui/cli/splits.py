@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from db.errors import UserError
-from db.i18n import N_, t
+from db.i18n import N_, t, tn
 from tui.cli.common import positive_int, say
 
 
@@ -43,6 +43,9 @@ def add_results_parser(campaign) -> None:
                                                     "two-proportion z-test)"))
     results.add_argument("id", type=positive_int)
     results.add_argument("--json", action="store_true")
+    results.add_argument("--refresh", action="store_true",
+                         help=t("compute the figures again now instead of reading the stored ones (stored figures "
+                                "are recomputed when older than a day)"))
 
 
 def template_files(args: argparse.Namespace) -> list[tuple[Path, int]]:
@@ -90,7 +93,8 @@ def show_results(conn, args: argparse.Namespace) -> None:
     from db.mailing import splits
     from tui.mailing.delivery import utc_now
 
-    found = splits.results(conn, args.id, utc_now())
+    now = utc_now()
+    found = splits.results(conn, args.id, now, recompute=args.refresh)
     if args.json:
         say(json.dumps(found.to_json(), ensure_ascii=False))
         return
@@ -115,3 +119,9 @@ def show_results(conn, args: argparse.Namespace) -> None:
               mark=" " + t("(significant)") if comparison.significant else ""))
     if found.days_left:
         say(t("{days} days left until the 90-day follow-up is complete.", days=found.days_left))
+    age = found.age(now)
+    if age is not None:
+        hours = int(age.total_seconds() // 3600)
+        say(tn("Figures computed {count} hour ago; --refresh computes them again.",
+               "Figures computed {count} hours ago; --refresh computes them again.", hours)
+            if hours else t("Figures computed just now."))

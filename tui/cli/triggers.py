@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from db.connection import Target
-from db.i18n import N_, t
+from db.i18n import N_, t, tn
 from tui.cli.analytics import _connect
 from tui.cli.common import iso_date, positive_int, say
 
@@ -54,11 +54,15 @@ def cmd_mailing(target: Target, args: argparse.Namespace) -> int:
 
 
 def cmd_triggers(target: Target, args: argparse.Namespace) -> int:
+    from db.mailing import splits
     from tui.mailing import trigger_templates
     from tui.mailing.delivery import utc_now
 
     with _connect(target) as conn:
-        done = trigger_templates.run(conn, utc_now(), args.date)
+        now = utc_now()
+        done = trigger_templates.run(conn, now, args.date)
+        # The daily run also brings the stored split results up to date, so that viewing them stays instant.
+        refreshed = splits.refresh_stale(conn, now)
     for outcome in done.outcomes:
         if outcome.campaign_id is None:
             continue
@@ -68,6 +72,9 @@ def cmd_triggers(target: Target, args: argparse.Namespace) -> int:
     added = sum(outcome.enqueued for outcome in done.outcomes)
     if not added:
         say(t("Nothing new to enqueue for {days}.", days=", ".join(day.isoformat() for day in done.days)))
+    if refreshed:
+        say(tn("Split test results recomputed for {count} campaign.",
+               "Split test results recomputed for {count} campaigns.", refreshed))
     return 0
 
 
