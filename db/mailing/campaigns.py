@@ -38,6 +38,18 @@ FIELD_SQL = {
 }
 
 
+
+def scheduled_at(text: str | None, shop_timezone: str) -> datetime | None:
+    """Empty means now; a time without an offset is on the shop's clock."""
+    if text is None or not text.strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UserError(N_("“{text}” is not a time; "
+                           "write it as 2026-12-24 10:00 (the shop's time zone) or ISO 8601."), text=text) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=zoneinfo.ZoneInfo(shop_timezone))
+
 @dataclass(frozen=True)
 class Campaign:
     id: int

@@ -218,29 +218,22 @@ def preview_client(conn: psycopg.Connection, text: str) -> PreviewClient:
     return PreviewClient(client_values(conn, first.id) if first else None, len(found))
 
 
+# public.mailing_favourite_product's own rule (most units bought, then the latest, then the id), over the
+# purchases every reader may read.
+_FAVOURITE_FROM_PURCHASES = (
+    "(SELECT pr.name FROM purchase p JOIN purchase_line l ON l.purchase_id = p.id"
+    "   JOIN product pr ON pr.id = l.product_id WHERE p.client_id = c.id"
+    "  GROUP BY pr.id, pr.name ORDER BY sum(l.quantity) DESC, max(p.purchased_at) DESC, pr.id LIMIT 1)")
+
+
 def client_values(conn: psycopg.Connection, client_id: int) -> templates.ClientValues:
     """templates.client_values for the screen's readers: public.mailing_favourite_product is the sender's
     and the administrator's alone (0013), so a manager's preview reads the favourite product from the
-    purchases it may read, by that function's own rule (most units bought, then the latest, then the id)."""
+    purchases it may read, by that function's own rule."""
     if rows.value(conn.execute(
             "SELECT has_function_privilege('public.mailing_favourite_product(bigint)', 'EXECUTE')")):
         return templates.client_values(conn, client_id)
-    with conn.cursor(row_factory=class_row(templates.ClientValues)) as cur:
-        found = cur.execute(
-            "SELECT c.id AS client_id, c.first_name, c.middle_name, c.last_name, c.gender, c.birth_date, c.city,"
-            "       c.total_spent, c.custom,"
-            "       (SELECT pr.name FROM purchase p JOIN purchase_line l ON l.purchase_id = p.id"
-            "          JOIN product pr ON pr.id = l.product_id WHERE p.client_id = c.id"
-            "         GROUP BY pr.id, pr.name ORDER BY sum(l.quantity) DESC, max(p.purchased_at) DESC, pr.id"
-            "         LIMIT 1) AS favourite_product,"
-            "       (SELECT normalized FROM contact_point WHERE client_id = c.id AND kind = 'email'"
-            "         ORDER BY is_primary DESC, id LIMIT 1) AS email,"
-            "       (SELECT normalized FROM contact_point WHERE client_id = c.id AND kind = 'mobile'"
-            "         ORDER BY is_primary DESC, id LIMIT 1) AS phone"
-            "  FROM client c WHERE c.id = %s", (client_id,)).fetchone()
-    if found is None:
-        raise UserError(N_("There is no client {id}."), id=client_id)
-    return found
+    return templates.client_values(conn, client_id, _FAVOURITE_FROM_PURCHASES)
 
 
 @dataclass(frozen=True)

@@ -92,11 +92,17 @@ class ClientValues:
     phone: str | None
 
 
-def client_values(conn: psycopg.Connection, client_id: int) -> ClientValues:
+# The sender's and the administrator's favourite product: public.mailing_favourite_product (0013).
+FAVOURITE_BY_FUNCTION = "public.mailing_favourite_product(c.id)"
+
+
+def client_values(conn: psycopg.Connection, client_id: int, favourite_sql: str = FAVOURITE_BY_FUNCTION) -> ClientValues:
+    """`favourite_sql`: a constant SQL expression of the client `c` (never input), for readers who may not run
+    the function."""
     with conn.cursor(row_factory=class_row(ClientValues)) as cur:
         found = cur.execute(
             "SELECT c.id AS client_id, c.first_name, c.middle_name, c.last_name, c.gender, c.birth_date, c.city,"
-            "       c.total_spent, c.custom, public.mailing_favourite_product(c.id) AS favourite_product,"
+            f"       c.total_spent, c.custom, {favourite_sql} AS favourite_product,"
             "       (SELECT normalized FROM contact_point WHERE client_id = c.id AND kind = 'email'"
             "         ORDER BY is_primary DESC, id LIMIT 1) AS email,"
             "       (SELECT normalized FROM contact_point WHERE client_id = c.id AND kind = 'mobile'"

@@ -297,6 +297,21 @@ def candidate_params(trigger: str, day: date, settings: TriggerSettings, newly_o
     return {"quiet_since": quiet_since, "quiet_from": quiet_since - timedelta(days=1) if newly_only else None}
 
 
+def _add_sending_params(conn: psycopg.Connection, params: dict, template_id: int, settings: TriggerSettings,
+                        now: datetime) -> str:
+    """Adds the send window's opening, the marketing cap and the template's required values to the enqueue's
+    parameters; returns the SQL of the missing-value reasons."""
+    shop = rules.read(conn)
+    params |= {"not_before": _not_before(settings, shop.window, now),
+               "cap_since": now - timedelta(days=shop.cap_days), "cap": shop.cap_messages}
+    required = rows.value(conn.execute("SELECT required_fields FROM public.template WHERE id = %s",
+                                       (template_id,))) or []
+    missing_sql, missing_params = _missing_sql(required)
+    # _missing_sql's branches take positional parameters; the enqueue's are named.
+    params |= {f"missing_{index}": value for index, value in enumerate(missing_params)}
+    return missing_sql
+
+
 def run_trigger(conn: psycopg.Connection, trigger: str, day: date, *, template_id: int, campaign_name: str,
                 settings: TriggerSettings, now: datetime) -> Outcome | None:
     """Enqueues one trigger for one day; None when the trigger has nothing to do that day (no holiday)."""
@@ -305,14 +320,7 @@ def run_trigger(conn: psycopg.Connection, trigger: str, day: date, *, template_i
         return None
     params: dict = {"trigger": trigger, "channel": CHANNEL, "contact_kind": CONTACT_KIND[CHANNEL],
                     "valid": _VALID_ADDRESS[CHANNEL], "marketing": PURPOSE[trigger] == "marketing", **candidates}
-    shop = rules.read(conn)
-    params |= {"not_before": _not_before(settings, shop.window, now),
-               "cap_since": now - timedelta(days=shop.cap_days), "cap": shop.cap_messages}
-    required = rows.value(conn.execute("SELECT required_fields FROM public.template WHERE id = %s",
-                                       (template_id,))) or []
-    missing_sql, missing_params = _missing_sql(required)
-    # _missing_sql's branches take positional parameters; this statement's are named.
-    params |= {f"missing_{index}": value for index, value in enumerate(missing_params)}
+    missing_sql = _add_sending_params(conn, params, template_id, settings, now)
     statement = _ENQUEUE.format(candidates=CANDIDATES[trigger], no_consent=no_consent_sql(CHANNEL, PURPOSE[trigger]),
                                 missing=_number_placeholders(missing_sql))
     counted = {"enqueued": 0, "queued": 0}
@@ -363,13 +371,7 @@ def greet_one(conn: psycopg.Connection, trigger: str, client_id: int, on_day: da
                     "valid": _VALID_ADDRESS[CHANNEL], "marketing": False, "client": client_id,
                     "target": on_day, "year": on_day.year, "keys": birthday_keys(on_day),
                     "days_left": max((on_day - shop_today(settings, now)).days, 0)}
-    shop = rules.read(conn)
-    params |= {"not_before": _not_before(settings, shop.window, now),
-               "cap_since": now - timedelta(days=shop.cap_days), "cap": shop.cap_messages}
-    required = rows.value(conn.execute("SELECT required_fields FROM public.template WHERE id = %s",
-                                       (template_id,))) or []
-    missing_sql, missing_params = _missing_sql(required)
-    params |= {f"missing_{index}": value for index, value in enumerate(missing_params)}
+    missing_sql = _add_sending_params(conn, params, template_id, settings, now)
     # The nightly candidates narrowed to one client: an index lookup on the day, then the client's id.
     one = f"SELECT * FROM ({CANDIDATES[trigger]}) one WHERE one.client_id = %(client)s"
     statement = _ENQUEUE.format(candidates=one, no_consent=no_consent_sql(CHANNEL, PURPOSE[trigger]),

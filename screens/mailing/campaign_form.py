@@ -7,9 +7,7 @@ it. From the clients list the audience is that list's segment or current filters
 
 from __future__ import annotations
 
-import zoneinfo
 from dataclasses import dataclass
-from datetime import datetime
 
 from textual import on
 from textual.app import ComposeResult
@@ -43,18 +41,6 @@ class Draft:
     purpose: str
     schedule: str  # a key of SCHEDULE
     when: str
-
-
-def scheduled_at(text: str, shop_timezone: str) -> datetime | None:
-    """Empty means now; a time without an offset is on the shop's clock."""
-    if not text.strip():
-        return None
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise UserError(N_("“{text}” is not a time; "
-                           "write it as 2026-12-24 10:00 (the shop's time zone) or ISO 8601."), text=text) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=zoneinfo.ZoneInfo(shop_timezone))
 
 
 class CampaignForm(DatabaseScreen, ModalScreen[int | None]):
@@ -189,7 +175,7 @@ class CampaignForm(DatabaseScreen, ModalScreen[int | None]):
     @database_work(group="campaign-form-create")
     def _create(self, draft: Draft) -> Made:
         assert draft.template_id is not None and self.choices is not None
-        at = scheduled_at(draft.when, self.choices.timezone) if draft.schedule == "at" else None
+        at = campaigns.scheduled_at(draft.when, self.choices.timezone) if draft.schedule == "at" else None
         weekly = campaigns.Weekly.parse(draft.when) if draft.schedule == "weekly" else None
         if draft.schedule == "at" and at is None:
             raise UserError(N_("Type the time to send at, such as 2026-12-24 10:00."))

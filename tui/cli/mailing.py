@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 import zoneinfo
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from db.connection import Target
@@ -69,17 +69,6 @@ def add_parsers(commands) -> None:
                              help=t("with 'serve': where the service listens (behind the reverse proxy that does TLS)"))
 
 
-def _scheduled_at(text: str | None, shop_timezone: str) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise UserError(N_("“{text}” is not a time; "
-                           "write it as 2026-12-24 10:00 (the shop's time zone) or ISO 8601."), text=text) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=zoneinfo.ZoneInfo(shop_timezone))
-
-
 def _connection():
     from db.models import database
 
@@ -94,7 +83,7 @@ def cmd_campaign(target: Target, args: argparse.Namespace) -> int:
     with database.connection_context():
         conn = database.connection()
         if args.action == "create":
-            at = _scheduled_at(args.at, rules.read(conn).timezone)
+            at = campaigns.scheduled_at(args.at, rules.read(conn).timezone)
             weekly = campaigns.Weekly.parse(args.weekly) if args.weekly else None
             with conn.transaction():  # the templates, the campaign and its arms together, or nothing
                 arms = splits.save_templates(conn, args)
