@@ -61,6 +61,10 @@ def save(conn: psycopg.Connection, *, name: str, channel: str, subject: str, bod
     return saved
 
 
+def id_by_name(conn: psycopg.Connection, name: str) -> int | None:
+    return rows.value(conn.execute("SELECT id FROM template WHERE name = %s", (name,)))
+
+
 def load(conn: psycopg.Connection, template_id: int) -> Template:
     with conn.cursor(row_factory=class_row(Template)) as cur:
         found = cur.execute(f"SELECT {_COLUMNS} FROM template WHERE id = %s", (template_id,)).fetchone()

@@ -13,7 +13,6 @@ from datetime import date, datetime
 
 import psycopg
 
-from db import rows
 from db.i18n import N_, t
 from db.mailing import templates, triggers
 from tui.mailing import render
@@ -119,7 +118,7 @@ def default_template(trigger: str, language: str) -> TemplateText:
 
 def ensure_template(conn: psycopg.Connection, trigger: str, language: str) -> int:
     """The trigger's template: the one saved under its name (perhaps edited since), or the default, saved now."""
-    found = rows.value(conn.execute("SELECT id FROM template WHERE name = %s", (TEMPLATE_NAME[trigger],)))
+    found = templates.id_by_name(conn, TEMPLATE_NAME[trigger])
     if found is not None:
         return found
     text = default_template(trigger, language)
