@@ -19,7 +19,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Header, Label, ProgressBar, Sparkline, Static, TabbedContent, TabPane
+from textual.widgets import Label, ProgressBar, Sparkline, Static, TabbedContent, TabPane
 
 from db import session
 from db.analytics import reads as analytics
@@ -32,6 +32,7 @@ from screens.dashboard.dialogs import DashboardHelp, RefreshChoice, RefreshDialo
 from tui import textual_compat
 from tui.widgets.charts import DrillTable
 from tui.widgets.connection import ConnectionBack
+from tui.widgets.app_header import AppHeader
 from tui.widgets.footer import SteadyFooter
 from db import labels
 
@@ -103,7 +104,7 @@ class DashboardScreen(DatabaseScreen, Screen):
         self.refreshing = False
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         yield Static(t("Reading the stored analytics…"), id="dash-status")
         # The step and the bar are made by the first refresh: most openings never show them.
         yield Horizontal(id="dash-progress-row")

@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from db import labels, session
 from db.clients.listing import Criteria
@@ -33,6 +33,7 @@ from screens.mailing.dialogs import PreviewDialog, SendTestDialog
 from tui.mailing import preview
 from tui.mailing.render import MissingValue, Rendered
 from tui.widgets.connection import ConnectionBack
+from tui.widgets.app_header import AppHeader
 from tui.widgets.footer import SteadyFooter
 
 # How often the counts are read again while the screen is up: a count is one indexed GROUP BY
@@ -121,7 +122,7 @@ class CampaignScreen(DatabaseScreen, Screen):
         return self.identity.role in ("admin", "manager")
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         yield Static(t("Reading the campaign…"), id="camp-info", markup=False)
         yield Static("", id="camp-progress", markup=False)
         yield Static("", id="camp-audience")
