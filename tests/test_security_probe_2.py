@@ -88,6 +88,7 @@ def test_no_login_writes_derived_mailing_figures_or_the_greeted_list(fresh_db, r
                 "UPDATE trigger_occasion SET occasion = 'x'",
                 "DELETE FROM trigger_campaign",
                 "DELETE FROM audit_log",
+                "SELECT setval('audit_log_id_seq', 1)",
                 "TRUNCATE message", "TRUNCATE message_tally", "TRUNCATE campaign_result", "TRUNCATE campaign",
                 "TRUNCATE campaign_variant", "TRUNCATE trigger_occasion", "TRUNCATE suppression",
                 "TRUNCATE audit_log"):
@@ -209,6 +210,9 @@ def test_unsubscribe_and_bounce_take_only_well_formed_addresses(fresh_db):
             assert conn.execute("SELECT mailing_suppress_bounced('email', 'family@example.md', %s)",
                                 (threshold,)).fetchone()[0] is False
         assert conn.execute("SELECT count(*) FROM suppression").fetchone()[0] == 0
+        for argument in (None, -1, 2**63 - 1):
+            assert conn.execute("SELECT mailing_favourite_product(%s)", (argument,)).fetchone()[0] is None
+            assert conn.execute("SELECT count(*) FROM mailing_progress(%s)", (argument,)).fetchone()[0] == 0
 
 
 @pytest.mark.xfail(strict=True, reason="mailing_pause_on_errors takes its threshold from the caller: a threshold of 0 "
