@@ -32,6 +32,9 @@ TRIGGERS = ("birthday", "child_birthday", "holiday", "subscription", "reactivati
 PURPOSE = {"birthday": "greeting", "child_birthday": "greeting", "holiday": "greeting",
            "subscription": "service", "reactivation": "marketing"}
 CHANNEL = "email"
+# What each trigger is called where the admin reads it (the forecast, the run's report).
+LABEL = {"birthday": N_("birthdays"), "child_birthday": N_("children's birthdays"), "holiday": N_("holiday"),
+         "subscription": N_("subscriptions ending"), "reactivation": N_("reactivation")}
 # Holidays that greet one audience wherever they are kept: 23 February men, 8 March women.
 GENDERED = {"02-23": "m", "03-08": "f"}
 # How far back a run looks for days no run covered (cron stopped over a long weekend, say).

@@ -45,6 +45,8 @@ class MailingScreen(DatabaseScreen, Screen):
                 id="mailing.new"),
         Binding("l", "reload", t("Reload"), tooltip=t("Read the campaigns and templates again"),
                 id="mailing.reload"),
+        Binding("f", "forecast", t("Forecast"), tooltip=t("Who gets what over the next days, and who gets two "
+                                                          "messages on one day"), id="mailing.forecast"),
         Binding("1", "show_tab('campaigns')", t("Campaigns"), show=False, tooltip=t("Show the campaigns"),
                 id="mailing.tab.campaigns"),
         Binding("2", "show_tab('templates')", t("Templates"), show=False, tooltip=t("Show the templates"),
@@ -115,6 +117,11 @@ class MailingScreen(DatabaseScreen, Screen):
 
     def action_reload(self) -> None:
         self._load()
+
+    def action_forecast(self) -> None:
+        from screens.mailing.forecast import ForecastScreen
+
+        self.app.push_screen(ForecastScreen(self.identity))
 
     @on(DataTable.RowSelected, "#campaign-list")
     def _open_campaign(self, event: DataTable.RowSelected) -> None:

@@ -6,13 +6,9 @@ from __future__ import annotations
 import argparse
 
 from db.connection import Target
-from db.i18n import N_, t, tn
+from db.i18n import t, tn
 from tui.cli.analytics import _connect
 from tui.cli.common import iso_date, positive_int, say
-
-TRIGGER_LABEL = {"birthday": N_("birthdays"), "child_birthday": N_("children's birthdays"),
-                 "holiday": N_("holiday"), "subscription": N_("subscriptions ending"),
-                 "reactivation": N_("reactivation")}
 
 
 def add_parsers(commands) -> None:
@@ -35,6 +31,7 @@ def add_forecast_parser(commands) -> None:
 
 def cmd_mailing(target: Target, args: argparse.Namespace) -> int:
     from db.mailing import forecast
+    from db.mailing.triggers import LABEL as TRIGGER_LABEL
     from tui.mailing.delivery import utc_now
 
     with _connect(target) as conn:
@@ -55,6 +52,7 @@ def cmd_mailing(target: Target, args: argparse.Namespace) -> int:
 
 def cmd_triggers(target: Target, args: argparse.Namespace) -> int:
     from db.mailing import splits
+    from db.mailing.triggers import LABEL as TRIGGER_LABEL
     from tui.mailing import trigger_templates
     from tui.mailing.delivery import utc_now
 
