@@ -141,3 +141,29 @@ def test_the_setting_takes_only_a_channel(fresh_db):
     assert settings.validate("trigger_holiday_channel", "e-mail") == "email"
     with pytest.raises(UserError):
         settings.validate("trigger_holiday_channel", "post")
+
+
+def _cli(db, *args: str):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "tui.cli", "--lang", "en", "triggers", *args],
+                          env=db.env("admin"), capture_output=True, text=True, timeout=120)
+
+
+def test_the_cli_lists_the_triggers_and_sets_a_channel_and_a_switch(fresh_db):
+    from tui.cli import triggers as cli
+
+    assert cli.TRIGGERS == triggers.TRIGGERS
+    listed = _cli(fresh_db, "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "birthday (birthdays): on, by e-mail" in listed.stdout and len(listed.stdout.splitlines()) == 5
+    changed = _cli(fresh_db, "set", "reactivation", "--off", "--channel", "sms")
+    assert changed.returncode == 0, changed.stderr
+    assert changed.stdout.strip() == "reactivation (reactivation): off, by SMS"
+    with fresh_db.connect() as conn:
+        settings = triggers.read_settings(conn)
+    assert "reactivation" not in settings.enabled and settings.channel("reactivation") == "sms"
+    assert settings.channel("birthday") == "email"
+    refused = _cli(fresh_db, "set", "reactivation")
+    assert refused.returncode != 0 and "--channel" in refused.stderr + refused.stdout

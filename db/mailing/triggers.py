@@ -26,7 +26,7 @@ from db.errors import UserError
 from db.i18n import N_
 from db.mailing import campaigns, rules
 from db.mailing.campaigns import CONTACT_KIND, _VALID_ADDRESS, _missing_sql, no_consent_sql
-from db.settings import CATALOGUE
+from db.settings import CATALOGUE, validate as validate_setting
 
 TRIGGERS = ("birthday", "child_birthday", "holiday", "subscription", "reactivation")
 PURPOSE = {"birthday": "greeting", "child_birthday": "greeting", "holiday": "greeting",
@@ -91,6 +91,42 @@ def read_settings(conn: psycopg.Connection) -> TriggerSettings:
         holiday_dates=tuple(day for day in value["holiday_dates"].split(",") if day),
         shop_dates=tuple(shop_dates), unknown_gender_holidays=value["holiday_unknown_gender"] == "yes",
         channels={name: value[f"trigger_{name}_channel"] for name in TRIGGERS})
+
+
+@dataclass(frozen=True)
+class TriggerState:
+    """One trigger as the administrator sets it: on or off, and its channel."""
+
+    trigger: str
+    enabled: bool
+    channel: str
+
+
+def states(conn: psycopg.Connection) -> list[TriggerState]:
+    settings = read_settings(conn)
+    return [TriggerState(name, name in settings.enabled, settings.channel(name)) for name in TRIGGERS]
+
+
+def configure(conn: psycopg.Connection, trigger: str, *, enabled: bool | None = None,
+              channel: str | None = None) -> TriggerState:
+    """Switches a trigger on or off and sets its channel, as the settings trigger_<name> and
+    trigger_<name>_channel (administrator only); a day's campaign already made keeps its channel."""
+    if trigger not in TRIGGERS:
+        raise UserError(N_("There is no trigger '{name}'; the triggers are: {names}."), name=trigger,
+                        names=", ".join(TRIGGERS))
+    changes = {}
+    if enabled is not None:
+        changes[f"trigger_{trigger}"] = "yes" if enabled else "no"
+    if channel is not None:
+        changes[f"trigger_{trigger}_channel"] = validate_setting(f"trigger_{trigger}_channel", channel)
+    try:
+        with conn.transaction():
+            for key, value in changes.items():
+                conn.execute("INSERT INTO public.settings (key, value) VALUES (%s, %s)"
+                             " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+    except psycopg.errors.InsufficientPrivilege:
+        raise UserError(N_("Only an administrator may change settings.")) from None
+    return next(state for state in states(conn) if state.trigger == trigger)
 
 
 def shop_today(settings: TriggerSettings, now: datetime) -> date:
