@@ -120,8 +120,9 @@ class CampaignScreen(DatabaseScreen, Screen):
 
     @property
     def reads_queue(self) -> bool:
-        """Salespeople get the counts, not who got which message (0013's mailing_progress)."""
-        return self.identity.role in ("admin", "manager")
+        """Whether the login reads who got which message: every person's role does since 0024 (a mailer
+        meets no mailing mode)."""
+        return self.identity.role in ("admin", "manager", "sales")
 
     def compose(self) -> ComposeResult:
         yield AppHeader()
