@@ -121,10 +121,13 @@ def test_reading_logins_write_no_campaign_trigger_or_refund(fresh_db, role):
 
 # -- Reading what a role may not ----------------------------------------------------------------------------------
 
-def test_a_salesperson_reads_neither_the_queue_nor_the_audit_nor_who_was_greeted(fresh_db):
+def test_a_salesperson_reads_neither_the_lease_nor_the_audit_nor_who_was_greeted(fresh_db):
+    """0024 lets salespeople read templates and whom a campaign went to, but not the lease of a message."""
     shop = _shop(fresh_db)
     with fresh_db.connect("sales", autocommit=True) as conn:
-        for table in ("audit_log", "message", "message_tally", "trigger_occasion", "template", "suppression"):
+        for column in ("lease_token", "leased_by"):
+            _refused(conn, f"SELECT {column} FROM message")
+        for table in ("audit_log", "message", "message_tally", "trigger_occasion", "suppression"):
             _refused(conn, f"SELECT * FROM {table}")
             with pytest.raises(errors.InsufficientPrivilege):
                 with conn.cursor().copy(f"COPY (SELECT * FROM {table}) TO STDOUT") as copy:
