@@ -2,8 +2,11 @@
 message tally, the audit's client index, triggers, the administrator's tools (archive, forget), the message
 parent checks, stored campaign results, and the mailing tables' grants.
 
-A test that passes is the database refusing. What the probe found open is marked xfail(strict=True) with the
-hole in its reason, so the suite stays green until a migration closes it and then says so.
+A test that passes is the database refusing. The probe found nine holes; migration 0027 and db/notify.py closed
+them, and each of their tests failed before: the mailer moving a message back to the queue, pausing a healthy
+campaign, a reader stalling a results refresh, forgetting one client erasing another's unsubscribe or history,
+leaving the person's messages queued or letting a waiting write bring the person back, a message naming another
+campaign's arm, and a NOTIFY payload that ended every terminal's listener.
 """
 
 from __future__ import annotations
@@ -218,9 +221,6 @@ def test_unsubscribe_and_bounce_take_only_well_formed_addresses(fresh_db):
             assert conn.execute("SELECT count(*) FROM mailing_progress(%s)", (argument,)).fetchone()[0] == 0
 
 
-@pytest.mark.xfail(strict=True, reason="mailing_pause_on_errors takes its threshold from the caller: a threshold of 0 "
-                   "(or NULL, which makes the comparison NULL) pauses a campaign with no failure at all; the "
-                   "threshold should come from settings, or be clamped and NULL refused")
 def test_the_mailer_cannot_pause_a_healthy_campaign(fresh_db):
     shop = _shop(fresh_db)
     with fresh_db.connect("mailer", autocommit=True) as conn:
@@ -250,21 +250,20 @@ def test_a_lease_is_its_tokens_only(fresh_db):
     """A guessed token renews or marks nothing: the queue's own statements name the token and 'sending'."""
     shop = _shop(fresh_db)
     with fresh_db.connect(autocommit=True) as conn:
-        conn.execute("UPDATE message SET status = 'sending', lease_token = %s, lease_until = now() + interval "
-                     "'1 minute', leased_by = 'w1' WHERE id = %s", (uuid4(), shop["held"]))
+        third = conn.execute("INSERT INTO client (last_name) VALUES ('Rusu') RETURNING id").fetchone()[0]
+        leased = conn.execute("INSERT INTO message (campaign_id, variant_id, client_id, channel, address, status, "
+                              "lease_token, lease_until, leased_by) VALUES (%s, %s, %s, 'email', 'r@example.md', "
+                              "'sending', %s, now() + interval '1 minute', 'w1') RETURNING id",
+                              (shop["campaign"], shop["variant"], third, uuid4())).fetchone()[0]
     with fresh_db.connect("mailer") as conn:
         assert queue.renew(conn, uuid4(), timedelta(minutes=5), datetime.now(timezone.utc)) == 0
-        assert queue.mark_sent(conn, shop["held"], uuid4(), "250 ok", datetime.now(timezone.utc)) is False
+        assert queue.mark_sent(conn, leased, uuid4(), "250 ok", datetime.now(timezone.utc)) is False
         assert queue.release(conn, uuid4()) == 0
         conn.commit()
         assert conn.execute("SELECT status, leased_by FROM message WHERE id = %s",
-                            (shop["held"],)).fetchone() == ("sending", "w1")
+                            (leased,)).fetchone() == ("sending", "w1")
 
 
-@pytest.mark.xfail(strict=True, reason="campaign_results_refresh upserts campaign_result rows: a salesperson who "
-                   "refreshes in an open transaction holds those rows (and a key lock on the campaign) until the "
-                   "idle timeout, 10 minutes, and every other refresh of the campaign waits; the refresh should "
-                   "skip when another holds the campaign (pg_try_advisory_xact_lock on it, or NOWAIT)")
 def test_a_salesperson_cannot_stall_everyone_elses_results_refresh(fresh_db):
     shop = _shop(fresh_db)
     with fresh_db.connect("sales") as holder, fresh_db.connect("admin", autocommit=True) as admin:
@@ -286,7 +285,7 @@ def test_the_mailer_settles_no_campaign_before_its_time(fresh_db):
                              "VALUES ('Later', 'email', 'scheduled', now() + interval '1 day') RETURNING id"
                              ).fetchone()[0]
         conn.execute("INSERT INTO message (campaign_id, variant_id, client_id, channel, address) "
-                     "VALUES (%s, %s, %s, 'email', 'family@example.md')", (later, shop["variant"], shop["first"]))
+                     "VALUES (%s, %s, %s, 'email', 'family@example.md')", (later, None, shop["first"]))
     with fresh_db.connect("mailer", autocommit=True) as conn:
         for campaign in (weekly, later, None, -1):
             conn.execute("SELECT mailing_settle(%s)", (campaign,))
@@ -314,11 +313,6 @@ def test_nobody_attaches_the_queues_definer_triggers_to_a_table_of_their_own(fre
 
 # -- The queue's states and the tally ----------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="the mailer's UPDATE (status) on message takes any state to any other: a sent "
-                   "message queued again is sent twice, a split test's held-back client queued is mailed (the claim "
-                   "rechecks consent, suppression and the cap, not the holdout), and so is one set 'sending' with an "
-                   "expired lease; a trigger should allow 'queued' only from 'sending' (a 4xx retry, a released "
-                   "lease), 'sending' only from 'queued'/'sending', and keep sent/skipped/failed/cancelled final")
 def test_the_mailer_cannot_move_a_message_back_to_the_queue(fresh_db):
     shop = _shop(fresh_db)
     with fresh_db.connect("mailer", autocommit=True) as conn:
@@ -338,6 +332,7 @@ def test_the_tally_follows_every_change_of_the_queue(fresh_db):
         conn.execute("INSERT INTO message (campaign_id, client_id, channel, address) "
                      "VALUES (%s, %s, 'email', 'r@example.md')", (shop["campaign"], third))
     with fresh_db.connect("mailer", autocommit=True) as conn:
+        conn.execute("UPDATE message SET status = 'sending' WHERE client_id = %s", (third,))
         conn.execute("UPDATE message SET status = 'failed', last_reply = '550 no' WHERE client_id = %s", (third,))
         conn.execute("UPDATE message SET skip_reason = 'invented' WHERE id = %s", (shop["held"],))
     with fresh_db.connect("admin", autocommit=True) as conn:
@@ -364,7 +359,7 @@ def test_a_message_names_an_existing_campaign_and_arm_whatever_the_path(fresh_db
             with conn.cursor().copy("COPY message (campaign_id, client_id, channel, address) FROM STDIN") as copy:
                 copy.write_row((-7, shop["first"], "email", "x@example.md"))
         # Deleting a campaign takes its messages and their tally with it.
-        conn.execute("UPDATE message SET campaign_id = %s WHERE id = %s", (other, shop["held"]))
+        conn.execute("UPDATE message SET campaign_id = %s, variant_id = NULL WHERE id = %s", (other, shop["held"]))
         conn.execute("DELETE FROM campaign WHERE id = %s", (other,))
         assert conn.execute("SELECT count(*) FROM message WHERE id = %s", (shop["held"],)).fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM message_tally WHERE campaign_id = %s", (other,)).fetchone()[0] == 0
@@ -497,10 +492,6 @@ def test_forgetting_leaves_nothing_of_the_person(fresh_db):
     assert traces == []
 
 
-@pytest.mark.xfail(strict=True, reason="client_forget deletes every suppression of every address the forgotten "
-                   "person had, and their audit rows: a family e-mail that another client still uses, unsubscribed, "
-                   "is mailed again. It should keep a suppression (anonymised audit aside) while another client's "
-                   "contact point holds the address")
 def test_forgetting_one_client_keeps_anothers_unsubscribe(fresh_db):
     shop = _shop(fresh_db)
     with fresh_db.connect("mailer", autocommit=True) as conn:
@@ -512,9 +503,6 @@ def test_forgetting_one_client_keeps_anothers_unsubscribe(fresh_db):
         assert conn.execute("SELECT address FROM suppression").fetchall() == [("family@example.md",)]
 
 
-@pytest.mark.xfail(strict=True, reason="client_forget deletes the whole audit history of any row that ever named the "
-                   "client: an interaction filed under the wrong client and moved to its owner loses its insert and "
-                   "every edit made while it was the other client's, though the row stays with that client")
 def test_forgetting_a_client_keeps_the_history_of_rows_that_are_someone_elses(fresh_db):
     shop = _shop(fresh_db)
     with fresh_db.connect("admin", autocommit=True) as conn:
@@ -529,10 +517,6 @@ def test_forgetting_a_client_keeps_the_history_of_rows_that_are_someone_elses(fr
     assert inserted == 1
 
 
-@pytest.mark.xfail(strict=True, reason="client_forget blanks the address of the person's queued messages but leaves "
-                   "them queued: a greeting or service message (which stops only at a recorded refusal, and forget "
-                   "records none) is still claimed and rendered for the anonymous stub, to the address ''. Forget "
-                   "should cancel (or skip as 'forgotten') the client's queued messages")
 def test_a_forgotten_client_leaves_nothing_in_the_queue_to_send(fresh_db):
     shop = _shop(fresh_db)
     with fresh_db.connect(autocommit=True) as conn:
@@ -551,11 +535,6 @@ def test_a_forgotten_client_leaves_nothing_in_the_queue_to_send(fresh_db):
     assert [(m.address, m.last_name) for m in claimed.messages] == []
 
 
-@pytest.mark.xfail(strict=True, reason="a contact point (or relative, interaction...) written for the client by a "
-                   "session that waited on client_forget's row lock lands on the anonymous stub once forget commits: "
-                   "the person's data is back the moment they were forgotten. Rows naming a forgotten client should "
-                   "be refused (a check on client.forgotten_at in the dependents' insert path, or forget taking a "
-                   "lock that such writes take too)")
 def test_a_write_that_waited_for_client_forget_does_not_bring_the_person_back(fresh_db):
     shop = _shop(fresh_db)
     forgetting, writing = fresh_db.connect("admin"), fresh_db.connect("admin")
@@ -603,10 +582,6 @@ def test_deleting_a_weekly_campaign_takes_its_occurrences_messages_along(fresh_d
         assert conn.execute("SELECT count(*) FROM message_tally").fetchone()[0] == 0
 
 
-@pytest.mark.xfail(strict=True, reason="0019's message_variant_deleted clears variant_id only on messages of the arm's "
-                   "own campaign, and message_parents_exist checks only that an arm exists: a message pointed at "
-                   "another campaign's arm keeps a dangling variant_id once that arm is deleted (the foreign key "
-                   "set it NULL); the insert/update check should require v.campaign_id = n.campaign_id")
 def test_no_message_names_an_arm_that_is_gone(fresh_db):
     shop = _shop(fresh_db)
     with fresh_db.connect(autocommit=True) as conn:
@@ -640,13 +615,23 @@ def test_analyze_and_copy_to_the_servers_files_are_not_a_logins(fresh_db, role):
             _refused(conn, statement)
 
 
-@pytest.mark.xfail(strict=True, reason="db/notify._parse takes str.isdigit() for an id: a writer's NOTIFY "
-                   "client_changed, '²' (a Unicode digit) or a 5,000-digit number raises ValueError, which escapes "
-                   "notify.listen and ends the listener thread of every terminal, silently; only ASCII digits within "
-                   "a bigint should be an id, anything else 'everything changed'")
 def test_a_hostile_notify_payload_is_everything_changed_not_a_dead_listener():
     from db import notify
 
     for payload in ("²", "9" * 5000, "99999999999999999999"):
         changes = notify._parse([payload, "7"])
         assert changes.everything and changes.ids == frozenset({7}), payload
+
+
+def test_nothing_is_moved_onto_a_forgotten_client_afterwards(fresh_db):
+    shop = _shop(fresh_db)
+    with fresh_db.connect("admin", autocommit=True) as conn:
+        note = conn.execute("INSERT INTO interaction (client_id, kind, text) VALUES (%s, 'call', 'asked for a card')"
+                            " RETURNING id", (shop["second"],)).fetchone()[0]
+        conn.execute("SELECT client_forget(%s)", (shop["first"],))
+        _refused(conn, "UPDATE interaction SET client_id = %s WHERE id = %s", (shop["first"], note),
+                 errors.CheckViolation)
+        _refused(conn, "INSERT INTO purchase (client_id, purchased_at, amount) VALUES (%s, now(), 5)",
+                 (shop["first"],), errors.CheckViolation)
+        # The stub's own purchases stay editable: only a row newly naming the forgotten client is refused.
+        conn.execute("UPDATE purchase SET amount = 90 WHERE client_id = %s", (shop["first"],))
