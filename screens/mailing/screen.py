@@ -248,6 +248,9 @@ class MailingScreen(DatabaseScreen, Screen):
         on_triggers = self._active_tab() == "triggers"
         if action in ("toggle_trigger", "trigger_channel"):
             return self.identity.can_write and on_triggers
+        if action == "forecast":
+            # The forecast plans in a temporary table and reads the triggers' occasions: the administrator's.
+            return self.identity.can_write
         if action == "new":
             if on_triggers:
                 return False
