@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from db import labels, session
 from db.clients.listing import Criteria
@@ -33,6 +33,7 @@ from screens.mailing.dialogs import PreviewDialog, SendTestDialog
 from tui.mailing import preview
 from tui.mailing.render import MissingValue, Rendered
 from tui.widgets.connection import ConnectionBack
+from tui.widgets.app_header import AppHeader
 from tui.widgets.footer import SteadyFooter
 
 # How often the counts are read again while the screen is up: a count is one indexed GROUP BY
@@ -119,11 +120,12 @@ class CampaignScreen(DatabaseScreen, Screen):
 
     @property
     def reads_queue(self) -> bool:
-        """Salespeople get the counts, not who got which message (0013's mailing_progress)."""
-        return self.identity.role in ("admin", "manager")
+        """Whether the login reads who got which message: every person's role does since 0024 (a mailer
+        meets no mailing mode)."""
+        return self.identity.role in ("admin", "manager", "sales")
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         yield Static(t("Reading the campaign…"), id="camp-info", markup=False)
         yield Static("", id="camp-progress", markup=False)
         yield Static("", id="camp-audience")

@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from db import labels, session
 from db.clients.listing import Criteria
@@ -29,6 +29,7 @@ from screens.base import DatabaseScreen, database_work
 from screens.mailing import CHANNEL, CSS
 from tui.mailing import trigger_templates
 from tui.widgets.connection import ConnectionBack
+from tui.widgets.app_header import AppHeader
 from tui.widgets.footer import SteadyFooter
 
 
@@ -75,7 +76,7 @@ class MailingScreen(DatabaseScreen, Screen):
         self.overview: reads.Overview | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         with TabbedContent(id="mail-tabs"):
             with TabPane(t("Campaigns"), id="campaigns"):
                 yield DataTable(id="campaign-list", cursor_type="row", zebra_stripes=True)
