@@ -122,6 +122,8 @@ class MailingScreen(DatabaseScreen, Screen):
                 templates.add_row(template.name, t(CHANNEL[template.channel]), template.updated_by,
                                   key=str(template.id))
         self._show_triggers(message.overview.triggers)
+        # Whether `n` applies depends on what was read (a role without templates has nothing to make one of).
+        self.refresh_bindings()
         if not message.overview.campaigns and self.identity.can_write:
             self.notify(t("No campaign yet: press n to make one."))
 
