@@ -7,6 +7,9 @@ there; a missed day caught up later cannot greet anyone a second time, because t
 year, the holiday's date, the subscription's end, the purchase that began a quiet spell) is the key, not the
 day of the run.
 
+Each trigger goes by e-mail unless the shop sets it to SMS (trigger_<name>_channel): the same candidates, with
+the consent, address and suppression of that channel; a day's campaign keeps the channel it was made with.
+
 Greetings and renewals are 'greeting'/'service' purpose: they stop at a recorded "no" but not at the
 marketing cap. Reactivation is marketing: it needs consent and counts toward the cap; a client it could not
 reach for the cap alone is asked again on a later day, the others once per quiet spell.
