@@ -108,3 +108,17 @@ async def test_d_looks_further_ahead(shop, monkeypatch):
         assert tn("Next {days} days: {messages} messages; {count} time a client gets more than one on a day.",
                   "Next {days} days: {messages} messages; {count} times a client gets more than one on a day.", 1,
                   days=30, messages="4") in " ".join(screen_text(app).split())
+
+
+@pytest.mark.parametrize("role", ["manager", "sales"])
+async def test_a_reading_role_has_no_forecast_key(shop, role):
+    """The forecast plans into a temporary table and reads the triggers' occasions, which are the
+    administrator's (as `mailing forecast` is): the other roles are not offered a view the database refuses."""
+    db, anna, boris = shop
+    app = make_app(db, role)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_mailing(app, pilot)
+        assert t("Forecast") not in screen_lines(app)[-1]
+        await pilot.press("f")
+        await settle(pilot)
+        assert isinstance(app.screen, MailingScreen)

@@ -145,3 +145,20 @@ def _arm_of(db, campaign_id: int, client_id: int) -> str | None:
             "SELECT v.label FROM message m JOIN campaign_variant v ON v.id = m.variant_id"
             " WHERE m.campaign_id = %s AND m.client_id = %s AND m.status = 'sent'", (campaign_id, client_id)).fetchone()
     return found[0] if found else None
+
+
+@pytest.mark.parametrize("role", ["manager", "sales"])
+async def test_every_role_that_reads_campaigns_reads_the_results(split, role):
+    db, campaign_id, clients = split
+    with db.connect() as conn:
+        expected = _expected(conn, campaign_id, datetime.now(timezone.utc))
+    app = make_app(db, role)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_results(app, pilot, campaign_id)
+        share = expected["B"][90][0] / expected["B"]["recipients"]
+        assert row(app, "B", "90…")[2] == f"{share:.1%}"
+        # Recomputing is for every reader too: it repeats what they may read (0020's definer refresh).
+        await pilot.press("r")
+        await settle(pilot)
+        assert row(app, "B", "90…")[2] == f"{share:.1%}"
+        assert t("Computed just now.") in " ".join(screen_text(app).split())

@@ -75,3 +75,33 @@ async def test_a_reading_role_sees_the_triggers_and_no_key_that_changes_them(db)
 
         with pytest.raises(UserError):
             triggers.configure(conn, "birthday", channel="sms")
+
+
+async def test_enter_on_a_trigger_opens_its_template_of_its_channel(db):
+    from datetime import date
+
+    from screens.mailing.template_editor import TemplateEditor
+    from tests.test_triggers import run
+    from tui.textual_compat import notification_messages
+
+    app = make_app(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_mailing(app, pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        await pilot.press("enter")  # no run yet: the default is used until the first run saves it
+        await settle(pilot)
+        assert any(t("The trigger's template is made by its first run; until then the default is used.") == said
+                   for said in notification_messages(app))
+    run(db, date(2026, 3, 8))  # saves every trigger's e-mail template
+    with db.connect() as conn:
+        [(birthday_template,)] = conn.execute("SELECT id FROM template WHERE name = %s",
+                                              (trigger_templates.TEMPLATE_NAME["birthday"],)).fetchall()
+    app = make_app(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_mailing(app, pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TemplateEditor) and app.screen.template_id == birthday_template

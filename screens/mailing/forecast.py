@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
 from db import session
+from db.errors import UserError
 from db.i18n import N_, NP_, t, tn
 from db.mailing import forecast, reads
 from db.mailing.triggers import LABEL
@@ -123,6 +124,9 @@ class ForecastScreen(DatabaseScreen, Screen):
         self.query_one("#forecast-state", Static).update(said)
         self.query_one("#forecast-overlaps-title").display = bool(found.overlaps)
         overlaps.display = bool(found.overlaps)
+
+    def show_user_error(self, error: UserError) -> None:
+        self.query_one("#forecast-state", Static).update(str(error))
 
     def action_next_days(self) -> None:
         following = [choice for choice in DAY_CHOICES if choice > self.days]

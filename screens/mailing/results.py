@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
 from db import session
+from db.errors import UserError
 from db.i18n import N_, t, tn
 from db.mailing import reads, splits
 from db.session import Identity
@@ -129,6 +130,9 @@ class ResultsScreen(DatabaseScreen, Screen):
             said += " " + (tn("Computed {count} hour ago.", "Computed {count} hours ago.", hours) if hours
                            else t("Computed just now."))
         return said
+
+    def show_user_error(self, error: UserError) -> None:
+        self.query_one("#results-state", Static).update(str(error))
 
     def action_recompute(self) -> None:
         self.query_one("#results-state", Static).update(t("Computing the results from the purchases…"))

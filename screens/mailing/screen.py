@@ -122,6 +122,8 @@ class MailingScreen(DatabaseScreen, Screen):
                 templates.add_row(template.name, t(CHANNEL[template.channel]), template.updated_by,
                                   key=str(template.id))
         self._show_triggers(message.overview.triggers)
+        # Whether `n` applies depends on what was read (a role without templates has nothing to make one of).
+        self.refresh_bindings()
         if not message.overview.campaigns and self.identity.can_write:
             self.notify(t("No campaign yet: press n to make one."))
 
@@ -249,6 +251,9 @@ class MailingScreen(DatabaseScreen, Screen):
         on_triggers = self._active_tab() == "triggers"
         if action in ("toggle_trigger", "trigger_channel"):
             return self.identity.can_write and on_triggers
+        if action == "forecast":
+            # The forecast plans in a temporary table and reads the triggers' occasions: the administrator's.
+            return self.identity.can_write
         if action == "new":
             if on_triggers:
                 return False

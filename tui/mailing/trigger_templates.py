@@ -1,4 +1,5 @@
-"""The triggers' default templates in Russian, Romanian and English, and the daily run that uses them.
+"""The triggers' default templates in Russian, Romanian and English, for e-mail and for SMS, and the daily run
+that uses them (each trigger on the channel the shop set for it, trigger_<name>_channel).
 
 Headless (cron runs `clientbase triggers run`). Each trigger's template is saved once, in the shop's language,
 under a fixed name; the administrator may edit it in the mailing screen and the run keeps the edit. Each is
