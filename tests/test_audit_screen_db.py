@@ -11,7 +11,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from db import users
+from db import migrate, users
 from db.audit import fields, reads
 from db.audit.reads import AuditFilter
 from db.card import activity
@@ -285,3 +285,40 @@ def test_every_stored_code_of_an_enumerated_field_is_said_in_the_language(two_ad
             latin = ("e-mail", "SMS", "Telegram", "WhatsApp", "Skype", "VK")
             assert change.old != code and (re.search("[а-яё]", change.old) or change.old in latin), \
                 (table, column, code, change.old)
+
+
+@pytest.fixture
+def base_at_0021(pg_server):
+    name = "t_audit_client_backfill"
+    with psycopg.connect(pg_server.url("postgres", "postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    with psycopg.connect(pg_server.url("postgres", name), autocommit=True) as conn:
+        migrate.migrate(conn, upto=21)
+        yield conn
+    with psycopg.connect(pg_server.url("postgres", "postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_the_upgrade_records_the_client_of_the_changes_logged_before_it(base_at_0021):
+    """Changes made before 0022, the client named by no value of theirs: a contact's and a purchase line's edit, and
+    the lines of a purchase deleted since. The upgrade finds each one's client; a product's change concerns none."""
+    conn = base_at_0021
+    anna, boris = (conn.execute("INSERT INTO client (last_name) VALUES (%s) RETURNING id", (name,)).fetchone()[0]
+                   for name in ("Ivanova", "Petrov"))
+    contact = conn.execute("INSERT INTO contact_point (client_id, kind, value, normalized) VALUES "
+                           "(%s, 'email', 'a@b.ru', 'a@b.ru') RETURNING id", (anna,)).fetchone()[0]
+    conn.execute("UPDATE contact_point SET note = 'work' WHERE id = %s", (contact,))
+    kept, gone = (conn.execute("INSERT INTO purchase (client_id, purchased_at, amount) VALUES (%s, now(), 10) "
+                               "RETURNING id", (client,)).fetchone()[0] for client in (anna, boris))
+    for purchase in (kept, gone):
+        conn.execute("INSERT INTO purchase_line (purchase_id, description, price) VALUES (%s, 'Soap', 10)", (purchase,))
+    conn.execute("UPDATE purchase_line SET description = 'Olive soap' WHERE purchase_id = %s", (kept,))
+    conn.execute("DELETE FROM purchase WHERE id = %s", (gone,))
+    conn.execute("INSERT INTO product (name, price) VALUES ('Soap', 10)")
+    migrate.migrate(conn)
+    logged = conn.execute("SELECT table_name, action, client_id FROM audit_log ORDER BY id").fetchall()
+    assert ("contact_point", "update", anna) in logged and ("purchase_line", "update", anna) in logged
+    assert [client for table, action, client in logged if table == "purchase_line" and action == "delete"] == [boris]
+    assert [client for table, _, client in logged if table == "product"] == [None]
+    assert all(client is not None for table, _, client in logged if table != "product")

@@ -142,6 +142,7 @@ HIDDEN = frozenset({"id", "created_at", "created_by", "version", "updated_at", "
 class FieldChange:
     column: str
     label: str  # a message id: translate where shown
+    # As shown, an enumerated code already said in the current language (CODES).
     old: str
     new: str
 
