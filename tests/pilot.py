@@ -90,3 +90,12 @@ async def wait_for(pilot: Pilot, condition: Callable[[], object], seconds: float
         if time.monotonic() > deadline:
             raise AssertionError("the screen never showed what was expected")
         await pilot.pause(0.1)
+
+
+def shown_mode_label(app: App) -> str:
+    """The part of the screen's header (tui/widgets/app_header.py) drawn reversed: the mode on screen."""
+    from tui.widgets.app_header import AppHeader
+
+    line = app.screen.query_one(AppHeader).render()
+    return "".join(line.plain[span.start:span.end] for span in line.spans
+                   if getattr(span.style, "reverse", False)).strip()

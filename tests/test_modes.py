@@ -1,4 +1,4 @@
-"""The app's modes (tui/modes.py): each main screen is a Textual mode with a key in the footer, and a role that
+"""The app's modes (tui/modes.py): each main screen is a Textual mode with a key in the header, and a role that
 may not open a mode never sees its key."""
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from db import session
 from db.i18n import t
 from db.session import Identity
 from screens.clients.screen import ClientsScreen
-from tests.pilot import screen_lines, settle
+from tests.pilot import screen_lines, settle, shown_mode_label
 from tui import modes
 from tui.app import ClientbaseApp
+from tui.widgets.app_header import AppHeader
 
 AUDIT_LABEL = "Audit trail"
 
@@ -25,6 +26,7 @@ class AuditForTheTest(Screen):
         self.identity = identity
 
     def compose(self) -> ComposeResult:
+        yield AppHeader()
         yield Label(f"audit of {self.identity.login}", id="audit-body")
         yield Footer()
 
@@ -44,8 +46,8 @@ def make_app(db, role: str) -> ClientbaseApp:
     return ClientbaseApp(target, session.identity(target), listen=False)
 
 
-def footer(app: ClientbaseApp) -> str:
-    return screen_lines(app)[-1]
+def header(app: ClientbaseApp) -> str:
+    return screen_lines(app)[0]
 
 
 async def test_the_administrator_sees_the_audit_key_and_goes_there_and_back(fresh_db, admin_only_mode):
@@ -53,8 +55,8 @@ async def test_the_administrator_sees_the_audit_key_and_goes_there_and_back(fres
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert app.current_mode == "clients" and isinstance(app.screen, ClientsScreen)
-        assert AUDIT_LABEL in footer(app)
-        assert t("Clients") not in footer(app), "the key of the mode on screen is hidden"
+        assert f"f12 {AUDIT_LABEL}" in header(app)
+        assert shown_mode_label(app) == f"^l {t('Clients')}", "the mode on screen is marked"
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert AUDIT_LABEL in titles and t("Clients") not in titles, "the palette offers the other modes"
         await pilot.press(*"Петр")
@@ -63,7 +65,7 @@ async def test_the_administrator_sees_the_audit_key_and_goes_there_and_back(fres
         await settle(pilot)
         assert app.current_mode == "test_audit"
         assert "audit of t_admin" in "\n".join(screen_lines(app))
-        assert t("Clients") in footer(app) and AUDIT_LABEL not in footer(app)
+        assert f"^l {t('Clients')}" in header(app) and shown_mode_label(app) == f"f12 {AUDIT_LABEL}"
         await pilot.press("ctrl+l")
         await settle(pilot)
         assert app.current_mode == "clients"
@@ -75,7 +77,7 @@ async def test_a_salesperson_never_sees_a_mode_restricted_to_the_administrator(f
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert app.current_mode == "clients"
-        assert AUDIT_LABEL not in footer(app)
+        assert AUDIT_LABEL not in header(app)
         assert "f12" not in app.screen.active_bindings
         await pilot.press("f12")
         await settle(pilot)

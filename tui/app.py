@@ -83,8 +83,7 @@ class ClientbaseApp(App):
         Binding("ctrl+p", "command_palette", N_("Commands"), tooltip=N_("Open the command palette"), show=False,
                 priority=True, id="palette"),
         # F1 is free everywhere (the card's tabs are F2-F9); what each screen is for lives in its HELP.
-        Binding("f1", "help", t("Help"), tooltip=t("What this screen is for, and all its keys"), show=False,
-                id="help"),
+        Binding("f1", "help", t("Help"), tooltip=t("What this screen is for, and all its keys"), id="help"),
     ]
 
     def __init__(self, target: Target, identity: Identity, listen: bool = True) -> None:
@@ -102,7 +101,9 @@ class ClientbaseApp(App):
         for mode in self.modes:
             self.add_mode(mode.name, lambda mode=mode: mode.factory(self.identity))
             textual_compat.add_binding(self, Binding(mode.key, f"switch_mode('{mode.name}')", t(mode.label),
-                                                     tooltip=t(mode.tooltip), id=f"mode.{mode.name}"))
+                                                     tooltip=t(mode.tooltip), id=f"mode.{mode.name}",
+                                                     # The header shows the modes and their keys.
+                                                     show=False))
         self.connection_ok = True
         self._listen = listen
         self._stopping = threading.Event()
@@ -112,8 +113,9 @@ class ClientbaseApp(App):
     def on_mount(self) -> None:
         identity = self.identity
         role = t(labels.ROLE[identity.role]) if identity.role else t("no clientbase role")
-        readonly = "" if identity.can_write else f" · {t('read-only')}"
-        self.sub_title = f"{identity.login} · {role}{readonly} · {identity.database}"
+        # First: where the line is too narrow, the header cuts from the right, and this must stay readable.
+        readonly = "" if identity.can_write else f"{t('read-only')} · "
+        self.sub_title = f"{readonly}{identity.login} · {role} · {identity.database}"
         self.switch_mode(self.modes[0].name)
         if self._listen:
             # A thread of its own rather than a worker: it lasts as long as the app, and waiting for the

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Input, Select, Static
+from textual.widgets import DataTable, Input, Select, Static
 
 from db.card import custom_fields
 from db.card.values import FIELD_TYPES, CustomFieldDef
@@ -23,6 +23,7 @@ from db.i18n import t
 from screens.base import DatabaseScreen, database_work
 from tui.widgets.field_grid import Field, FieldGrid, set_text
 from screens.confirm import ConfirmScreen
+from tui.widgets.app_header import AppHeader
 from tui.widgets.footer import SteadyFooter
 from db import labels
 
@@ -53,7 +54,7 @@ class CustomFieldsScreen(DatabaseScreen, Screen[None]):
         self.editing: CustomFieldDef | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         table = DataTable(id="fields", cursor_type="row")
         for column in ("name", "label", "type", "choices"):
             table.add_column(t(labels.CARD_FIELDS[column]), key=column)

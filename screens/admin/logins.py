@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Input, Select, Static
+from textual.widgets import DataTable, Input, Select, Static
 
 from db import session, settings, users
 from db.admin import logins
@@ -25,6 +25,7 @@ from db.i18n import N_, t
 from db.session import Identity
 from screens.base import DatabaseScreen, database_work
 from tui.widgets.field_grid import Field, FieldGrid, set_text
+from tui.widgets.app_header import AppHeader
 from tui.widgets.footer import SteadyFooter
 from db import labels
 
@@ -62,7 +63,7 @@ class LoginsScreen(DatabaseScreen, Screen[None]):
         self.logins: list[users.Login] = []
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         table = DataTable(id="logins", cursor_type="row", zebra_stripes=True)
         for key, title, width in (("name", t("Login"), 30), ("role", t("Role"), 20), ("state", t("May connect"), 14)):
             table.add_column(title, key=key, width=width)
@@ -171,7 +172,7 @@ class SettingsScreen(DatabaseScreen, Screen[None]):
         self.editing: settings.SettingValue | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         table = DataTable(id="settings", cursor_type="row", zebra_stripes=True)
         for key, title, width in (("key", t("Setting"), 24), ("value", t("Value"), 48)):
             table.add_column(title, key=key, width=width)

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from db import session
 from db.admin import products
@@ -22,6 +22,7 @@ from db.i18n import N_, t
 from db.session import Identity
 from screens.base import DatabaseScreen, database_work
 from tui.widgets.field_grid import Field, FieldGrid, set_text
+from tui.widgets.app_header import AppHeader
 from tui.widgets.footer import SteadyFooter
 from tui.widgets.money import money
 
@@ -58,7 +59,7 @@ class ProductsScreen(DatabaseScreen, Screen[None]):
         self.editing: Product | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         table = DataTable(id="products", cursor_type="row", zebra_stripes=True)
         for key, title, width in (("name", t("Name"), 24), ("category", t("Category"), 14), ("price", t("Price"), 10),
                                   ("cost", t("Cost"), 10), ("days", t("Days"), 5), ("state", t("On sale"), 8)):

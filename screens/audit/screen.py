@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from db import session
 from db.audit import fields, reads
@@ -28,6 +28,7 @@ from db.session import Identity
 from screens.audit.dialogs import FilterDialog
 from screens.base import DatabaseScreen, database_work
 from tui.widgets.connection import ConnectionBack
+from tui.widgets.app_header import AppHeader
 from tui.widgets.footer import SteadyFooter
 
 # The summary's period when no period is chosen: the log may hold years.
@@ -80,7 +81,7 @@ class AuditScreen(DatabaseScreen, Screen):
         self.logins: list[str] = []
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         yield Static("", id="audit-status")
         with TabbedContent(id="audit-tabs"):
             with TabPane(t("Changes"), id="changes"):

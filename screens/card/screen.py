@@ -22,7 +22,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Checkbox, ContentSwitcher, Header, Input, Select, Static, TextArea
+from textual.widgets import Checkbox, ContentSwitcher, Input, Select, Static, TextArea
 
 from db import session
 from db.card import cards
@@ -43,6 +43,7 @@ from screens.confirm import ConfirmScreen
 from screens.card.conflict import ConflictScreen
 from tui import textual_compat
 from tui.widgets.connection import ClientsChanged, ConnectionBack
+from tui.widgets.app_header import AppHeader
 from tui.widgets.footer import SteadyFooter
 from tui.widgets.tab_strip import TabStrip
 from db import labels
@@ -141,7 +142,7 @@ class CardScreen(DatabaseScreen, CardActions, Screen[int | None]):
     # --- layout -------------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         yield Static(t("Connecting…"), id="card-title")
         # Only the Main tab is built now; each other tab is built the first time it is shown, so that
         # opening a card costs one tab's widgets, not eight.

@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Header, Input, Static
+from textual.widgets import Input, Static
 
 from db import session, settings
 from db.clients import listing as clients
@@ -32,6 +32,7 @@ from db.i18n import N_, t, tn
 from db.session import Identity
 from screens.base import DatabaseScreen, database_work
 from tui.widgets.connection import ClientsChanged, ConnectionBack
+from tui.widgets.app_header import AppHeader
 from tui.widgets.footer import SteadyFooter
 from tui.widgets.money import money, money_title
 from tui.widgets.phone import phone
@@ -234,7 +235,7 @@ class ClientsScreen(DatabaseScreen, Screen):
         self._titled_for: tuple[str, str] | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         yield Input(placeholder=t("Search: name, phone, e-mail or company"), id="search", compact=True)
         yield Static("", id="status")
         yield Static("", id="active-filters")

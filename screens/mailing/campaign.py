@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from db import labels, session
 from db.clients.listing import Criteria
@@ -33,6 +33,7 @@ from screens.mailing.dialogs import PreviewDialog, SendTestDialog
 from tui.mailing import preview
 from tui.mailing.render import MissingValue, Rendered
 from tui.widgets.connection import ConnectionBack
+from tui.widgets.app_header import AppHeader
 from tui.widgets.footer import SteadyFooter
 
 # How often the counts are read again while the screen is up: a count is one indexed GROUP BY
@@ -102,6 +103,8 @@ class CampaignScreen(DatabaseScreen, Screen):
         # search box is on screen; both are in the palette.
         Binding("v", "preview", t("Preview"), tooltip=t("The message the selected recipient gets"), show=False,
                 id="campaign.preview"),
+        Binding("r", "results", t("Results"), tooltip=t("Results per arm: buyers and revenue 30, 60 and 90 days "
+                                                         "after sending, against the holdout"), id="campaign.results"),
         Binding("t", "test", t("Test"), tooltip=t("Send the message to an address you type"), id="campaign.test"),
         Binding("slash", "search", t("Search"), tooltip=t("Find a recipient by name, phone or e-mail"), show=False,
                 id="campaign.search"),
@@ -117,11 +120,12 @@ class CampaignScreen(DatabaseScreen, Screen):
 
     @property
     def reads_queue(self) -> bool:
-        """Salespeople get the counts, not who got which message (0013's mailing_progress)."""
-        return self.identity.role in ("admin", "manager")
+        """Whether the login reads who got which message: every person's role does since 0024 (a mailer
+        meets no mailing mode)."""
+        return self.identity.role in ("admin", "manager", "sales")
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         yield Static(t("Reading the campaign…"), id="camp-info", markup=False)
         yield Static("", id="camp-progress", markup=False)
         yield Static("", id="camp-audience")
@@ -320,6 +324,11 @@ class CampaignScreen(DatabaseScreen, Screen):
                                "was not sent."), field=missing.name) from None
         return self.Done(t("A test went to {address}; the server replied: {reply}", address=address, reply=reply))
 
+    def action_results(self) -> None:
+        from screens.mailing.results import ResultsScreen
+
+        self.app.push_screen(ResultsScreen(self.identity, self.campaign_id))
+
     # --- start, pause, resume, cancel -------------------------------------------------------------
 
     def action_change(self, action: str) -> None:
@@ -368,4 +377,6 @@ class CampaignScreen(DatabaseScreen, Screen):
             return self.identity.can_write and self.progress is not None and self.progress.campaign.channel == "email"
         if action in ("preview", "search"):
             return self.reads_queue
+        if action == "results":
+            return self.progress is not None and self.progress.campaign.status != "draft"
         return True

@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Header, Input, Label, Select, Static, TextArea
+from textual.widgets import Input, Label, Select, Static, TextArea
 
 from db import session
 from db.i18n import N_, t, tn
@@ -30,6 +30,7 @@ from screens.base import DatabaseScreen, database_work
 from screens.confirm import ConfirmScreen
 from screens.mailing import CHANNEL, CSS
 from tui.mailing import preview, render
+from tui.widgets.app_header import AppHeader
 from tui.widgets.footer import SteadyFooter
 
 EMAIL_ONLY = ("#tpl-subject", "#tpl-html", "#tpl-cta-label", "#tpl-cta-url", ".email-only")
@@ -67,7 +68,7 @@ class TemplateEditor(DatabaseScreen, Screen):
         self.saved_text: render.TemplateText | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         with Horizontal(id="tpl-main"):
             with VerticalScroll(id="tpl-form"):
                 yield Label(t("Name"), classes="tpl-label")

@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from db import labels, session
 from db.i18n import N_, t, tn
@@ -29,6 +29,7 @@ from screens.today.dialogs import NewReminder, ReminderDialog
 from tui import textual_compat
 from tui.mailing import trigger_templates
 from tui.widgets.connection import ConnectionBack
+from tui.widgets.app_header import AppHeader
 from tui.widgets.footer import SteadyFooter
 
 TABS = {
@@ -107,7 +108,7 @@ class TodayScreen(DatabaseScreen, Screen):
         self.styled_on_mount = True
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         yield Static(t("Reading today's lists…"), id="today-status")
         with TabbedContent(id="today-tabs"):
             for name, label in TABS.items():

@@ -5,9 +5,9 @@ on every focus move, every push of a screen and every tab switch. Its keys cost 
 to mount, which is a fifth of the time to open a card, and on a slow SSH link every rebuild repaints the
 bottom line. Most refreshes change nothing the footer shows, so this one compares first.
 
-The app's mode keys come first. Textual lays the keys out in binding order, the focused widget's first and the
-app's last, so on a busy screen at 80 columns the keys that leave the screen were cut off at the right edge;
-the way to another mode matters on every screen, a screen's own keys have the palette as well.
+F1 comes first. Textual lays the keys out in binding order, the focused widget's first and the app's last, so
+on a busy screen at 80 columns the key that lists all the others was cut off at the right edge. The app's mode
+keys are in the header (tui/widgets/app_header.py), not here.
 """
 
 from __future__ import annotations
@@ -30,13 +30,13 @@ class SteadyFooter(Footer):
         # Footer.compose nests grouped keys with `with` blocks; textual.compose builds them (as the mount would)
         # into the top-level widgets, which are then only reordered.
         keys = compose(self, super().compose())
-        yield from sorted(keys, key=lambda widget: not self._is_mode_key(widget))
+        yield from sorted(keys, key=lambda widget: not self._is_help_key(widget))
 
     @staticmethod
-    def _is_mode_key(widget: Widget) -> bool:
-        # tui/app.py binds every mode key to switch_mode; no screen binds that action. The action is read by
-        # name because FooterKey, the only widget here that has one, is not public in Textual.
-        return str(getattr(widget, "action", "")).startswith("switch_mode(")
+    def _is_help_key(widget: Widget) -> bool:
+        # The action is read by name because FooterKey, the only widget here that has one, is not public in
+        # Textual.
+        return str(getattr(widget, "action", "")) in ("help", "app.help")
 
     def _what_it_shows(self, screen: Screen) -> tuple:
         palette_key = self.app.COMMAND_PALETTE_BINDING
