@@ -3,13 +3,15 @@ and period, paged by keyset, said in words, summed per login per day; and refuse
 
 from __future__ import annotations
 
+import gettext
+import re
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import psycopg
 import pytest
 
-from db import users
+from db import migrate, users
 from db.audit import fields, reads
 from db.audit.reads import AuditFilter
 from db.card import activity
@@ -224,3 +226,99 @@ def test_the_client_filter_finds_every_change_about_the_client_purchase_lines_in
     rest = _load(db, AuditFilter(client_id=card.id), after=head[-1].key, limit=1000)
     assert [entry.id for entry in head + rest] == [entry.id for entry in shown]
     assert not {entry.id for entry in _load(db, AuditFilter(client_id=other.id), limit=1000)} & expected
+
+
+@pytest.fixture
+def russian():
+    from db import i18n as core
+    from tui import i18n
+
+    core.install(i18n.catalog("ru"), "ru_RU")
+    yield
+    core.install(gettext.NullTranslations(), "en_US")
+
+
+# Every enumerated column fields.CODES knows, with each code its CHECK constraint allows.
+_CHECKED_CODES = {
+    ("client", "kind"): ("person", "company"), ("client", "gender"): ("m", "f"),
+    ("relative", "relation"): ("child", "spouse", "parent", "other"), ("relative", "gender"): ("m", "f"),
+    ("contact_point", "kind"): ("mobile", "home", "work", "email", "telegram", "whatsapp", "skype", "vk", "website"),
+    ("interaction", "kind"): ("call", "meeting", "email", "sms", "note"),
+    ("custom_field", "type"): ("text", "number", "date", "choice", "bool"),
+    ("template", "channel"): ("email", "sms"), ("campaign", "channel"): ("email", "sms"),
+    ("campaign", "purpose"): ("marketing", "greeting", "service"),
+    ("campaign", "status"): ("draft", "scheduled", "sending", "paused", "cancelled", "done"),
+    ("message", "channel"): ("email", "sms"),
+    ("message", "status"): ("queued", "sending", "sent", "failed", "skipped", "cancelled"),
+    ("suppression", "channel"): ("email", "sms"),
+    ("suppression", "reason"): ("unsubscribed", "bounced", "complaint", "manual"),
+    ("trigger_campaign", "trigger"): ("birthday", "child_birthday", "holiday", "subscription", "reactivation"),
+    ("login", "role"): ("admin", "manager", "sales", "mailer"),
+}
+
+
+def test_every_stored_code_of_an_enumerated_field_is_said_in_the_language(two_admins, russian):
+    """In Russian, no change shows a raw code: a client made as a person with a gender, a contact's kind, a
+    relative's relation, and every code every enumerated column allows."""
+    with _as(two_admins, "t_admin") as conn:
+        anna = conn.execute("INSERT INTO client (last_name, kind, gender) VALUES ('Ivanova', 'person', 'f') "
+                            "RETURNING id").fetchone()[0]
+        conn.execute("INSERT INTO contact_point (client_id, kind, value, normalized) VALUES (%s, 'email', 'a@b.ru', "
+                     "'a@b.ru')", (anna,))
+        conn.execute("INSERT INTO relative (client_id, relation, name, gender) VALUES (%s, 'child', 'Masha', 'f')",
+                     (anna,))
+        conn.execute("UPDATE client SET kind = 'company', gender = 'm' WHERE id = %s", (anna,))
+    said = {(entry.table_name, change.column): (change.old, change.new)
+            for entry in reversed(_load(two_admins, AuditFilter(client_id=anna), limit=100))  # the update last
+            for change in fields.changes(entry)}
+    assert said[("client", "kind")] == ("физическое лицо", "компания")
+    assert said[("client", "gender")] == ("женский", "мужской")
+    assert said[("relative", "relation")] == ("", "ребёнок")
+    assert said[("contact_point", "kind")] == ("", "e-mail")
+    for (table, column), codes in _CHECKED_CODES.items():
+        for code in codes:
+            entry = reads.Entry(id=1, at=datetime.now(timezone.utc), local_at=datetime.now(), login="t_admin",
+                                table_name=table, row_id="1", action="update", old_values={column: code},
+                                new_values={column: None}, client_id=None, client_name="")
+            (change,) = fields.changes(entry)
+            # Said in Russian, not as stored; e-mail, SMS and the messengers' names are written so in Russian.
+            latin = ("e-mail", "SMS", "Telegram", "WhatsApp", "Skype", "VK")
+            assert change.old != code and (re.search("[а-яё]", change.old) or change.old in latin), \
+                (table, column, code, change.old)
+
+
+@pytest.fixture
+def base_at_0021(pg_server):
+    name = "t_audit_client_backfill"
+    with psycopg.connect(pg_server.url("postgres", "postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    with psycopg.connect(pg_server.url("postgres", name), autocommit=True) as conn:
+        migrate.migrate(conn, upto=21)
+        yield conn
+    with psycopg.connect(pg_server.url("postgres", "postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_the_upgrade_records_the_client_of_the_changes_logged_before_it(base_at_0021):
+    """Changes made before 0022, the client named by no value of theirs: a contact's and a purchase line's edit, and
+    the lines of a purchase deleted since. The upgrade finds each one's client; a product's change concerns none."""
+    conn = base_at_0021
+    anna, boris = (conn.execute("INSERT INTO client (last_name) VALUES (%s) RETURNING id", (name,)).fetchone()[0]
+                   for name in ("Ivanova", "Petrov"))
+    contact = conn.execute("INSERT INTO contact_point (client_id, kind, value, normalized) VALUES "
+                           "(%s, 'email', 'a@b.ru', 'a@b.ru') RETURNING id", (anna,)).fetchone()[0]
+    conn.execute("UPDATE contact_point SET note = 'work' WHERE id = %s", (contact,))
+    kept, gone = (conn.execute("INSERT INTO purchase (client_id, purchased_at, amount) VALUES (%s, now(), 10) "
+                               "RETURNING id", (client,)).fetchone()[0] for client in (anna, boris))
+    for purchase in (kept, gone):
+        conn.execute("INSERT INTO purchase_line (purchase_id, description, price) VALUES (%s, 'Soap', 10)", (purchase,))
+    conn.execute("UPDATE purchase_line SET description = 'Olive soap' WHERE purchase_id = %s", (kept,))
+    conn.execute("DELETE FROM purchase WHERE id = %s", (gone,))
+    conn.execute("INSERT INTO product (name, price) VALUES ('Soap', 10)")
+    migrate.migrate(conn)
+    logged = conn.execute("SELECT table_name, action, client_id FROM audit_log ORDER BY id").fetchall()
+    assert ("contact_point", "update", anna) in logged and ("purchase_line", "update", anna) in logged
+    assert [client for table, action, client in logged if table == "purchase_line" and action == "delete"] == [boris]
+    assert [client for table, _, client in logged if table == "product"] == [None]
+    assert all(client is not None for table, _, client in logged if table != "product")

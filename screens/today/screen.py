@@ -74,6 +74,9 @@ class TodayScreen(DatabaseScreen, Screen):
         queued: bool
 
     CSS_PATH = Path(__file__).with_name("today.tcss")
+    # Nothing until the shown list is made and focused: the row of tab names taking the focus first would be one
+    # more change of the footer's keys, rebuilt at each, on every opening.
+    AUTO_FOCUS = ""
     BINDINGS = [
         Binding("enter", "open_card", t("Card"), tooltip=t("Open the card of the highlighted client"),
                 id="today.card"),
@@ -368,6 +371,10 @@ class TodayScreen(DatabaseScreen, Screen):
         self._load()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open_card":
+            # No list yet, no card to open. Once the list is focused its own Enter is shown in place of this one,
+            # so the footer's keys are the same before and after the lists are read: not rebuilt on every opening.
+            return self.is_mounted and self._active()[1] is not None
         if action in WRITE_ACTIONS:
             if not self.identity.can_write:
                 return False  # read-only logins see no write key (and the database refuses them anyway)
