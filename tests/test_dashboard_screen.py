@@ -364,6 +364,13 @@ async def test_the_totals_of_the_status_line_drill_by_keys_to_every_client_and_t
         await pilot.press("right")
         await settle(pilot)
         assert await drilled_count(app, pilot) == buyers
+        # A click on the first total's number: past the padding and the label.
+        await pilot.press("ctrl+y")
+        await settle(pilot)
+        await pilot.click("#dash-totals", offset=(1 + len(t("Clients")) + 1, 0))
+        await settle(pilot)
+        await wait_for(pilot, lambda: app.screen.count is not None and app.screen.count.exact)
+        assert app.current_mode == "clients" and app.screen.count.value == clients
 
 
 async def test_a_month_of_the_bars_drills_into_the_clients_behind_its_revenue(analysed):

@@ -111,9 +111,7 @@ class DashboardScreen(DatabaseScreen, Screen):
         yield AppHeader()
         yield Static(t("Reading the stored analytics…"), id="dash-status")
         # The run's totals, a number each that drills like any other: Shift+Tab from the tab names reaches them.
-        with Horizontal(id="dash-totals-row"):
-            yield TotalsLine(id="dash-totals")
-            yield Static(t("Enter on a number lists its clients"), id="dash-hint")
+        yield TotalsLine(t("Enter on a number lists its clients"), id="dash-totals")
         # The step and the bar are made by the first refresh: most openings never show them.
         yield Horizontal(id="dash-progress-row")
         with TabbedContent(id="dash-tabs"):
@@ -159,7 +157,6 @@ class DashboardScreen(DatabaseScreen, Screen):
 
     def on_mount(self) -> None:
         self.query_one("#dash-progress-row").display = False
-        self.query_one("#dash-totals-row").display = False
         self._load()
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
@@ -197,7 +194,7 @@ class DashboardScreen(DatabaseScreen, Screen):
                 status += "\n" + t("There are no purchases up to this date yet, so every table is empty; they fill in "
                                    "once clients buy.")
             self.query_one("#dash-status", Static).update(status)
-        self.query_one("#dash-totals-row").display = run is not None
+        self.query_one("#dash-totals").display = run is not None
         if run is not None:
             self.query_one("#dash-totals", TotalsLine).set_totals(tables.totals(run))
         self._fill(view)

@@ -1,9 +1,10 @@
 """The run's totals under the date, one line: each number drills like a cell of the tables (← → choose,
-Enter or a click opens its clients).
+Enter or a click opens its clients), and after them, dimmed, how to drill.
 
 Not a DrillTable: as a one-row DataTable the totals made every opening of the dashboard cost 107-109 ms of
 CPU instead of 87-94 ms without them (tests/bench_dashboard.py on the 2,000-client smoke base, medians of 30);
-this line costs 94-97 ms."""
+this line cost 94-97 ms (load average about 4; its two nodes fewer since, the hint drawn in the line, were
+within the noise of a load of 6)."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ class Total:
 
 class TotalsLine(Widget, can_focus=True):
     DEFAULT_CSS = """
-    TotalsLine { height: 1; width: auto; }
+    TotalsLine { height: 1; }
     """
     BINDINGS = [
         Binding("left", "move(-1)", t("Previous total"), show=False, id="dashboard.totals.previous"),
@@ -54,14 +55,15 @@ class TotalsLine(Widget, can_focus=True):
         def control(self) -> "TotalsLine":
             return self.line
 
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's own name
+    def __init__(self, hint: str, *, id: str | None = None) -> None:  # noqa: A002 - Textual's own name
         super().__init__(id=id)
+        self.hint = hint
         self.totals: list[Total] = []
 
     def set_totals(self, totals: list[Total]) -> None:
         self.totals = totals
         self.chosen = min(self.chosen, max(len(totals) - 1, 0))
-        self.refresh(layout=True)
+        self.refresh()
 
     def _spans(self) -> list[tuple[int, int]]:
         """Each total's cells on the line, from its label to its number."""
@@ -71,10 +73,6 @@ class TotalsLine(Widget, can_focus=True):
             spans.append((start, start + width))
             start += width + len(_GAP)
         return spans
-
-    def get_content_width(self, container, viewport) -> int:
-        spans = self._spans()
-        return spans[-1][1] if spans else 0
 
     def get_content_height(self, container, viewport, width: int) -> int:
         return 1
@@ -91,8 +89,11 @@ class TotalsLine(Widget, can_focus=True):
             self.post_message(self.Drill(self, self.totals[self.chosen].target))
 
     def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
         for index, (start, end) in enumerate(self._spans()):
-            if start <= event.x < end:
+            if start <= offset.x < end:
                 self.chosen = index
                 self.action_drill()
 
@@ -113,6 +114,7 @@ class TotalsLine(Widget, can_focus=True):
                 mark = base + Style(reverse=True)
             segments.append(Segment(total.label + " ", mark))
             segments.append(Segment(total.number, mark + Style(bold=True)))
+        segments.append(Segment(_GAP + self.hint, base + Style(dim=True)))
         width = self.size.width
         used = sum(segment.cell_length for segment in segments)
         segments.append(Segment(" " * max(width - used, 0), base))
