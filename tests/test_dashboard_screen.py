@@ -405,3 +405,14 @@ async def test_a_month_of_the_bars_drills_into_the_clients_behind_its_revenue(an
         await pilot.press("end")
         await settle(pilot)
         assert await drilled_count(app, pilot) == expected[months[-1][0]]
+        # A click on the column of the month before the last one drills into that month (not the chosen one).
+        assert expected[months[-2][0]] != expected[months[-1][0]]
+        await pilot.press("ctrl+y")
+        await settle(pilot)
+        columns = bars.size.width // len(months) if len(months) <= bars.size.width else 1
+        cell = max(1, min(4, columns))
+        first_shown = max(len(months) - bars.size.width // cell, 0)
+        await pilot.click("#months-spark", offset=((len(months) - 2 - first_shown) * cell, 0))
+        await settle(pilot)
+        await wait_for(pilot, lambda: app.screen.count is not None and app.screen.count.exact)
+        assert app.current_mode == "clients" and app.screen.count.value == expected[months[-2][0]]
