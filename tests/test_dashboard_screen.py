@@ -350,7 +350,7 @@ async def test_the_totals_of_the_status_line_drill_by_keys_to_every_client_and_t
     app = make_app(analysed, "sales")
     async with app.run_test(size=(80, 24)) as pilot:
         dashboard = await open_dashboard(app, pilot)
-        totals = dashboard.query_one("#dash-totals", DrillTable)
+        totals = dashboard.query_one("#dash-totals")
         assert row_with(app, t("Buyers")).split()[:4] == [t("Clients"), f"{clients:,}", t("Buyers"), f"{buyers:,}"]
         await pilot.press("shift+tab")  # from the tab names, up to the totals
         await settle(pilot)
@@ -361,9 +361,16 @@ async def test_the_totals_of_the_status_line_drill_by_keys_to_every_client_and_t
         await pilot.press("ctrl+y")
         await settle(pilot)
         assert totals.has_focus
-        await pilot.press("right", "right")
+        await pilot.press("right")
         await settle(pilot)
         assert await drilled_count(app, pilot) == buyers
+        # A click on the first total's number: past the padding and the label.
+        await pilot.press("ctrl+y")
+        await settle(pilot)
+        await pilot.click("#dash-totals", offset=(1 + len(t("Clients")) + 1, 0))
+        await settle(pilot)
+        await wait_for(pilot, lambda: app.screen.count is not None and app.screen.count.exact)
+        assert app.current_mode == "clients" and app.screen.count.value == clients
 
 
 async def test_a_month_of_the_bars_drills_into_the_clients_behind_its_revenue(analysed):
@@ -398,3 +405,14 @@ async def test_a_month_of_the_bars_drills_into_the_clients_behind_its_revenue(an
         await pilot.press("end")
         await settle(pilot)
         assert await drilled_count(app, pilot) == expected[months[-1][0]]
+        # A click on the column of the month before the last one drills into that month (not the chosen one).
+        assert expected[months[-2][0]] != expected[months[-1][0]]
+        await pilot.press("ctrl+y")
+        await settle(pilot)
+        columns = bars.size.width // len(months) if len(months) <= bars.size.width else 1
+        cell = max(1, min(4, columns))
+        first_shown = max(len(months) - bars.size.width // cell, 0)
+        await pilot.click("#months-spark", offset=((len(months) - 2 - first_shown) * cell, 0))
+        await settle(pilot)
+        await wait_for(pilot, lambda: app.screen.count is not None and app.screen.count.exact)
+        assert app.current_mode == "clients" and app.screen.count.value == expected[months[-2][0]]

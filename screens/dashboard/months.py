@@ -107,8 +107,11 @@ class MonthBars(Widget, can_focus=True):
             self.post_message(self.Drill(self, month.key))
 
     def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
         visible = self._visible()
-        index = visible.start + event.x // self._cell_width()
+        index = visible.start + offset.x // self._cell_width()
         if index in visible:
             self.chosen = index
             self.action_drill()

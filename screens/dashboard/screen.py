@@ -30,6 +30,7 @@ from screens.base import DatabaseScreen, database_work
 from screens.dashboard import tables
 from screens.dashboard.dialogs import DashboardHelp, RefreshChoice, RefreshDialog
 from screens.dashboard.months import Month, MonthBars
+from screens.dashboard.totals import TotalsLine
 from tui import textual_compat
 from tui.widgets.charts import DrillTable
 from tui.widgets.connection import ConnectionBack
@@ -110,9 +111,7 @@ class DashboardScreen(DatabaseScreen, Screen):
         yield AppHeader()
         yield Static(t("Reading the stored analytics…"), id="dash-status")
         # The run's totals, a number each that drills like any other: Shift+Tab from the tab names reaches them.
-        with Horizontal(id="dash-totals-row"):
-            yield DrillTable(id="dash-totals")
-            yield Static(t("Enter on a number lists its clients"), id="dash-hint")
+        yield TotalsLine(t("Enter on a number lists its clients"), id="dash-totals")
         # The step and the bar are made by the first refresh: most openings never show them.
         yield Horizontal(id="dash-progress-row")
         with TabbedContent(id="dash-tabs"):
@@ -158,8 +157,6 @@ class DashboardScreen(DatabaseScreen, Screen):
 
     def on_mount(self) -> None:
         self.query_one("#dash-progress-row").display = False
-        self.query_one("#dash-totals", DrillTable).show_header = False
-        self.query_one("#dash-totals-row").display = False
         self._load()
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
@@ -197,9 +194,9 @@ class DashboardScreen(DatabaseScreen, Screen):
                 status += "\n" + t("There are no purchases up to this date yet, so every table is empty; they fill in "
                                    "once clients buy.")
             self.query_one("#dash-status", Static).update(status)
-        self.query_one("#dash-totals-row").display = run is not None
+        self.query_one("#dash-totals").display = run is not None
         if run is not None:
-            tables.fill_totals(self.query_one("#dash-totals", DrillTable), run)
+            self.query_one("#dash-totals", TotalsLine).set_totals(tables.totals(run))
         self._fill(view)
 
     def _fill(self, view: analytics.DashboardView) -> None:
@@ -271,6 +268,11 @@ class DashboardScreen(DatabaseScreen, Screen):
             return
         assert isinstance(target, tables.Drill)
         await self._show_clients(target)
+
+    @on(TotalsLine.Drill)
+    async def _drill_total(self, event: TotalsLine.Drill) -> None:
+        assert isinstance(event.target, tables.Drill)
+        await self._show_clients(event.target)
 
     @on(MonthBars.Drill)
     async def _drill_month(self, event: MonthBars.Drill) -> None:

@@ -10,6 +10,7 @@ from db.analytics.dashboard import ClassRow, Run
 from db.analytics.reads import DashboardView
 from db.clients.listing import Filters
 from db.i18n import t
+from screens.dashboard.totals import Total
 from tui.widgets.charts import DrillTable, bar
 from tui.widgets.money import money
 from db import labels
@@ -46,14 +47,10 @@ def _by_class(rows: list[ClassRow]) -> dict[str, ClassRow]:
     return {row.class_: row for row in rows}
 
 
-def fill_totals(table: DrillTable, run: Run) -> None:
-    """The run's totals in one line without a header: every client it analysed, and the buyers among them."""
-    table.clear_all()
-    table.add_columns("", "", "", "")
-    everyone = _extra("analytics_category", "all") if run.clients else None
-    buyers = _extra("analytics_category", "buyer") if run.buyers else None
-    table.add_drill_row([t("Clients"), f"{run.clients:,}", t("Buyers"), f"{run.buyers:,}"],
-                        [everyone, everyone, buyers, buyers])
+def totals(run: Run) -> list[Total]:
+    """The run's totals under the date: every client it analysed, and the buyers among them."""
+    return [Total(t("Clients"), f"{run.clients:,}", _extra("analytics_category", "all") if run.clients else None),
+            Total(t("Buyers"), f"{run.buyers:,}", _extra("analytics_category", "buyer") if run.buyers else None)]
 
 
 def month_drill(key: str) -> Drill:
