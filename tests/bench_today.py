@@ -141,7 +141,8 @@ def _audit_rows(ctx: BenchContext, repeat: int) -> list[BenchRow]:
     with psycopg.connect(ctx.target.conninfo()) as conn:
         today = conn.execute("SELECT CURRENT_DATE").fetchone()[0]
         client = conn.execute("SELECT client_id "
-                              "FROM audit_log WHERE login = %s AND client_id IS NOT NULL ORDER BY at DESC LIMIT 1", (BUSY_LOGIN,)).fetchone()[0]
+                              "FROM audit_log WHERE login = %s AND client_id IS NOT NULL ORDER BY at DESC LIMIT 1",
+                              (BUSY_LOGIN,)).fetchone()[0]
         # Twenty pages down the busy login's changes: where the keyset continues.
         deep = audit_reads.page(conn, AuditFilter(login=BUSY_LOGIN), limit=20 * audit_reads.PAGE_SIZE)[-1].key
     cases = [
