@@ -66,6 +66,15 @@ def _fill(text: str, values: dict[str, object]) -> str:
     return _FORMATTER.vformat(text, (), values) if values else text
 
 
+def grouped(number: int | Decimal) -> str:
+    """A count with the current locale's grouping, for a table cell: 1 234 in ru, 1.234 in ro, 1,234 in en.
+    (A sentence gets the same from `{count:,}` in its message.) Python's own `:,` writes the English comma, which
+    a Russian reader takes for a decimal point."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(number, locale=_locale).replace("\xa0", " ").replace("\u202f", " ")
+
+
 def t(text: str | tuple[str, str], /, **values: object) -> str:
     """The sentence in the current language with its placeholders filled."""
     if isinstance(text, tuple):

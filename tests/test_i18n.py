@@ -168,6 +168,13 @@ def test_plurals(language, counts, english_after):
     assert shown == counts
 
 
+@pytest.mark.parametrize("language, expected", [("ru", "1 234 567"), ("ro", "1.234.567"), ("en", "1,234,567")])
+def test_a_count_in_a_table_cell_is_grouped_as_the_language_groups_it(language, expected, english_after):
+    """Python's `:,` would write 1,234,567 in every language: a Russian reader takes that comma for a decimal."""
+    i18n.activate(i18n.resolve(cli=language))
+    assert runtime.grouped(1234567) == expected
+
+
 def test_a_user_error_is_translated_when_it_is_shown_not_when_it_is_raised(english_after):
     from db.errors import UserError
 

@@ -23,7 +23,7 @@ from textual.widgets import DataTable, Static, TabbedContent, TabPane
 from db import session
 from db.audit import fields, reads
 from db.audit.reads import AuditFilter
-from db.i18n import t
+from db.i18n import grouped, t
 from db.session import Identity
 from screens.audit.dialogs import FilterDialog
 from screens.base import DatabaseScreen, database_work
@@ -163,8 +163,8 @@ class AuditScreen(DatabaseScreen, Screen):
         table = self.query_one("#audit-days", DataTable)
         table.clear()
         for day in message.days:
-            table.add_row(day.day.isoformat(), day.login[:14], f"{day.clients_created:,}", f"{day.clients_edited:,}",
-                          f"{day.purchases_entered:,}", f"{day.mailings_started:,}")
+            table.add_row(day.day.isoformat(), day.login[:14], grouped(day.clients_created),
+                          grouped(day.clients_edited), grouped(day.purchases_entered), grouped(day.mailings_started))
 
     def _say_status(self) -> None:
         audit = self.audit

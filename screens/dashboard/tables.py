@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from db.analytics.dashboard import ClassRow, Run
 from db.analytics.reads import DashboardView
 from db.clients.listing import Filters
-from db.i18n import t
+from db.i18n import grouped, t
 from screens.dashboard.totals import Total
 from tui.widgets.charts import DrillTable, bar
 from tui.widgets.money import money
@@ -49,8 +49,8 @@ def _by_class(rows: list[ClassRow]) -> dict[str, ClassRow]:
 
 def totals(run: Run) -> list[Total]:
     """The run's totals under the date: every client it analysed, and the buyers among them."""
-    return [Total(t("Clients"), f"{run.clients:,}", _extra("analytics_category", "all") if run.clients else None),
-            Total(t("Buyers"), f"{run.buyers:,}", _extra("analytics_category", "buyer") if run.buyers else None)]
+    return [Total(t("Clients"), grouped(run.clients), _extra("analytics_category", "all") if run.clients else None),
+            Total(t("Buyers"), grouped(run.buyers), _extra("analytics_category", "buyer") if run.buyers else None)]
 
 
 def month_drill(key: str) -> Drill:
@@ -78,7 +78,7 @@ def _class_table(table: DrillTable, rows: list[ClassRow], order: tuple[str, ...]
             continue
         # Per client, not per order: the period's revenue beside lifetime purchases would not be an order value.
         per_client = money(row.revenue / row.clients, 0) if row.clients else ""
-        table.add_drill_row([name, f"{row.clients:,}", money(row.revenue, 0), _percent(row.share), per_client,
+        table.add_drill_row([name, grouped(row.clients), money(row.revenue, 0), _percent(row.share), per_client,
                              bar(row.share, 1.0, BAR_WIDTH)], Drill(Filters(**{field: name})))
 
 
@@ -93,11 +93,11 @@ def fill_buyers(table: DrillTable, view: DashboardView) -> None:
     for name in CATEGORIES:
         clients = named[name].clients if name in named else 0
         of_buyers = "" if name == "prospect" else _percent(clients / buyers if buyers else None)
-        table.add_drill_row([t(labels.DASHBOARD_BOUGHT[name]), f"{clients:,}",
+        table.add_drill_row([t(labels.DASHBOARD_BOUGHT[name]), grouped(clients),
                              _percent(clients / everyone if everyone else None), of_buyers],
                             _extra("analytics_category", name))
     days = view.board.inactive_after_days
-    table.add_drill_row([t("Quiet ≥{days} days", days=days), f"{view.inactive:,}",
+    table.add_drill_row([t("Quiet ≥{days} days", days=days), grouped(view.inactive),
                          _percent(view.inactive / everyone if everyone else None),
                          _percent(view.inactive / buyers if buyers else None)],
                         _extra("inactive_days", str(days)))
@@ -114,7 +114,7 @@ def fill_segments(table: DrillTable, view: DashboardView) -> None:
     order += sorted(name for name in named if name not in order)
     for name in order:
         row = named[name]
-        table.add_drill_row([labels.rfm_segment(name), f"{row.clients:,}", _percent(row.share),
+        table.add_drill_row([labels.rfm_segment(name), grouped(row.clients), _percent(row.share),
                              money(row.average_order, 0), bar(row.clients, most, BAR_WIDTH)],
                             Drill(Filters(rfm_segment=name)))
 
@@ -128,7 +128,7 @@ def fill_rf_grid(table: DrillTable, view: DashboardView) -> None:
         cells, targets = [str(r)], [None]
         for f in range(1, 6):
             clients = cells_by_score.get((r, f), 0)
-            cells.append(f"{clients:,}")
+            cells.append(grouped(clients))
             targets.append(_extra("rfm_cell", f"{r},{f}") if clients else None)
         table.add_drill_row(cells, targets)
 
@@ -148,8 +148,8 @@ def fill_months(table: DrillTable, view: DashboardView) -> None:
         if not month.new_clients:
             cohort = [None, None, None]
         table.add_drill_row([key, money(month.revenue, 0), bar(float(month.revenue), top, 10),
-                             f"{month.new_clients:,}", _percent(month.retention),
-                             f"{month.new_clients - month.returned_90d:,}"], [revenue, revenue, revenue, *cohort])
+                             grouped(month.new_clients), _percent(month.retention),
+                             grouped(month.new_clients - month.returned_90d)], [revenue, revenue, revenue, *cohort])
 
 
 def fill_pareto(table: DrillTable, view: DashboardView) -> None:
@@ -168,7 +168,7 @@ def fill_clv(table: DrillTable, view: DashboardView) -> None:
     buckets = view.board.clv
     most = max((bucket.clients for bucket in buckets), default=0)
     for bucket in buckets:
-        table.add_drill_row([f"{money(bucket.low, 0)} – {money(bucket.high, 0)}", f"{bucket.clients:,}",
+        table.add_drill_row([f"{money(bucket.low, 0)} – {money(bucket.high, 0)}", grouped(bucket.clients),
                              bar(bucket.clients, most, 20)], _extra("clv_bucket", str(bucket.bucket)))
 
 
@@ -191,7 +191,7 @@ def fill_inactive(table: DrillTable, view: DashboardView) -> None:
     table.add_columns(t("Client"), t("Spent"), t("Quiet, days"),
                       t("Segment"))
     for client in view.board.inactive:
-        table.add_drill_row([(client.name or f"#{client.client_id}")[:28], money(client.m, 0), f"{client.r_days:,}",
+        table.add_drill_row([(client.name or f"#{client.client_id}")[:28], money(client.m, 0), grouped(client.r_days),
                              labels.rfm_segment(client.rfm_segment)], OpenCard(client.client_id))
 
 
@@ -204,7 +204,7 @@ def fill_movement(table: DrillTable, view: DashboardView, kind: str, order: tupl
         cells, targets = [before], [None]
         for after in order:
             clients = moved.get((before, after), 0)
-            cells.append(f"{clients:,}" if clients else "·")
+            cells.append(grouped(clients) if clients else "·")
             targets.append(_extra(f"{kind}_move", f"{before}>{after}") if clients else None)
         table.add_drill_row(cells, targets)
 
@@ -217,5 +217,5 @@ def fill_segment_moves(table: DrillTable, view: DashboardView) -> None:
     moves = [move for move in view.board.movement.get("segment", []) if move.from_class != move.to_class]
     for move in sorted(moves, key=lambda move: (-move.clients, move.from_class, move.to_class)):
         table.add_drill_row([labels.rfm_segment(move.from_class), labels.rfm_segment(move.to_class),
-                             f"{move.clients:,}"],
+                             grouped(move.clients)],
                             _extra("segment_move", f"{move.from_class}>{move.to_class}"))

@@ -22,7 +22,7 @@ from textual.widgets import DataTable, Input, Static
 from db import labels, session
 from db.clients.listing import Criteria
 from db.errors import UserError
-from db.i18n import N_, t
+from db.i18n import N_, grouped, t
 from db.mailing import campaigns, reads, rules, templates
 from db.session import Identity
 from screens.base import DatabaseScreen, database_work
@@ -48,7 +48,7 @@ ACTION_FROM = {"start": ("draft",), "pause": ("sending", "scheduled"), "resume":
 
 def describe_reasons(counts: dict[str, int]) -> str:
     # "missing first_name" names a field of the template: it stays as it is.
-    return ", ".join(f"{t(labels.SKIP_REASON[reason]) if reason in labels.SKIP_REASON else reason} {count:,}"
+    return ", ".join(f"{t(labels.SKIP_REASON[reason]) if reason in labels.SKIP_REASON else reason} {grouped(count)}"
                      for reason, count in sorted(counts.items(), key=lambda item: -item[1]))
 
 
@@ -181,7 +181,7 @@ class CampaignScreen(DatabaseScreen, Screen):
         if campaign.paused_reason:
             info += " · " + campaign.paused_reason
         self._show("#camp-info", info)
-        counts = " · ".join(f"{t(labels.MESSAGE_STATE[state])} {count:,}"
+        counts = " · ".join(f"{t(labels.MESSAGE_STATE[state])} {grouped(count)}"
                             for state, count in progress.by_state.items())
         if progress.by_skip_reason:
             counts += "\n" + t("Skipped: {reasons}", reasons=describe_reasons(progress.by_skip_reason))
@@ -210,7 +210,7 @@ class CampaignScreen(DatabaseScreen, Screen):
     def _audience_counted(self, message: AudienceCounted) -> None:
         self.audience = message.audience
         said = t("Starting now: {total} clients in the audience, {to_send} to send to.",
-                 total=f"{message.audience.total:,}", to_send=f"{message.audience.to_send:,}")
+                 total=grouped(message.audience.total), to_send=grouped(message.audience.to_send))
         if message.audience.skipped:
             said += "\n" + t("Left out: {reasons}", reasons=describe_reasons(message.audience.skipped))
         self.query_one("#camp-audience", Static).update(said)

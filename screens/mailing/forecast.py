@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Header, Static
 
 from db import session
 from db.errors import UserError
-from db.i18n import N_, NP_, t, tn
+from db.i18n import NP_, N_, grouped, t, tn
 from db.mailing import forecast, reads
 from db.mailing.triggers import LABEL
 from db.session import Identity
@@ -104,9 +104,10 @@ class ForecastScreen(DatabaseScreen, Screen):
         table = self.query_one("#forecast-days", DataTable)
         table.clear()
         for day in found.days:
-            sources = ", ".join(f"{source_label(name)} {count:,}" for name, count in sorted(day.by_source.items()))
-            table.add_row(f"{t(WEEKDAY[day.day.weekday()])} {day.day:%d.%m}", f"{day.messages:,}", f"{day.capped:,}",
-                          f"{day.overlapping_clients:,}", sources, key=day.day.isoformat())
+            sources = ", ".join(f"{source_label(name)} {grouped(count)}"
+                                for name, count in sorted(day.by_source.items()))
+            table.add_row(f"{t(WEEKDAY[day.day.weekday()])} {day.day:%d.%m}", grouped(day.messages),
+                          grouped(day.capped), grouped(day.overlapping_clients), sources, key=day.day.isoformat())
         overlaps = self.query_one("#forecast-overlaps", DataTable)
         overlaps.clear()
         for overlap in found.overlaps:
@@ -120,7 +121,7 @@ class ForecastScreen(DatabaseScreen, Screen):
         else:
             said = tn("Next {days} days: {messages} messages; {count} time a client gets more than one on a day.",
                       "Next {days} days: {messages} messages; {count} times a client gets more than one on a day.",
-                      overlapping, days=message.days, messages=f"{messages:,}")
+                      overlapping, days=message.days, messages=grouped(messages))
         self.query_one("#forecast-state", Static).update(said)
         self.query_one("#forecast-overlaps-title").display = bool(found.overlaps)
         overlaps.display = bool(found.overlaps)

@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Header, Static
 
 from db import session
 from db.errors import UserError
-from db.i18n import N_, t, tn
+from db.i18n import N_, grouped, t, tn
 from db.mailing import reads, splits
 from db.session import Identity
 from screens.base import DatabaseScreen, database_work
@@ -94,8 +94,8 @@ class ResultsScreen(DatabaseScreen, Screen):
         arms = self.query_one("#results-arms", DataTable)
         arms.clear()
         for arm in found.arms:
-            arms.add_row(arm_label(arm.label), f"{arm.recipients:,}", f"{arm.sent:,}", f"{arm.failed:,}",
-                         f"{arm.unsubscribed:,}", key=arm.label)
+            arms.add_row(arm_label(arm.label), grouped(arm.recipients), grouped(arm.sent), grouped(arm.failed),
+                         grouped(arm.unsubscribed), key=arm.label)
         compared = {(comparison.label, comparison.days): comparison for comparison in found.comparisons}
         windows = self.query_one("#results-windows", DataTable)
         windows.clear()

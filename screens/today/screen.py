@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from db import labels, session
-from db.i18n import N_, t, tn
+from db.i18n import N_, grouped, t, tn
 from db.session import Identity
 from db.today import reads, reminders
 from screens.base import DatabaseScreen, database_work
@@ -151,7 +151,7 @@ class TodayScreen(DatabaseScreen, Screen):
         self.query_one("#today-status", Static).update(status)
         tabs = self.query_one("#today-tabs", TabbedContent)
         for name in TABS:
-            tabs.get_tab(name).label = f"{t(TABS[name])} {getattr(view, name).total:,}"
+            tabs.get_tab(name).label = f"{t(TABS[name])} {grouped(getattr(view, name).total)}"
         for name in self.built_tabs:
             self._refill_tab(name, view)
         if self._build_tab(tabs.active):

@@ -9,7 +9,7 @@ from pathlib import Path
 from db import connection, labels
 from db.connection import Target
 from db.errors import UserError
-from db.i18n import N_, t
+from db.i18n import N_, grouped, t
 from tui.cli.common import iso_date, positive_int, with_password_prompt
 from tui.transfer import progress
 from tui.transfer.private_files import open_private
@@ -49,7 +49,7 @@ def _refresh(target: Target, args: argparse.Namespace) -> int:
         result = refresh(conn, as_of=args.as_of, period_days=args.period_days,
                          progress=lambda step, done, total: report(labels.ANALYTICS_STEP[step], 0, 1))
     print(t("Analytics as of {as_of}: {clients} clients, {buyers} buyers, computed "
-            "in {seconds:.2f} s.", as_of=result.as_of, clients=f"{result.clients:,}", buyers=f"{result.buyers:,}",
+            "in {seconds:.2f} s.", as_of=result.as_of, clients=grouped(result.clients), buyers=grouped(result.buyers),
             seconds=result.duration_ms / 1000), flush=True)
     if result.clv_message:
         print(result.clv_message, flush=True)
@@ -76,7 +76,7 @@ def _export(target: Target, args: argparse.Namespace) -> int:
             for row in rows:
                 writer.writerow(row)
                 written += 1
-    print(t("Wrote {count} clients to {path}.", count=f"{written:,}", path=args.file), flush=True)
+    print(t("Wrote {count} clients to {path}.", count=grouped(written), path=args.file), flush=True)
     return 0
 
 
