@@ -56,12 +56,13 @@ def _split_campaign(owner: psycopg.Connection, sent_at: datetime) -> int:
         owner.execute("INSERT INTO campaign_variant (campaign_id, label, template_id) VALUES (%s, %s, %s)",
                       (campaign, label, template))
     arm = splits.variant_sql(owner, campaign, "c.id")
+    # The holdout is written skipped at once: a sent message stays sent (0027).
     owner.execute(
-        f"INSERT INTO message (campaign_id, variant_id, client_id, channel, address, status, sent_at)"
-        f" SELECT %s, {arm}, c.id, 'email', 'c' || c.id || '@bench.invalid', 'sent', %s FROM client c"
-        f" WHERE c.id %% 10 = 0", (campaign, sent_at))
-    owner.execute("UPDATE message SET status = 'skipped', skip_reason = 'holdout', sent_at = NULL"
-                  " WHERE campaign_id = %s AND variant_id IS NULL", (campaign,))
+        f"INSERT INTO message (campaign_id, variant_id, client_id, channel, address, status, skip_reason, sent_at)"
+        f" SELECT %s, a.arm, c.id, 'email', 'c' || c.id || '@bench.invalid',"
+        f"        CASE WHEN a.arm IS NULL THEN 'skipped' ELSE 'sent' END,"
+        f"        CASE WHEN a.arm IS NULL THEN 'holdout' END, CASE WHEN a.arm IS NOT NULL THEN %s::timestamptz END"
+        f"   FROM client c, LATERAL (SELECT {arm} AS arm) a WHERE c.id %% 10 = 0", (campaign, sent_at))
     owner.execute("ANALYZE message")
     return campaign
 
