@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import email
+import email.header
 import email.policy
+import email.utils
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -297,3 +299,30 @@ def test_the_unsubscribe_line_is_in_the_recipients_language_else_the_shops_not_t
         plain_line, html = line_and_link(address)
         assert plain_line == line, address
         assert link_text in html, address
+
+
+@pytest.mark.parametrize("name, subject", [
+    ("Анна Иванова", "Скидка для вас, Анна"),
+    ("Константинопольская Александра Владимировна Иванова-Петрова",
+     "Скидка для вас, Константинопольская Александра Владимировна, только сегодня и завтра! 😀"),
+    ("O'Neil, Джон", 'Вася "Кот" Пупкин, ваш заказ'),
+    ("Ștefan Țurcanu", "Reducere pentru dumneavoastră, Ștefan: până la 30%"),
+    ("Ion Rusu", "Plain ASCII subject"),
+])
+def test_headers_folded_straight_decode_to_what_was_written(name, subject):
+    """The quick folding of To and Subject (most of a worker's CPU before) gives RFC 2047 words that any
+    decoder joins back to the text, in lines of at most 78 characters."""
+    message = email.message.EmailMessage(policy=delivery.MESSAGE_POLICY)
+    message["To"] = email.utils.formataddr((name, "client@example.com"))
+    message["Subject"] = subject
+    message.set_content("x\n")
+    head = message.as_bytes(policy=delivery.SMTP_FOLDING_ONCE).split(b"\r\n\r\n", 1)[0]
+    assert head.isascii() and all(len(line) <= 78 for line in head.split(b"\r\n"))
+    fields = dict(line.split(": ", 1) for line in head.decode().replace("\r\n ", " ").split("\r\n"))
+    display, address = fields["To"].rsplit(" <", 1)
+    assert address == "client@example.com>"
+    decoded = str(email.header.make_header(email.header.decode_header(display)))
+    assert decoded.strip('"') == name
+    assert str(email.header.make_header(email.header.decode_header(fields["Subject"]))) == subject
+    parsed = email.message_from_bytes(b"\r\n".join([head, b"", b"x"]), policy=email.policy.default)
+    assert parsed["Subject"] == subject and parsed["To"].addresses[0].addr_spec == "client@example.com"
