@@ -52,7 +52,9 @@ def _parsed(sink: Sink) -> dict[str, email.message.EmailMessage]:
             for recipients, raw in sink.received}
 
 
-def test_a_campaign_arrives_with_proper_headers_and_a_personal_body(fresh_db, smtp_sink):
+@pytest.mark.parametrize("pipelining", [False, True])
+def test_a_campaign_arrives_with_proper_headers_and_a_personal_body(fresh_db, smtp_sink, pipelining):
+    smtp_sink.pipelining = pipelining
     _prepare(fresh_db, {"first": "Анна", "last": "Иванова", "email": "anna@example.com"},
              {"first": "Борис", "last": "Петров", "email": "boris@example.com"})
     campaign = _start(fresh_db)
@@ -145,7 +147,14 @@ def test_marketing_waits_for_the_window_and_greetings_do_not(fresh_db, smtp_sink
     assert len(smtp_sink.received) == 2
 
 
-def test_a_4xx_is_retried_with_backoff_and_a_5xx_fails_keeping_the_reply(fresh_db, smtp_sink):
+@pytest.mark.parametrize("pipelining", [False, True])
+def test_a_4xx_is_retried_with_backoff_and_a_5xx_fails_keeping_the_reply(fresh_db, smtp_sink, pipelining,
+                                                                        monkeypatch):
+    smtp_sink.pipelining = pipelining
+    stepwise = []
+    one_step_at_a_time = delivery.SmtpTransport._send_stepwise
+    monkeypatch.setattr(delivery.SmtpTransport, "_send_stepwise",
+                        lambda *args: stepwise.append(1) or one_step_at_a_time(*args))
     made = _prepare(fresh_db, {"first": "Анна", "email": "anna@example.com"},
                     {"first": "Борис", "email": "boris@example.com"})
     smtp_sink.refusals = {"anna@example.com": ["451 4.7.1 Try again later"],
@@ -166,6 +175,7 @@ def test_a_4xx_is_retried_with_backoff_and_a_5xx_fails_keeping_the_reply(fresh_d
     _send(fresh_db, smtp_sink, MONDAY_NOON + timedelta(minutes=2))
     assert smtp_sink.count_by_recipient() == {"anna@example.com": 1}
     assert queue.retry_delay(2) == 2 * queue.FIRST_RETRY and queue.retry_delay(30) == queue.LONGEST_RETRY
+    assert bool(stepwise) != pipelining  # the envelope went in one write when the server offered it
 
 
 def test_repeated_hard_bounces_suppress_the_address(fresh_db, smtp_sink):
