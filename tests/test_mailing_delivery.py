@@ -318,12 +318,15 @@ def test_the_unsubscribe_line_is_in_the_recipients_language_else_the_shops_not_t
     ("O'Neil, Джон", 'Вася "Кот" Пупкин, ваш заказ'),
     ("Ștefan Țurcanu", "Reducere pentru dumneavoastră, Ștefan: până la 30%"),
     ("Ion Rusu", "Plain ASCII subject"),
+    ("Alexandru-Constantin Popescu-Ionescu de la Marginea Codrului", "A long ASCII name: the general folding"),
 ])
-def test_headers_folded_straight_decode_to_what_was_written(name, subject):
+@pytest.mark.parametrize("as_address", [False, True])
+def test_headers_folded_straight_decode_to_what_was_written(name, subject, as_address):
     """The quick folding of To and Subject (most of a worker's CPU before) gives RFC 2047 words that any
     decoder joins back to the text, in lines of at most 78 characters."""
     message = email.message.EmailMessage(policy=delivery.MESSAGE_POLICY)
-    message["To"] = email.utils.formataddr((name, "client@example.com"))
+    message["To"] = (delivery._recipient(name, "client@example.com") if as_address
+                     else email.utils.formataddr((name, "client@example.com")))
     message["Subject"] = subject
     message.set_content("x\n")
     head = message.as_bytes(policy=delivery.SMTP_FOLDING_ONCE).split(b"\r\n\r\n", 1)[0]
