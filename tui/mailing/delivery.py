@@ -420,7 +420,8 @@ def _recipient(full_name: str, address: str) -> Address | str:
     """The To header's value: an Address when the address is plain (no parsing, _TreeWhenFolded), else the
     text for the email package to parse."""
     if _PLAIN_ADDRESS.fullmatch(address) and "\r" not in full_name and "\n" not in full_name:
-        return Address(display_name=full_name, addr_spec=address)
+        username, domain = address.rsplit("@", 1)  # given in parts, the Address parses nothing either
+        return Address(display_name=full_name, username=username, domain=domain)
     return formataddr((full_name, address)) if full_name else address
 
 
