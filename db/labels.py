@@ -200,6 +200,8 @@ DASHBOARD_BOUGHT = {
     "prospect": N_("Never bought"),
     "one-time": N_("Bought once"),
     "regular": N_("Regular (2+)"),
+    "buyer": N_("Bought at least once"),
+    "all": N_("Every client analysed"),
 }
 
 # Why the lifetime value is not shown, without the figures of the refresh that found it (the dashboard has
@@ -355,3 +357,35 @@ def rfm_segment(name: str) -> str:
     from db.i18n import t
 
     return t(RFM_SEGMENT[name]) if name in RFM_SEGMENT else name
+
+# Stored codes of enumerated columns that no screen above names yet, said in an audit change (db/audit/fields.py).
+CLIENT_KIND = {
+    "person": N_("person"),
+    "company": N_("company"),
+}
+
+MAILING_CHANNEL = {
+    "email": N_("e-mail"),
+    "sms": N_("SMS"),
+}
+
+CAMPAIGN_PURPOSE = {
+    "marketing": N_("marketing"),
+    "greeting": N_("greeting"),
+    "service": N_("service"),
+}
+
+SUPPRESSION_REASON = {
+    "unsubscribed": N_("unsubscribed"),
+    "bounced": N_("bounced"),
+    "complaint": N_("complaint"),
+    "manual": N_("added by hand"),
+}
+
+TRIGGER = {
+    "birthday": N_("birthdays"),
+    "child_birthday": N_("children's birthdays"),
+    "holiday": N_("holiday"),
+    "subscription": N_("subscriptions ending"),
+    "reactivation": N_("reactivation"),
+}

@@ -14,6 +14,7 @@ costs one reload per interval.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -48,11 +49,17 @@ class Changes:
     everything: bool = False
 
 
+_CLIENT_ID = re.compile(r"[0-9]{1,19}")
+_BIGINT_MAX = 2**63 - 1
+
+
 def _parse(payloads: list[str]) -> Changes:
     ids = set()
     everything = False
     for payload in payloads:
-        if payload.isdigit():
+        # Any login that writes may NOTIFY: str.isdigit() also takes '²', and int() of 5,000 digits raises, which
+        # would end the listener thread of every terminal. Only an id a client can have is one.
+        if _CLIENT_ID.fullmatch(payload) and int(payload) <= _BIGINT_MAX:
             ids.add(int(payload))
         else:
             everything = True

@@ -417,3 +417,22 @@ def test_each_page_query_can_use_the_index_named_beside_it(base, shared_db, case
             statement, params = max(statements_sent(call), key=lambda sent: len(sent[0]))
             plan = "\n".join(row[0] for row in conn.execute("EXPLAIN " + statement, params, prepare=False))
             assert index in plan, plan
+
+
+@pytest.mark.parametrize(("sort", "reverse"), [(sort, reverse) for sort in clients.SORTS for reverse in (False, True)])
+def test_a_jump_skips_its_rows_on_the_sort_index_alone(base, shared_db, sort, reverse):
+    """The OFFSET of a jump (End, the scrollbar) reads only the sort's index, archived clients left out by the
+    entry's own archived_at (0022): an index-only scan, not a fetch of every skipped client's row (seconds on the
+    1M base) nor a sort of the table."""
+    criteria = Criteria(sort=sort, reverse=reverse)
+    start = clients.RowNumber(150, False)
+    (statement, params), = [(sql, values) for sql, values in statements_sent(
+        lambda: clients.find_page(criteria, after=start, limit=5, today=TODAY)) if "OFFSET" in sql]
+    with shared_db.connect(autocommit=True) as conn:
+        conn.execute("VACUUM client")  # the visibility map an index-only scan relies on, as autovacuum keeps it
+        conn.execute("SET enable_seqscan = off")
+        conn.execute("SET enable_bitmapscan = off")
+        plan = "\n".join(row[0] for row in conn.execute("EXPLAIN " + statement, params, prepare=False))
+    scans = [line for line in plan.splitlines() if "Scan" in line]
+    assert scans and all("Index Only Scan" in line for line in scans), plan
+    assert "Sort" not in plan, plan

@@ -43,7 +43,11 @@ def test_a_message_must_name_an_existing_campaign_and_arm(fresh_db):
         other = conn.execute("INSERT INTO campaign (name, channel) VALUES ('Другая', 'email')"
                              " RETURNING id").fetchone()[0]
         conn.execute("UPDATE message SET status = 'cancelled'")  # an update that re-points nothing is not checked
-        conn.execute("UPDATE message SET campaign_id = %s, client_id = client_id", (other,))
+        # An arm is its own campaign's (0027): moved to another campaign, a message may not keep it.
+        with pytest.raises(psycopg.errors.ForeignKeyViolation, match=f"arm {variant}"):
+            with conn.transaction():
+                conn.execute("UPDATE message SET campaign_id = %s, client_id = client_id", (other,))
+        conn.execute("UPDATE message SET campaign_id = %s, variant_id = NULL", (other,))
         conn.rollback()
 
 

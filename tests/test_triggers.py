@@ -204,7 +204,8 @@ def test_reactivation_asks_once_per_quiet_spell(fresh_db):
         quiet = person(setup, "Анна")
         active = person(setup, "Борис")
         never = person(setup, "Вера")
-        _buy(setup, quiet, datetime(2025, 9, 1, 12, tzinfo=timezone.utc))
+        # 180 days without a purchase from 7 March: within the first run's catch-up week.
+        _buy(setup, quiet, datetime(2025, 9, 8, 12, tzinfo=timezone.utc))
         _buy(setup, active, datetime(2026, 3, 1, 12, tzinfo=timezone.utc))
         setup.commit()
     run(fresh_db, date(2026, 3, 8))
@@ -226,13 +227,48 @@ def test_reactivation_asks_once_per_quiet_spell(fresh_db):
                             " ON tc.campaign_id = k.id").fetchall() == [("marketing",)]
 
 
+def test_reactivation_asks_back_who_went_quiet_since_the_last_run_not_everyone_ever_quiet(fresh_db):
+    """The first run looks back a catch-up week; a run after missed days takes each missed day's newly quiet
+    clients, once; a client quiet for a year is left to a campaign of the administrator's."""
+    only(fresh_db, "reactivation")
+    first = date(2026, 3, 8)
+
+    def quiet_from(day: date) -> int:
+        # The last purchase 180 days before `day`: quiet from `day` on (inactive_after_days = 180).
+        client = person(setup, f"Тихий {day.isoformat()}")
+        _buy(setup, client, datetime.combine(day - timedelta(days=180), NOON.timetz()))
+        return client
+
+    with fresh_db.connect() as setup:
+        long_ago = person(setup, "Давний")
+        _buy(setup, long_ago, datetime(2025, 1, 1, 12, tzinfo=timezone.utc))
+        six_days_before = quiet_from(first - timedelta(days=6))
+        eight_days_before = quiet_from(first - timedelta(days=8))
+        missed = [quiet_from(first + timedelta(days=offset)) for offset in (1, 2, 3)]
+        setup.commit()
+    outcome = run(fresh_db, first)
+    assert set(reached(fresh_db, "reactivation")) == {six_days_before}
+    assert sum(each.enqueued for each in outcome.outcomes) == 1
+    # Cron missed two days: the run on the third catches each of them up.
+    caught_up = run(fresh_db, first + timedelta(days=3))
+    assert caught_up.days == [first + timedelta(days=offset) for offset in (1, 2, 3)]
+    assert {day: set(reached(fresh_db, "reactivation", day)) for day in caught_up.days} == {
+        first + timedelta(days=offset): {missed[offset - 1]} for offset in (1, 2, 3)}
+    run(fresh_db, first + timedelta(days=3))
+    run(fresh_db, first + timedelta(days=4))
+    for client in (six_days_before, *missed):
+        assert messages_of(fresh_db, client) == 1
+    assert messages_of(fresh_db, long_ago) == 0 and messages_of(fresh_db, eight_days_before) == 0
+
+
 def test_reactivation_is_marketing_and_a_capped_client_is_asked_again_later(fresh_db):
     only(fresh_db, "reactivation")
     with fresh_db.connect() as setup:
         quiet = person(setup, "Анна")
         refused = person(setup, "Борис", consent_email=False)
-        _buy(setup, quiet, datetime(2025, 1, 1, tzinfo=timezone.utc))
-        _buy(setup, refused, datetime(2025, 1, 1, tzinfo=timezone.utc))
+        # Both quiet from 7 March, within the first run's catch-up week.
+        _buy(setup, quiet, datetime(2025, 9, 8, 12, tzinfo=timezone.utc))
+        _buy(setup, refused, datetime(2025, 9, 8, 12, tzinfo=timezone.utc))
         set_setting(setup, "frequency_cap_messages", "1")
         other = setup.execute("INSERT INTO campaign (name, channel, status) VALUES ('Весна', 'email', 'done')"
                               " RETURNING id").fetchone()[0]

@@ -9,6 +9,20 @@ Models and the formulas used, so that a reader can check them against the papers
 - Gamma-Gamma: Fader & Hardie (2013), "The Gamma-Gamma model of monetary value" (note 025), fitted on
   the clients with at least one repeat purchase and a positive mean order value.
 
+Refunds and Gamma-Gamma. The model describes the values of transactions, each positive and drawn from the
+client's own gamma distribution; a refund is no such transaction. Fed a client's net mean ((purchases −
+refunds) / purchases), the fit sees values pulled towards 0 by events it has no term for: on simulated
+populations with 15-27 % of the amount refunded (p = 6, q = 4, gamma = 15), p came out at 0.7-4 and the mean
+order value 10-25 % low, and a fit that ends at q <= 1 has no mean order value at all (the dashboard then says
+the lifetime value is not reliable). So, as the literature fits it (Fader & Hardie's note; the
+`lifetimes` documentation), the fit takes the positive purchases only: x = a repeat buyer's number of
+purchases and m = their mean amount (gamma_gamma_input). Refunds come back as the client's expected net
+share of what they will buy: 1 − their refund ratio (refunds / purchases, by amount), shrunk towards the
+shop's ratio as if the shop's history were REFUND_PRIOR_PURCHASES more of the client's purchases
+(refund_ratio). The expected value of a future order is E[M | x, m] × that share (expected_net_order_value;
+EXPECTED_NET_ORDER_VALUE_SQL is the same formula for the refresh). tests/test_clv.py recovers p, q and gamma of
+a simulated population with 25 % refunds, and checks the expected net values against the simulated truth.
+
 Time unit: days. With weeks, r, a, b, p, q and gamma are unchanged and alpha is divided by 7 (alpha is
 the scale of the purchase-rate distribution, in time units); tests/test_clv.py measures this on CDNOW:
 the day fit gives alpha = 7 x the week fit to 4 significant digits and the same r, a, b.
@@ -311,3 +325,63 @@ def check_enough_data(frequency, age, weights=None) -> None:
     if repeat < MIN_REPEAT_BUYERS:
         raise NotReliable(N_("Lifetime value is not reliable yet: {count} "
                              "repeat buyers, {minimum} are needed."), count=int(repeat), minimum=MIN_REPEAT_BUYERS)
+
+
+# ------------------------------------------------------------------------------------------ refunds
+
+# The weight of the shop's refund ratio in a client's, in purchases: a client with one refund in two purchases
+# is not expected to return half of everything from now on, one with one refund in forty is nearly their own.
+REFUND_PRIOR_PURCHASES = 2.0
+
+
+def gamma_gamma_input(purchases, gross, weights=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The Gamma-Gamma fit's rows from each client's number of purchases (positive amounts) and their sum:
+    the repeat buyers only, x = the number of purchases the mean is taken over, m = that mean. Refunds are
+    left out: they are not transactions of the model, and come back through refund_ratio."""
+    f = np.asarray(purchases, dtype=float)
+    total = np.asarray(gross, dtype=float)
+    w = np.ones_like(f) if weights is None else np.asarray(weights, dtype=float)
+    repeat = (f > 1) & (total > 0)
+    return f[repeat], total[repeat] / f[repeat], w[repeat]
+
+
+def shop_refund_ratio(gross, net, weights=None) -> float:
+    """Refunds over purchases, by amount, over all the clients given (0 without purchases)."""
+    total = np.asarray(gross, dtype=float)
+    refunds = np.maximum(total - np.asarray(net, dtype=float), 0.0)
+    w = np.ones_like(total) if weights is None else np.asarray(weights, dtype=float)
+    bought = float(np.dot(w, total))
+    return min(float(np.dot(w, refunds)) / bought, 1.0) if bought > 0 else 0.0
+
+
+def refund_ratio(purchases, gross, net, shop_ratio: float) -> np.ndarray:
+    """Each client's expected share of refunds: their own ratio (refunds / purchases by amount, at most 1)
+    weighted by their number of purchases, and the shop's weighted by REFUND_PRIOR_PURCHASES."""
+    f = np.asarray(purchases, dtype=float)
+    total = np.asarray(gross, dtype=float)
+    refunds = np.maximum(total - np.asarray(net, dtype=float), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        own = np.where(total > 0, np.minimum(refunds / np.where(total > 0, total, 1.0), 1.0), 0.0)
+    return (f * own + REFUND_PRIOR_PURCHASES * shop_ratio) / (f + REFUND_PRIOR_PURCHASES)
+
+
+def expected_net_order_value(params: GammaGammaParams, purchases, gross, net, shop_ratio: float) -> np.ndarray:
+    """E[M | x, m] of the purchases alone (x = purchases, m = gross / purchases; none: the population mean)
+    times the client's expected net share, 1 − refund_ratio."""
+    f = np.asarray(purchases, dtype=float)
+    total = np.asarray(gross, dtype=float)
+    mean = np.where(f > 0, total / np.where(f > 0, f, 1.0), 0.0)
+    return expected_order_value(params, f, mean) * (1.0 - refund_ratio(f, total, net, shop_ratio))
+
+
+# The same formulas for the refresh, over the summary's columns f (purchases), gross (their sum) and m (the net
+# amount, refunds included). Parameters: p, q, gamma and shop_refund_ratio. tests/test_clv.py checks each
+# against its Python twin above.
+EXPECTED_NET_ORDER_VALUE_SQL = (
+    "(%(gamma)s + gross) * %(p)s / (%(p)s * f + %(q)s - 1)"
+    " * (1 - (f * least(greatest(gross - m, 0) / nullif(gross, 0), 1) + {prior} * %(shop_refund_ratio)s)"
+    " / (f + {prior}))").format(prior=REFUND_PRIOR_PURCHASES)
+ORDER_VALUES_SQL = ("SELECT f, round(gross / f, 2), count(*) FROM analytics_summary WHERE f > 1 AND gross > 0"
+                    " GROUP BY 1, 2")
+SHOP_REFUND_RATIO_SQL = ("SELECT coalesce(least(sum(greatest(gross - m, 0)) / nullif(sum(gross), 0), 1), 0)::float8"
+                         " FROM analytics_summary")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from db import labels
 from db.audit.reads import Entry
-from db.i18n import N_
+from db.i18n import N_, t
 
 TABLE = {
     "client": N_("Client"),
@@ -114,6 +114,26 @@ COLUMN = {
     "last_id": N_("Last number"),
 }
 
+# Enumerated columns: the code the database stores (English, for queries and checks) said by its label, as the
+# screens that edit it say it. A code no table here knows (a value a later migration allows) is shown as stored.
+_MAILING = {"channel": labels.MAILING_CHANNEL, "purpose": labels.CAMPAIGN_PURPOSE}
+CODES: dict[str, dict[str, dict]] = {
+    "client": {"kind": labels.CLIENT_KIND, "gender": labels.CLIENTS_GENDER, "category": labels.CLIENTS_CATEGORY},
+    "relative": {"relation": labels.CARD_RELATION, "gender": labels.CLIENTS_GENDER},
+    "contact_point": {"kind": labels.CARD_KIND},
+    "interaction": {"kind": labels.CARD_INTERACTION},
+    "custom_field": {"type": labels.CARD_FIELDS_TYPE},
+    "purchase": {"channel": labels.CARD_CHANNEL},
+    "template": _MAILING,
+    "campaign": {**_MAILING, "status": labels.CAMPAIGN_STATUS},
+    "message": {"channel": labels.MAILING_CHANNEL, "status": labels.MESSAGE_STATE,
+                "skip_reason": labels.SKIP_REASON},
+    "suppression": {"channel": labels.MAILING_CHANNEL, "reason": labels.SUPPRESSION_REASON},
+    "trigger_campaign": {"trigger": labels.TRIGGER},
+    "trigger_occasion": {"trigger": labels.TRIGGER},
+    "login": {"role": labels.ROLE},
+}
+
 # Who and when a row was made: the audit row itself says that.
 HIDDEN = frozenset({"id", "created_at", "created_by", "version", "updated_at", "updated_by"})
 
@@ -122,6 +142,7 @@ HIDDEN = frozenset({"id", "created_at", "created_by", "version", "updated_at", "
 class FieldChange:
     column: str
     label: str  # a message id: translate where shown
+    # As shown, an enumerated code already said in the current language (CODES).
     old: str
     new: str
 
@@ -148,11 +169,21 @@ def shown(value: object) -> str:
     return str(value)
 
 
+def value_shown(table_name: str, column: str, value: object) -> str:
+    """A stored value as text in the current language: an enumerated column's code by its label."""
+    codes = CODES.get(table_name, {}).get(column)
+    if codes is not None and isinstance(value, str) and value in codes:
+        return t(codes[value])
+    return shown(value)
+
+
 def changes(entry: Entry) -> list[FieldChange]:
     """The row's fields, old beside new: for an insert the new values, for a delete the old ones, for an update
     only what changed (the log keeps only that)."""
     old, new = entry.old_values or {}, entry.new_values or {}
     columns = [column for column in (*old, *(key for key in new if key not in old)) if column not in HIDDEN]
-    return [FieldChange(column, field_label(entry.table_name, column), shown(old.get(column)), shown(new.get(column)))
+    table = entry.table_name
+    return [FieldChange(column, field_label(table, column), value_shown(table, column, old.get(column)),
+                        value_shown(table, column, new.get(column)))
             for column in columns
             if entry.action != "insert" or new.get(column) not in (None, "", [], {})]

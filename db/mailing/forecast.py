@@ -59,8 +59,8 @@ _REACHABLE = """
 # A day's birthdays or renewals are a few thousand clients: each is checked against trigger_occasion by one
 # probe of its unique index (OFFSET 0 keeps NOT EXISTS a per-row subplan). As an anti-join the planner, misled
 # by an occasion's statistics right after a run has filled the table, rescanned a whole year's greetings for
-# each candidate: 2 s a day, most of the forecast. The first day's reactivation (every quiet client, hundreds
-# of thousands) stays an anti-join, which hashes them once.
+# each candidate: 2 s a day, most of the forecast. Reactivation is a day's (at most a catch-up week's) newly
+# quiet clients too, since it no longer asks back everyone ever quiet, so it is probed the same way.
 _PROBE_EACH = "OFFSET 0"
 
 
@@ -120,13 +120,15 @@ def forecast(conn: psycopg.Connection, now: datetime, days: int = 14, overlaps_p
             for trigger in triggers.TRIGGERS:
                 if trigger not in settings.enabled:
                     continue
-                params = triggers.candidate_params(trigger, day, settings, newly_only=offset > 0)
+                # The first day as a run today would take it (those quiet since the last run); each later day
+                # those who go quiet on it.
+                window = triggers.reactivation_days(conn, day) if offset == 0 and trigger == "reactivation" else 1
+                params = triggers.candidate_params(trigger, day, settings, window)
                 if params is None:
                     continue
-                purpose = triggers.PURPOSE[trigger]
+                purpose, channel = triggers.PURPOSE[trigger], settings.channel(trigger)
                 params |= {"trigger": trigger, "day": day, "source": trigger, "marketing": purpose == "marketing",
-                           "kind": CONTACT_KIND[triggers.CHANNEL], "valid": _VALID_ADDRESS[triggers.CHANNEL],
-                           "channel": triggers.CHANNEL}
+                           "kind": CONTACT_KIND[channel], "valid": _VALID_ADDRESS[channel], "channel": channel}
                 # Those not yet greeted first, then whether each can be reached: right after a run has filled
                 # trigger_occasion its statistics are stale, and the planner checked the reachability of every
                 # quiet client (hashing every e-mail address) before finding almost all already asked.
@@ -135,11 +137,11 @@ def forecast(conn: psycopg.Connection, now: datetime, days: int = 14, overlaps_p
                     f"  SELECT k.client_id FROM ({triggers.CANDIDATES[trigger]}) k"
                     f"   WHERE NOT EXISTS (SELECT 1 FROM public.trigger_occasion o WHERE o.trigger = %(trigger)s"
                     f"                      AND o.client_id = k.client_id AND o.occasion = k.occasion"
-                    f"                      {_PROBE_EACH if trigger != 'reactivation' else ''}))"
+                    f"                      {_PROBE_EACH}))"
                     f" INSERT INTO forecast_plan SELECT %(day)s, f.client_id, %(source)s, %(marketing)s"
                     f"  FROM fresh f CROSS JOIN LATERAL (SELECT * FROM public.client c WHERE c.id = f.client_id"
                     f"                                   OFFSET 0) c"
-                    f" WHERE {_reachable(triggers.CHANNEL, purpose)}", params)
+                    f" WHERE {_reachable(channel, purpose)}", params)
         # Marketing waits for a send day.
         planned_days = rows.values(conn.execute("SELECT DISTINCT day FROM forecast_plan WHERE marketing"))
         for day in planned_days:

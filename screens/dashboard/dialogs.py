@@ -98,7 +98,8 @@ class DashboardHelp(ModalScreen[None]):
             for number, rule in enumerate(self.rules, 1))
         return [
             t("Enter on any number opens the clients list with exactly the clients behind it; Ctrl+S there saves "
-              "them as a segment."),
+              "them as a segment. The totals under the date (Shift+Tab from the tab names reaches them) are every "
+              "client the refresh analysed and the buyers among them."),
             t("Days are the shop's calendar days in its time zone (the timezone setting): a purchase at 23:30 Moscow "
               "time on 5 March is a 5 March purchase. The analysis date is included; the period is the days ending "
               "with it."),
@@ -125,11 +126,17 @@ class DashboardHelp(ModalScreen[None]):
             t("Lifetime value: the BG/NBD model gives the expected purchases and the probability that a client is "
               "still active, Gamma-Gamma the expected order value; both fitted by maximum likelihood. Below 500 "
               "buyers or 180 days of history the numbers are not shown."),
-            t("Revenue by month: purchases minus refunds in each month; Enter on a month lists the clients who "
-              "bought or refunded in it. Cohorts: the clients whose first purchase fell in a month, and the share "
-              "of them who bought again on or before the 90th day after the day of their first purchase; Enter "
-              "lists the cohort, those who came back or those who did not. Movement compares each client's "
-              "classes with those of the refresh before."),
+            t("Refunds and lifetime value: Gamma-Gamma describes orders, not refunds, so it is fitted on the "
+              "purchases alone (positive amounts) of the clients who bought at least twice: the number of their "
+              "purchases and their mean amount. A client's expected order value is then multiplied by their "
+              "expected net share, 1 − their refund ratio: refunds / purchases by amount, weighed by the client's "
+              "number of purchases against the shop's ratio weighed as two purchases. A client with one refund in "
+              "two purchases is not expected to return half of everything from now on."),
+            t("Revenue by month: purchases minus refunds in each month; Enter on a month (in the table, or on the "
+              "bars above it, chosen with ← →) lists the clients who bought or refunded in it. Cohorts: the clients "
+              "whose first purchase fell in a month, and the share of them who bought again on or before the 90th "
+              "day after the day of their first purchase; Enter lists the cohort, those who came back or those who "
+              "did not. Movement compares each client's classes with those of the refresh before."),
             t("Refunds (negative amounts) lower M, the revenue and the profit, but are no purchase: they count "
               "toward neither F nor R. A client with only refunds has never bought, so it is a Prospect, outside the "
               "grid; its negative profit makes it E, and its revenue C."),
