@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import email
+import email.header
 import email.policy
+import email.utils
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -50,7 +52,9 @@ def _parsed(sink: Sink) -> dict[str, email.message.EmailMessage]:
             for recipients, raw in sink.received}
 
 
-def test_a_campaign_arrives_with_proper_headers_and_a_personal_body(fresh_db, smtp_sink):
+@pytest.mark.parametrize("pipelining", [False, True])
+def test_a_campaign_arrives_with_proper_headers_and_a_personal_body(fresh_db, smtp_sink, pipelining):
+    smtp_sink.pipelining = pipelining
     _prepare(fresh_db, {"first": "Анна", "last": "Иванова", "email": "anna@example.com"},
              {"first": "Борис", "last": "Петров", "email": "boris@example.com"})
     campaign = _start(fresh_db)
@@ -143,7 +147,14 @@ def test_marketing_waits_for_the_window_and_greetings_do_not(fresh_db, smtp_sink
     assert len(smtp_sink.received) == 2
 
 
-def test_a_4xx_is_retried_with_backoff_and_a_5xx_fails_keeping_the_reply(fresh_db, smtp_sink):
+@pytest.mark.parametrize("pipelining", [False, True])
+def test_a_4xx_is_retried_with_backoff_and_a_5xx_fails_keeping_the_reply(fresh_db, smtp_sink, pipelining,
+                                                                        monkeypatch):
+    smtp_sink.pipelining = pipelining
+    stepwise = []
+    one_step_at_a_time = delivery.SmtpTransport._send_stepwise
+    monkeypatch.setattr(delivery.SmtpTransport, "_send_stepwise",
+                        lambda *args: stepwise.append(1) or one_step_at_a_time(*args))
     made = _prepare(fresh_db, {"first": "Анна", "email": "anna@example.com"},
                     {"first": "Борис", "email": "boris@example.com"})
     smtp_sink.refusals = {"anna@example.com": ["451 4.7.1 Try again later"],
@@ -164,6 +175,7 @@ def test_a_4xx_is_retried_with_backoff_and_a_5xx_fails_keeping_the_reply(fresh_d
     _send(fresh_db, smtp_sink, MONDAY_NOON + timedelta(minutes=2))
     assert smtp_sink.count_by_recipient() == {"anna@example.com": 1}
     assert queue.retry_delay(2) == 2 * queue.FIRST_RETRY and queue.retry_delay(30) == queue.LONGEST_RETRY
+    assert bool(stepwise) != pipelining  # the envelope went in one write when the server offered it
 
 
 def test_repeated_hard_bounces_suppress_the_address(fresh_db, smtp_sink):
@@ -297,3 +309,33 @@ def test_the_unsubscribe_line_is_in_the_recipients_language_else_the_shops_not_t
         plain_line, html = line_and_link(address)
         assert plain_line == line, address
         assert link_text in html, address
+
+
+@pytest.mark.parametrize("name, subject", [
+    ("Анна Иванова", "Скидка для вас, Анна"),
+    ("Константинопольская Александра Владимировна Иванова-Петрова",
+     "Скидка для вас, Константинопольская Александра Владимировна, только сегодня и завтра! 😀"),
+    ("O'Neil, Джон", 'Вася "Кот" Пупкин, ваш заказ'),
+    ("Ștefan Țurcanu", "Reducere pentru dumneavoastră, Ștefan: până la 30%"),
+    ("Ion Rusu", "Plain ASCII subject"),
+    ("Alexandru-Constantin Popescu-Ionescu de la Marginea Codrului", "A long ASCII name: the general folding"),
+])
+@pytest.mark.parametrize("as_address", [False, True])
+def test_headers_folded_straight_decode_to_what_was_written(name, subject, as_address):
+    """The quick folding of To and Subject (most of a worker's CPU before) gives RFC 2047 words that any
+    decoder joins back to the text, in lines of at most 78 characters."""
+    message = email.message.EmailMessage(policy=delivery.MESSAGE_POLICY)
+    message["To"] = (delivery._recipient(name, "client@example.com") if as_address
+                     else email.utils.formataddr((name, "client@example.com")))
+    message["Subject"] = subject
+    message.set_content("x\n")
+    head = message.as_bytes(policy=delivery.SMTP_FOLDING_ONCE).split(b"\r\n\r\n", 1)[0]
+    assert head.isascii() and all(len(line) <= 78 for line in head.split(b"\r\n"))
+    fields = dict(line.split(": ", 1) for line in head.decode().replace("\r\n ", " ").split("\r\n"))
+    display, address = fields["To"].rsplit(" <", 1)
+    assert address == "client@example.com>"
+    decoded = str(email.header.make_header(email.header.decode_header(display)))
+    assert decoded.strip('"') == name
+    assert str(email.header.make_header(email.header.decode_header(fields["Subject"]))) == subject
+    parsed = email.message_from_bytes(b"\r\n".join([head, b"", b"x"]), policy=email.policy.default)
+    assert parsed["Subject"] == subject and parsed["To"].addresses[0].addr_spec == "client@example.com"

@@ -63,6 +63,11 @@ class Sink:
         self.received: list[tuple[list[str], bytes]] = []
         self.refusals: dict[str, list[str]] = {}
         self.delay = delay
+        self.pipelining = False  # offer RFC 2920 PIPELINING, as production relays do (aiosmtpd does not)
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]] if self.pipelining else responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         planned = self.refusals.get(address)
