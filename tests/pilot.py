@@ -88,7 +88,9 @@ async def wait_for(pilot: Pilot, condition: Callable[[], object], seconds: float
     deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError("the screen never showed what was expected")
+            workers = [(worker.name, worker.group, worker.state.name) for worker in pilot.app.workers]
+            raise AssertionError("the screen never showed what was expected; it shows:\n"
+                                 + "\n".join(screen_lines(pilot.app)) + f"\nworkers: {workers}")
         await pilot.pause(0.1)
 
 
