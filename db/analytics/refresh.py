@@ -295,15 +295,21 @@ SELECT %(slot)s, m.month, s.revenue, s.purchases, 0, 0
 """
 
 # Cohorts come from the summary; "bought again within 90 days" is an index probe (purchase_client_date)
-# per repeat buyer only.
+# only where the summary cannot tell. A last purchase on a later day but within the 90 days is a return; a
+# client with two purchases whose last one is past the 90 days did not return (the other one is the first).
+# Only a client with more purchases whose last is past the 90 days, or whose purchases all fell on the first
+# day (the same instant or not), is probed: 219k probes instead of 507k on the 1M base.
 _COHORTS_SQL = """
 INSERT INTO analytics_month AS m (slot, month, revenue, purchases, new_clients, returned_90d)
 SELECT %(slot)s, date_trunc('month', s.first_day)::date, 0, 0, count(*),
-       count(*) FILTER (WHERE s.f > 1 AND EXISTS (
-           SELECT 1 FROM purchase p
-            WHERE p.client_id = s.client_id AND p.amount > 0
-              AND p.purchased_at > s.first_at AND p.purchased_at < %(cutoff)s
-              AND p.purchased_at < ((s.first_day + 91)::timestamp AT TIME ZONE %(tz)s)))
+       count(*) FILTER (WHERE s.f > 1 AND CASE
+           WHEN s.last_day > s.first_day AND s.last_day <= s.first_day + 90 THEN true
+           WHEN s.last_day > s.first_day + 90 AND s.f = 2 THEN false
+           ELSE EXISTS (
+               SELECT 1 FROM purchase p
+                WHERE p.client_id = s.client_id AND p.amount > 0
+                  AND p.purchased_at > s.first_at AND p.purchased_at < %(cutoff)s
+                  AND p.purchased_at < ((s.first_day + 91)::timestamp AT TIME ZONE %(tz)s)) END)
   FROM analytics_summary s WHERE s.f > 0 GROUP BY 2
 ON CONFLICT (slot, month) DO UPDATE SET new_clients = excluded.new_clients, returned_90d = excluded.returned_90d
 """
