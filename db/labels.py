@@ -200,6 +200,8 @@ DASHBOARD_BOUGHT = {
     "prospect": N_("Never bought"),
     "one-time": N_("Bought once"),
     "regular": N_("Regular (2+)"),
+    "buyer": N_("Bought at least once"),
+    "all": N_("Every client analysed"),
 }
 
 # Why the lifetime value is not shown, without the figures of the refresh that found it (the dashboard has

@@ -131,6 +131,13 @@ def _named_days(value: str) -> str:
     return "; ".join(entries)
 
 
+def _channel(value: str) -> str:
+    said = value.strip().lower().replace("-", "")
+    if said not in ("email", "sms"):
+        raise ValueError(t("expected one of: {choices}", choices="email, sms"))
+    return said
+
+
 def _language(value: str) -> str:
     code = value.strip().lower()
     if code not in LANGUAGES:
@@ -170,6 +177,14 @@ CATALOGUE: dict[str, Setting] = {s.key: s for s in (
     Setting("trigger_holiday", "yes", _boolean, N_("Greet clients on holidays")),
     Setting("trigger_subscription", "yes", _boolean, N_("Offer a renewal before a subscription ends")),
     Setting("trigger_reactivation", "yes", _boolean, N_("Ask clients who have gone quiet to come back")),
+    # Each trigger's channel: an SMS reaches the clients who left a phone but no e-mail.
+    Setting("trigger_birthday_channel", "email", _channel, N_("How birthday greetings go: email or sms")),
+    Setting("trigger_child_birthday_channel", "email", _channel,
+            N_("How greetings on children's birthdays go: email or sms")),
+    Setting("trigger_holiday_channel", "email", _channel, N_("How holiday greetings go: email or sms")),
+    Setting("trigger_subscription_channel", "email", _channel, N_("How renewal offers go: email or sms")),
+    Setting("trigger_reactivation_channel", "email", _channel,
+            N_("How clients who have gone quiet are asked back: email or sms")),
     Setting("birthday_days_ahead", "0", _integer(0, 30),
             N_("Send the birthday greeting this many days ahead (with the gift offer)")),
     Setting("subscription_notice_days", "1", _integer(0, 60),

@@ -167,6 +167,10 @@ def test_each_kind_of_drill_down_is_the_clients_a_plain_python_count_finds(owner
             if (now[c]["r_score"], now[c]["f_score"]) == (cell.r_score, cell.f_score)}
     for kind, low, high in (("prospect", 0, 0), ("one-time", 1, 1), ("regular", 2, 10**6)):
         assert drilled(admin, "analytics_category", kind) == {c for c in ids if low <= now[c]["f"] <= high}, kind
+    # The status line's totals: every client of the run, and the buyers, those with a purchase up to the date.
+    assert drilled(admin, "analytics_category", "all") == set(ids) and len(ids) == board.run.clients
+    buyers = {c for c in ids if any(p[1] > 0 and _local_day(p[0]) <= AS_OF for p in by_id[c])}
+    assert drilled(admin, "analytics_category", "buyer") == buyers and len(buyers) == board.run.buyers
     quiet = {c for c in ids if now[c]["f"] > 0 and now[c]["r_days"] >= board.inactive_after_days}
     assert quiet and drilled(admin, "inactive_days", str(board.inactive_after_days)) == quiet
     for before_class, after_class in {(before[c]["abc"], now[c]["abc"]) for c in ids}:
@@ -188,6 +192,7 @@ def test_each_kind_of_drill_down_is_the_clients_a_plain_python_count_finds(owner
     for month in board.months:
         key = month.month.strftime("%Y-%m")
         behind = {c for c in ids if any(p[1] != 0 and _local_day(p[0]).strftime("%Y-%m") == key for p in counted[c])}
+        # The same drill-down as a month of the revenue bars above the table (screens/dashboard/months.py).
         assert drilled(admin, "month_revenue", key) == behind, key
         refunded_only += len(behind - {c for c in ids if any(
             p[1] > 0 and _local_day(p[0]).strftime("%Y-%m") == key for p in counted[c])})
@@ -234,7 +239,8 @@ def test_every_kind_of_drill_down_saves_as_a_segment_that_lists_the_same_clients
     board = dashboard.load(admin)
     month = board.months[-1].month.strftime("%Y-%m")
     kinds = [("abc_class", "A"), ("ae_class", "E"), ("rfm_segment", "Champions"), ("rfm_cell", "5,5"),
-             ("analytics_category", "regular"), ("inactive_days", "180"), ("abc_move", "A>A"), ("ae_move", "D>D"),
+             ("analytics_category", "regular"), ("analytics_category", "all"), ("analytics_category", "buyer"),
+             ("inactive_days", "180"), ("abc_move", "A>A"), ("ae_move", "D>D"),
              ("segment_move", f"{board.movement['segment'][0].from_class}>{board.movement['segment'][0].to_class}"),
              ("pareto_top", "50"), ("month_revenue", month), ("cohort", "2026-05"), ("cohort_back", "2026-05"),
              ("cohort_not_back", "2026-06"), ("top_value", "3"), ("clv_bucket", "1")]

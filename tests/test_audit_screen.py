@@ -107,3 +107,27 @@ async def test_a_salesperson_has_no_audit_key(logged):
         await pilot.press("ctrl+o")
         await settle(pilot)
         assert not isinstance(app.screen, AuditScreen)
+
+
+async def test_the_client_filter_lists_the_clients_purchase_lines(logged):
+    """c on a change of Anna's keeps her changes only, and those include her purchase's lines, which name a
+    purchase, not a client."""
+    db, anna = logged
+    with psycopg.connect(db.url("t_admin"), autocommit=True) as conn:
+        purchase = conn.execute("INSERT INTO purchase (client_id, purchased_at, amount) VALUES (%s, now(), 90) "
+                                "RETURNING id", (anna,)).fetchone()[0]
+        conn.execute("INSERT INTO purchase_line (purchase_id, description, price) VALUES (%s, 'Soap', 90)",
+                     (purchase,))
+        conn.execute("UPDATE purchase_line SET description = 'Olive soap' WHERE purchase_id = %s", (purchase,))
+    app = make_app(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_audit(app, pilot)
+        assert screen.entries[0].table_name == "purchase_line"
+        await pilot.press("c")
+        await settle(pilot)
+        await wait_for(pilot, lambda: screen.audit.client_id == anna and screen.complete)
+        assert [(entry.table_name, entry.action) for entry in screen.entries] == [
+            ("purchase_line", "update"), ("purchase_line", "insert"), ("purchase", "insert"), ("client", "update"),
+            ("client", "insert")]
+        text = screen_text(app)
+        assert "Purchase line changed" in text and "Olive soap" in text

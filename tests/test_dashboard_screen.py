@@ -338,3 +338,63 @@ async def test_the_help_states_the_a_to_e_rule_the_tie_rule_and_the_map_as_the_a
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_the_totals_of_the_status_line_drill_by_keys_to_every_client_and_the_buyers(analysed):
+    clients, buyers = current(analysed, "SELECT count(*), count(*) FILTER (WHERE f > 0) FROM analytics_client"
+                                        " WHERE slot = {slot}")[0]
+    with analysed.connect() as conn:
+        # A client added after the refresh is in no total: the totals are the run's.
+        conn.execute("INSERT INTO client (last_name) VALUES ('Newcomer')")
+        conn.commit()
+    app = make_app(analysed, "sales")
+    async with app.run_test(size=(80, 24)) as pilot:
+        dashboard = await open_dashboard(app, pilot)
+        totals = dashboard.query_one("#dash-totals", DrillTable)
+        assert row_with(app, t("Buyers")).split()[:4] == [t("Clients"), f"{clients:,}", t("Buyers"), f"{buyers:,}"]
+        await pilot.press("shift+tab")  # from the tab names, up to the totals
+        await settle(pilot)
+        assert totals.has_focus
+        assert clients > buyers > 0
+        assert await drilled_count(app, pilot) == clients
+        assert f"{t('Bought (analytics)')}: {t('Every client analysed')}" in screen_text(app)
+        await pilot.press("ctrl+y")
+        await settle(pilot)
+        assert totals.has_focus
+        await pilot.press("right", "right")
+        await settle(pilot)
+        assert await drilled_count(app, pilot) == buyers
+
+
+async def test_a_month_of_the_bars_drills_into_the_clients_behind_its_revenue(analysed):
+    months = current(analysed, "SELECT to_char(month, 'YYYY-MM') FROM analytics_month WHERE slot = {slot}"
+                               " ORDER BY month")
+    with analysed.connect() as conn:
+        tz = conn.execute("SELECT time_zone FROM analytics_run WHERE published ORDER BY id DESC LIMIT 1").fetchone()[0]
+
+        def behind(key: str) -> int:
+            return conn.execute("SELECT count(DISTINCT client_id) FROM purchase WHERE amount <> 0 AND"
+                                " to_char(purchased_at AT TIME ZONE %s, 'YYYY-MM') = %s", (tz, key)).fetchone()[0]
+        expected = {key: behind(key) for (key,) in months[-3:]}
+    app = make_app(analysed)
+    async with app.run_test(size=(80, 24)) as pilot:
+        dashboard = await open_dashboard(app, pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        await pilot.press("tab", "tab")  # from the tab names past the tab's body to the bars, the newest month chosen
+        await settle(pilot)
+        bars = dashboard.query_one("#months-spark")
+        assert bars.has_focus and bars.chosen_month.key == months[-1][0]
+        await pilot.press("left", "left")
+        await settle(pilot)
+        key = months[-3][0]
+        assert f"{key}: " in screen_text(app)
+        assert expected[key] > 0
+        assert await drilled_count(app, pilot) == expected[key]
+        assert f"{t('Bought or refunded in')}: {key}" in screen_text(app)
+        await pilot.press("ctrl+y")
+        await settle(pilot)
+        assert bars.has_focus
+        await pilot.press("end")
+        await settle(pilot)
+        assert await drilled_count(app, pilot) == expected[months[-1][0]]

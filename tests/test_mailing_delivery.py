@@ -11,6 +11,7 @@ import pytest
 from db.mailing import campaigns, queue
 from tests.test_mailing_fixtures import (Sink, add_client, email_campaign, set_setting, smtp_sink,  # noqa: F401
                                          states)
+from tui import i18n as tui_i18n
 from tui.mailing import delivery
 from tui.mailing.delivery import Delivery, FileGateway, Options, RateLimiter, SmtpServer
 from tui.mailing.render import TemplateText
@@ -261,3 +262,38 @@ def test_headers_parsed_and_folded_once_give_the_standard_bytes_and_stay_persona
     assert built["Анна"]["Subject"].startswith("Очень длинная тема письма для Анна")
     assert built["Борис"]["Subject"].startswith("Очень длинная тема письма для Борис")
     assert built["Анна"]["To"] != built["Борис"]["To"] and built["Анна"]["From"] == built["Борис"]["From"]
+
+
+def test_the_unsubscribe_line_is_in_the_recipients_language_else_the_shops_not_the_senders(fresh_db, smtp_sink):
+    _prepare(fresh_db, {"first": "Анна", "email": "anna@example.com", "custom": {"language": "русский"}},
+             {"first": "Dan", "email": "dan@example.com", "custom": {"language": "en"}},
+             {"first": "Clara", "email": "clara@example.com"},
+             {"first": "Vlad", "email": "vlad@example.com", "custom": {"language": "klingon"}})
+    html = TemplateText(channel="email", subject="Noutăți", body="Salut, {{ first_name }}",
+                        html="<p>Salut, {{ first_name }}</p>")
+    with fresh_db.connect() as setup:
+        set_setting(setup, "language", "ro")
+        setup.commit()
+    _start(fresh_db, template=html)
+    sender_language = tui_i18n.current()
+    tui_i18n.activate(tui_i18n.Choice("ru"))  # the person running `clientbase send` reads Russian
+    try:
+        _send(fresh_db, smtp_sink, MONDAY_NOON)
+    finally:
+        tui_i18n.activate(sender_language)
+    received = _parsed(smtp_sink)
+
+    def line_and_link(address: str) -> tuple[str, str]:
+        message = received[address]
+        plain = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+        return plain.split("\n-- \n", 1)[1].strip(), message.get_body(("html",)).get_content()
+
+    mailto = "mailto:news@shop.example?subject=unsubscribe"
+    expected = {"anna@example.com": (f"Чтобы больше не получать эти сообщения: {mailto}", "Отписаться"),
+                "dan@example.com": (f"To stop receiving these messages: {mailto}", ">Unsubscribe<"),
+                "clara@example.com": (f"Pentru a nu mai primi aceste mesaje: {mailto}", "Dezabonare"),
+                "vlad@example.com": (f"Pentru a nu mai primi aceste mesaje: {mailto}", "Dezabonare")}
+    for address, (line, link_text) in expected.items():
+        plain_line, html = line_and_link(address)
+        assert plain_line == line, address
+        assert link_text in html, address

@@ -37,10 +37,40 @@ def test_readers_cannot_write_the_queue_nor_call_the_mailers_functions(fresh_db,
         assert not _allowed(conn, "INSERT INTO suppression (channel, address, reason) VALUES ('email', 'a', 'manual')")
         for call in MAILER_ONLY:
             assert not _allowed(conn, f"SELECT {call}"), call
-        # The counts, and no more: salespeople may not read the queue itself.
         assert conn.execute("SELECT * FROM public.mailing_progress(%s)", (queued,)).fetchall() == [
             ("queued", None, 1)]
+        # Whom it went to, yes (0024); the lease, only the manager, who reads everything.
         assert _allowed(conn, "SELECT * FROM message") == (role == "manager")
+        for column in ("lease_token", "leased_by"):
+            assert _allowed(conn, f"SELECT {column} FROM message") == (role == "manager"), column
+
+
+RECIPIENT_COLUMNS = ("id, campaign_id, variant_id, client_id, channel, address, status, skip_reason, attempts,"
+                     " not_before, lease_until, sent_at, error, created_at, last_reply, extra")
+
+
+@pytest.mark.parametrize("role", ["sales", "manager"])
+def test_readers_read_the_templates_and_the_recipients_and_write_neither(fresh_db, queued, role):
+    with fresh_db.connect(role, autocommit=True) as conn:
+        assert conn.execute("SELECT name, subject FROM template").fetchall() == [
+            ("Осень template", "Скидка для вас, {{ first_name }}")]
+        [(campaign_id, address, status)] = conn.execute(
+            "SELECT campaign_id, address, status FROM message WHERE campaign_id = %s", (queued,)).fetchall()
+        assert (campaign_id, address, status) == (queued, "anna@example.com", "queued")
+        assert len(conn.execute(f"SELECT {RECIPIENT_COLUMNS} FROM message").fetchall()) == 1
+        for statement in ("UPDATE template SET body = body", "UPDATE template SET name = name",
+                          "DELETE FROM template",
+                          "INSERT INTO template (name, channel, body) VALUES ('x', 'sms', 'x')",
+                          "TRUNCATE template", "TRUNCATE message",
+                          "UPDATE message SET address = address", "UPDATE message SET status = status",
+                          "UPDATE message SET extra = extra", "DELETE FROM message"):
+            assert not _allowed(conn, statement), statement
+        assert _allowed(conn, "SELECT * FROM suppression") == (role == "manager")  # 0007: the card says it
+        # A table of one's own cannot stand in for them: a reading role may create no temporary object, so
+        # neither the screens nor a definer function can be pointed at a shadow.
+        for shadow in ("CREATE TEMP TABLE template (id bigint)", "CREATE TEMP TABLE message (id bigint)",
+                       "CREATE TEMP VIEW message AS SELECT 1 AS id"):
+            assert not _allowed(conn, shadow), shadow
 
 
 def test_the_mailer_changes_only_the_delivery_state(fresh_db, queued):

@@ -247,10 +247,23 @@ async def test_a_reading_role_sees_the_progress_and_no_write_key_and_the_databas
         await pilot.press("p", "c")
         await settle(pilot)
         assert isinstance(app.screen, CampaignScreen)
-        if role == "sales":
-            said = t("Your role sees the counts; who got which message is for the administrator and managers.")
-            await wait_for(pilot, lambda: said in flat(app))
+        # Did this client get it? Readers search the recipients and preview their message, as the admin does.
+        await pilot.press("slash", *"иванова")
+        await settle(pilot)
+        await wait_for(pilot, lambda: any("anna@example.com" in line for line in screen_lines(app)))
+        row = next(line for line in screen_lines(app) if "anna@example.com" in line)
+        assert "Иванова Анна" in row and t(("message", "queued")) in row
+        await pilot.press("enter", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PreviewDialog)
+        assert "Здравствуйте, Анна!" in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignScreen)
+        for word in (t("Start"), t("Pause"), t("Cancel"), t("Test")):
+            assert word not in footer(app)
     with shop.connect(role, autocommit=True) as conn:
+        assert not _allowed(conn, f"UPDATE message SET status = 'cancelled' WHERE campaign_id = {campaign_id}")
         assert not _allowed(conn, f"UPDATE campaign SET status = 'paused' WHERE id = {campaign_id}")
         assert not _allowed(conn, "INSERT INTO template (name, channel, body) VALUES ('x', 'sms', 'x')")
         assert not _allowed(conn, "INSERT INTO campaign (name, channel) VALUES ('x', 'email')")

@@ -11,7 +11,7 @@ TABLES = ["settings", "company", "client", "contact_point", "relative", "product
 ADMIN_WRITES = set(TABLES) - {"audit_log", "schema_migration"}
 SALES_READS = {"settings", "company", "client", "contact_point", "relative", "product", "purchase",
                "purchase_line", "subscription", "interaction", "reminder", "custom_field", "segment",
-               "campaign", "campaign_variant", "schema_migration"}
+               "template", "campaign", "campaign_variant", "schema_migration"}  # message: by column, 0024
 MAILER_READS = {"settings", "client", "contact_point", "relative", "company", "template", "campaign",
                 "campaign_variant", "message", "suppression", "schema_migration"}
 

@@ -10,7 +10,7 @@ import pytest
 from db import session
 from screens.card.screen import CardScreen
 from screens.today.dialogs import ReminderDialog
-from screens.today.screen import TodayScreen
+from screens.today.screen import TodayScreen, TodayTable
 from tests.pilot import screen_text, settle, wait_for
 from tui.app import ClientbaseApp
 
@@ -156,3 +156,31 @@ async def test_no_color_keeps_the_cursor_row_readable(shop, monkeypatch):
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, CardScreen)
+
+
+async def test_a_hidden_tab_is_built_when_first_shown_with_its_rows(shop):
+    """Opening builds the shown list alone; the reminders' list is made, already filled, when its tab is shown."""
+    db, parent, today = shop
+    app = make_app(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_today(app, pilot)
+        await settle(pilot)
+        assert screen.built_tabs == {"birthdays"}
+        assert not screen.query("#reminders-table")
+        await pilot.press("3")
+        await settle(pilot)
+        table = screen.query_one("#reminders-table", TodayTable)
+        assert table.has_focus
+        assert table.client_ids == [parent, parent]
+        assert [table.get_row_at(row)[1] for row in range(table.row_count)] == ["Call Olga", "Offer"]
+        assert "Call Olga" in screen_text(app)
+        # A reload fills the tables already made, the built one and the shown one alike.
+        with db.connect(autocommit=True) as conn:
+            conn.execute("INSERT INTO reminder (client_id, due_on, text, assignee) VALUES (%s, %s, 'Late', 't_admin')",
+                         (parent, today - timedelta(days=9)))
+        await pilot.press("l")
+        await wait_for(pilot, lambda: table.row_count == 3)
+        assert screen.built_tabs == {"birthdays", "reminders"}
+        await pilot.press("4")
+        await settle(pilot)
+        assert screen.query_one("#quiet-table", TodayTable).row_count == len(screen.view.quiet.shown)

@@ -37,7 +37,10 @@ def _moved(previous: str, current: str):
 
 
 def _category(value: str) -> tuple[str, list]:
-    condition = {"prospect": "a.f = 0", "one-time": "a.f = 1", "regular": "a.f > 1"}[value]
+    # "all" and "buyer" are the totals of the dashboard's status line: every client the run analysed (a client
+    # added since is in no slot yet), and those of them with a purchase.
+    condition = {"prospect": "a.f = 0", "one-time": "a.f = 1", "regular": "a.f > 1", "buyer": "a.f > 0",
+                 "all": "true"}[value]
     return _IN_CURRENT.format(condition), []
 
 

@@ -7,8 +7,10 @@ and new values of what changed, or one summary row for a bulk insert (row_id NUL
 audit_log), and the app shows them no key for it.
 
 Every filter is an index range ending in (at DESC, id DESC) (0016): audit_log_login, audit_log_table,
-audit_log_client (the client a row concerns, public.cb_audit_client) or audit_log_at; a page continues after
-the last (at, id) shown, so page 1,000 costs what page 1 does.
+audit_log_by_client or audit_log_at; a page continues after the last (at, id) shown, so page 1,000 costs what
+page 1 does. The client a row concerns is recorded with it (audit_log.client_id, 0022): the client itself, or
+the client of the contact, purchase, purchase line, reminder... that changed, even when the change itself names
+no client.
 """
 
 from __future__ import annotations
@@ -24,8 +26,6 @@ from db.settings import CATALOGUE
 from db.users import list_logins
 
 PAGE_SIZE = 50
-
-CLIENT_OF_ROW = "public.cb_audit_client(a.table_name, a.row_id, a.old_values, a.new_values)"
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def _where(audit: AuditFilter, time_zone: str) -> tuple[list[str], dict]:
         parts.append("a.login = %(login)s")
         params["login"] = audit.login
     if audit.client_id is not None:
-        parts.append(f"{CLIENT_OF_ROW} = %(client_id)s")
+        parts.append("a.client_id = %(client_id)s")
         params["client_id"] = audit.client_id
     if audit.table_name:
         parts.append("a.table_name = %(table_name)s")
@@ -109,7 +109,7 @@ def page(conn: psycopg.Connection, audit: AuditFilter, after: tuple[datetime, in
            f"'') AS client_name FROM ("
            f"SELECT a.id, a.at, (a.at AT TIME ZONE %(tz)s) AS local_at, a.login, a.table_name, a.row_id, a.action, "
            f"a.old_values, a.new_values, "
-           f"{CLIENT_OF_ROW} AS client_id FROM public.audit_log a "
+           f"a.client_id FROM public.audit_log a "
            f"WHERE {' AND '.join(parts) or 'true'} ORDER BY a.at DESC, a.id DESC LIMIT %(limit)s) shown "
            f"LEFT JOIN public.client c ON c.id = shown.client_id ORDER BY shown.at DESC, shown.id DESC")
     return rows.all_of(Entry, conn.execute(sql, params))

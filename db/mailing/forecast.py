@@ -123,10 +123,9 @@ def forecast(conn: psycopg.Connection, now: datetime, days: int = 14, overlaps_p
                 params = triggers.candidate_params(trigger, day, settings, newly_only=offset > 0)
                 if params is None:
                     continue
-                purpose = triggers.PURPOSE[trigger]
+                purpose, channel = triggers.PURPOSE[trigger], settings.channel(trigger)
                 params |= {"trigger": trigger, "day": day, "source": trigger, "marketing": purpose == "marketing",
-                           "kind": CONTACT_KIND[triggers.CHANNEL], "valid": _VALID_ADDRESS[triggers.CHANNEL],
-                           "channel": triggers.CHANNEL}
+                           "kind": CONTACT_KIND[channel], "valid": _VALID_ADDRESS[channel], "channel": channel}
                 # Those not yet greeted first, then whether each can be reached: right after a run has filled
                 # trigger_occasion its statistics are stale, and the planner checked the reachability of every
                 # quiet client (hashing every e-mail address) before finding almost all already asked.
@@ -139,7 +138,7 @@ def forecast(conn: psycopg.Connection, now: datetime, days: int = 14, overlaps_p
                     f" INSERT INTO forecast_plan SELECT %(day)s, f.client_id, %(source)s, %(marketing)s"
                     f"  FROM fresh f CROSS JOIN LATERAL (SELECT * FROM public.client c WHERE c.id = f.client_id"
                     f"                                   OFFSET 0) c"
-                    f" WHERE {_reachable(triggers.CHANNEL, purpose)}", params)
+                    f" WHERE {_reachable(channel, purpose)}", params)
         # Marketing waits for a send day.
         planned_days = rows.values(conn.execute("SELECT DISTINCT day FROM forecast_plan WHERE marketing"))
         for day in planned_days:

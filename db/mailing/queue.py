@@ -255,18 +255,24 @@ _LANGUAGE_NAMES = {"en": "en", "eng": "en", "english": "en", "английски
                    "румынский": "ro", "молдавский": "ro", "moldovenească": "ro"}
 
 
+def language_named(said: str | None) -> str | None:
+    """ru, ro or en for what a client's `language` field or the shop's setting holds, None when unknown."""
+    return _LANGUAGE_NAMES.get(str(said or "").strip().lower())
+
+
+def recipient_language(custom: dict | None, shop: str | None) -> str:
+    """The language a recipient reads: the client's own, from a custom field named `language`, else the
+    shop's `language` setting, else English."""
+    return language_named((custom or {}).get("language")) or language_named(shop) or "en"
+
+
 def reader_language(conn: psycopg.Connection, message_id: int | None) -> str:
-    """The language to answer a message's recipient in (the unsubscribe page): the client's own, from a
-    custom field named `language`, else the shop's `language` setting, else English."""
+    """The language to answer a message's recipient in (the unsubscribe page), as recipient_language."""
     found = rows.the_dict(conn.execute(
-        "SELECT (SELECT c.custom ->> 'language' FROM message m JOIN client c ON c.id = m.client_id"
-        "         WHERE m.id = %s) AS client,"
+        "SELECT (SELECT c.custom FROM message m JOIN client c ON c.id = m.client_id"
+        "         WHERE m.id = %s) AS custom,"
         "       (SELECT value FROM settings WHERE key = 'language') AS shop", (message_id,)))
-    for said in (found["client"], found["shop"]):
-        language = _LANGUAGE_NAMES.get((said or "").strip().lower())
-        if language:
-            return language
-    return "en"
+    return recipient_language(found["custom"], found["shop"])
 
 
 def recipient_of(conn: psycopg.Connection, message_id: int) -> tuple[str, str] | None:

@@ -8,7 +8,7 @@ audience of a draft counted by what enqueueing would do, and "did this client ge
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
@@ -20,7 +20,7 @@ from db.clients import search
 from db.clients.listing import Criteria
 from db.errors import UserError
 from db.i18n import N_
-from db.mailing import campaigns, templates
+from db.mailing import campaigns, templates, triggers
 from db.models import database
 
 T = TypeVar("T")
@@ -141,6 +141,7 @@ class Overview:
     campaigns: list[campaigns.Campaign]
     templates: list[templates.Template] | None
     filtered: frozenset[int]  # the campaigns for a search and filters copied from the clients list
+    triggers: list[triggers.TriggerState] = field(default_factory=list)
 
 
 def overview(conn: psycopg.Connection) -> Overview:
@@ -148,7 +149,8 @@ def overview(conn: psycopg.Connection) -> Overview:
     may_read_templates = rows.value(conn.execute("SELECT has_table_privilege('template', 'SELECT')"))
     filtered = frozenset(rows.values(conn.execute(
         "SELECT id FROM campaign WHERE audience IS NOT NULL AND segment_id IS NULL")))
-    return Overview(found, templates.list_templates(conn) if may_read_templates else None, filtered)
+    return Overview(found, templates.list_templates(conn) if may_read_templates else None, filtered,
+                    triggers.states(conn))
 
 
 def create_campaign(conn: psycopg.Connection, *, name: str, channel: str, template_id: int, segment: str | None,

@@ -12,7 +12,7 @@ from db import rows
 from db.settings import CATALOGUE, WEEKDAYS
 
 _KEYS = ("timezone", "send_window", "send_days", "frequency_cap_messages", "frequency_cap_days", "mail_from",
-         "mail_reply_to", "unsubscribe_mailto", "unsubscribe_url")
+         "mail_reply_to", "unsubscribe_mailto", "unsubscribe_url", "language")
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class Rules:
     reply_to: str
     unsubscribe_mailto: str
     unsubscribe_url: str
+    language: str = "en"  # the shop's: what a recipient whose own the base does not know reads
 
     def _open_days(self) -> set[int]:
         if "-" in self.days:
@@ -53,7 +54,7 @@ def read(conn: psycopg.Connection) -> Rules:
                  cap_messages=int(value["frequency_cap_messages"]), cap_days=int(value["frequency_cap_days"]),
                  mail_from=value["mail_from"], reply_to=value["mail_reply_to"],
                  unsubscribe_mailto=value["unsubscribe_mailto"] or value["mail_from"],
-                 unsubscribe_url=value["unsubscribe_url"])
+                 unsubscribe_url=value["unsubscribe_url"], language=value["language"])
 
 
 def read_country(conn: psycopg.Connection) -> str:

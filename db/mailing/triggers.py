@@ -15,7 +15,7 @@ reach for the cap alone is asked again on a later day, the others once per quiet
 from __future__ import annotations
 
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import holidays as holiday_calendars
@@ -26,12 +26,16 @@ from db.errors import UserError
 from db.i18n import N_
 from db.mailing import campaigns, rules
 from db.mailing.campaigns import CONTACT_KIND, _VALID_ADDRESS, _missing_sql, no_consent_sql
-from db.settings import CATALOGUE
+from db.settings import CATALOGUE, validate as validate_setting
 
 TRIGGERS = ("birthday", "child_birthday", "holiday", "subscription", "reactivation")
 PURPOSE = {"birthday": "greeting", "child_birthday": "greeting", "holiday": "greeting",
            "subscription": "service", "reactivation": "marketing"}
-CHANNEL = "email"
+CHANNEL = "email"  # each trigger's channel unless the shop set another (trigger_<name>_channel)
+CHANNELS = ("email", "sms")
+# What each trigger is called where the admin reads it (the forecast, the run's report).
+LABEL = {"birthday": N_("birthdays"), "child_birthday": N_("children's birthdays"), "holiday": N_("holiday"),
+         "subscription": N_("subscriptions ending"), "reactivation": N_("reactivation")}
 # Holidays that greet one audience wherever they are kept: 23 February men, 8 March women.
 GENDERED = {"02-23": "m", "03-08": "f"}
 # How far back a run looks for days no run covered (cron stopped over a long weekend, say).
@@ -46,7 +50,8 @@ _DATE_FORMAT = {"en": "FMDD Mon YYYY", "ru": "DD.MM.YYYY", "ro": "DD.MM.YYYY"}
 
 _SETTING_KEYS = ("timezone", "language", "phone_country", "inactive_after_days", "birthday_days_ahead",
                  "subscription_notice_days", "holiday_country", "holiday_dates", "shop_dates",
-                 "holiday_unknown_gender") + tuple(f"trigger_{name}" for name in TRIGGERS)
+                 "holiday_unknown_gender") + tuple(f"trigger_{name}" for name in TRIGGERS) \
+    + tuple(f"trigger_{name}_channel" for name in TRIGGERS)
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,10 @@ class TriggerSettings:
     holiday_dates: tuple[str, ...]
     shop_dates: tuple[tuple[str, str], ...]  # (MM-DD, name)
     unknown_gender_holidays: bool
+    channels: dict[str, str] = field(default_factory=dict)  # trigger -> 'email' or 'sms'
+
+    def channel(self, trigger: str) -> str:
+        return self.channels.get(trigger, CHANNEL)
 
 
 def read_settings(conn: psycopg.Connection) -> TriggerSettings:
@@ -80,7 +89,44 @@ def read_settings(conn: psycopg.Connection) -> TriggerSettings:
         birthday_days_ahead=int(value["birthday_days_ahead"]),
         subscription_notice_days=int(value["subscription_notice_days"]),
         holiday_dates=tuple(day for day in value["holiday_dates"].split(",") if day),
-        shop_dates=tuple(shop_dates), unknown_gender_holidays=value["holiday_unknown_gender"] == "yes")
+        shop_dates=tuple(shop_dates), unknown_gender_holidays=value["holiday_unknown_gender"] == "yes",
+        channels={name: value[f"trigger_{name}_channel"] for name in TRIGGERS})
+
+
+@dataclass(frozen=True)
+class TriggerState:
+    """One trigger as the administrator sets it: on or off, and its channel."""
+
+    trigger: str
+    enabled: bool
+    channel: str
+
+
+def states(conn: psycopg.Connection) -> list[TriggerState]:
+    settings = read_settings(conn)
+    return [TriggerState(name, name in settings.enabled, settings.channel(name)) for name in TRIGGERS]
+
+
+def configure(conn: psycopg.Connection, trigger: str, *, enabled: bool | None = None,
+              channel: str | None = None) -> TriggerState:
+    """Switches a trigger on or off and sets its channel, as the settings trigger_<name> and
+    trigger_<name>_channel (administrator only); a day's campaign already made keeps its channel."""
+    if trigger not in TRIGGERS:
+        raise UserError(N_("There is no trigger '{name}'; the triggers are: {names}."), name=trigger,
+                        names=", ".join(TRIGGERS))
+    changes = {}
+    if enabled is not None:
+        changes[f"trigger_{trigger}"] = "yes" if enabled else "no"
+    if channel is not None:
+        changes[f"trigger_{trigger}_channel"] = validate_setting(f"trigger_{trigger}_channel", channel)
+    try:
+        with conn.transaction():
+            for key, value in changes.items():
+                conn.execute("INSERT INTO public.settings (key, value) VALUES (%s, %s)"
+                             " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+    except psycopg.errors.InsufficientPrivilege:
+        raise UserError(N_("Only an administrator may change settings.")) from None
+    return next(state for state in states(conn) if state.trigger == trigger)
 
 
 def shop_today(settings: TriggerSettings, now: datetime) -> date:
@@ -247,22 +293,42 @@ def days_to_run(conn: psycopg.Connection, day: date) -> list[date]:
     return [last + timedelta(days=offset) for offset in range(1, (day - last).days + 1)]
 
 
-def _campaign_for(conn: psycopg.Connection, trigger: str, day: date) -> tuple[int, int] | None:
-    """(campaign id, variant id) of the trigger's campaign for `day`, if an earlier run made one."""
+@dataclass(frozen=True)
+class _DayCampaign:
+    id: int
+    variant_id: int
+    channel: str
+    template_id: int
+
+
+def _campaign_for(conn: psycopg.Connection, trigger: str, day: date) -> _DayCampaign | None:
+    """The trigger's campaign for `day`, if an earlier run made one: a later run adds to it on its channel and
+    with its template, even if the administrator has switched the trigger's channel since."""
     found = rows.one_dict(conn.execute(
-        "SELECT k.id, v.id AS variant_id FROM public.trigger_campaign tc"
+        "SELECT k.id, v.id AS variant_id, k.channel, v.template_id FROM public.trigger_campaign tc"
         "  JOIN public.campaign k ON k.id = tc.campaign_id"
         "  JOIN public.campaign_variant v ON v.campaign_id = k.id AND v.label = 'A'"
         " WHERE tc.trigger = %s AND tc.day = %s", (trigger, day)))
-    return (found["id"], found["variant_id"]) if found else None
+    return _DayCampaign(**found) if found else None
 
 
-def _new_campaign(conn: psycopg.Connection, trigger: str, template_id: int, name: str) -> tuple[int, int]:
-    campaign_id = campaigns.create(conn, name=name, channel=CHANNEL, template_id=template_id, segment=None,
+def _new_campaign(conn: psycopg.Connection, trigger: str, channel: str, template_id: int,
+                  name: str) -> _DayCampaign:
+    campaign_id = campaigns.create(conn, name=name, channel=channel, template_id=template_id, segment=None,
                                    purpose=PURPOSE[trigger])
     variant_id = rows.value(conn.execute(
         "SELECT id FROM public.campaign_variant WHERE campaign_id = %s AND label = 'A'", (campaign_id,)))
-    return campaign_id, variant_id
+    return _DayCampaign(campaign_id, variant_id, channel, template_id)
+
+
+def _statement(conn: psycopg.Connection, trigger: str, candidates_sql: str, params: dict, campaign: _DayCampaign,
+               settings: TriggerSettings, now: datetime) -> str:
+    """The enqueue statement for the campaign's channel and template; adds their parameters to `params`."""
+    params |= {"channel": campaign.channel, "contact_kind": CONTACT_KIND[campaign.channel],
+               "valid": _VALID_ADDRESS[campaign.channel], "campaign": campaign.id, "variant": campaign.variant_id}
+    missing_sql = _add_sending_params(conn, params, campaign.template_id, settings, now)
+    return _ENQUEUE.format(candidates=candidates_sql, no_consent=no_consent_sql(campaign.channel, PURPOSE[trigger]),
+                           missing=_number_placeholders(missing_sql))
 
 
 def _not_before(settings: TriggerSettings, window: str, now: datetime) -> datetime:
@@ -314,36 +380,34 @@ def _add_sending_params(conn: psycopg.Connection, params: dict, template_id: int
 
 def run_trigger(conn: psycopg.Connection, trigger: str, day: date, *, template_id: int, campaign_name: str,
                 settings: TriggerSettings, now: datetime) -> Outcome | None:
-    """Enqueues one trigger for one day; None when the trigger has nothing to do that day (no holiday)."""
+    """Enqueues one trigger for one day on its channel (`template_id` is the trigger's template of that
+    channel); None when the trigger has nothing to do that day (no holiday)."""
     candidates = candidate_params(trigger, day, settings)
     if candidates is None:
         return None
-    params: dict = {"trigger": trigger, "channel": CHANNEL, "contact_kind": CONTACT_KIND[CHANNEL],
-                    "valid": _VALID_ADDRESS[CHANNEL], "marketing": PURPOSE[trigger] == "marketing", **candidates}
-    missing_sql = _add_sending_params(conn, params, template_id, settings, now)
-    statement = _ENQUEUE.format(candidates=CANDIDATES[trigger], no_consent=no_consent_sql(CHANNEL, PURPOSE[trigger]),
-                                missing=_number_placeholders(missing_sql))
+    params: dict = {"trigger": trigger, "marketing": PURPOSE[trigger] == "marketing", **candidates}
     counted = {"enqueued": 0, "queued": 0}
     with conn.transaction():
         # Two runs at once (cron and a person) take turns, so both cannot make the day's campaign.
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_RUN_LOCK,))
         existing = _campaign_for(conn, trigger, day)
         with conn.transaction() as attempt:
-            campaign_id, variant_id = existing or _new_campaign(conn, trigger, template_id, campaign_name)
-            counted = rows.the_dict(conn.execute(statement, params | {"campaign": campaign_id,
-                                                                      "variant": variant_id}))
+            campaign = existing or _new_campaign(conn, trigger, settings.channel(trigger), template_id,
+                                                 campaign_name)
+            statement = _statement(conn, trigger, CANDIDATES[trigger], params, campaign, settings, now)
+            counted = rows.the_dict(conn.execute(statement, params))
             if existing is None and not counted["enqueued"]:
                 raise psycopg.Rollback(attempt)  # nobody to greet: no empty campaign in the list
             conn.execute("UPDATE public.campaign SET status = 'sending' WHERE id = %s"
-                         " AND (status = 'draft' OR (status = 'done' AND %s))", (campaign_id, counted["queued"] > 0))
-            conn.execute("SELECT public.mailing_settle(%s::bigint)", (campaign_id,))  # nobody to send to: done
+                         " AND (status = 'draft' OR (status = 'done' AND %s))", (campaign.id, counted["queued"] > 0))
+            conn.execute("SELECT public.mailing_settle(%s::bigint)", (campaign.id,))  # nobody to send to: done
         if existing is None:
-            made = campaign_id if counted["enqueued"] else None
+            made = campaign.id if counted["enqueued"] else None
             conn.execute("INSERT INTO public.trigger_campaign (trigger, day, campaign_id) VALUES (%s, %s, %s)"
                          " ON CONFLICT (trigger, day) DO UPDATE SET campaign_id = excluded.campaign_id",
                          (trigger, day, made))
             return Outcome(trigger, day, made, counted["enqueued"], counted["queued"])
-    return Outcome(trigger, day, campaign_id, counted["enqueued"], counted["queued"])
+    return Outcome(trigger, day, campaign.id, counted["enqueued"], counted["queued"])
 
 
 def _number_placeholders(sql: str) -> str:
@@ -367,19 +431,17 @@ def greet_one(conn: psycopg.Connection, trigger: str, client_id: int, on_day: da
     leaves no campaign behind; one already greeted for this birthday is refused."""
     if trigger not in ("birthday", "child_birthday"):
         raise ValueError(f"not a birthday trigger: {trigger!r}")
-    params: dict = {"trigger": trigger, "channel": CHANNEL, "contact_kind": CONTACT_KIND[CHANNEL],
-                    "valid": _VALID_ADDRESS[CHANNEL], "marketing": False, "client": client_id,
+    params: dict = {"trigger": trigger, "marketing": False, "client": client_id,
                     "target": on_day, "year": on_day.year, "keys": birthday_keys(on_day),
                     "days_left": max((on_day - shop_today(settings, now)).days, 0)}
-    missing_sql = _add_sending_params(conn, params, template_id, settings, now)
     # The nightly candidates narrowed to one client: an index lookup on the day, then the client's id.
     one = f"SELECT * FROM ({CANDIDATES[trigger]}) one WHERE one.client_id = %(client)s"
-    statement = _ENQUEUE.format(candidates=one, no_consent=no_consent_sql(CHANNEL, PURPOSE[trigger]),
-                                missing=_number_placeholders(missing_sql))
     with conn.transaction() as greeting:
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_RUN_LOCK,))  # in turn with a nightly run
-        campaign_id, variant_id = _new_campaign(conn, trigger, template_id, campaign_name)
-        counted = rows.the_dict(conn.execute(statement, params | {"campaign": campaign_id, "variant": variant_id}))
+        campaign = _new_campaign(conn, trigger, settings.channel(trigger), template_id, campaign_name)
+        statement = _statement(conn, trigger, one, params, campaign, settings, now)
+        counted = rows.the_dict(conn.execute(statement, params))
+        campaign_id = campaign.id
         if not counted["enqueued"]:
             raise UserError(N_("This birthday is already greeted, or is not on that day."))
         if not counted["queued"]:

@@ -19,7 +19,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Label, ProgressBar, Sparkline, Static, TabbedContent, TabPane
+from textual.widgets import Label, ProgressBar, Static, TabbedContent, TabPane
 
 from db import session
 from db.analytics import reads as analytics
@@ -29,6 +29,7 @@ from db.session import Identity
 from screens.base import DatabaseScreen, database_work
 from screens.dashboard import tables
 from screens.dashboard.dialogs import DashboardHelp, RefreshChoice, RefreshDialog
+from screens.dashboard.months import Month, MonthBars
 from tui import textual_compat
 from tui.widgets.charts import DrillTable
 from tui.widgets.connection import ConnectionBack
@@ -76,6 +77,8 @@ class DashboardScreen(DatabaseScreen, Screen):
     class Refreshed(Message):
         duration_ms: int
 
+    # The tab names take the keys first, as before the totals came above them.
+    AUTO_FOCUS = "#dash-tabs Tabs"
     # Absolute, because Textual resolves a relative CSS_PATH against the module of a subclass.
     CSS_PATH = Path(__file__).with_name("dashboard.tcss")
     BINDINGS = [
@@ -106,6 +109,10 @@ class DashboardScreen(DatabaseScreen, Screen):
     def compose(self) -> ComposeResult:
         yield AppHeader()
         yield Static(t("Reading the stored analytics…"), id="dash-status")
+        # The run's totals, a number each that drills like any other: Shift+Tab from the tab names reaches them.
+        with Horizontal(id="dash-totals-row"):
+            yield DrillTable(id="dash-totals")
+            yield Static(t("Enter on a number lists its clients"), id="dash-hint")
         # The step and the bar are made by the first refresh: most openings never show them.
         yield Horizontal(id="dash-progress-row")
         with TabbedContent(id="dash-tabs"):
@@ -129,7 +136,7 @@ class DashboardScreen(DatabaseScreen, Screen):
         if name == "rfm":
             return [title("segments"), DrillTable(id="segments"), title("rf"), DrillTable(id="rf")]
         if name == "revenue":
-            return [title("months"), Sparkline([], id="months-spark"), DrillTable(id="months"), title("pareto"),
+            return [title("months"), MonthBars(id="months-spark"), DrillTable(id="months"), title("pareto"),
                     DrillTable(id="pareto")]
         if name == "value":
             return [Static("", id="clv-note"), title("clv"), DrillTable(id="clv"), title("top"), DrillTable(id="top")]
@@ -151,6 +158,8 @@ class DashboardScreen(DatabaseScreen, Screen):
 
     def on_mount(self) -> None:
         self.query_one("#dash-progress-row").display = False
+        self.query_one("#dash-totals", DrillTable).show_header = False
+        self.query_one("#dash-totals-row").display = False
         self._load()
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
@@ -182,13 +191,15 @@ class DashboardScreen(DatabaseScreen, Screen):
                          "or `clientbase analytics refresh`).")
             self.query_one("#dash-status", Static).update(t(key))
         else:
-            status = t("As of {as_of}, over {days} days · computed {age} · {clients} clients, {buyers} buyers · Enter "
-                       "on a number lists its clients", as_of=run.as_of.isoformat(), days=run.period_days,
-                       age=age(run.age_seconds), clients=f"{run.clients:,}", buyers=f"{run.buyers:,}")
+            status = t("As of {as_of}, over {days} days · computed {age}", as_of=run.as_of.isoformat(),
+                       days=run.period_days, age=age(run.age_seconds))
             if run.buyers == 0:
                 status += "\n" + t("There are no purchases up to this date yet, so every table is empty; they fill in "
                                    "once clients buy.")
             self.query_one("#dash-status", Static).update(status)
+        self.query_one("#dash-totals-row").display = run is not None
+        if run is not None:
+            tables.fill_totals(self.query_one("#dash-totals", DrillTable), run)
         self._fill(view)
 
     def _fill(self, view: analytics.DashboardView) -> None:
@@ -208,7 +219,8 @@ class DashboardScreen(DatabaseScreen, Screen):
             tables.fill_segments(table("segments"), view)
             tables.fill_rf_grid(table("rf"), view)
         elif name == "revenue":
-            self.query_one("#months-spark", Sparkline).data = [float(month.revenue) for month in view.board.months]
+            self.query_one("#months-spark", MonthBars).set_months([Month(month.month, month.revenue)
+                                                                   for month in view.board.months])
             tables.fill_months(table("months"), view)
             tables.fill_pareto(table("pareto"), view)
         elif name == "value":
@@ -258,6 +270,13 @@ class DashboardScreen(DatabaseScreen, Screen):
             CardScreen.open(self.app, self.identity, target.client_id)
             return
         assert isinstance(target, tables.Drill)
+        await self._show_clients(target)
+
+    @on(MonthBars.Drill)
+    async def _drill_month(self, event: MonthBars.Drill) -> None:
+        await self._show_clients(tables.month_drill(event.month))
+
+    async def _show_clients(self, target: tables.Drill) -> None:
         await self.app.switch_mode("clients")
         # The clients mode's own screen, under any card left open in that mode.
         self.app.screen_stack[0].show_filters(target.filters)

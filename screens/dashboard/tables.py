@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from db.analytics.dashboard import ClassRow
+from db.analytics.dashboard import ClassRow, Run
 from db.analytics.reads import DashboardView
 from db.clients.listing import Filters
 from db.i18n import t
@@ -44,6 +44,21 @@ def _percent(share: float | None) -> str:
 
 def _by_class(rows: list[ClassRow]) -> dict[str, ClassRow]:
     return {row.class_: row for row in rows}
+
+
+def fill_totals(table: DrillTable, run: Run) -> None:
+    """The run's totals in one line without a header: every client it analysed, and the buyers among them."""
+    table.clear_all()
+    table.add_columns("", "", "", "")
+    everyone = _extra("analytics_category", "all") if run.clients else None
+    buyers = _extra("analytics_category", "buyer") if run.buyers else None
+    table.add_drill_row([t("Clients"), f"{run.clients:,}", t("Buyers"), f"{run.buyers:,}"],
+                        [everyone, everyone, buyers, buyers])
+
+
+def month_drill(key: str) -> Drill:
+    """The clients behind a month's revenue (YYYY-MM), from the months table or the bars above it."""
+    return _extra("month_revenue", key)
 
 
 def fill_abc(table: DrillTable, view: DashboardView) -> None:
@@ -131,7 +146,7 @@ def fill_months(table: DrillTable, view: DashboardView) -> None:
     top = max((float(month.revenue) for month in months), default=0.0)
     for month in reversed(months):
         key = month.month.strftime("%Y-%m")
-        revenue = _extra("month_revenue", key)
+        revenue = month_drill(key)
         cohort = [_extra("cohort", key), _extra("cohort_back", key), _extra("cohort_not_back", key)]
         if not month.new_clients:
             cohort = [None, None, None]

@@ -103,6 +103,8 @@ class CampaignScreen(DatabaseScreen, Screen):
         # search box is on screen; both are in the palette.
         Binding("v", "preview", t("Preview"), tooltip=t("The message the selected recipient gets"), show=False,
                 id="campaign.preview"),
+        Binding("r", "results", t("Results"), tooltip=t("Results per arm: buyers and revenue 30, 60 and 90 days "
+                                                         "after sending, against the holdout"), id="campaign.results"),
         Binding("t", "test", t("Test"), tooltip=t("Send the message to an address you type"), id="campaign.test"),
         Binding("slash", "search", t("Search"), tooltip=t("Find a recipient by name, phone or e-mail"), show=False,
                 id="campaign.search"),
@@ -118,8 +120,9 @@ class CampaignScreen(DatabaseScreen, Screen):
 
     @property
     def reads_queue(self) -> bool:
-        """Salespeople get the counts, not who got which message (0013's mailing_progress)."""
-        return self.identity.role in ("admin", "manager")
+        """Whether the login reads who got which message: every person's role does since 0024 (a mailer
+        meets no mailing mode)."""
+        return self.identity.role in ("admin", "manager", "sales")
 
     def compose(self) -> ComposeResult:
         yield AppHeader()
@@ -321,6 +324,11 @@ class CampaignScreen(DatabaseScreen, Screen):
                                "was not sent."), field=missing.name) from None
         return self.Done(t("A test went to {address}; the server replied: {reply}", address=address, reply=reply))
 
+    def action_results(self) -> None:
+        from screens.mailing.results import ResultsScreen
+
+        self.app.push_screen(ResultsScreen(self.identity, self.campaign_id))
+
     # --- start, pause, resume, cancel -------------------------------------------------------------
 
     def action_change(self, action: str) -> None:
@@ -369,4 +377,6 @@ class CampaignScreen(DatabaseScreen, Screen):
             return self.identity.can_write and self.progress is not None and self.progress.campaign.channel == "email"
         if action in ("preview", "search"):
             return self.reads_queue
+        if action == "results":
+            return self.progress is not None and self.progress.campaign.status != "draft"
         return True

@@ -1,6 +1,9 @@
-"""The mailing mode: the campaigns and the templates, each a list in a tab.
+"""The mailing mode: the campaigns, the templates and the triggers, each a list in a tab.
 
-Enter opens the campaign (its progress, its recipients) or the template (its editor). The administrator
+Enter opens the campaign (its progress, its recipients) or the template (its editor); on a trigger, its template
+for the trigger's channel. The administrator switches a trigger on or off (`o`) and between e-mail and SMS (`c`);
+the change is the settings trigger_<name> and trigger_<name>_channel, which `triggers set` writes too. `f`
+opens the forecast of the next days. The administrator
 makes a new one with `n`; every other role reads, and sees no key that writes (the database refuses them
 anyway). Salespeople read campaigns but not templates (0003): their templates tab says so.
 """
@@ -12,6 +15,7 @@ from dataclasses import dataclass
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
@@ -19,10 +23,11 @@ from textual.widgets import DataTable, Static, TabbedContent, TabPane
 from db import labels, session
 from db.clients.listing import Criteria
 from db.i18n import t
-from db.mailing import reads
+from db.mailing import reads, triggers
 from db.session import Identity
 from screens.base import DatabaseScreen, database_work
 from screens.mailing import CHANNEL, CSS
+from tui.mailing import trigger_templates
 from tui.widgets.connection import ConnectionBack
 from tui.widgets.app_header import AppHeader
 from tui.widgets.footer import SteadyFooter
@@ -40,16 +45,29 @@ class MailingScreen(DatabaseScreen, Screen):
     class Loaded(Message):
         overview: reads.Overview
 
+    @dataclass
+    class TriggerChanged(Message):
+        state: triggers.TriggerState
+
     CSS_PATH = CSS
     BINDINGS = [
         Binding("n", "new", t("New"), tooltip=t("Make a new campaign or template (the one of the tab shown)"),
                 id="mailing.new"),
+        # Before Reload and Forecast: on the triggers tab the footer at 80 columns has room for these first.
+        Binding("o", "toggle_trigger", t("On/off"), tooltip=t("Switch the selected trigger on or off"),
+                id="mailing.trigger.toggle"),
+        Binding("c", "trigger_channel", t("Channel"), tooltip=t("Send the selected trigger by e-mail or by SMS"),
+                id="mailing.trigger.channel"),
         Binding("l", "reload", t("Reload"), tooltip=t("Read the campaigns and templates again"),
                 id="mailing.reload"),
+        Binding("f", "forecast", t("Forecast"), tooltip=t("Who gets what over the next days, and who gets two "
+                                                          "messages on one day"), id="mailing.forecast"),
         Binding("1", "show_tab('campaigns')", t("Campaigns"), show=False, tooltip=t("Show the campaigns"),
                 id="mailing.tab.campaigns"),
         Binding("2", "show_tab('templates')", t("Templates"), show=False, tooltip=t("Show the templates"),
                 id="mailing.tab.templates"),
+        Binding("3", "show_tab('triggers')", t("Triggers"), show=False, tooltip=t("Show the automatic mailings"),
+                id="mailing.tab.triggers"),
     ]
 
     def __init__(self, identity: Identity) -> None:
@@ -65,12 +83,16 @@ class MailingScreen(DatabaseScreen, Screen):
             with TabPane(t("Templates"), id="templates"):
                 yield Static("", id="templates-note")
                 yield DataTable(id="template-list", cursor_type="row", zebra_stripes=True)
+            with TabPane(t("Triggers"), id="triggers"):
+                yield DataTable(id="trigger-list", cursor_type="row", zebra_stripes=True)
         yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#campaign-list", DataTable).add_columns(
             t("No."), t("Name"), t("Status"), t("Channel"), t("Audience"))
         self.query_one("#template-list", DataTable).add_columns(t("Name"), t("Channel"), t("Changed by"))
+        self.query_one("#trigger-list", DataTable).add_columns(t("Trigger"), t("State"), t("Channel"),
+                                                               t("Template"))
         self.query_one("#templates-note", Static).display = False
         self._load()
 
@@ -99,16 +121,70 @@ class MailingScreen(DatabaseScreen, Screen):
             for template in message.overview.templates:
                 templates.add_row(template.name, t(CHANNEL[template.channel]), template.updated_by,
                                   key=str(template.id))
+        self._show_triggers(message.overview.triggers)
         if not message.overview.campaigns and self.identity.can_write:
             self.notify(t("No campaign yet: press n to make one."))
 
+    def _show_triggers(self, states: list[triggers.TriggerState]) -> None:
+        table = self.query_one("#trigger-list", DataTable)
+        row = table.cursor_row
+        table.clear()
+        for state in states:
+            table.add_row(t(triggers.LABEL[state.trigger]), t("on") if state.enabled else t("off"),
+                          t(CHANNEL[state.channel]), trigger_templates.template_name(state.trigger, state.channel),
+                          key=state.trigger)
+        if states:
+            table.move_cursor(row=min(row, table.row_count - 1))
+
+    def _selected_trigger(self) -> triggers.TriggerState | None:
+        if self.overview is None or not self.overview.triggers:
+            return None
+        table = self.query_one("#trigger-list", DataTable)
+        return self.overview.triggers[min(table.cursor_row, len(self.overview.triggers) - 1)]
+
+    def action_toggle_trigger(self) -> None:
+        state = self._selected_trigger()
+        if state is not None:
+            self._configure(state.trigger, enabled=not state.enabled)
+
+    def action_trigger_channel(self) -> None:
+        state = self._selected_trigger()
+        if state is not None:
+            self._configure(state.trigger, channel="sms" if state.channel == "email" else "email")
+
+    @database_work(group="mailing-trigger")
+    def _configure(self, trigger: str, enabled: bool | None = None, channel: str | None = None) -> TriggerChanged:
+        # A write: not retried on a new connection as a read would be.
+        return self.TriggerChanged(reads.run(triggers.configure, trigger, enabled=enabled, channel=channel))
+
+    @on(TriggerChanged)
+    def _trigger_changed(self, message: TriggerChanged) -> None:
+        state = message.state
+        self.notify(t("{trigger}: {state}, by {channel}.", trigger=t(triggers.LABEL[state.trigger]),
+                      state=t("on") if state.enabled else t("off"), channel=t(CHANNEL[state.channel])))
+        self._load()
+
+    @on(DataTable.RowSelected, "#trigger-list")
+    def _open_trigger_template(self, event: DataTable.RowSelected) -> None:
+        state = self._selected_trigger()
+        if state is None or self.overview is None or self.overview.templates is None:
+            return
+        name = trigger_templates.template_name(state.trigger, state.channel)
+        found = next((template.id for template in self.overview.templates if template.name == name), None)
+        if found is None:
+            self.notify(t("The trigger's template is made by its first run; until then the default is used."))
+        else:
+            self.open_template(found)
+
     def focus_active_list(self) -> None:
         tab = self.query_one("#mail-tabs", TabbedContent).active
-        self.query_one("#campaign-list" if tab == "campaigns" else "#template-list", DataTable).focus()
+        lists = {"campaigns": "#campaign-list", "templates": "#template-list", "triggers": "#trigger-list"}
+        self.query_one(lists.get(tab, "#campaign-list"), DataTable).focus()
 
     @on(TabbedContent.TabActivated, "#mail-tabs")
     def _tab_shown(self) -> None:
         self.focus_active_list()
+        self.refresh_bindings()
 
     def action_show_tab(self, name: str) -> None:
         self.query_one("#mail-tabs", TabbedContent).active = name
@@ -116,6 +192,11 @@ class MailingScreen(DatabaseScreen, Screen):
 
     def action_reload(self) -> None:
         self._load()
+
+    def action_forecast(self) -> None:
+        from screens.mailing.forecast import ForecastScreen
+
+        self.app.push_screen(ForecastScreen(self.identity))
 
     @on(DataTable.RowSelected, "#campaign-list")
     def _open_campaign(self, event: DataTable.RowSelected) -> None:
@@ -158,8 +239,19 @@ class MailingScreen(DatabaseScreen, Screen):
     def on_connection_back(self, message: ConnectionBack) -> None:
         self._load()
 
+    def _active_tab(self) -> str:
+        try:
+            return self.query_one("#mail-tabs", TabbedContent).active
+        except NoMatches:  # asked before the tabs are composed
+            return ""
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        on_triggers = self._active_tab() == "triggers"
+        if action in ("toggle_trigger", "trigger_channel"):
+            return self.identity.can_write and on_triggers
         if action == "new":
+            if on_triggers:
+                return False
             if not self.identity.can_write:
                 return False
             return self.overview is not None and self.overview.templates is not None

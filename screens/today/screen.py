@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
@@ -26,6 +26,7 @@ from db.session import Identity
 from db.today import reads, reminders
 from screens.base import DatabaseScreen, database_work
 from screens.today.dialogs import NewReminder, ReminderDialog
+from tui import textual_compat
 from tui.mailing import trigger_templates
 from tui.widgets.connection import ConnectionBack
 from tui.widgets.app_header import AppHeader
@@ -98,21 +99,33 @@ class TodayScreen(DatabaseScreen, Screen):
         self.view: reads.TodayView | None = None
         self.assignee: str | None = None
         self.birthday_rows: list[reads.Birthday] = []
+        self.built_tabs: set[str] = set()
+        textual_compat.styles_already_current(self, self.app)
+        # Until the screen is first left, its widgets hold the styles they were given as they mounted.
+        self.styled_on_mount = True
 
     def compose(self) -> ComposeResult:
         yield AppHeader()
         yield Static(t("Reading today's lists…"), id="today-status")
         with TabbedContent(id="today-tabs"):
             for name, label in TABS.items():
-                with TabPane(t(label), id=name):
-                    yield Static("", id=f"{name}-note", classes="today-note")
-                    yield TodayTable(id=f"{name}-table")
+                # Empty until the lists are read and the tab is first shown: its note and table are then made
+                # already filled (tables made empty would be laid out and painted twice, and five tables at
+                # once cost the opening three times the CPU of the one a user looks at; tests/bench_today.py).
+                yield TabPane(t(label), id=name)
         yield SteadyFooter()
 
     def on_mount(self) -> None:
-        # The list, not the row of tab names: the arrows move between clients at once.
-        self.query_one("#birthdays-table", TodayTable).focus()
         self._load()
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Opening the mode resumes a new screen twice, and each time Textual would style every widget again
+        # for styles given a moment before (as on the dashboard).
+        if self.styled_on_mount:
+            event.refresh_styles = False
+
+    def on_screen_suspend(self) -> None:
+        self.styled_on_mount = False
 
     # --- reading ----------------------------------------------------------------------------------
 
@@ -133,38 +146,63 @@ class TodayScreen(DatabaseScreen, Screen):
         if view.assignee:
             status += " · " + t("reminders of {login}", login=view.assignee)
         self.query_one("#today-status", Static).update(status)
-        self._fill_birthdays(view)
-        self._fill_endings(view)
-        self._fill_reminders(view)
-        self._fill_clients("quiet", view.quiet, t("Last purchase"),
-                           t("No purchase for {days} days, since this week: time to call them back.",
-                             days=view.inactive_after_days))
-        self._fill_clients("new", view.new, t("Since"), t("New clients since Monday."))
+        tabs = self.query_one("#today-tabs", TabbedContent)
         for name in TABS:
-            count = getattr(view, name).total
-            self.query_one("#today-tabs", TabbedContent).get_tab(name).label = f"{t(TABS[name])} {count:,}"
+            tabs.get_tab(name).label = f"{t(TABS[name])} {getattr(view, name).total:,}"
+        for name in self.built_tabs:
+            self._refill_tab(name, view)
+        if self._build_tab(tabs.active):
+            # The list, not the row of tab names: the arrows move between clients at once.
+            self.query_one(f"#{tabs.active}-table", TodayTable).focus()
         self.refresh_bindings()
 
-    def _table(self, name: str, note: str, counted: reads.Counted, *columns: str) -> TodayTable:
+    def _fill_tab(self, name: str, view: reads.TodayView, table: TodayTable) -> str:
+        """Fills the tab's table (columns and rows) from the lists read; returns the tab's note."""
+        if name == "birthdays":
+            return self._fill_birthdays(view, table)
+        if name == "endings":
+            return self._fill_endings(view, table)
+        if name == "reminders":
+            return self._fill_reminders(view, table)
+        if name == "quiet":
+            return self._fill_clients(table, view.quiet, t("Last purchase"),
+                                      t("No purchase for {days} days, since this week: time to call them back.",
+                                        days=view.inactive_after_days))
+        return self._fill_clients(table, view.new, t("Since"), t("New clients since Monday."))
+
+    def _build_tab(self, name: str) -> bool:
+        """Makes a tab's note and table once, filled before they are mounted; says whether it made them."""
+        if self.view is None or name in self.built_tabs:
+            return False
+        self.built_tabs.add(name)
+        table = TodayTable(id=f"{name}-table")
+        note = self._note(self._fill_tab(name, self.view, table), getattr(self.view, name))
+        self.query_one(f"#{name}", TabPane).mount_all([Static(note, id=f"{name}-note", classes="today-note"), table])
+        return True
+
+    def _refill_tab(self, name: str, view: reads.TodayView) -> None:
         table = self.query_one(f"#{name}-table", TodayTable)
         cursor = table.cursor_row
         table.clear(columns=True)
-        table.add_columns(*columns)
         table.client_ids, table.client_names, table.row_keys = [], [], []
+        note = self._note(self._fill_tab(name, view, table), getattr(view, name))
+        self.query_one(f"#{name}-note", Static).update(note)
+        table.call_after_refresh(table.move_cursor, row=cursor)
+
+    @staticmethod
+    def _note(note: str, counted: reads.Counted) -> str:
         if counted.total > len(counted.shown):
             note += " " + t("The first {shown} of {total:,} are shown.", shown=len(counted.shown),
                             total=counted.total)
         if not counted.total:
             note += " " + t("Nothing here today.")
-        self.query_one(f"#{name}-note", Static).update(note.strip())
-        table.call_after_refresh(table.move_cursor, row=cursor)
-        return table
+        return note.strip()
 
-    def _fill_birthdays(self, view: reads.TodayView) -> None:
+    def _fill_birthdays(self, view: reads.TodayView, table: TodayTable) -> str:
         note = t("Birthdays today and in the next 7 days, children with their parent.")
         if self.identity.can_write:
             note += " " + t("g queues the greeting")
-        table = self._table("birthdays", note, view.birthdays, t("Day"), t("Client"), t("Whose"), t("Turns"))
+        table.add_columns(t("Day"), t("Client"), t("Whose"), t("Turns"))
         self.birthday_rows = list(view.birthdays.shown)
         for birthday in view.birthdays.shown:
             whose = ""
@@ -174,48 +212,60 @@ class TodayScreen(DatabaseScreen, Screen):
             table.add_client_row(birthday.client_id, birthday.client_id, birthday.client_name,
                                  _day(birthday.on_day, view.today), birthday.client_name[:30], whose[:24],
                                  str(birthday.age))
+        return note
 
-    def _fill_endings(self, view: reads.TodayView) -> None:
-        table = self._table("endings", t("Subscriptions ending within 7 days and not renewed."), view.endings,
-                            t("Ends"), t("Client"), t("Product"))
+    def _fill_endings(self, view: reads.TodayView, table: TodayTable) -> str:
+        table.add_columns(t("Ends"), t("Client"), t("Product"))
         for ending in view.endings.shown:
             table.add_client_row(ending.subscription_id, ending.client_id, ending.client_name,
                                  _day(ending.ends_on, view.today), ending.client_name[:30], ending.product[:30])
+        return t("Subscriptions ending within 7 days and not renewed.")
 
-    def _fill_reminders(self, view: reads.TodayView) -> None:
+    def _fill_reminders(self, view: reads.TodayView, table: TodayTable) -> str:
         note = t("Due today or overdue, yours first.")
         if self.identity.can_write:
             note += " " + t("x done · d +1 day · w +1 week · n new · a whose")
-        table = self._table("reminders", note, view.reminders, t("Due"), t("Text"), t("Client"), t("Assignee"))
+        table.add_columns(t("Due"), t("Text"), t("Client"), t("Assignee"))
         for reminder in view.reminders.shown:
             table.add_client_row(reminder.id, reminder.client_id, reminder.client_name,
                                  _day(reminder.due_on, view.today), reminder.text[:30], reminder.client_name[:20],
                                  reminder.assignee[:12])
+        return note
 
-    def _fill_clients(self, name: str, counted: reads.Counted, when: str, note: str) -> None:
-        table = self._table(name, note, counted, t("Client"), when)
+    @staticmethod
+    def _fill_clients(table: TodayTable, counted: reads.Counted, when: str, note: str) -> str:
+        table.add_columns(t("Client"), when)
         for client in counted.shown:
             table.add_client_row(client.client_id, client.client_id, client.client_name, client.client_name[:40],
                                  client.on_day.isoformat())
+        return note
 
     # --- moving around ----------------------------------------------------------------------------
 
     def action_show_tab(self, name: str) -> None:
         self.query_one("#today-tabs", TabbedContent).active = name
-        self.query_one(f"#{name}-table", TodayTable).focus()
+        self._build_tab(name)
+        table = self._active()[1]
+        if table is not None:
+            table.focus()
 
     @on(TabbedContent.TabActivated, "#today-tabs")
-    def _tab_shown(self) -> None:
+    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        self._build_tab(event.pane.id or "")
         self.refresh_bindings()
 
-    def _active(self) -> tuple[str, TodayTable]:
+    def _active(self) -> tuple[str, TodayTable | None]:
+        """The shown tab and its table, None until the lists are read."""
         name = self.query_one("#today-tabs", TabbedContent).active
-        return name, self.query_one(f"#{name}-table", TodayTable)
+        tables = self.query(f"#{name}-table").results(TodayTable)
+        return name, next(tables, None)
 
     def _highlighted(self) -> tuple[int | None, int | None, str]:
         """(the row's key, its client, the client's name) of the active list's highlighted row; Nones on an empty
         list."""
         _, table = self._active()
+        if table is None:
+            return None, None, ""
         row = table.cursor_row
         if not table.row_count or not 0 <= row < len(table.row_keys):
             return None, None, ""
@@ -280,7 +330,7 @@ class TodayScreen(DatabaseScreen, Screen):
 
     def action_greet(self) -> None:
         name, table = self._active()
-        if name != "birthdays" or not 0 <= table.cursor_row < len(self.birthday_rows):
+        if name != "birthdays" or table is None or not 0 <= table.cursor_row < len(self.birthday_rows):
             return
         birthday = self.birthday_rows[table.cursor_row]
         if birthday.relative_name and birthday.relation != "child":

@@ -1,4 +1,5 @@
-"""The `triggers` command group: `triggers run [--date YYYY-MM-DD]`, daily from cron under an admin login, and
+"""The `triggers` command group: `triggers run [--date YYYY-MM-DD]`, daily from cron under an admin login;
+`triggers list` and `triggers set NAME [--on|--off] [--channel email|sms]`; and
 `mailing forecast [--days 14]`: what the triggers and the scheduled campaigns will send over the next days."""
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from db.i18n import N_, t, tn
 from tui.cli.analytics import _connect
 from tui.cli.common import iso_date, positive_int, say
 
-TRIGGER_LABEL = {"birthday": N_("birthdays"), "child_birthday": N_("children's birthdays"),
-                 "holiday": N_("holiday"), "subscription": N_("subscriptions ending"),
-                 "reactivation": N_("reactivation")}
+# The names of db/mailing/triggers.TRIGGERS, written here so that parsing the command line does not import the
+# holidays calendars; tests/test_trigger_sms.py checks that the two agree.
+TRIGGERS = ("birthday", "child_birthday", "holiday", "subscription", "reactivation")
+CHANNEL_WORD = {"email": N_("e-mail"), "sms": N_("SMS")}
 
 
 def add_parsers(commands) -> None:
@@ -22,6 +24,16 @@ def add_parsers(commands) -> None:
                                            "run twice; catches up missed days)"))
     run.add_argument("--date", type=iso_date, metavar="YYYY-MM-DD",
                      help=t("the day to run for (default: today in the shop's time zone)"))
+    actions.add_parser("list", help=t("each trigger: on or off, and its channel"))
+    configure = actions.add_parser("set", help=t("switch a trigger on or off, or send it by e-mail or SMS "
+                                                 "(administrator)"))
+    configure.add_argument("trigger", choices=TRIGGERS, metavar="TRIGGER",
+                           help=t("one of: {names}", names=", ".join(TRIGGERS)))
+    switch = configure.add_mutually_exclusive_group()
+    switch.add_argument("--on", dest="enabled", action="store_const", const=True, default=None)
+    switch.add_argument("--off", dest="enabled", action="store_const", const=False)
+    configure.add_argument("--channel", choices=("email", "sms"),
+                           help=t("e-mail, or SMS to reach clients who left a phone but no e-mail"))
     add_forecast_parser(commands)
 
 
@@ -35,6 +47,7 @@ def add_forecast_parser(commands) -> None:
 
 def cmd_mailing(target: Target, args: argparse.Namespace) -> int:
     from db.mailing import forecast
+    from db.mailing.triggers import LABEL as TRIGGER_LABEL
     from tui.mailing.delivery import utc_now
 
     with _connect(target) as conn:
@@ -54,7 +67,33 @@ def cmd_mailing(target: Target, args: argparse.Namespace) -> int:
 
 
 def cmd_triggers(target: Target, args: argparse.Namespace) -> int:
+    if args.triggers_command in ("list", "set"):
+        return _trigger_settings(target, args)
+    return _run(target, args)
+
+
+def _trigger_settings(target: Target, args: argparse.Namespace) -> int:
+    from db.errors import UserError
+    from db.mailing import triggers
+    from db.mailing.triggers import LABEL as TRIGGER_LABEL
+
+    with _connect(target) as conn:
+        if args.triggers_command == "set":
+            if args.enabled is None and args.channel is None:
+                raise UserError(N_("Say what to change: --on, --off or --channel email|sms."))
+            triggers.configure(conn, args.trigger, enabled=args.enabled, channel=args.channel)
+        found = triggers.states(conn)
+    for state in found:
+        if args.triggers_command == "set" and state.trigger != args.trigger:
+            continue
+        say(t("{name} ({label}): {state}, by {channel}", name=state.trigger, label=t(TRIGGER_LABEL[state.trigger]),
+              state=t("on") if state.enabled else t("off"), channel=t(CHANNEL_WORD[state.channel])))
+    return 0
+
+
+def _run(target: Target, args: argparse.Namespace) -> int:
     from db.mailing import splits
+    from db.mailing.triggers import LABEL as TRIGGER_LABEL
     from tui.mailing import trigger_templates
     from tui.mailing.delivery import utc_now
 

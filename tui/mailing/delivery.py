@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import bisect
 import concurrent.futures
+import functools
+import gettext
 import hashlib
 import hmac
 import multiprocessing
@@ -36,7 +38,7 @@ from urllib.parse import unquote, urlsplit
 import psycopg
 
 from db.errors import UserError
-from db.i18n import N_, t
+from db.i18n import N_
 from db.mailing import campaigns, queue, rules
 from db.mailing.queue import Claimed
 from db.mailing.rules import Rules
@@ -258,6 +260,22 @@ def _domain(address: str) -> str:
     return parseaddr(address)[1].rpartition("@")[2] or socket.getfqdn()
 
 
+UNSUBSCRIBE_LINE = N_("To stop receiving these messages: {link}")
+UNSUBSCRIBE = N_("Unsubscribe")
+
+
+_LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"  # tui/locale, as tui/i18n.py reads it
+
+
+@functools.cache
+def catalog(language: str) -> gettext.NullTranslations:
+    """A recipient's catalog, not the sender's (db.i18n's): one run writes to clients of several languages,
+    and the unsubscribe service's threads each answer their own."""
+    if language == "en":
+        return gettext.NullTranslations()
+    return gettext.translation("clientbase", _LOCALE_DIR, languages=[language], fallback=True)
+
+
 def build_email(message: Claimed, rendered: Rendered, settings: Rules, now: datetime,
                 secret: bytes | None = None, message_id: str | None = None) -> EmailMessage:
     if not settings.mail_from:
@@ -286,9 +304,10 @@ def build_email(message: Claimed, rendered: Rendered, settings: Rules, now: date
             header = f"<{link}>, {header}"
             email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         email["List-Unsubscribe"] = header
-        text += "\n\n-- \n" + t("To stop receiving these messages: {link}", link=link)
+        said = catalog(queue.recipient_language(message.custom, settings.language)).gettext
+        text += "\n\n-- \n" + said(UNSUBSCRIBE_LINE).format(link=link)
         if html is not None:
-            html += f'\n<p><a href="{link}">{t("Unsubscribe")}</a></p>\n'
+            html += f'\n<p><a href="{link}">{said(UNSUBSCRIBE)}</a></p>\n'
     email.set_content(text + "\n")
     if html is not None:
         email.add_alternative(html, subtype="html")

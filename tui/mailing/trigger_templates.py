@@ -18,8 +18,16 @@ from db.mailing import templates, triggers
 from tui.mailing import render
 from tui.mailing.render import TemplateText
 
-# Fixed names, so that the run finds the administrator's edited template again whatever the language.
+# Fixed names, so that the run finds the administrator's edited template again whatever the language; an SMS
+# template is a template of its own beside the e-mail one, so switching a trigger's channel loses neither edit.
 TEMPLATE_NAME = {name: f"trigger: {name}" for name in triggers.TRIGGERS}
+SMS_TEMPLATE_NAME = {name: f"trigger: {name} (SMS)" for name in triggers.TRIGGERS}
+
+
+def template_name(trigger: str, channel: str) -> str:
+    return SMS_TEMPLATE_NAME[trigger] if channel == "sms" else TEMPLATE_NAME[trigger]
+
+
 CAMPAIGN_NAME = {"birthday": N_("Birthdays {day}"), "child_birthday": N_("Children's birthdays {day}"),
                  "holiday": N_("Holiday {day}"), "subscription": N_("Subscriptions ending {day}"),
                  "reactivation": N_("Come back {day}")}
@@ -111,19 +119,64 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 
-def default_template(trigger: str, language: str) -> TemplateText:
+# SMS: one or two segments, one call to action. Cyrillic and Romanian letters make an SMS UCS-2 (70
+# characters, 67 a segment when split), so the Russian and Romanian ones stay within 134 characters with a long
+# name filled in (tests/test_trigger_sms.py counts them); the English ones keep to GSM-7 (no dashes or quotes
+# outside it), 160 and 153.
+SMS_DEFAULTS: dict[str, dict[str, str]] = {
+    "ru": {
+        "birthday": "{% if first_name %}{{ first_name }}, с{% else %}С{% endif %} днём рождения"
+                    "{% if days_left %} — он уже скоро{% endif %}! Дарим скидку 10 % на неделю: покажите это SMS "
+                    "на кассе.",
+        "child_birthday": "{{ child_name }} празднует день рождения! Поздравляем! Скидка 10 % на подарок: покажите "
+                          "это SMS на кассе.",
+        "holiday": "Поздравляем: {{ holiday }}! Для вас праздничные предложения — ждём в гости.",
+        "subscription": "{{ product | default('Абонемент') }} действует до {{ end_date }}. Зайдите к нам — "
+                        "продлим за минуту.",
+        "reactivation": "{% if first_name %}{{ first_name }}, мы{% else %}Мы{% endif %} по вам скучаем! Скидка "
+                        "10 % на следующую покупку: покажите это SMS на кассе.",
+    },
+    "ro": {
+        "birthday": "La mulți ani{% if first_name %}, {{ first_name }}{% endif %}! Cadou: 10 % reducere o "
+                    "săptămână. Arătați acest SMS la casă.",
+        "child_birthday": "La mulți ani, {{ child_name }}! Reducere 10 % la un cadou: arătați acest SMS la casă.",
+        "holiday": "Sărbători fericite: {{ holiday }}! Vă așteptăm cu oferte de sărbătoare.",
+        "subscription": "{{ product | default('Abonamentul') }} e valabil până pe {{ end_date }}. Treceți pe la "
+                        "noi: îl prelungim într-un minut.",
+        "reactivation": "{% if first_name %}{{ first_name }}, ne{% else %}Ne{% endif %} e dor de "
+                        "dumneavoastră! 10 % reducere la următoarea cumpărătură: arătați acest SMS la casă.",
+    },
+    "en": {
+        "birthday": "Happy birthday{% if first_name %}, {{ first_name }}{% endif %}!"
+                    "{% if days_left %} Your day is almost here.{% endif %} Enjoy 10% off all week: show this text "
+                    "at the till.",
+        "child_birthday": "Happy birthday, {{ child_name }}! 10% off a present: show this text at the till.",
+        "holiday": "Warm wishes for {{ holiday }}! Festive offers are waiting for you in store.",
+        "subscription": "{{ product | default('Your subscription') }} ends on {{ end_date }}. Drop by to renew: "
+                        "it takes a minute.",
+        "reactivation": "{% if first_name %}{{ first_name }}, we{% else %}We{% endif %} miss you! 10% off your "
+                        "next purchase: show this text at the till.",
+    },
+}
+
+
+def default_template(trigger: str, language: str, channel: str = triggers.CHANNEL) -> TemplateText:
+    if channel == "sms":
+        return TemplateText(channel="sms", body=SMS_DEFAULTS.get(language, SMS_DEFAULTS["en"])[trigger])
     subject, body = DEFAULTS.get(language, DEFAULTS["en"])[trigger]
-    return TemplateText(channel=triggers.CHANNEL, subject=subject, body=body)
+    return TemplateText(channel=channel, subject=subject, body=body)
 
 
-def ensure_template(conn: psycopg.Connection, trigger: str, language: str) -> int:
-    """The trigger's template: the one saved under its name (perhaps edited since), or the default, saved now."""
-    found = templates.id_by_name(conn, TEMPLATE_NAME[trigger])
+def ensure_template(conn: psycopg.Connection, trigger: str, language: str, channel: str = triggers.CHANNEL) -> int:
+    """The trigger's template for the channel: the one saved under its name (perhaps edited since), or the
+    default, saved now."""
+    name = template_name(trigger, channel)
+    found = templates.id_by_name(conn, name)
     if found is not None:
         return found
-    text = default_template(trigger, language)
+    text = default_template(trigger, language, channel)
     needed = render.check(text, templates.custom_field_names(conn))
-    return templates.save(conn, name=TEMPLATE_NAME[trigger], channel=text.channel, subject=text.subject,
+    return templates.save(conn, name=name, channel=text.channel, subject=text.subject,
                           body=text.body, html_body="", cta_label="", cta_url="", required_fields=needed).id
 
 
@@ -142,7 +195,7 @@ def run(conn: psycopg.Connection, now: datetime, day: date | None = None) -> Run
     for trigger in triggers.TRIGGERS:
         if trigger not in settings.enabled:
             continue
-        template_id = ensure_template(conn, trigger, settings.language)
+        template_id = ensure_template(conn, trigger, settings.language, settings.channel(trigger))
         for each in days:
             outcome = triggers.run_trigger(conn, trigger, each, template_id=template_id,
                                            campaign_name=t(CAMPAIGN_NAME[trigger], day=each.isoformat()),
@@ -165,7 +218,7 @@ def greet_birthday(client_id: int, on_day: date, child: bool, now: datetime) -> 
         try:
             with conn.transaction():
                 settings = triggers.read_settings(conn)
-                template_id = ensure_template(conn, trigger, settings.language)
+                template_id = ensure_template(conn, trigger, settings.language, settings.channel(trigger))
                 return triggers.greet_one(conn, trigger, client_id, on_day, template_id=template_id,
                                           campaign_name=t(CAMPAIGN_NAME[trigger], day=on_day.isoformat()),
                                           settings=settings, now=now)

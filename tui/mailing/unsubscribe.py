@@ -8,25 +8,21 @@ Every page is in the client's language (queue.reader_language), whatever languag
 
 from __future__ import annotations
 
-import functools
-import gettext
 import hmac
 import html
 import re
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import parse_qs
 
 import psycopg
 
 from db.i18n import N_
 from db.mailing import queue
-from tui.mailing.delivery import token_for
+from tui.mailing.delivery import catalog, token_for
 
 _TOKEN = re.compile(r"^/(\d{1,18})\.([0-9a-f]{32})$")
-_LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"  # tui/locale, as tui/i18n.py reads it
 
 NOT_VALID = N_("This unsubscribe link is not valid.")
 TITLE = N_("Unsubscribe")
@@ -35,16 +31,8 @@ CONFIRM = N_("Yes, unsubscribe me")
 DONE = N_("You are unsubscribed. You will get no more of these messages.")
 
 
-@functools.cache
-def _catalog(language: str) -> gettext.NullTranslations:
-    # Each request answers in its own client's language: the threads cannot share db.i18n's one catalog.
-    if language == "en":
-        return gettext.NullTranslations()
-    return gettext.translation("clientbase", _LOCALE_DIR, languages=[language], fallback=True)
-
-
 def said(language: str, text: str) -> str:
-    return html.escape(_catalog(language).gettext(text))
+    return html.escape(catalog(language).gettext(text))
 
 
 def _page(language: str, title: str, body: str) -> bytes:
