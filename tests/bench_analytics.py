@@ -43,7 +43,7 @@ def _bare_round(conn: psycopg.Connection, as_of, period_days: int) -> dict[str, 
     conn.execute("DROP TABLE IF EXISTS analytics_summary, analytics_clv_scores")
     timed("summary", lambda: refresh_module.run_step(conn, sql["summary"], values))
     timed("fit", lambda: (conn.execute(refresh_module._TRIPLES_SQL, values).fetchall(),
-                          conn.execute(refresh_module._ORDER_VALUES_SQL).fetchall()))
+                          conn.execute(clv.ORDER_VALUES_SQL).fetchall()))
     # The scores table the classes join is the app's: a fit is Python, not bare SQL.
     params, _ = refresh_module._fit_and_score(conn, values["as_of"], {})
     values.update(refresh_module.gamma_gamma_values(params))

@@ -260,7 +260,9 @@ def test_clv_is_fitted_on_the_triples_of_the_summary_and_scored_per_client(owner
         assert got[client_id]["expected_purchases_12m"] == pytest.approx(scores.expected_purchases[index],
                                                                           rel=1e-3, abs=1e-6)
         assert got[client_id]["p_alive"] == pytest.approx(scores.p_alive[index], rel=1e-3, abs=1e-6)
-        spend = clv.expected_order_value(gamma_gamma, [x[index]], [float(got[client_id]["m"]) / (x[index] + 1)])[0]
+        # No refunds here: the net share is 1, and the order value that of the purchases, x + 1 of them.
+        assert params["shop_refund_ratio"] == 0
+        spend = clv.expected_order_value(gamma_gamma, [x[index] + 1], [float(got[client_id]["m"]) / (x[index] + 1)])[0]
         assert float(got[client_id]["expected_value_12m"]) == pytest.approx(
             scores.expected_purchases[index] * spend, abs=0.011)
     buckets = admin.execute("SELECT sum(clients) FROM analytics_clv_bucket WHERE slot = 0").fetchone()[0]

@@ -31,8 +31,10 @@ A-E by profitability and potential:
 
 CLV: BG/NBD and Gamma-Gamma (db/analytics/clv.py) fitted on the buyers: frequency = purchases - 1,
     recency = days from the first to the last purchase, age = days from the first purchase to the analysis
-    date; the order value is the client's mean purchase amount (refunds included). Expected purchases
-    and value over the next 365 days, and the probability that the client is still active.
+    date. Gamma-Gamma takes the repeat buyers' purchases alone: x = purchases, m = their mean amount; a
+    client's expected order value is scaled by their expected net share, 1 - their refund ratio shrunk
+    towards the shop's (clv.refund_ratio). Expected purchases and value over the next 365 days, and the
+    probability that the client is still active.
 
 Cohorts: the clients whose first purchase fell in a month, and those of them who bought again on or before
     the 90th day after the day of their first purchase.
@@ -98,6 +100,7 @@ CREATE TEMP TABLE analytics_summary ON COMMIT PRESERVE ROWS AS
 SELECT c.id AS client_id,
        coalesce(s.f, 0)::integer AS f,
        coalesce(s.m, 0)::numeric(14, 2) AS m,
+       coalesce(s.gross, 0)::numeric(14, 2) AS gross,
        coalesce(s.revenue, 0)::numeric(14, 2) AS revenue,
        coalesce(s.profit, 0)::numeric(14, 2) AS profit,
        coalesce(s.profit_total, 0)::numeric(14, 2) AS profit_total,
@@ -111,6 +114,7 @@ SELECT c.id AS client_id,
         SELECT client_id,
                count(*) FILTER (WHERE amount > 0) AS f,
                sum(amount) AS m,
+               sum(amount) FILTER (WHERE amount > 0) AS gross,
                sum(amount - coalesce(cost, 0)) AS profit_total,
                sum(amount) FILTER (WHERE purchased_at >= %(period_start)s) AS revenue,
                sum(amount - coalesce(cost, 0)) FILTER (WHERE purchased_at >= %(period_start)s) AS profit,
@@ -137,9 +141,6 @@ SELECT f - 1, last_day - first_day, %(as_of)s::date - first_day, count(*)
   FROM analytics_summary WHERE f > 0 GROUP BY 1, 2, 3
 """
 
-_ORDER_VALUES_SQL = """
-SELECT f - 1, round(m / f, 2), count(*) FROM analytics_summary WHERE f > 1 AND m > 0 GROUP BY 1, 2
-"""
 
 # Scores, segment, ABC, A-E and CLV in one statement into the idle slot. The thresholds are one row
 # joined to every client (not a subquery per row). ABC needs each client's place in the revenue order, but
@@ -199,8 +200,7 @@ WITH thresholds AS (
 ), valued AS (
     SELECT sc.*,
            v.expected_purchases, v.p_alive,
-           round((v.expected_purchases * (%(gamma)s + CASE WHEN sc.f > 1 THEN sc.m / sc.f ELSE 0 END * (sc.f - 1))
-                  * %(p)s / (%(p)s * (sc.f - 1) + %(q)s - 1))::numeric, 2) AS expected_value
+           round((v.expected_purchases * """ + clv.EXPECTED_NET_ORDER_VALUE_SQL + """)::numeric, 2) AS expected_value
       FROM scored sc
       LEFT JOIN analytics_clv_scores v
         ON v.x = sc.f - 1 AND v.t_x = sc.last_day - sc.first_day AND v.age = %(as_of)s::date - sc.first_day
@@ -354,8 +354,9 @@ def _fit_and_score(conn: psycopg.Connection, as_of: date,
     try:
         clv.check_enough_data(x, age, weights)
         bgnbd = _fit_bgnbd(conn, x, t_x, age, weights)
-        pairs = np.array(conn.execute(_ORDER_VALUES_SQL).fetchall(), dtype=float).reshape(-1, 3)
+        pairs = np.array(conn.execute(clv.ORDER_VALUES_SQL).fetchall(), dtype=float).reshape(-1, 3)
         gamma_gamma = clv.fit_gamma_gamma(pairs[:, 0], pairs[:, 1], pairs[:, 2])
+        shop_refund_ratio = rows.value(conn.execute(clv.SHOP_REFUND_RATIO_SQL))
     except clv.NotReliable as exc:
         timings["fit"] = _ms(started)
         timings["scoring"] = 0
@@ -374,6 +375,7 @@ def _fit_and_score(conn: psycopg.Connection, as_of: date,
     timings["scoring"] = _ms(started)
     params = {"bgnbd": {"r": bgnbd.r, "alpha": bgnbd.alpha, "a": bgnbd.a, "b": bgnbd.b},
               "gamma_gamma": {"p": gamma_gamma.p, "q": gamma_gamma.q, "gamma": gamma_gamma.gamma},
+              "shop_refund_ratio": shop_refund_ratio,
               "time_unit": "day", "horizon_days": HORIZON_DAYS}
     return params, None
 
@@ -407,7 +409,8 @@ def gamma_gamma_values(params: dict | None) -> dict:
     """The Gamma-Gamma parameters the classes statement takes. Without a fit the expected purchases are NULL,
     so these neutral values never reach a result."""
     spend = (params or {}).get("gamma_gamma", {})
-    return {"p": spend.get("p", 1.0), "q": spend.get("q", 2.0), "gamma": spend.get("gamma", 0.0)}
+    return {"p": spend.get("p", 1.0), "q": spend.get("q", 2.0), "gamma": spend.get("gamma", 0.0),
+            "shop_refund_ratio": (params or {}).get("shop_refund_ratio", 0.0)}
 
 
 def _number(value: float) -> str:
