@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import DataTable, Static
 
 from db import session
 from db.errors import UserError
@@ -27,6 +27,7 @@ from db.session import Identity
 from screens.base import DatabaseScreen, database_work
 from screens.mailing import CSS
 from tui.widgets.connection import ConnectionBack
+from tui.widgets.app_header import AppHeader
 from tui.widgets.footer import SteadyFooter
 
 DEFAULT_DAYS = 14
@@ -71,7 +72,7 @@ class ForecastScreen(DatabaseScreen, Screen):
         self.found: forecast.Forecast | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         yield Static("", id="forecast-state", markup=False)
         yield DataTable(id="forecast-days", cursor_type="row", zebra_stripes=True)
         yield Static(t("Clients who get more than one message on a day"), id="forecast-overlaps-title")

@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import DataTable, Static
 
 from db import session
 from db.errors import UserError
@@ -27,6 +27,7 @@ from db.session import Identity
 from screens.base import DatabaseScreen, database_work
 from screens.mailing import CSS
 from tui.widgets.connection import ConnectionBack
+from tui.widgets.app_header import AppHeader
 from tui.widgets.footer import SteadyFooter
 
 
@@ -67,7 +68,7 @@ class ResultsScreen(DatabaseScreen, Screen):
         self.results: splits.Results | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         yield Static(t("Reading the results…"), id="results-state", markup=False)
         yield DataTable(id="results-arms", cursor_type="row", zebra_stripes=True)
         yield DataTable(id="results-windows", cursor_type="row", zebra_stripes=True)

@@ -37,7 +37,7 @@ TABS = {
     "endings": N_("Subscriptions"),
     "reminders": N_("Reminders"),
     "quiet": N_("Gone quiet"),
-    "new": N_("New"),
+    "new": N_("New clients"),
 }
 REMINDER_ACTIONS = ("tick", "postpone", "add_reminder", "next_assignee")
 WRITE_ACTIONS = (*REMINDER_ACTIONS, "greet")
