@@ -24,6 +24,7 @@ from db.i18n import N_, t
 from db.mailing import campaigns, reads
 from screens.base import DatabaseScreen, database_work
 from screens.mailing import CHANNEL, CSS, PURPOSE
+from tui.mailing import trigger_templates
 from tui.widgets.footer import SteadyFooter
 
 ALL, FILTERS = "all", "filters"
@@ -126,7 +127,8 @@ class CampaignForm(DatabaseScreen, ModalScreen[int | None]):
         if self.choices is None:
             return
         channel = self.query_one("#form-channel", Select).value
-        fitting = [(template.name, template.id) for template in self.choices.templates if template.channel == channel]
+        fitting = [(trigger_templates.shown_name(template.name), template.id)
+                   for template in self.choices.templates if template.channel == channel]
         select = self.query_one("#form-template", Select)
         select.set_options(fitting)
         if len(fitting) == 1:

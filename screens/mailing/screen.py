@@ -119,8 +119,8 @@ class MailingScreen(DatabaseScreen, Screen):
         else:
             note.display = False
             for template in message.overview.templates:
-                templates.add_row(template.name, t(CHANNEL[template.channel]), template.updated_by,
-                                  key=str(template.id))
+                templates.add_row(trigger_templates.shown_name(template.name), t(CHANNEL[template.channel]),
+                                  template.updated_by, key=str(template.id))
         self._show_triggers(message.overview.triggers)
         # Whether `n` applies depends on what was read (a role without templates has nothing to make one of).
         self.refresh_bindings()
@@ -133,7 +133,8 @@ class MailingScreen(DatabaseScreen, Screen):
         table.clear()
         for state in states:
             table.add_row(t(triggers.LABEL[state.trigger]), t("on") if state.enabled else t("off"),
-                          t(CHANNEL[state.channel]), trigger_templates.template_name(state.trigger, state.channel),
+                          t(CHANNEL[state.channel]),
+                          trigger_templates.shown_name(trigger_templates.template_name(state.trigger, state.channel)),
                           key=state.trigger)
         if states:
             table.move_cursor(row=min(row, table.row_count - 1))

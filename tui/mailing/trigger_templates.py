@@ -29,6 +29,21 @@ def template_name(trigger: str, channel: str) -> str:
     return SMS_TEMPLATE_NAME[trigger] if channel == "sms" else TEMPLATE_NAME[trigger]
 
 
+_TRIGGER_OF = {**{name: (trigger, "email") for trigger, name in TEMPLATE_NAME.items()},
+               **{name: (trigger, "sms") for trigger, name in SMS_TEMPLATE_NAME.items()}}
+
+
+def shown_name(name: str) -> str:
+    """A template's name as a list shows it: a trigger's fixed name (stored in English, whatever the language,
+    so that the run finds it) in the reader's words."""
+    if name not in _TRIGGER_OF:
+        return name
+    trigger, channel = _TRIGGER_OF[name]
+    label = t(triggers.LABEL[trigger])
+    return t("Trigger: {trigger} (SMS)", trigger=label) if channel == "sms" else t("Trigger: {trigger}",
+                                                                                   trigger=label)
+
+
 CAMPAIGN_NAME = {"birthday": N_("Birthdays {day}"), "child_birthday": N_("Children's birthdays {day}"),
                  "holiday": N_("Holiday {day}"), "subscription": N_("Subscriptions ending {day}"),
                  "reactivation": N_("Come back {day}")}
