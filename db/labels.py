@@ -382,6 +382,7 @@ SUPPRESSION_REASON = {
     "manual": N_("added by hand"),
 }
 
+# What each trigger is called where the admin reads it (the forecast, the run's report, the mailing screen).
 TRIGGER = {
     "birthday": N_("birthdays"),
     "child_birthday": N_("children's birthdays"),

@@ -24,7 +24,7 @@ from datetime import date, datetime, time, timedelta
 import holidays as holiday_calendars
 import psycopg
 
-from db import rows
+from db import labels, rows
 from db.errors import UserError
 from db.i18n import N_
 from db.mailing import campaigns, rules
@@ -36,9 +36,7 @@ PURPOSE = {"birthday": "greeting", "child_birthday": "greeting", "holiday": "gre
            "subscription": "service", "reactivation": "marketing"}
 CHANNEL = "email"  # each trigger's channel unless the shop set another (trigger_<name>_channel)
 CHANNELS = ("email", "sms")
-# What each trigger is called where the admin reads it (the forecast, the run's report).
-LABEL = {"birthday": N_("birthdays"), "child_birthday": N_("children's birthdays"), "holiday": N_("holiday"),
-         "subscription": N_("subscriptions ending"), "reactivation": N_("reactivation")}
+LABEL = labels.TRIGGER
 # Holidays that greet one audience wherever they are kept: 23 February men, 8 March women.
 GENDERED = {"02-23": "m", "03-08": "f"}
 # How far back a run looks for days no run covered (cron stopped over a long weekend, say).

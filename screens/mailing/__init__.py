@@ -2,11 +2,11 @@
 
 from pathlib import Path
 
-from db.i18n import N_
+from db import labels
 
 # The words a campaign is described by, stored in English and said in the language at the edge.
-CHANNEL = {"email": N_("e-mail"), "sms": N_("SMS")}
-PURPOSE = {"marketing": N_("marketing"), "greeting": N_("greeting"), "service": N_("service")}
+CHANNEL = labels.MAILING_CHANNEL
+PURPOSE = labels.CAMPAIGN_PURPOSE
 
 # Absolute, because Textual resolves a relative CSS_PATH against the module of a subclass; one stylesheet for
 # the mode's screens and dialogs.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 
+from db import labels
 from db.connection import Target
 from db.i18n import N_, t, tn
 from tui.cli.analytics import _connect
@@ -14,7 +15,7 @@ from tui.cli.common import iso_date, positive_int, say
 # The names of db/mailing/triggers.TRIGGERS, written here so that parsing the command line does not import the
 # holidays calendars; tests/test_trigger_sms.py checks that the two agree.
 TRIGGERS = ("birthday", "child_birthday", "holiday", "subscription", "reactivation")
-CHANNEL_WORD = {"email": N_("e-mail"), "sms": N_("SMS")}
+CHANNEL_WORD = labels.MAILING_CHANNEL
 
 
 def add_parsers(commands) -> None:
